@@ -1,0 +1,153 @@
+"""Settings read once from the environment (and a `.env` file when present)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///pipbot.db"
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment, validated."""
+
+    slack_bot_token: str
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_API_URL
+    port: int = 3000
+    database_url: str = DEFAULT_DATABASE_URL
+    hr_channel_id: str | None = None
+    hr_user_ids: frozenset[str] = field(default_factory=frozenset)
+    checkin_time: time = time(10, 0)
+    scheduler_enabled: bool = True
+
+    @property
+    def socket_mode(self) -> bool:
+        """True when an app-level token is set and the bot runs in Socket Mode."""
+        return self.slack_app_token is not None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `environ` (default: os.environ); raise ConfigError if invalid."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        bot_token = get("SLACK_BOT_TOKEN")
+        if bot_token is None:
+            raise ConfigError("SLACK_BOT_TOKEN", "is required (the bot token, xoxb-...)")
+        if not bot_token.startswith("xoxb-"):
+            raise ConfigError("SLACK_BOT_TOKEN", "must be a bot token starting with xoxb-")
+        app_token = get("SLACK_APP_TOKEN")
+        if app_token is not None and not app_token.startswith("xapp-"):
+            raise ConfigError("SLACK_APP_TOKEN", "must be an app-level token starting with xapp-")
+        signing_secret = get("SLACK_SIGNING_SECRET")
+        if app_token is None and signing_secret is None:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET",
+                "is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)",
+            )
+        return cls(
+            slack_bot_token=bot_token,
+            slack_signing_secret=signing_secret,
+            slack_app_token=app_token,
+            slack_api_url=_api_url(get("SLACK_API_URL")),
+            port=_port(get("PORT")),
+            database_url=_database_url(get("DATABASE_URL")),
+            hr_channel_id=_hr_channel(get("HR_CHANNEL_ID")),
+            hr_user_ids=_hr_users(get("HR_USER_IDS")),
+            checkin_time=_checkin_time(get("CHECKIN_TIME")),
+            scheduler_enabled=_flag("SCHEDULER_ENABLED", get("SCHEDULER_ENABLED"), default=True),
+        )
+
+
+def _api_url(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_API_URL
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ConfigError("SLACK_API_URL", f"{value!r} is not an http(s) URL")
+    return value if value.endswith("/") else value + "/"
+
+
+def _port(value: str | None) -> int:
+    if value is None:
+        return 3000
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError("PORT", f"{value!r} is not a port number between 1 and 65535")
+    return int(value)
+
+
+def _database_url(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_DATABASE_URL
+    try:
+        url: URL = make_url(value)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL", f"{value!r} is not a SQLAlchemy database URL") from None
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        backend = url.get_backend_name()
+        raise ConfigError(
+            "DATABASE_URL", f"backend {backend!r} is not supported (sqlite, postgresql)"
+        )
+    if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+        # The only PostgreSQL driver we ship is psycopg 3.
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _hr_channel(value: str | None) -> str | None:
+    if value is not None and not _CHANNEL_ID.match(value):
+        raise ConfigError("HR_CHANNEL_ID", f"{value!r} is not a Slack channel id (C... or G...)")
+    return value
+
+
+def _hr_users(value: str | None) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    ids = [part.strip() for part in value.split(",") if part.strip()]
+    bad = [i for i in ids if not _USER_ID.match(i)]
+    if bad:
+        raise ConfigError("HR_USER_IDS", f"{', '.join(bad)} is not a Slack user id (U... or W...)")
+    return frozenset(ids)
+
+
+def _checkin_time(value: str | None) -> time:
+    if value is None:
+        return time(10, 0)
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ConfigError("CHECKIN_TIME", f"{value!r} is not a time of day as HH:MM (00:00-23:59)")
+    return time(int(match[1]), int(match[2]))
+
+
+def _flag(name: str, value: str | None, *, default: bool) -> bool:
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ConfigError(name, f"{value!r} is not true or false")

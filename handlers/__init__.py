@@ -1,0 +1,15 @@
+"""Bolt listeners, one module per surface, each exposing `register(app)`."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import commands, errors, events
+
+MODULES = (errors, commands, events)
+
+
+def register_listeners(app: App) -> None:
+    """Register every surface's listeners on `app`."""
+    for module in MODULES:
+        module.register(app)

@@ -1,0 +1,70 @@
+"""The `/pip` router: one slash command, many subcommands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from handlers.context import transactional
+from views.help import USAGES, help_blocks, help_text
+from views.ids import Command
+
+# Subcommand name -> handler(ack, args, **bolt_kwargs). Filled by the surface modules.
+Subcommand = Callable[..., None]
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(name: str) -> Callable[[Subcommand], Subcommand]:
+    """Register a function as the handler of `/pip <name>`."""
+    if name not in {u.name for u in USAGES}:
+        raise ValueError(f"/pip {name} has no usage line in views.help")
+
+    def decorate(func: Subcommand) -> Subcommand:
+        SUBCOMMANDS[name] = func
+        return func
+
+    return decorate
+
+
+def register(app: App) -> None:
+    """Listen for `/pip`."""
+    app.command(Command.PIP)(handle_pip_command)
+
+
+@transactional
+def handle_pip_command(
+    ack: Ack,
+    command: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    db: Session,
+) -> None:
+    """Route `/pip <subcommand> <args>` to its handler; answer help for nothing or unknown."""
+    text = (command.get("text") or "").strip()
+    name, _, args = text.partition(" ")
+    name = name.lower()
+    if name in ("", "help"):
+        ack(response_type="ephemeral", text=help_text(), blocks=help_blocks())
+        return
+    handler = SUBCOMMANDS.get(name)
+    if handler is None:
+        if name in {u.name for u in USAGES}:
+            problem = f"`/pip {name}` is not available in this version of PIP Bot yet."
+        else:
+            problem = f"`/pip {name}` is not a PIP Bot command. Here is what you can do:"
+        ack(response_type="ephemeral", text=help_text(problem), blocks=help_blocks(problem))
+        return
+    handler(
+        ack=ack,
+        command=command,
+        args=args.strip(),
+        client=client,
+        context=context,
+        respond=respond,
+        db=db,
+    )

@@ -1,0 +1,57 @@
+"""Events API listeners: App Home and direct messages, with Slack's retries deduplicated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from handlers.context import transactional
+from services import plans as plan_service
+from services.access import Actor
+from services.events import first_sighting
+from views.home import home_view
+
+
+def register(app: App) -> None:
+    """Listen for `app_home_opened` and `message` (im), ignoring retried event ids."""
+    app.middleware(skip_retried_events)
+    app.event("app_home_opened")(handle_home_opened)
+    app.event({"type": "message", "channel_type": "im"})(handle_direct_message)
+
+
+def skip_retried_events(
+    body: dict[str, Any], db: Session, next: Callable[[], None]
+) -> BoltResponse | None:
+    """Answer 200 without handling an event id that was already handled."""
+    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+    if event_id and not first_sighting(db, str(event_id)):
+        return BoltResponse(status=200, body="")
+    next()
+    return None
+
+
+@transactional
+def handle_home_opened(event: dict[str, Any], client: WebClient, actor: Actor, db: Session) -> None:
+    """Publish the person's Home tab."""
+    if event.get("tab", "home") != "home":
+        return
+    summary = plan_service.home_summary(db, actor)
+    client.views_publish(user_id=actor.user_id, view=home_view(summary))
+
+
+def handle_direct_message(event: dict[str, Any], client: WebClient) -> None:
+    """Answer a person's DM to the bot with where to find the commands."""
+    if event.get("bot_id") or event.get("subtype") or not event.get("user"):
+        return
+    client.chat_postMessage(
+        channel=event["channel"],
+        thread_ts=event.get("thread_ts"),
+        text=(
+            "I'm PIP Bot. I keep performance improvement plans, their check-ins and their "
+            "history. Type `/pip help` to see what you can do."
+        ),
+    )

@@ -1,0 +1,42 @@
+"""SQLAlchemy models: the whole domain schema, on one `Base`."""
+
+from models.base import Base, utcnow
+from models.checkin import Checkin, CheckinGoalStatus
+from models.delivery import Delivery
+from models.enums import (
+    Author,
+    Cadence,
+    CheckinKind,
+    CheckinStatus,
+    DeliveryKind,
+    DeliveryStatus,
+    GoalStatus,
+    Outcome,
+    PlanStatus,
+)
+from models.history import PlanEvent
+from models.plan import ActionStep, Goal, Plan
+from models.slack import ProcessedEvent, SlackUser
+
+__all__ = [
+    "ActionStep",
+    "Author",
+    "Base",
+    "Cadence",
+    "Checkin",
+    "CheckinGoalStatus",
+    "CheckinKind",
+    "CheckinStatus",
+    "Delivery",
+    "DeliveryKind",
+    "DeliveryStatus",
+    "Goal",
+    "GoalStatus",
+    "Outcome",
+    "Plan",
+    "PlanEvent",
+    "PlanStatus",
+    "ProcessedEvent",
+    "SlackUser",
+    "utcnow",
+]

@@ -1,0 +1,36 @@
+"""Domain errors that services raise and the one error handler turns into messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class DomainError(Exception):
+    """Base of every error a user can be told about."""
+
+
+class PlanNotFound(DomainError):
+    """No plan with that id that the caller may see (forbidden looks exactly like this)."""
+
+    def __init__(self, public_id: str) -> None:
+        super().__init__(f"No plan {public_id} was found.")
+        self.public_id = public_id
+
+
+class NotAllowed(DomainError):
+    """The caller may see the plan but may not do this to it."""
+
+    def __init__(self, message: str = "You are not allowed to do that.") -> None:
+        super().__init__(message)
+
+
+class InvalidPlan(DomainError):
+    """Input that breaks a rule; `errors` maps each offending field name to its message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = dict(errors)
+
+
+class UsageError(DomainError):
+    """A command was typed with the wrong arguments; the message says how to use it."""

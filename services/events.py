@@ -1,0 +1,32 @@
+"""Remembering which Slack events were handled, so that retries are not handled twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import ProcessedEvent, utcnow
+
+KEEP_FOR = timedelta(days=2)
+
+
+def first_sighting(db: Session, event_id: str) -> bool:
+    """Record `event_id`; True the first time it is seen, False for a retry. Commits."""
+    try:
+        db.execute(insert(ProcessedEvent).values(event_id=event_id, received_at=utcnow()))
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        return False
+    return True
+
+
+def forget_old(db: Session, now: datetime | None = None) -> int:
+    """Drop event ids older than Slack's retry window (and then some); returns how many."""
+    cutoff = (now or utcnow()) - KEEP_FOR
+    result = db.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
+    db.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

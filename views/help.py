@@ -1,0 +1,56 @@
+"""The `/pip help` message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from views.common import context, header, section
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One subcommand: how to type it and what it does."""
+
+    name: str
+    syntax: str
+    summary: str
+
+
+USAGES: tuple[Usage, ...] = (
+    Usage("new", "/pip new [@employee]", "Open a new plan in a form (the employee preselected)."),
+    Usage("list", "/pip list [all|active|closed]", "Your plans; HR can list every plan."),
+    Usage("show", "/pip show <plan id>", "The whole plan: goals, check-ins, history."),
+    Usage(
+        "edit", "/pip edit <plan id>", "Amend a plan, with a reason; the employee re-acknowledges."
+    ),
+    Usage("extend", "/pip extend <plan id>", "Move a plan's end date, with a reason."),
+    Usage("checkin", "/pip checkin <plan id>", "Log an unscheduled check-in review now."),
+    Usage("close", "/pip close <plan id>", "Record the outcome and close a plan."),
+    Usage("export", "/pip export <plan id>", "Get the full record as a document in a DM."),
+    Usage("report", "/pip report", "HR only: the organisation's plans in figures, with a CSV."),
+    Usage("help", "/pip help", "This list."),
+)
+
+
+def help_blocks(problem: str | None = None) -> list[dict[str, Any]]:
+    """Every subcommand with its usage, after an optional line saying what went wrong."""
+    blocks: list[dict[str, Any]] = []
+    if problem:
+        blocks.append(section(f":warning: {problem}"))
+    blocks.append(header("PIP Bot commands"))
+    lines = [f"`{u.syntax}`\n{u.summary}" for u in USAGES]
+    blocks.append(section("\n\n".join(lines)))
+    blocks.append(
+        context(
+            "Everything PIP Bot answers is visible only to you or sent in a direct message. "
+            "Plan ids look like `PIP-7K3Q9A`."
+        )
+    )
+    return blocks
+
+
+def help_text(problem: str | None = None) -> str:
+    """The same help as plain text, for notifications and clients without blocks."""
+    head = f"{problem}\n" if problem else ""
+    return head + "PIP Bot commands:\n" + "\n".join(f"{u.syntax}: {u.summary}" for u in USAGES)

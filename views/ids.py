@@ -1,0 +1,77 @@
+"""Every action, block and callback id the app uses, in one place."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    """Slash commands."""
+
+    PIP = "/pip"
+
+
+class Callback(StrEnum):
+    """Modal callback ids."""
+
+    NEW_PLAN = "pip_new_plan"
+    RESPOND = "pip_respond"
+
+
+class Action(StrEnum):
+    """Interactive element action ids."""
+
+    EMPLOYEE = "employee"
+    ISSUES = "issues"
+    EXPECTATIONS = "expectations"
+    SUPPORT = "support"
+    STEPS = "steps"
+    CONSEQUENCES = "consequences"
+    CADENCE = "cadence"
+    WEEKDAY = "weekday"
+    START_DATE = "start_date"
+    LENGTH = "length"
+    END_DATE = "end_date"
+    GOAL_DESCRIPTION = "goal_description"
+    GOAL_MEASURE = "goal_measure"
+    GOAL_TARGET = "goal_target"
+    GOAL_DUE = "goal_due"
+    ADD_GOAL = "add_goal"
+    REMOVE_GOAL = "remove_goal"
+    ACKNOWLEDGE = "acknowledge_plan"
+    RESPOND = "respond_plan"
+    RESPONSE_TEXT = "response_text"
+
+
+class Block(StrEnum):
+    """Block ids that are fixed (goal blocks add the goal's index, see `goal_block`)."""
+
+    EMPLOYEE = "employee"
+    ISSUES = "issues"
+    EXPECTATIONS = "expectations"
+    SUPPORT = "support"
+    STEPS = "steps"
+    CONSEQUENCES = "consequences"
+    CADENCE = "cadence"
+    WEEKDAY = "weekday"
+    START_DATE = "start_date"
+    LENGTH = "length"
+    END_DATE = "end_date"
+    GOAL_DESCRIPTION = "goal_description"
+    GOAL_MEASURE = "goal_measure"
+    GOAL_TARGET = "goal_target"
+    GOAL_DUE = "goal_due"
+    GOAL_ACTIONS = "goal_actions"
+    PLAN_ACTIONS = "plan_actions"
+    RESPONSE = "response"
+
+
+class EventType(StrEnum):
+    """Message metadata event types."""
+
+    DELIVERY = "pip_delivery"
+
+
+def goal_block(field: Block | str, index: int) -> str:
+    """The block id of one goal's field, e.g. `goal_description:2`."""
+    return f"{field}:{index}"
