@@ -29,7 +29,9 @@ def bot_env(**overrides: str) -> dict[str, str]:
     return {**keep, **overrides}
 
 
-def run_bot(env: dict[str, str], cwd: Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def run_bot(
+    env: dict[str, str], cwd: Path, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
     """Run `python bot.py` to completion (for start-up failures)."""
     return subprocess.run(
         [sys.executable, str(ROOT / "bot.py")],
@@ -73,7 +75,9 @@ class BotProcess:
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, float]:
         """POST to the bot; returns status, body and seconds taken."""
-        request = urllib.request.Request(self.base + path, data=body, headers=headers, method="POST")
+        request = urllib.request.Request(
+            self.base + path, data=body, headers=headers, method="POST"
+        )
         started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=10) as response:

@@ -65,7 +65,9 @@ class SlackDriver:
         self.executor.wait_idle()
         return response
 
-    def command(self, user_id: str, text: str = "", *, channel_id: str = "C0GENERAL") -> BoltResponse:
+    def command(
+        self, user_id: str, text: str = "", *, channel_id: str = "C0GENERAL"
+    ) -> BoltResponse:
         """`/pip <text>` typed by `user_id`, with a fresh trigger id."""
         form = {
             "token": "verification-token",

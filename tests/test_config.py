@@ -95,7 +95,9 @@ def test_bot_exits_2_with_one_line(env: dict[str, str], variable: str, tmp_path:
 
 
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-1\nSLACK_SIGNING_SECRET=s\nCHECKIN_TIME=99:00\n")
+    (tmp_path / ".env").write_text(
+        "SLACK_BOT_TOKEN=xoxb-1\nSLACK_SIGNING_SECRET=s\nCHECKIN_TIME=99:00\n"
+    )
     result = run_bot(bot_env(), cwd=tmp_path)
     assert result.returncode == 2
     assert "CHECKIN_TIME" in result.stderr

@@ -1,0 +1,135 @@
+"""The real `python bot.py` in HTTP mode: health, signed commands, refused forgeries."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.conftest import PostgresDatabases
+from tests.fakeslack import FakeSlack
+from tests.process import BotProcess, bot_env
+from tests.slackdriver import sign
+
+SECRET = "process-test-secret"
+
+
+def _help_command(slack: FakeSlack) -> bytes:
+    return urlencode(
+        {
+            "token": "t",
+            "team_id": "T0001",
+            "channel_id": "C0GENERAL",
+            "user_id": "UMANAGER",
+            "user_name": "maria",
+            "command": "/pip",
+            "text": "help",
+            "api_app_id": "A0001",
+            "response_url": slack.response_url(),
+            "trigger_id": slack.new_trigger_id(),
+        }
+    ).encode()
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> Iterator[tuple[BotProcess, FakeSlack]]:
+    with FakeSlack(bot_token="xoxb-process").start() as slack:
+        env = bot_env(
+            SLACK_BOT_TOKEN="xoxb-process",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.url,
+            DATABASE_URL=f"sqlite:///{tmp_path / 'pip.db'}",
+        )
+        process = BotProcess(env, cwd=tmp_path)
+        try:
+            process.wait_healthy()
+            yield process, slack
+        finally:
+            process.stop()
+
+
+def test_health_help_and_signature_checks(bot: tuple[BotProcess, FakeSlack]) -> None:
+    process, slack = bot
+    body = _help_command(slack)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+
+    status, answer, seconds = process.post(
+        "/slack/events", body, {**form, **sign(SECRET, body.decode())}
+    )
+    assert status == 200
+    assert seconds < 3
+    reply = json.loads(answer)
+    assert reply["response_type"] == "ephemeral"
+    assert "/pip new" in reply["text"] and "/pip export" in reply["text"]
+
+    unsigned = process.post("/slack/events", body, form)
+    stale = process.post(
+        "/slack/events", body, {**form, **sign(SECRET, body.decode(), int(time.time()) - 600)}
+    )
+    forged = process.post("/slack/events", body, {**form, **sign("wrong-secret", body.decode())})
+    assert [unsigned[0], stale[0], forged[0]] == [401, 401, 401]
+
+
+def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
+    with FakeSlack(bot_token="xoxb-process").start() as slack:
+        env = bot_env(
+            SLACK_BOT_TOKEN="xoxb-process",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.url,
+            DATABASE_URL=f"sqlite:///{tmp_path / 'pip.db'}",
+        )
+        process = BotProcess(env, cwd=tmp_path)
+        process.wait_healthy()
+        assert process.stop() == 0
+        assert "Traceback" not in process.output()
+
+
+@pytest.mark.postgres
+def test_healthz_is_503_when_the_database_is_gone(
+    pg_databases: PostgresDatabases, tmp_path: Path
+) -> None:
+    url = pg_databases.create()
+    with FakeSlack(bot_token="xoxb-process").start() as slack:
+        env = bot_env(
+            SLACK_BOT_TOKEN="xoxb-process",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.url,
+            DATABASE_URL=url,
+        )
+        process = BotProcess(env, cwd=tmp_path)
+        try:
+            process.wait_healthy()
+            pg_databases.drop(url)
+            with pytest.raises(urllib.error.HTTPError) as raised:
+                urllib.request.urlopen(process.base + "/healthz", timeout=10)
+            assert raised.value.code == 503
+            assert json.loads(raised.value.read())["database"] is False
+        finally:
+            process.stop()
+
+
+@pytest.mark.postgres
+def test_two_replicas_start_on_one_fresh_postgres_database(
+    pg_databases: PostgresDatabases, tmp_path: Path
+) -> None:
+    url = pg_databases.create()
+    with FakeSlack(bot_token="xoxb-process").start() as slack:
+        env = bot_env(
+            SLACK_BOT_TOKEN="xoxb-process",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.url,
+            DATABASE_URL=url,
+        )
+        replicas = [BotProcess(env, cwd=tmp_path), BotProcess(env, cwd=tmp_path)]
+        try:
+            for replica in replicas:
+                replica.wait_healthy()
+        finally:
+            codes = [replica.stop() for replica in replicas]
+        assert codes == [0, 0], [r.output() for r in replicas]
