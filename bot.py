@@ -26,6 +26,8 @@ import handlers
 from config import ConfigError, Settings
 from db import database_ok, make_engine, make_session_factory, migrate
 from handlers.context import install as install_context
+from scheduler.dispatcher import Dispatcher
+from scheduler.ticker import start_ticker
 
 logger = logging.getLogger("pipbot")
 EVENTS_PATH = "/slack/events"
@@ -50,14 +52,27 @@ def make_client(settings: Settings) -> WebClient:
     )
 
 
+def make_delivery_client(settings: Settings) -> WebClient:
+    """A client for the dispatcher with no automatic retries: a retried post could post twice,
+    so the dispatcher decides itself (see scheduler/dispatcher.py)."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[],
+    )
+
+
 def create_app(
     settings: Settings,
     session_factory: sessionmaker[Session],
     client: WebClient | None = None,
     *,
     listener_executor: Executor | None = None,
+    dispatcher: Dispatcher | None = None,
 ) -> App:
     """Build the Bolt app with every listener; no network or database work happens here."""
+    dispatcher = dispatcher or Dispatcher(session_factory, make_delivery_client(settings), settings)
     app = App(
         client=client or make_client(settings),
         signing_secret=settings.slack_signing_secret or "",
@@ -66,7 +81,7 @@ def create_app(
         listener_executor=listener_executor,
         logger=logging.getLogger("pipbot.bolt"),
     )
-    install_context(app, settings, session_factory)
+    install_context(app, settings, session_factory, dispatcher)
     handlers.register_listeners(app)
     return app
 
@@ -110,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(settings.database_url)
     migrate(engine)
     session_factory = make_session_factory(engine)
-    app = create_app(settings, session_factory)
+    dispatcher = Dispatcher(session_factory, make_delivery_client(settings), settings)
+    app = create_app(settings, session_factory, dispatcher=dispatcher)
+    ticker = start_ticker(dispatcher) if settings.scheduler_enabled else None
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         if settings.socket_mode:
@@ -120,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         logger.info("shutting down")
     finally:
+        if ticker is not None:
+            ticker.shutdown(wait=True)
         engine.dispose()
     return 0
 

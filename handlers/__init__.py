@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import commands, errors, events
+from handlers import commands, errors, events, plans
 
-MODULES = (errors, commands, events)
+MODULES = (errors, commands, events, plans)
 
 
 def register_listeners(app: App) -> None:

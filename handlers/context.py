@@ -10,17 +10,21 @@ from slack_bolt import App, BoltContext
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from scheduler.dispatcher import Dispatcher
 from services.access import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def install(app: App, settings: Settings, session_factory: sessionmaker[Session]) -> None:
-    """Put `settings`, `actor` and a fresh (lazy) `db` session into every request's context."""
+def install(
+    app: App, settings: Settings, session_factory: sessionmaker[Session], dispatcher: Dispatcher
+) -> None:
+    """Put `settings`, `outbox`, `actor` and a fresh (lazy) `db` session into every context."""
 
     @app.middleware
     def request_context(context: BoltContext, next: Callable[[], None]) -> None:
         context["settings"] = settings
+        context["outbox"] = dispatcher
         context["db"] = session_factory()
         if context.user_id:
             context["actor"] = Actor.of(context.user_id, settings.hr_user_ids)

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from services.errors import DomainError, InvalidPlan
 from views.errors import field_errors
+from views.plan_form import form_slots
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,9 @@ def handle_error(
     acked = context.ack is not None and context.ack.response is not None
     if not acked:
         if body.get("type") == "view_submission" and isinstance(error, InvalidPlan):
-            payload = {"response_action": "errors", "errors": field_errors(error.errors)}
+            slots, _ = form_slots(body["view"])
+            errors = field_errors(error.errors, slots)
+            payload = {"response_action": "errors", "errors": _shown(errors, body["view"])}
             return _json_response(payload)
         if body.get("type") == "view_submission":
             # Keep the modal open: show the message on the first input the view has.
@@ -56,6 +59,17 @@ def _json_response(payload: dict[str, Any]) -> BoltResponse:
         body=json.dumps(payload),
         headers={"content-type": "application/json;charset=utf-8"},
     )
+
+
+def _shown(errors: dict[str, str], view: dict[str, Any]) -> dict[str, str]:
+    """Errors for input blocks the view has; any other message goes on its first input."""
+    inputs = {b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"}
+    shown = {k: v for k, v in errors.items() if k in inputs}
+    stray = [v for k, v in errors.items() if k not in inputs]
+    first = _first_input_block({"view": view})
+    if stray and first is not None:
+        shown[first] = " ".join(([shown[first]] if first in shown else []) + stray)
+    return shown
 
 
 def _first_input_block(body: dict[str, Any]) -> str | None:

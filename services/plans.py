@@ -1,17 +1,23 @@
-"""Plans: ids, lookups and the summaries people see of them."""
+"""Plans: opening, acknowledging and responding, ids, lookups and summaries."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Plan, PlanStatus
+from models import ActionStep, DeliveryKind, Goal, Plan, PlanStatus
+from services import audit
 from services.access import Action, Actor, require
-from services.errors import PlanNotFound
+from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
+from services.errors import InvalidPlan, PlanNotFound
+from services.outbox import cancel_pending
+from services.schedule import Recipients, schedule_new_plan
+from services.users import Profile
 
 # Crockford's base32 without I, L, O, U: nothing to misread when a manager types an id.
 ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -76,3 +82,154 @@ def home_summary(db: Session, actor: Actor, limit: int = 20) -> HomeSummary:
         rows = db.execute(select(Plan.status, func.count()).group_by(Plan.status))
         summary.open_by_status = {str(status): int(count) for status, count in rows}
     return summary
+
+
+def open_plan_of(db: Session, employee_id: str) -> Plan | None:
+    """The employee's open plan, if they have one."""
+    return db.scalar(
+        select(Plan).where(Plan.employee_id == employee_id, Plan.status.in_(OPEN_STATUSES))
+    )
+
+
+def check_draft(
+    db: Session, actor: Actor, draft: PlanDraft, employee: Profile | None, today: date
+) -> None:
+    """Raise InvalidPlan with every broken rule of `draft`; return quietly when it is fine."""
+    existing = open_plan_of(db, draft.employee_id) if draft.employee_id else None
+    errors = validate(
+        draft,
+        manager_id=actor.user_id,
+        today=today,
+        employee=employee,
+        open_plan_id=existing.public_id if existing else None,
+    )
+    if errors:
+        raise InvalidPlan(errors)
+
+
+def snapshot(plan: Plan) -> dict[str, Any]:
+    """The whole content of a plan as plain data, for the history and the record."""
+    return {
+        "public_id": plan.public_id,
+        "employee_id": plan.employee_id,
+        "manager_id": plan.manager_id,
+        "issues": plan.issues,
+        "expectations": plan.expectations,
+        "support": plan.support,
+        "consequences": plan.consequences,
+        "start_date": plan.start_date.isoformat(),
+        "end_date": plan.end_date.isoformat(),
+        "cadence": plan.cadence.value,
+        "checkin_weekday": plan.checkin_weekday,
+        "goals": [
+            {
+                "description": g.description,
+                "measure": g.measure,
+                "target": g.target,
+                "due_date": g.due_date.isoformat(),
+            }
+            for g in plan.goals
+        ],
+        "steps": [
+            {
+                "description": s.description,
+                "due_date": s.due_date.isoformat() if s.due_date else None,
+            }
+            for s in plan.steps
+        ],
+    }
+
+
+def open_plan(
+    db: Session,
+    actor: Actor,
+    *,
+    team_id: str,
+    draft: PlanDraft,
+    employee: Profile | None,
+    recipients: Recipients,
+    today: date,
+    now: datetime,
+) -> Plan:
+    """Validate `draft`, store the plan with its goals and steps, its `created` event and
+    everything it owes in the outbox. The caller commits: one transaction for all of it."""
+    check_draft(db, actor, draft, employee, today)
+    assert draft.employee_id and draft.start_date and draft.cadence is not None
+    assert draft.weekday is not None
+    end = draft.resolved_end()
+    assert end is not None
+    steps, _ = parse_steps(draft.steps_text)
+    plan = Plan(
+        public_id=new_public_id(db),
+        team_id=team_id,
+        employee_id=draft.employee_id,
+        manager_id=actor.user_id,
+        issues=draft.issues.strip(),
+        expectations=draft.expectations.strip(),
+        support=draft.support.strip(),
+        consequences=draft.consequences.strip(),
+        start_date=draft.start_date,
+        end_date=end,
+        cadence=draft.cadence,
+        checkin_weekday=draft.weekday,
+        status=PlanStatus.ACTIVE,
+        ack_requested_at=now,
+        created_at=now,
+        updated_at=now,
+        goals=[
+            Goal(
+                position=i,
+                description=g.description.strip(),
+                measure=g.measure.strip(),
+                target=g.target.strip(),
+                due_date=g.due_date,
+            )
+            for i, g in enumerate(draft.goals)
+            if g.due_date is not None
+        ],
+        steps=[
+            ActionStep(position=i, description=s.description, due_date=s.due_date)
+            for i, s in enumerate(steps)
+        ],
+    )
+    db.add(plan)
+    db.flush()
+    audit.append_event(db, plan, actor.user_id, "created", snapshot(plan))
+    schedule_new_plan(db, plan, recipients, now)
+    return plan
+
+
+def acknowledge(db: Session, actor: Actor, public_id: str, now: datetime) -> tuple[Plan, bool]:
+    """Record that the employee received the plan; True the first time for this version."""
+    plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE)
+    if plan.status == PlanStatus.CLOSED:
+        return plan, False
+    if plan.acknowledged_at is not None and plan.acknowledged_at >= plan.ack_requested_at:
+        return plan, False
+    plan.acknowledged_at = now
+    if plan.status == PlanStatus.ACTIVE:
+        plan.status = PlanStatus.ACKNOWLEDGED
+    audit.append_event(db, plan, actor.user_id, "acknowledged", {"at": now})
+    cancel_pending(db, plan.id, {DeliveryKind.ACK_REMINDER, DeliveryKind.NOT_ACKNOWLEDGED})
+    return plan, True
+
+
+def respond(db: Session, actor: Actor, public_id: str, text: str, now: datetime) -> Plan:
+    """Store the employee's written response to the plan (their side of the story)."""
+    plan = get_plan(db, actor, public_id, Action.RESPOND)
+    cleaned = text.strip()
+    if not cleaned:
+        raise InvalidPlan({"response": "Write your response, or close this form."})
+    if len(cleaned) > LONG_TEXT_MAX:
+        raise InvalidPlan(
+            {"response": f"Keep this to {LONG_TEXT_MAX} characters (it has {len(cleaned)})."}
+        )
+    plan.employee_response = cleaned
+    plan.responded_at = now
+    audit.append_event(db, plan, actor.user_id, "responded", {"response": cleaned})
+    return plan
+
+
+def is_acknowledged(plan: Plan) -> bool:
+    """True when the employee acknowledged the current version of the plan."""
+    return plan.acknowledged_at is not None and plan.acknowledged_at >= plan.ack_requested_at

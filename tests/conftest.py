@@ -11,10 +11,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import create_app
+from bot import create_app, make_client, make_delivery_client
 from config import Settings
 from db import make_engine, make_session_factory, migrate
 from models import Base
+from scheduler.dispatcher import Dispatcher
 from tests.fakeslack import FakeSlack
 from tests.slackdriver import SlackDriver, TrackingExecutor
 
@@ -148,15 +149,28 @@ def settings(slack: FakeSlack) -> Settings:
 
 @pytest.fixture
 def driver(
-    settings: Settings, session_factory: sessionmaker[Session], slack: FakeSlack
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+    dispatcher: Dispatcher,
 ) -> Iterator[SlackDriver]:
     """The real app, driven with signed requests."""
-    from bot import make_client
-
     executor = TrackingExecutor()
-    app = create_app(settings, session_factory, make_client(settings), listener_executor=executor)
-    yield SlackDriver(app, slack, executor, SIGNING_SECRET)
+    app = create_app(
+        settings,
+        session_factory,
+        make_client(settings),
+        listener_executor=executor,
+        dispatcher=dispatcher,
+    )
+    yield SlackDriver(app, slack, executor, SIGNING_SECRET, dispatcher)
     executor.shutdown(wait=True)
+
+
+@pytest.fixture
+def dispatcher(settings: Settings, session_factory: sessionmaker[Session]) -> Dispatcher:
+    """The outbox dispatcher the app kicks; tests tick it themselves under a frozen clock."""
+    return Dispatcher(session_factory, make_delivery_client(settings), settings)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]

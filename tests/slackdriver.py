@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from scheduler.dispatcher import Dispatcher
 from tests.fakeslack import FakeSlack
 
 TEAM_ID = "T0001"
@@ -51,9 +52,15 @@ class SlackDriver:
     """Sends what Slack would send to the app, correctly signed, and waits for the outcome."""
 
     def __init__(
-        self, app: App, slack: FakeSlack, executor: TrackingExecutor, signing_secret: str
+        self,
+        app: App,
+        slack: FakeSlack,
+        executor: TrackingExecutor,
+        signing_secret: str,
+        dispatcher: Dispatcher,
     ) -> None:
         self.app = app
+        self.dispatcher = dispatcher
         self.slack = slack
         self.executor = executor
         self.secret = signing_secret

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from views.ids import Block, goal_block
 
@@ -18,17 +18,22 @@ _GOAL_BLOCKS = {
 _PLAN_BLOCKS = {b.value: b.value for b in Block}
 
 
-def block_id_for_field(field: str) -> str:
-    """The input block id that shows errors for a domain field name."""
+def block_id_for_field(field: str, slots: Sequence[int] = ()) -> str:
+    """The input block id that shows errors for a domain field name.
+
+    Goal fields name the goal's position; `slots` turns a position into the form's slot.
+    """
     match = _GOAL_FIELD.match(field)
     if match:
-        return goal_block(_GOAL_BLOCKS[match[2]], int(match[1]))
+        index = int(match[1])
+        slot = slots[index] if index < len(slots) else index
+        return goal_block(_GOAL_BLOCKS[match[2]], slot)
     return _PLAN_BLOCKS.get(field, field)
 
 
-def field_errors(errors: Mapping[str, str]) -> dict[str, str]:
+def field_errors(errors: Mapping[str, str], slots: Sequence[int] = ()) -> dict[str, str]:
     """`response_action: errors` content for domain field errors (first message per block)."""
     result: dict[str, str] = {}
     for field, message in errors.items():
-        result.setdefault(block_id_for_field(field), message)
+        result.setdefault(block_id_for_field(field, slots), message)
     return result

@@ -61,6 +61,7 @@ class Block(StrEnum):
     GOAL_MEASURE = "goal_measure"
     GOAL_TARGET = "goal_target"
     GOAL_DUE = "goal_due"
+    GOAL_HEADER = "goal_header"
     GOAL_ACTIONS = "goal_actions"
     PLAN_ACTIONS = "plan_actions"
     RESPONSE = "response"
@@ -72,6 +73,10 @@ class EventType(StrEnum):
     DELIVERY = "pip_delivery"
 
 
-def goal_block(field: Block | str, index: int) -> str:
-    """The block id of one goal's field, e.g. `goal_description:2`."""
-    return f"{field}:{index}"
+def goal_block(field: Block | str, slot: int) -> str:
+    """The block id of one goal's field, e.g. `goal_description:2`.
+
+    A slot names a goal for the life of one form (removing goal 2 does not renumber goal 3),
+    so that Slack's kept input state always lands on the right goal.
+    """
+    return f"{field}:{slot}"

@@ -1,0 +1,213 @@
+"""Opening a plan (`/pip new` and its form) and the employee's acknowledgement and response."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from handlers.commands import subcommand
+from handlers.context import transactional
+from models import DeliveryKind, utcnow
+from scheduler.dispatcher import Dispatcher
+from services import plans
+from services.access import Action as Permission
+from services.access import Actor
+from services.calendar import local_date
+from services.drafts import GoalDraft
+from services.outbox import enqueue, sent_messages
+from services.schedule import Recipients
+from slackio.directory import Directory
+from views.ids import Action, Block, Callback
+from views.plan_form import form_slots, new_plan_modal, plan_modal, read_plan_form
+from views.plan_messages import acknowledgement_blocks, employee_plan_message, respond_modal
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def register(app: App) -> None:
+    """Listen for the plan form, its buttons, and the employee's buttons on their plan."""
+    app.action(Action.ADD_GOAL)(handle_form_add_goal)
+    app.action(Action.REMOVE_GOAL)(handle_form_remove_goal)
+    app.view(Callback.NEW_PLAN)(handle_form_submit)
+    app.action(Action.ACKNOWLEDGE)(handle_plan_acknowledge)
+    app.action(Action.RESPOND)(handle_plan_respond)
+    app.view(Callback.RESPOND)(handle_response_submit)
+
+
+@subcommand("new")
+def handle_command_new(
+    ack: Ack, command: dict[str, Any], args: str, client: WebClient, respond: Respond, **_: Any
+) -> None:
+    """`/pip new [@employee]`: open the plan form at once, inside the trigger's 3 seconds."""
+    ack()
+    match = MENTION.search(args)
+    today = utcnow().date()
+    client.views_open(
+        trigger_id=command["trigger_id"], view=new_plan_modal(match and match[1], today)
+    )
+    if args and not match:
+        respond(
+            response_type="ephemeral",
+            text=(
+                f"I couldn't find a person in “{args}”, so the form opened without one. "
+                "Choose the employee in the form, or type `/pip new @name` next time."
+            ),
+        )
+
+
+def handle_form_add_goal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """Add an empty goal to the form, keeping everything typed so far."""
+    ack()
+    view = body["view"]
+    draft, slots = read_plan_form(view)
+    _, next_slot = form_slots(view)
+    draft.goals.append(GoalDraft())
+    updated = plan_modal(draft, [*slots, next_slot], next_slot + 1)
+    client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+
+
+def handle_form_remove_goal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """Remove one goal from the form, keeping everything else typed so far."""
+    ack()
+    view = body["view"]
+    draft, slots = read_plan_form(view)
+    _, next_slot = form_slots(view)
+    slot = int(body["actions"][0]["value"])
+    if slot in slots and len(slots) > 1:
+        index = slots.index(slot)
+        del draft.goals[index]
+        del slots[index]
+    client.views_update(
+        view_id=view["id"], hash=view.get("hash"), view=plan_modal(draft, slots, next_slot)
+    )
+
+
+@transactional
+def handle_form_submit(
+    ack: Ack,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    actor: Actor,
+    db: Session,
+    outbox: Dispatcher,
+) -> None:
+    """Validate and open the plan; errors go back onto the form's fields (error handler)."""
+    draft, _ = read_plan_form(view)
+    directory = Directory(client)
+    employee = directory.profile(db, draft.employee_id, fresh=True) if draft.employee_id else None
+    manager_tz = directory.tz(db, actor.user_id)
+    settings = context["settings"]
+    now = utcnow()
+    plans.open_plan(
+        db,
+        actor,
+        team_id=context.team_id or "",
+        draft=draft,
+        employee=employee,
+        recipients=Recipients(
+            employee_tz=employee.tz if employee else "UTC",
+            manager_tz=manager_tz,
+            hr_channel_id=settings.hr_channel_id,
+            checkin_time=settings.checkin_time,
+        ),
+        today=local_date(now, manager_tz),
+        now=now,
+    )
+    db.commit()
+    ack()
+    outbox.kick()
+
+
+@transactional
+def handle_plan_acknowledge(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    actor: Actor,
+    db: Session,
+    outbox: Dispatcher,
+) -> None:
+    """The employee acknowledges receipt: record it once, update the DM, tell the manager."""
+    ack()
+    public_id = body["actions"][0]["value"]
+    plan, first_time = plans.acknowledge(db, actor, public_id, utcnow())
+    if first_time:
+        stamp = f"{plan.acknowledged_at:%Y%m%dT%H%M%S}"
+        enqueue(
+            db,
+            key=f"{plan.public_id}:notice:{plan.manager_id}:acknowledged:{stamp}",
+            kind=DeliveryKind.NOTICE,
+            recipient_id=plan.manager_id,
+            due_at=utcnow(),
+            plan_id=plan.id,
+            payload={"notice": "acknowledged"},
+        )
+    db.commit()
+    copies = sent_messages(db, plan.id, DeliveryKind.ACK_REQUEST)
+    for sent in copies:
+        message = employee_plan_message(plan, amended=int(sent.payload.get("round", 1)) > 1)
+        client.chat_update(
+            channel=sent.channel_id,
+            ts=sent.message_ts,
+            text=message["text"],
+            blocks=message["blocks"],
+        )
+    container = body.get("container", {})
+    clicked = (container.get("channel_id"), container.get("message_ts"))
+    if all(clicked) and clicked not in {(c.channel_id, c.message_ts) for c in copies}:
+        message = body.get("message", {})
+        kept = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
+        client.chat_update(
+            channel=clicked[0],
+            ts=clicked[1],
+            text=message.get("text") or "Plan acknowledged.",
+            blocks=kept + acknowledgement_blocks(plan)[:1],
+        )
+    outbox.kick()
+
+
+@transactional
+def handle_plan_respond(
+    ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
+) -> None:
+    """Open the response form for the employee (anyone else is refused, nothing opens)."""
+    ack()
+    plan = plans.get_plan(db, actor, body["actions"][0]["value"], Permission.RESPOND)
+    client.views_open(trigger_id=body["trigger_id"], view=respond_modal(plan))
+
+
+@transactional
+def handle_response_submit(
+    ack: Ack,
+    view: dict[str, Any],
+    actor: Actor,
+    db: Session,
+    outbox: Dispatcher,
+) -> None:
+    """Store the employee's response, add it to the history and show it to the manager."""
+    text = _response_text(view)
+    plan = plans.respond(db, actor, view.get("private_metadata", ""), text, utcnow())
+    stamp = f"{plan.responded_at:%Y%m%dT%H%M%S%f}"
+    enqueue(
+        db,
+        key=f"{plan.public_id}:notice:{plan.manager_id}:responded:{stamp}",
+        kind=DeliveryKind.NOTICE,
+        recipient_id=plan.manager_id,
+        due_at=utcnow(),
+        plan_id=plan.id,
+        payload={"notice": "responded", "response": plan.employee_response},
+    )
+    db.commit()
+    ack()
+    outbox.kick()
+
+
+def _response_text(view: dict[str, Any]) -> str:
+    value = view.get("state", {}).get("values", {}).get(Block.RESPONSE, {})
+    return str((value.get(Action.RESPONSE_TEXT) or {}).get("value") or "")

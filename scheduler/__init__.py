@@ -1,0 +1,1 @@
+"""The clock (APScheduler) and the dispatcher that sends what the outbox owes."""

@@ -1,0 +1,213 @@
+"""What each kind of owed message says, rendered at the moment it is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanStatus
+from services.calendar import checkin_dates
+from services.plans import is_acknowledged
+from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
+from views.common import escape, plain, section
+from views.ids import Action, Block
+from views.plan_form import CADENCES, WEEKDAYS
+from views.plan_messages import employee_plan_message, fmt_date, fmt_when, long_sections
+from views.prose import mention, render
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready to post: fallback text, blocks, and a thread to post it in."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    thread_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class Skip:
+    """The message is no longer owed (the reason is kept on the delivery)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a renderer may read: the delivery, its plan, the database and the settings."""
+
+    db: Session
+    delivery: Delivery
+    plan: Plan | None
+    settings: Settings
+    now: datetime
+
+
+Renderer = Callable[[RenderContext], Outgoing | Skip]
+RENDERERS: dict[DeliveryKind, Renderer] = {}
+
+# Messages that still matter once a plan is closed.
+AFTER_CLOSE = {DeliveryKind.HR_NOTICE, DeliveryKind.NOTICE}
+
+
+def renders(kind: DeliveryKind) -> Callable[[Renderer], Renderer]:
+    """Register the renderer of one delivery kind."""
+
+    def decorate(func: Renderer) -> Renderer:
+        RENDERERS[kind] = func
+        return func
+
+    return decorate
+
+
+def render_delivery(ctx: RenderContext) -> Outgoing | Skip:
+    """The message for `ctx.delivery`, or why it is no longer owed."""
+    plan = ctx.plan
+    if plan is not None and plan.status == PlanStatus.CLOSED:
+        if ctx.delivery.kind not in AFTER_CLOSE:
+            return Skip("plan closed")
+    renderer = RENDERERS.get(ctx.delivery.kind)
+    if renderer is None:
+        raise LookupError(f"no renderer for delivery kind {ctx.delivery.kind}")
+    return renderer(ctx)
+
+
+def _plan(ctx: RenderContext) -> Plan:
+    if ctx.plan is None:
+        raise LookupError(f"delivery {ctx.delivery.id} has no plan")
+    return ctx.plan
+
+
+def _sent_ack_request(db: Session, plan: Plan) -> Delivery | None:
+    return db.scalar(
+        select(Delivery)
+        .where(
+            Delivery.plan_id == plan.id,
+            Delivery.kind == DeliveryKind.ACK_REQUEST,
+            Delivery.status == DeliveryStatus.SENT,
+        )
+        .order_by(Delivery.sent_at.desc())
+        .limit(1)
+    )
+
+
+@renders(DeliveryKind.ACK_REQUEST)
+def _ack_request(ctx: RenderContext) -> Outgoing | Skip:
+    plan = _plan(ctx)
+    message = employee_plan_message(plan, amended=int(ctx.delivery.payload.get("round", 1)) > 1)
+    return Outgoing(text=message["text"], blocks=message["blocks"])
+
+
+@renders(DeliveryKind.ACK_REMINDER)
+def _ack_reminder(ctx: RenderContext) -> Outgoing | Skip:
+    plan = _plan(ctx)
+    if is_acknowledged(plan):
+        return Skip("already acknowledged")
+    original = _sent_ack_request(ctx.db, plan)
+    text = render(
+        "ack_reminder", plan_id=plan.public_id, manager=mention(plan.manager_id), link=None
+    )
+    button = {
+        "type": "button",
+        "action_id": Action.ACKNOWLEDGE,
+        "text": plain("Acknowledge receipt"),
+        "style": "primary",
+        "value": plan.public_id,
+    }
+    blocks = [
+        section(text),
+        {"type": "actions", "block_id": Block.PLAN_ACTIONS, "elements": [button]},
+    ]
+    return Outgoing(text=text, blocks=blocks, thread_ts=original.message_ts if original else None)
+
+
+@renders(DeliveryKind.NOT_ACKNOWLEDGED)
+def _not_acknowledged(ctx: RenderContext) -> Outgoing | Skip:
+    plan = _plan(ctx)
+    if is_acknowledged(plan):
+        return Skip("already acknowledged")
+    original = _sent_ack_request(ctx.db, plan)
+    sent = original.sent_at if original and original.sent_at else plan.ack_requested_at
+    text = render(
+        "not_acknowledged",
+        plan_id=plan.public_id,
+        employee=mention(plan.employee_id),
+        sent=fmt_when(sent),
+        days=NOT_ACKNOWLEDGED_BUSINESS_DAYS,
+        for_manager=ctx.delivery.recipient_id == plan.manager_id,
+    )
+    return Outgoing(text=text, blocks=[section(text)])
+
+
+@renders(DeliveryKind.PLAN_CONFIRMATION)
+def _plan_confirmation(ctx: RenderContext) -> Outgoing | Skip:
+    plan = _plan(ctx)
+    dates = checkin_dates(plan.start_date, plan.end_date, plan.checkin_weekday, plan.cadence)
+    text = render(
+        "plan_confirmation",
+        plan_id=plan.public_id,
+        employee=mention(plan.employee_id),
+        start=fmt_date(plan.start_date),
+        end=fmt_date(plan.end_date),
+        cadence=CADENCES[plan.cadence].lower(),
+        weekday=WEEKDAYS[plan.checkin_weekday],
+        first_checkin=fmt_date(dates[0]) if dates else None,
+        hr_notified=bool(ctx.settings.hr_channel_id),
+    )
+    return Outgoing(text=text, blocks=[section(text)])
+
+
+@renders(DeliveryKind.HR_NOTICE)
+def _hr_notice(ctx: RenderContext) -> Outgoing | Skip:
+    plan = _plan(ctx)
+    notice = str(ctx.delivery.payload.get("notice", ""))
+    if notice == "opened":
+        text = render(
+            "hr_opened",
+            plan_id=plan.public_id,
+            employee=mention(plan.employee_id),
+            manager=mention(plan.manager_id),
+            start=fmt_date(plan.start_date),
+            end=fmt_date(plan.end_date),
+        )
+        return Outgoing(text=text, blocks=[section(text)])
+    raise LookupError(f"unknown HR notice {notice!r}")
+
+
+@renders(DeliveryKind.NOTICE)
+def _notice(ctx: RenderContext) -> Outgoing | Skip:
+    plan = _plan(ctx)
+    payload = ctx.delivery.payload
+    notice = str(payload.get("notice", ""))
+    if notice == "acknowledged":
+        when = plan.acknowledged_at or ctx.now
+        text = render(
+            "acknowledged_notice",
+            employee=mention(plan.employee_id),
+            plan_id=plan.public_id,
+            when=fmt_when(when),
+        )
+        return Outgoing(text=text, blocks=[section(text)])
+    if notice == "responded":
+        head = render(
+            "responded_notice", employee=mention(plan.employee_id), plan_id=plan.public_id
+        )
+        response = str(payload.get("response", ""))
+        blocks = [section(head), *long_sections("Their response", response)]
+        return Outgoing(text=f"{head}\n{escape(response)}", blocks=blocks)
+    if notice == "undeliverable":
+        text = render(
+            "undeliverable",
+            plan_id=plan.public_id,
+            recipient=mention(str(payload.get("recipient", ""))),
+            what=str(payload.get("what", "a message")),
+            error=str(payload.get("error", "")),
+        )
+        return Outgoing(text=text, blocks=[section(text)])
+    raise LookupError(f"unknown notice {notice!r}")

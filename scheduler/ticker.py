@@ -1,0 +1,39 @@
+"""APScheduler as the clock: one in-memory interval job that runs the dispatcher."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from scheduler.dispatcher import Dispatcher
+
+logger = logging.getLogger(__name__)
+INTERVAL_SECONDS = 30
+
+
+def start_ticker(dispatcher: Dispatcher, interval: int = INTERVAL_SECONDS) -> BackgroundScheduler:
+    """Start ticking now and every `interval` seconds; the database, not this job, is the truth."""
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(
+        _safe_tick,
+        "interval",
+        args=[dispatcher],
+        seconds=interval,
+        id="dispatch",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=interval,
+    )
+    scheduler.start()
+    return scheduler
+
+
+def _safe_tick(dispatcher: Dispatcher) -> None:
+    # A failing tick (database briefly away, say) must not stop the clock: the next one retries.
+    try:
+        dispatcher.tick()
+    except Exception:
+        logger.exception("dispatcher tick failed; retrying on the next tick")

@@ -1,0 +1,180 @@
+"""The outbox: putting owed messages in, once, keyed by their occurrence."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from models import Delivery, DeliveryKind, DeliveryStatus, utcnow
+
+
+def _insert(db: Session) -> Any:
+    dialect = db.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def enqueue(
+    db: Session,
+    *,
+    key: str,
+    kind: DeliveryKind,
+    recipient_id: str,
+    due_at: datetime,
+    plan_id: int | None = None,
+    checkin_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Owe one message; an occurrence key already owed is left as it is. True if added."""
+    now = utcnow()
+    statement = _insert(db)(Delivery).values(
+        occurrence_key=key,
+        kind=kind,
+        recipient_id=recipient_id,
+        due_at=due_at,
+        next_attempt_at=due_at,
+        plan_id=plan_id,
+        checkin_id=checkin_id,
+        payload=payload or {},
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        created_at=now,
+    )
+    result = db.execute(statement.on_conflict_do_nothing(index_elements=["occurrence_key"]))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def cancel_pending(db: Session, plan_id: int, kinds: set[DeliveryKind] | None = None) -> int:
+    """Cancel every not-yet-sent delivery of a plan (of `kinds`, when given)."""
+    statement = update(Delivery).where(
+        Delivery.plan_id == plan_id, Delivery.status == DeliveryStatus.PENDING
+    )
+    if kinds:
+        statement = statement.where(Delivery.kind.in_(kinds))
+    result = db.execute(statement.values(status=DeliveryStatus.CANCELLED))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def claim_due(db: Session, owner: str, now: datetime, lease: timedelta, limit: int) -> list[int]:
+    """Lease up to `limit` due deliveries to `owner`; returns their ids. The caller commits.
+
+    Due means pending with its next attempt at or before `now`, or claimed by someone whose
+    lease ran out (a crashed sender). One statement: on PostgreSQL the inner SELECT locks with
+    FOR UPDATE SKIP LOCKED, so concurrent dispatchers take disjoint rows; on SQLite the
+    statement runs inside BEGIN IMMEDIATE (see db.py), which serialises writers.
+    """
+    due = (
+        select(Delivery.id)
+        .where(
+            or_(
+                and_(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now),
+                and_(Delivery.status == DeliveryStatus.CLAIMED, Delivery.lease_expires_at < now),
+            )
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(Delivery)
+        .where(Delivery.id.in_(due.scalar_subquery()))
+        .values(
+            status=DeliveryStatus.CLAIMED,
+            lease_owner=owner,
+            lease_expires_at=now + lease,
+        )
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(db.scalars(statement).all())
+
+
+def _fenced(delivery_id: int, owner: str) -> Any:
+    return update(Delivery).where(
+        Delivery.id == delivery_id,
+        Delivery.lease_owner == owner,
+        Delivery.status == DeliveryStatus.CLAIMED,
+    )
+
+
+def _apply(db: Session, statement: Any) -> bool:
+    result = db.execute(statement.execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def mark_sent(
+    db: Session, delivery_id: int, owner: str, channel_id: str, ts: str, now: datetime
+) -> bool:
+    """Record the delivery as sent, if `owner` still holds its lease. The caller commits."""
+    return _apply(
+        db,
+        _fenced(delivery_id, owner).values(
+            status=DeliveryStatus.SENT,
+            channel_id=channel_id,
+            message_ts=ts,
+            sent_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+        ),
+    )
+
+
+def mark_final(
+    db: Session, delivery_id: int, owner: str, status: DeliveryStatus, reason: str | None = None
+) -> bool:
+    """End the delivery without sending (skipped, cancelled or failed), if `owner` holds it."""
+    return _apply(
+        db,
+        _fenced(delivery_id, owner).values(
+            status=status, last_error=reason, lease_owner=None, lease_expires_at=None
+        ),
+    )
+
+
+def retry_later(
+    db: Session,
+    delivery_id: int,
+    owner: str,
+    at: datetime,
+    reason: str,
+    *,
+    count_attempt: bool,
+    channel_id: str | None = None,
+) -> bool:
+    """Give the delivery back for another try at `at` (a rate limit does not count as one)."""
+    values: dict[str, Any] = {
+        "status": DeliveryStatus.PENDING,
+        "next_attempt_at": at,
+        "last_error": reason,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
+    if count_attempt:
+        values["attempts"] = Delivery.attempts + 1
+    if channel_id is not None:
+        values["channel_id"] = channel_id
+    return _apply(db, _fenced(delivery_id, owner).values(**values))
+
+
+def remember_channel(db: Session, delivery_id: int, owner: str, channel_id: str) -> bool:
+    """Note the channel a delivery is about to be posted in (for checking after a failure)."""
+    return _apply(db, _fenced(delivery_id, owner).values(channel_id=channel_id))
+
+
+def sent_messages(db: Session, plan_id: int, kind: DeliveryKind) -> list[Delivery]:
+    """The sent deliveries of one kind for a plan, oldest first (each has channel and ts)."""
+    return list(
+        db.scalars(
+            select(Delivery)
+            .where(
+                Delivery.plan_id == plan_id,
+                Delivery.kind == kind,
+                Delivery.status == DeliveryStatus.SENT,
+                Delivery.message_ts.is_not(None),
+            )
+            .order_by(Delivery.sent_at, Delivery.id)
+        )
+    )

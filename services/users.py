@@ -1,0 +1,88 @@
+"""What we know of Slack users: names, time zones, bots and deactivated accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from models import SlackUser, utcnow
+
+FRESH_FOR = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A Slack user as `users.info` describes them."""
+
+    user_id: str
+    name: str = ""
+    real_name: str = ""
+    tz: str = "UTC"
+    is_bot: bool = False
+    deleted: bool = False
+    team_id: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The name people know them by."""
+        return self.real_name or self.name or self.user_id
+
+    @classmethod
+    def from_slack(cls, user: dict[str, Any]) -> Profile:
+        """Read the `user` object of a `users.info` answer."""
+        profile = user.get("profile") or {}
+        return cls(
+            user_id=str(user["id"]),
+            name=str(user.get("name") or ""),
+            real_name=str(user.get("real_name") or profile.get("real_name") or ""),
+            tz=str(user.get("tz") or "UTC"),
+            is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
+            deleted=bool(user.get("deleted")),
+            team_id=user.get("team_id"),
+        )
+
+    @classmethod
+    def from_row(cls, row: SlackUser) -> Profile:
+        """A profile from the cache table."""
+        return cls(
+            user_id=row.user_id,
+            name=row.name,
+            real_name=row.real_name,
+            tz=row.tz,
+            is_bot=row.is_bot,
+            deleted=row.deleted,
+            team_id=row.team_id,
+        )
+
+
+def remember(db: Session, profile: Profile, now: datetime | None = None) -> SlackUser:
+    """Store or refresh `profile` in the cache (the caller commits)."""
+    row = db.get(SlackUser, profile.user_id)
+    if row is None:
+        row = SlackUser(user_id=profile.user_id)
+        db.add(row)
+    row.team_id = profile.team_id
+    row.name = profile.name
+    row.real_name = profile.real_name
+    row.tz = profile.tz
+    row.is_bot = profile.is_bot
+    row.deleted = profile.deleted
+    row.fetched_at = now or utcnow()
+    return row
+
+
+def cached(db: Session, user_id: str, now: datetime | None = None) -> Profile | None:
+    """The cached profile when it is fresh enough, else None."""
+    row = db.get(SlackUser, user_id)
+    if row is None or (now or utcnow()) - row.fetched_at > FRESH_FOR:
+        return None
+    return Profile.from_row(row)
+
+
+def last_known(db: Session, user_id: str) -> Profile | None:
+    """The cached profile however old it is (None if never seen)."""
+    row = db.get(SlackUser, user_id)
+    return None if row is None else Profile.from_row(row)

@@ -1,0 +1,1 @@
+"""Talking to Slack outside a listener: the user directory and the outbox sender."""

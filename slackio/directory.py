@@ -1,0 +1,42 @@
+"""Slack users through `users.info`, cached in the database."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from services import users
+from services.users import Profile
+
+
+class Directory:
+    """Looks people up in Slack and remembers what it learnt."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def profile(self, db: Session, user_id: str, *, fresh: bool = False) -> Profile | None:
+        """`user_id`'s profile (None when Slack does not know them); `fresh` skips the cache."""
+        if not fresh:
+            known = users.cached(db, user_id)
+            if known is not None:
+                return known
+        try:
+            answer = self.client.users_info(user=user_id)
+        except SlackApiError as error:
+            if error.response.get("error") in {"user_not_found", "users_not_found"}:
+                return None
+            raise
+        profile = Profile.from_slack(answer["user"])
+        users.remember(db, profile)
+        return profile
+
+    def tz(self, db: Session, user_id: str) -> str:
+        """`user_id`'s IANA time zone (UTC when unknown)."""
+        profile = self.profile(db, user_id)
+        return profile.tz if profile else "UTC"
+
+    def dm_channel(self, user_id: str) -> str:
+        """The id of the bot's DM with `user_id`."""
+        return str(self.client.conversations_open(users=user_id)["channel"]["id"])

@@ -1,0 +1,330 @@
+"""The plan form (`/pip new`): building it from a draft and reading a draft back from it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from models import Cadence
+from services.drafts import (
+    GOAL_TEXT_MAX,
+    LENGTH_PRESETS,
+    LONG_TEXT_MAX,
+    MAX_GOALS,
+    GoalDraft,
+    PlanDraft,
+)
+from views.common import context, header, plain, section
+from views.ids import Action, Block, Callback, goal_block
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+CADENCES = {Cadence.WEEKLY: "Every week", Cadence.BIWEEKLY: "Every two weeks"}
+UNTIL_END_DATE = "end_date"
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": plain(text), "value": value}
+
+
+def _text_input(
+    block_id: str,
+    action_id: str,
+    label: str,
+    value: str,
+    *,
+    multiline: bool = False,
+    optional: bool = False,
+    max_length: int = LONG_TEXT_MAX,
+    placeholder: str | None = None,
+    hint: str | None = None,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": multiline,
+        "max_length": max_length,
+    }
+    if value:
+        element["initial_value"] = value
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _date_input(
+    block_id: str, action_id: str, label: str, value: date | None, *, optional: bool = False
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "datepicker", "action_id": action_id}
+    if value:
+        element["initial_date"] = value.isoformat()
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
+
+
+def _select_input(
+    block_id: str,
+    action_id: str,
+    label: str,
+    options: list[dict[str, Any]],
+    selected: str | None,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "static_select", "action_id": action_id, "options": options}
+    chosen = [o for o in options if o["value"] == selected]
+    if chosen:
+        element["initial_option"] = chosen[0]
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+    }
+
+
+def _goal_blocks(goal: GoalDraft, number: int, slot: int, removable: bool) -> list[dict[str, Any]]:
+    title: dict[str, Any] = section(
+        f"*Goal {number}*", block_id=goal_block(Block.GOAL_HEADER, slot)
+    )
+    if removable:
+        title["accessory"] = {
+            "type": "button",
+            "action_id": Action.REMOVE_GOAL,
+            "text": plain("Remove goal"),
+            "value": str(slot),
+        }
+    return [
+        title,
+        _text_input(
+            goal_block(Block.GOAL_DESCRIPTION, slot),
+            Action.GOAL_DESCRIPTION,
+            "What the goal is",
+            goal.description,
+            max_length=GOAL_TEXT_MAX,
+            placeholder="e.g. Answer customer tickets within one business day",
+        ),
+        _text_input(
+            goal_block(Block.GOAL_MEASURE, slot),
+            Action.GOAL_MEASURE,
+            "How it is measured",
+            goal.measure,
+            max_length=GOAL_TEXT_MAX,
+            placeholder="e.g. First-response time in the help desk report",
+        ),
+        _text_input(
+            goal_block(Block.GOAL_TARGET, slot),
+            Action.GOAL_TARGET,
+            "Target",
+            goal.target,
+            max_length=GOAL_TEXT_MAX,
+            placeholder="e.g. 95% of tickets answered within one business day",
+        ),
+        _date_input(goal_block(Block.GOAL_DUE, slot), Action.GOAL_DUE, "Due date", goal.due_date),
+    ]
+
+
+def plan_modal(draft: PlanDraft, slots: list[int], next_slot: int) -> dict[str, Any]:
+    """The plan form, filled in from `draft`; `slots` name its goals (one per goal)."""
+    assert len(slots) == len(draft.goals)
+    blocks: list[dict[str, Any]] = [
+        context(
+            "The employee gets this plan in a direct message and is asked to acknowledge "
+            "receipt. Everything you write here is kept in the plan's history."
+        ),
+        {
+            "type": "input",
+            "block_id": Block.EMPLOYEE,
+            "label": plain("Employee"),
+            "element": {
+                "type": "users_select",
+                "action_id": Action.EMPLOYEE,
+                **({"initial_user": draft.employee_id} if draft.employee_id else {}),
+            },
+        },
+        _text_input(
+            Block.ISSUES,
+            Action.ISSUES,
+            "Issues, with dated examples",
+            draft.issues,
+            multiline=True,
+            placeholder="What has fallen short, and when: e.g. 3 Nov: missed the release review.",
+        ),
+        _text_input(
+            Block.EXPECTATIONS,
+            Action.EXPECTATIONS,
+            "Expected standard",
+            draft.expectations,
+            multiline=True,
+            placeholder="The standard of performance and behaviour that is expected.",
+        ),
+        header("Goals"),
+    ]
+    removable = len(draft.goals) > 1
+    for number, (goal, slot) in enumerate(zip(draft.goals, slots, strict=True), start=1):
+        blocks.extend(_goal_blocks(goal, number, slot, removable))
+    if len(draft.goals) < MAX_GOALS:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": Block.GOAL_ACTIONS,
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": Action.ADD_GOAL,
+                        "text": plain("Add goal"),
+                        "value": "add",
+                    }
+                ],
+            }
+        )
+    else:
+        blocks.append(context(f"A plan has at most {MAX_GOALS} goals."))
+    blocks += [
+        header("Support and steps"),
+        _text_input(
+            Block.STEPS,
+            Action.STEPS,
+            "Action steps",
+            draft.steps_text,
+            multiline=True,
+            optional=True,
+            hint="One step per line. End a line with “by 2027-01-15” to give it a due date.",
+        ),
+        _text_input(
+            Block.SUPPORT,
+            Action.SUPPORT,
+            "Support and resources",
+            draft.support,
+            multiline=True,
+            optional=True,
+            placeholder="Training, pairing, time, tools the company provides.",
+        ),
+        header("Schedule"),
+        _select_input(
+            Block.CADENCE,
+            Action.CADENCE,
+            "Check-ins",
+            [_option(text, c.value) for c, text in CADENCES.items()],
+            draft.cadence.value if draft.cadence else None,
+        ),
+        _select_input(
+            Block.WEEKDAY,
+            Action.WEEKDAY,
+            "Check-in day",
+            [_option(day, str(i)) for i, day in enumerate(WEEKDAYS)],
+            str(draft.weekday) if draft.weekday is not None else None,
+        ),
+        _date_input(Block.START_DATE, Action.START_DATE, "Start date", draft.start_date),
+        _select_input(
+            Block.LENGTH,
+            Action.LENGTH,
+            "Length",
+            [_option(f"{d} days", str(d)) for d in LENGTH_PRESETS]
+            + [_option("Until the end date below", UNTIL_END_DATE)],
+            str(draft.length_days) if draft.length_days else UNTIL_END_DATE,
+        ),
+        _date_input(Block.END_DATE, Action.END_DATE, "End date", draft.end_date, optional=True),
+        header("Consequences"),
+        _text_input(
+            Block.CONSEQUENCES,
+            Action.CONSEQUENCES,
+            "If the standard is not met",
+            draft.consequences,
+            multiline=True,
+            placeholder="What follows if the expected standard is not met by the end date.",
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": Callback.NEW_PLAN,
+        "title": plain("New improvement plan", 24),
+        "submit": plain("Send plan", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps({"slots": slots, "next": next_slot}),
+        "blocks": blocks,
+    }
+
+
+def new_plan_modal(employee_id: str | None, today: date) -> dict[str, Any]:
+    """The empty plan form, with the employee preselected when known."""
+    draft = PlanDraft(employee_id=employee_id, start_date=today)
+    return plan_modal(draft, slots=[0], next_slot=1)
+
+
+def form_slots(view: dict[str, Any]) -> tuple[list[int], int]:
+    """The goal slots and the next free slot, from the view's private_metadata."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        slots = [int(s) for s in meta["slots"]]
+        return slots, int(meta["next"])
+    except (ValueError, KeyError, TypeError):
+        return [0], 1
+
+
+def _value(values: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
+    return values.get(block_id, {}).get(action_id) or {}
+
+
+def _text(values: dict[str, Any], block_id: str, action_id: str) -> str:
+    return str(_value(values, block_id, action_id).get("value") or "")
+
+
+def _date(values: dict[str, Any], block_id: str, action_id: str) -> date | None:
+    raw = _value(values, block_id, action_id).get("selected_date")
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _selected(values: dict[str, Any], block_id: str, action_id: str) -> str | None:
+    option = _value(values, block_id, action_id).get("selected_option") or {}
+    return option.get("value")
+
+
+def read_plan_form(view: dict[str, Any]) -> tuple[PlanDraft, list[int]]:
+    """The draft typed into a plan form, with the form's goal slots in order."""
+    values: dict[str, Any] = view.get("state", {}).get("values", {})
+    slots, _ = form_slots(view)
+    goals = [
+        GoalDraft(
+            description=_text(
+                values, goal_block(Block.GOAL_DESCRIPTION, s), Action.GOAL_DESCRIPTION
+            ),
+            measure=_text(values, goal_block(Block.GOAL_MEASURE, s), Action.GOAL_MEASURE),
+            target=_text(values, goal_block(Block.GOAL_TARGET, s), Action.GOAL_TARGET),
+            due_date=_date(values, goal_block(Block.GOAL_DUE, s), Action.GOAL_DUE),
+        )
+        for s in slots
+    ]
+    cadence = _selected(values, Block.CADENCE, Action.CADENCE)
+    weekday = _selected(values, Block.WEEKDAY, Action.WEEKDAY)
+    length = _selected(values, Block.LENGTH, Action.LENGTH)
+    draft = PlanDraft(
+        employee_id=_value(values, Block.EMPLOYEE, Action.EMPLOYEE).get("selected_user"),
+        issues=_text(values, Block.ISSUES, Action.ISSUES),
+        expectations=_text(values, Block.EXPECTATIONS, Action.EXPECTATIONS),
+        goals=goals,
+        steps_text=_text(values, Block.STEPS, Action.STEPS),
+        support=_text(values, Block.SUPPORT, Action.SUPPORT),
+        cadence=Cadence(cadence) if cadence in {c.value for c in Cadence} else None,
+        weekday=int(weekday) if weekday and weekday.isdigit() else None,
+        start_date=_date(values, Block.START_DATE, Action.START_DATE),
+        length_days=int(length) if length and length.isdigit() else None,
+        end_date=_date(values, Block.END_DATE, Action.END_DATE),
+        consequences=_text(values, Block.CONSEQUENCES, Action.CONSEQUENCES),
+    )
+    return draft, slots

@@ -1,0 +1,156 @@
+"""Messages about a plan: the employee's copy, confirmations and notices."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from models import Plan
+from views.common import SECTION_TEXT_MAX, context, divider, escape, header, plain, section
+from views.ids import Action, Block, Callback
+from views.plan_form import CADENCES, WEEKDAYS
+from views.prose import mention, render
+
+MESSAGE_MAX_BLOCKS = 50
+
+
+def fmt_date(day: date) -> str:
+    """A date as people read it: `Mon 4 Jan 2027`."""
+    return f"{day:%a %-d %b %Y}"
+
+
+def fmt_when(instant: datetime) -> str:
+    """An instant as people read it, in UTC: `4 Jan 2027 at 10:00 UTC`."""
+    return f"{instant:%-d %b %Y at %H:%M} UTC"
+
+
+def long_sections(title: str, text: str) -> list[dict[str, Any]]:
+    """A titled text as one or more sections, split at line ends so that nothing is cut."""
+    body = escape(text)
+    chunks: list[str] = []
+    current = f"*{title}*\n"
+    for line in body.splitlines() or [""]:
+        while len(line) > SECTION_TEXT_MAX - 100:
+            chunks.append(current)
+            current, line = line[: SECTION_TEXT_MAX - 100], line[SECTION_TEXT_MAX - 100 :]
+        if len(current) + len(line) + 1 > SECTION_TEXT_MAX:
+            chunks.append(current)
+            current = ""
+        current += line + "\n"
+    chunks.append(current)
+    return [section(chunk.rstrip() or " ") for chunk in chunks if chunk.strip()]
+
+
+def schedule_line(plan: Plan) -> str:
+    """`Every week on Wednesdays, 4 Jan 2027 to 5 Mar 2027`."""
+    return (
+        f"{CADENCES[plan.cadence]} on {WEEKDAYS[plan.checkin_weekday]}s · "
+        f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}"
+    )
+
+
+def plan_body(plan: Plan) -> list[dict[str, Any]]:
+    """The whole plan, laid out to read: issues, standard, goals, steps, support, dates."""
+    blocks: list[dict[str, Any]] = []
+    blocks += long_sections("Issues", plan.issues)
+    blocks += long_sections("Expected standard", plan.expectations)
+    blocks.append(header("Goals"))
+    for number, goal in enumerate(plan.goals, start=1):
+        blocks.append(
+            section(
+                f"*{number}. {escape(goal.description)}*\n"
+                f"*Measured by:* {escape(goal.measure)}\n"
+                f"*Target:* {escape(goal.target)}\n"
+                f"*Due:* {fmt_date(goal.due_date)}"
+            )
+        )
+    if plan.steps:
+        steps = "\n".join(
+            f"• {s.description}" + (f" (by {fmt_date(s.due_date)})" if s.due_date else "")
+            for s in plan.steps
+        )
+        blocks += long_sections("Action steps", steps)
+    if plan.support:
+        blocks += long_sections("Support and resources", plan.support)
+    blocks.append(section(f"*Dates and check-ins*\n{schedule_line(plan)}"))
+    blocks += long_sections("If the standard is not met", plan.consequences)
+    return blocks
+
+
+def employee_plan_message(plan: Plan, *, amended: bool = False) -> dict[str, Any]:
+    """The employee's copy of the plan with Acknowledge and Respond buttons (text + blocks)."""
+    names = {
+        "manager": mention(plan.manager_id),
+        "plan_id": plan.public_id,
+        "start": fmt_date(plan.start_date),
+        "end": fmt_date(plan.end_date),
+    }
+    intro = render("ack_request_amended" if amended else "ack_request", **names)
+    blocks = [header(f"Performance improvement plan {plan.public_id}"), section(intro), divider()]
+    blocks += plan_body(plan)
+    blocks.append(divider())
+    blocks += acknowledgement_blocks(plan)
+    text = (
+        f"<@{plan.manager_id}> has put a performance improvement plan ({plan.public_id}) in "
+        "place with you. Please read it and acknowledge receipt (not agreement)."
+    )
+    return {"text": text, "blocks": blocks[:MESSAGE_MAX_BLOCKS]}
+
+
+def acknowledgement_blocks(plan: Plan) -> list[dict[str, Any]]:
+    """The closing blocks of the employee's copy: the buttons, or the acknowledgement."""
+    respond = {
+        "type": "button",
+        "action_id": Action.RESPOND,
+        "text": plain("Respond"),
+        "value": plan.public_id,
+    }
+    acknowledged = (
+        plan.acknowledged_at is not None and plan.acknowledged_at >= plan.ack_requested_at
+    )
+    if acknowledged and plan.acknowledged_at is not None:
+        return [
+            context(render("acknowledged", when=fmt_when(plan.acknowledged_at))),
+            {"type": "actions", "block_id": Block.PLAN_ACTIONS, "elements": [respond]},
+        ]
+    acknowledge = {
+        "type": "button",
+        "action_id": Action.ACKNOWLEDGE,
+        "text": plain("Acknowledge receipt"),
+        "style": "primary",
+        "value": plan.public_id,
+    }
+    return [{"type": "actions", "block_id": Block.PLAN_ACTIONS, "elements": [acknowledge, respond]}]
+
+
+def respond_modal(plan: Plan) -> dict[str, Any]:
+    """The employee's written response to a plan, prefilled with what they wrote before."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": Action.RESPONSE_TEXT,
+        "multiline": True,
+        "max_length": 3000,
+    }
+    if plan.employee_response:
+        element["initial_value"] = plan.employee_response
+    return {
+        "type": "modal",
+        "callback_id": Callback.RESPOND,
+        "private_metadata": plan.public_id,
+        "title": plain("Respond to your plan", 24),
+        "submit": plain("Send response", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            context(
+                f"Your response to plan *{plan.public_id}* is kept with the plan and shown to "
+                f"<@{plan.manager_id}>. Sending it again replaces the earlier one in the plan; "
+                "the history keeps every version."
+            ),
+            {
+                "type": "input",
+                "block_id": Block.RESPONSE,
+                "label": plain("Your response"),
+                "element": element,
+            },
+        ],
+    }
