@@ -39,15 +39,21 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Any) -> None:
-    # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
-    # writes fails at once with SQLITE_BUSY when another writer got there first, instead of
-    # waiting out the busy timeout. Writers queue; readers are never blocked in WAL mode.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Sessions begin IMMEDIATE (see make_session_factory): a deferred transaction that reads
+    # and then writes fails at once with SQLITE_BUSY when another writer committed in
+    # between, instead of waiting out the busy timeout. Writers queue; plain engine use
+    # (health checks, migrations) stays deferred, and readers are never blocked in WAL mode.
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A session factory whose objects stay readable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions whose objects stay readable after commit; on SQLite they begin IMMEDIATE.
+
+    Rule for callers: never open a second session in a thread while one with an open
+    transaction is held, and end transactions before slow network calls.
+    """
+    return sessionmaker(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
 
 
 def alembic_config() -> Config:

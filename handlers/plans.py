@@ -10,9 +10,8 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import subcommand
-from handlers.context import transactional
+from handlers.context import deliver_soon, transactional
 from models import DeliveryKind, utcnow
-from scheduler.dispatcher import Dispatcher
 from services import plans
 from services.access import Action as Permission
 from services.access import Actor
@@ -95,7 +94,6 @@ def handle_form_submit(
     context: BoltContext,
     actor: Actor,
     db: Session,
-    outbox: Dispatcher,
 ) -> None:
     """Validate and open the plan; errors go back onto the form's fields (error handler)."""
     draft, _ = read_plan_form(view)
@@ -121,7 +119,7 @@ def handle_form_submit(
     )
     db.commit()
     ack()
-    outbox.kick()
+    deliver_soon(db)
 
 
 @transactional
@@ -131,10 +129,8 @@ def handle_plan_acknowledge(
     client: WebClient,
     actor: Actor,
     db: Session,
-    outbox: Dispatcher,
 ) -> None:
     """The employee acknowledges receipt: record it once, update the DM, tell the manager."""
-    ack()
     public_id = body["actions"][0]["value"]
     plan, first_time = plans.acknowledge(db, actor, public_id, utcnow())
     if first_time:
@@ -148,8 +144,9 @@ def handle_plan_acknowledge(
             plan_id=plan.id,
             payload={"notice": "acknowledged"},
         )
-    db.commit()
     copies = sent_messages(db, plan.id, DeliveryKind.ACK_REQUEST)
+    db.commit()  # before ack and before talking to Slack: the click is recorded
+    ack()
     for sent in copies:
         message = employee_plan_message(plan, amended=int(sent.payload.get("round", 1)) > 1)
         client.chat_update(
@@ -169,7 +166,7 @@ def handle_plan_acknowledge(
             text=message.get("text") or "Plan acknowledged.",
             blocks=kept + acknowledgement_blocks(plan)[:1],
         )
-    outbox.kick()
+    deliver_soon(db)
 
 
 @transactional
@@ -177,8 +174,9 @@ def handle_plan_respond(
     ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
 ) -> None:
     """Open the response form for the employee (anyone else is refused, nothing opens)."""
-    ack()
     plan = plans.get_plan(db, actor, body["actions"][0]["value"], Permission.RESPOND)
+    db.commit()
+    ack()
     client.views_open(trigger_id=body["trigger_id"], view=respond_modal(plan))
 
 
@@ -188,7 +186,6 @@ def handle_response_submit(
     view: dict[str, Any],
     actor: Actor,
     db: Session,
-    outbox: Dispatcher,
 ) -> None:
     """Store the employee's response, add it to the history and show it to the manager."""
     text = _response_text(view)
@@ -205,7 +202,7 @@ def handle_response_submit(
     )
     db.commit()
     ack()
-    outbox.kick()
+    deliver_soon(db)
 
 
 def _response_text(view: dict[str, Any]) -> str:
