@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import DeliveryKind, Plan
-from services.calendar import add_business_days, local_instant, next_business_day, occurrences
+from models import Delivery, DeliveryKind, DeliveryStatus, Plan
+from services.calendar import (
+    CADENCE_DAYS,
+    add_business_days,
+    checkin_dates,
+    local_instant,
+    next_business_day,
+)
 from services.outbox import enqueue
 
 ACK_REMINDER_BUSINESS_DAYS = 2
 NOT_ACKNOWLEDGED_BUSINESS_DAYS = 5
+REVIEW_REMINDER_BUSINESS_DAYS = 2
 
 
 @dataclass(frozen=True)
@@ -68,38 +76,74 @@ def schedule_acknowledgement(
             )
 
 
-def schedule_checkins(db: Session, plan: Plan, to: Recipients, after: datetime) -> int:
-    """Each check-in prompt and its review prompt due after `after`; returns how many were added.
+def _business_days_after(day: date, count: int) -> date:
+    for _ in range(count):
+        day = next_business_day(day)
+    return day
 
-    The employee is prompted on the check-in date (their local date, which names the
-    occurrence); the manager is asked for a review the next business day, in their own zone,
-    so that the employee's answer is there to review.
+
+def _enqueue_local(
+    db: Session,
+    plan: Plan,
+    kind: DeliveryKind,
+    recipient: str,
+    occurrence: date,
+    local_day: date,
+    tz: str,
+    to: Recipients,
+    after: datetime,
+) -> int:
+    """Owe `kind` for `occurrence`, due on `local_day` at the check-in time in `tz`."""
+    due_at = local_instant(local_day, to.checkin_time, tz)
+    if due_at <= after:
+        return 0
+    return int(
+        enqueue(
+            db,
+            key=key(plan, kind, recipient, occurrence.isoformat()),
+            kind=kind,
+            recipient_id=recipient,
+            due_at=due_at,
+            plan_id=plan.id,
+            payload={
+                "occurrence_date": occurrence.isoformat(),
+                "local_date": local_day.isoformat(),
+            },
+        )
+    )
+
+
+def schedule_checkins(db: Session, plan: Plan, to: Recipients, after: datetime) -> int:
+    """Every check-in's prompts, reminders and missed notice due after `after`; returns the count.
+
+    For an occurrence on day D (the employee's local date, which names it):
+    - the employee's prompt on D, and one reminder the next business day;
+    - the manager's review prompt the next business day, so the answer is there to review,
+      and one reminder 2 business days after that;
+    - on the next occurrence's date (D plus the cadence after the last one), a check of
+      whether it was missed, told to the HR channel (or the manager when there is none).
+    All times are the check-in time in the recipient's own zone.
     """
+    dates = checkin_dates(plan.start_date, plan.end_date, plan.checkin_weekday, plan.cadence)
+    step = timedelta(days=CADENCE_DAYS[plan.cadence])
     added = 0
-    for day, instant in occurrences(
-        plan.start_date,
-        plan.end_date,
-        plan.checkin_weekday,
-        plan.cadence,
-        to.checkin_time,
-        to.employee_tz,
-    ):
-        payload = {"occurrence_date": day.isoformat()}
-        review_at = local_instant(next_business_day(day), to.checkin_time, to.manager_tz)
-        for kind, recipient, due_at in (
-            (DeliveryKind.CHECKIN_PROMPT, plan.employee_id, instant),
-            (DeliveryKind.REVIEW_PROMPT, plan.manager_id, review_at),
+    for index, day in enumerate(dates):
+        review_day = next_business_day(day)
+        following = dates[index + 1] if index + 1 < len(dates) else day + step
+        missed_to = to.hr_channel_id or plan.manager_id
+        for kind, recipient, local_day, tz in (
+            (DeliveryKind.CHECKIN_PROMPT, plan.employee_id, day, to.employee_tz),
+            (DeliveryKind.CHECKIN_REMINDER, plan.employee_id, review_day, to.employee_tz),
+            (DeliveryKind.REVIEW_PROMPT, plan.manager_id, review_day, to.manager_tz),
+            (
+                DeliveryKind.REVIEW_REMINDER,
+                plan.manager_id,
+                _business_days_after(review_day, REVIEW_REMINDER_BUSINESS_DAYS),
+                to.manager_tz,
+            ),
+            (DeliveryKind.CHECKIN_MISSED, missed_to, following, to.employee_tz),
         ):
-            if due_at > after:
-                added += enqueue(
-                    db,
-                    key=key(plan, kind, recipient, day.isoformat()),
-                    kind=kind,
-                    recipient_id=recipient,
-                    due_at=due_at,
-                    plan_id=plan.id,
-                    payload=payload,
-                )
+            added += _enqueue_local(db, plan, kind, recipient, day, local_day, tz, to, after)
     return added
 
 
@@ -112,7 +156,7 @@ def schedule_end_of_plan(db: Session, plan: Plan, to: Recipients) -> None:
         recipient_id=plan.manager_id,
         due_at=local_instant(plan.end_date, to.checkin_time, to.manager_tz),
         plan_id=plan.id,
-        payload={"end_date": plan.end_date.isoformat()},
+        payload={"end_date": plan.end_date.isoformat(), "local_date": plan.end_date.isoformat()},
     )
 
 
@@ -139,3 +183,38 @@ def schedule_new_plan(db: Session, plan: Plan, to: Recipients, now: datetime) ->
         )
     schedule_checkins(db, plan, to, after=now)
     schedule_end_of_plan(db, plan, to)
+
+
+RETIMED_KINDS = {
+    DeliveryKind.CHECKIN_PROMPT,
+    DeliveryKind.CHECKIN_REMINDER,
+    DeliveryKind.REVIEW_PROMPT,
+    DeliveryKind.REVIEW_REMINDER,
+    DeliveryKind.END_OF_PLAN,
+}
+
+
+def retime_for_zone(db: Session, user_id: str, tz: str, checkin_time: time) -> int:
+    """Move `user_id`'s pending prompts to `checkin_time` in their new zone `tz`.
+
+    Each pending prompt keeps its local date (the occurrence it belongs to) and gets the
+    UTC instant of that local date and time in `tz`. Returns how many moved.
+    """
+    moved = 0
+    pending = db.scalars(
+        select(Delivery).where(
+            Delivery.recipient_id == user_id,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.kind.in_(RETIMED_KINDS),
+        )
+    )
+    for delivery in pending:
+        local_day = delivery.payload.get("local_date")
+        if not local_day:
+            continue
+        new_due = local_instant(date.fromisoformat(local_day), checkin_time, tz)
+        if new_due != delivery.due_at:
+            delivery.due_at = new_due
+            delivery.next_attempt_at = new_due
+            moved += 1
+    return moved
