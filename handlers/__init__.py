@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import commands, errors, events, plans
+from handlers import checkins, commands, errors, events, plans
 
-MODULES = (errors, commands, events, plans)
+MODULES = (errors, commands, events, plans, checkins)
 
 
 def register_listeners(app: App) -> None:

@@ -9,6 +9,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from handlers.checkins import record_thread_reply
 from handlers.context import transactional
 from services import plans as plan_service
 from services.access import Actor
@@ -43,9 +44,14 @@ def handle_home_opened(event: dict[str, Any], client: WebClient, actor: Actor, d
     client.views_publish(user_id=actor.user_id, view=home_view(summary))
 
 
-def handle_direct_message(event: dict[str, Any], client: WebClient) -> None:
-    """Answer a person's DM to the bot with where to find the commands."""
+@transactional
+def handle_direct_message(
+    event: dict[str, Any], client: WebClient, actor: Actor, db: Session
+) -> None:
+    """Keep a reply to a check-in prompt as the answer; otherwise say where the commands are."""
     if event.get("bot_id") or event.get("subtype") or not event.get("user"):
+        return
+    if record_thread_reply(db, client, actor, event):
         return
     client.chat_postMessage(
         channel=event["channel"],

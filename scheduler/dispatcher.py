@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
+from scheduler import checkin_messages  # noqa: F401 - registers the check-in renderers
 from scheduler.messages import Outgoing, RenderContext, Skip, render_delivery
 from services import outbox
 from slackio.directory import Directory

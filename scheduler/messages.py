@@ -78,7 +78,7 @@ def render_delivery(ctx: RenderContext) -> Outgoing | Skip:
     return renderer(ctx)
 
 
-def _plan(ctx: RenderContext) -> Plan:
+def plan_of(ctx: RenderContext) -> Plan:
     if ctx.plan is None:
         raise LookupError(f"delivery {ctx.delivery.id} has no plan")
     return ctx.plan
@@ -99,14 +99,14 @@ def _sent_ack_request(db: Session, plan: Plan) -> Delivery | None:
 
 @renders(DeliveryKind.ACK_REQUEST)
 def _ack_request(ctx: RenderContext) -> Outgoing | Skip:
-    plan = _plan(ctx)
+    plan = plan_of(ctx)
     message = employee_plan_message(plan, amended=int(ctx.delivery.payload.get("round", 1)) > 1)
     return Outgoing(text=message["text"], blocks=message["blocks"])
 
 
 @renders(DeliveryKind.ACK_REMINDER)
 def _ack_reminder(ctx: RenderContext) -> Outgoing | Skip:
-    plan = _plan(ctx)
+    plan = plan_of(ctx)
     if is_acknowledged(plan):
         return Skip("already acknowledged")
     original = _sent_ack_request(ctx.db, plan)
@@ -129,7 +129,7 @@ def _ack_reminder(ctx: RenderContext) -> Outgoing | Skip:
 
 @renders(DeliveryKind.NOT_ACKNOWLEDGED)
 def _not_acknowledged(ctx: RenderContext) -> Outgoing | Skip:
-    plan = _plan(ctx)
+    plan = plan_of(ctx)
     if is_acknowledged(plan):
         return Skip("already acknowledged")
     original = _sent_ack_request(ctx.db, plan)
@@ -147,7 +147,7 @@ def _not_acknowledged(ctx: RenderContext) -> Outgoing | Skip:
 
 @renders(DeliveryKind.PLAN_CONFIRMATION)
 def _plan_confirmation(ctx: RenderContext) -> Outgoing | Skip:
-    plan = _plan(ctx)
+    plan = plan_of(ctx)
     dates = checkin_dates(plan.start_date, plan.end_date, plan.checkin_weekday, plan.cadence)
     text = render(
         "plan_confirmation",
@@ -165,7 +165,7 @@ def _plan_confirmation(ctx: RenderContext) -> Outgoing | Skip:
 
 @renders(DeliveryKind.HR_NOTICE)
 def _hr_notice(ctx: RenderContext) -> Outgoing | Skip:
-    plan = _plan(ctx)
+    plan = plan_of(ctx)
     notice = str(ctx.delivery.payload.get("notice", ""))
     if notice == "opened":
         text = render(
@@ -180,34 +180,56 @@ def _hr_notice(ctx: RenderContext) -> Outgoing | Skip:
     raise LookupError(f"unknown HR notice {notice!r}")
 
 
+NoticeRenderer = Callable[[RenderContext, Plan], Outgoing | Skip]
+NOTICES: dict[str, NoticeRenderer] = {}
+
+
+def notice(name: str) -> Callable[[NoticeRenderer], NoticeRenderer]:
+    """Register the renderer of one kind of NOTICE (payload `notice`)."""
+
+    def decorate(func: NoticeRenderer) -> NoticeRenderer:
+        NOTICES[name] = func
+        return func
+
+    return decorate
+
+
 @renders(DeliveryKind.NOTICE)
 def _notice(ctx: RenderContext) -> Outgoing | Skip:
-    plan = _plan(ctx)
+    name = str(ctx.delivery.payload.get("notice", ""))
+    renderer = NOTICES.get(name)
+    if renderer is None:
+        raise LookupError(f"unknown notice {name!r}")
+    return renderer(ctx, plan_of(ctx))
+
+
+@notice("acknowledged")
+def _acknowledged(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    text = render(
+        "acknowledged_notice",
+        employee=mention(plan.employee_id),
+        plan_id=plan.public_id,
+        when=fmt_when(plan.acknowledged_at or ctx.now),
+    )
+    return Outgoing(text=text, blocks=[section(text)])
+
+
+@notice("responded")
+def _responded(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    head = render("responded_notice", employee=mention(plan.employee_id), plan_id=plan.public_id)
+    response = str(ctx.delivery.payload.get("response", ""))
+    blocks = [section(head), *long_sections("Their response", response)]
+    return Outgoing(text=f"{head}\n{escape(response)}", blocks=blocks)
+
+
+@notice("undeliverable")
+def _undeliverable(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     payload = ctx.delivery.payload
-    notice = str(payload.get("notice", ""))
-    if notice == "acknowledged":
-        when = plan.acknowledged_at or ctx.now
-        text = render(
-            "acknowledged_notice",
-            employee=mention(plan.employee_id),
-            plan_id=plan.public_id,
-            when=fmt_when(when),
-        )
-        return Outgoing(text=text, blocks=[section(text)])
-    if notice == "responded":
-        head = render(
-            "responded_notice", employee=mention(plan.employee_id), plan_id=plan.public_id
-        )
-        response = str(payload.get("response", ""))
-        blocks = [section(head), *long_sections("Their response", response)]
-        return Outgoing(text=f"{head}\n{escape(response)}", blocks=blocks)
-    if notice == "undeliverable":
-        text = render(
-            "undeliverable",
-            plan_id=plan.public_id,
-            recipient=mention(str(payload.get("recipient", ""))),
-            what=str(payload.get("what", "a message")),
-            error=str(payload.get("error", "")),
-        )
-        return Outgoing(text=text, blocks=[section(text)])
-    raise LookupError(f"unknown notice {notice!r}")
+    text = render(
+        "undeliverable",
+        plan_id=plan.public_id,
+        recipient=mention(str(payload.get("recipient", ""))),
+        what=str(payload.get("what", "a message")),
+        error=str(payload.get("error", "")),
+    )
+    return Outgoing(text=text, blocks=[section(text)])

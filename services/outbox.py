@@ -178,3 +178,53 @@ def sent_messages(db: Session, plan_id: int, kind: DeliveryKind) -> list[Deliver
             .order_by(Delivery.sent_at, Delivery.id)
         )
     )
+
+
+def sent_for_checkin(db: Session, checkin_id: int, kind: DeliveryKind) -> Delivery | None:
+    """The sent message of `kind` that belongs to a check-in (its prompt, say)."""
+    return db.scalar(
+        select(Delivery)
+        .where(
+            Delivery.checkin_id == checkin_id,
+            Delivery.kind == kind,
+            Delivery.status == DeliveryStatus.SENT,
+        )
+        .order_by(Delivery.sent_at.desc())
+        .limit(1)
+    )
+
+
+def prompt_for_message(
+    db: Session, channel_id: str, user_id: str, *, thread_ts: str | None, ts: str
+) -> Delivery | None:
+    """The check-in prompt a DM from `user_id` answers, if it answers one.
+
+    A reply in a prompt's thread answers that prompt; a plain message answers the prompt
+    only when the prompt is the last thing the bot posted in the DM before it.
+    """
+    if thread_ts:
+        return db.scalar(
+            select(Delivery).where(
+                Delivery.channel_id == channel_id,
+                Delivery.message_ts == thread_ts,
+                Delivery.kind == DeliveryKind.CHECKIN_PROMPT,
+                Delivery.recipient_id == user_id,
+            )
+        )
+    sent = db.scalars(
+        select(Delivery)
+        .where(
+            Delivery.channel_id == channel_id,
+            Delivery.status == DeliveryStatus.SENT,
+            Delivery.message_ts.is_not(None),
+        )
+        .order_by(Delivery.sent_at.desc())
+        .limit(20)
+    ).all()
+    earlier = [d for d in sent if d.message_ts and float(d.message_ts) < float(ts)]
+    if not earlier:
+        return None
+    last = max(earlier, key=lambda d: float(d.message_ts or 0))
+    if last.kind == DeliveryKind.CHECKIN_PROMPT and last.recipient_id == user_id:
+        return last
+    return None

@@ -16,6 +16,8 @@ class Callback(StrEnum):
 
     NEW_PLAN = "pip_new_plan"
     RESPOND = "pip_respond"
+    CHECKIN = "pip_checkin"
+    REVIEW = "pip_review"
 
 
 class Action(StrEnum):
@@ -41,6 +43,15 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge_plan"
     RESPOND = "respond_plan"
     RESPONSE_TEXT = "response_text"
+    CHECK_IN = "check_in"
+    LOG_REVIEW = "log_review"
+    GOAL_STATUS = "goal_status"
+    GOAL_NOTE = "goal_note"
+    PROGRESS = "progress"
+    BLOCKERS = "blockers"
+    SUPPORT_NEEDED = "support_needed"
+    NEXT_STEPS = "next_steps"
+    PRIVATE_NOTES = "private_notes"
 
 
 class Block(StrEnum):
@@ -65,6 +76,12 @@ class Block(StrEnum):
     GOAL_ACTIONS = "goal_actions"
     PLAN_ACTIONS = "plan_actions"
     RESPONSE = "response"
+    CHECKIN_ACTIONS = "checkin_actions"
+    PROGRESS = "progress"
+    BLOCKERS = "blockers"
+    SUPPORT_NEEDED = "support_needed"
+    NEXT_STEPS = "next_steps"
+    PRIVATE_NOTES = "private_notes"
 
 
 class EventType(StrEnum):
@@ -80,3 +97,11 @@ def goal_block(field: Block | str, slot: int) -> str:
     so that Slack's kept input state always lands on the right goal.
     """
     return f"{field}:{slot}"
+
+
+def goal_field(kind: str, goal_id: int) -> str:
+    """The block id of a per-goal input in the check-in forms, e.g. `goal_status.12`.
+
+    It is also the field name services use for that goal's errors.
+    """
+    return f"{kind}.{goal_id}"

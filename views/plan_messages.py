@@ -24,21 +24,30 @@ def fmt_when(instant: datetime) -> str:
     return f"{instant:%-d %b %Y at %H:%M} UTC"
 
 
-def long_sections(title: str, text: str) -> list[dict[str, Any]]:
-    """A titled text as one or more sections, split at line ends so that nothing is cut."""
-    body = escape(text)
+def split_sections(mrkdwn: str) -> list[dict[str, Any]]:
+    """Mrkdwn as one or more sections of at most 3000 characters, split at line ends."""
+    limit = SECTION_TEXT_MAX - 100
     chunks: list[str] = []
-    current = f"*{title}*\n"
-    for line in body.splitlines() or [""]:
-        while len(line) > SECTION_TEXT_MAX - 100:
-            chunks.append(current)
-            current, line = line[: SECTION_TEXT_MAX - 100], line[SECTION_TEXT_MAX - 100 :]
-        if len(current) + len(line) + 1 > SECTION_TEXT_MAX:
+    current = ""
+    for line in mrkdwn.splitlines():
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) + 1 > limit:
             chunks.append(current)
             current = ""
         current += line + "\n"
     chunks.append(current)
-    return [section(chunk.rstrip() or " ") for chunk in chunks if chunk.strip()]
+    return [section(chunk.rstrip()) for chunk in chunks if chunk.strip()]
+
+
+def long_sections(title: str, text: str) -> list[dict[str, Any]]:
+    """A titled user text, escaped, as sections: nothing is cut, however long."""
+    head = f"*{title}*\n" if title else ""
+    return split_sections(head + escape(text))
 
 
 def schedule_line(plan: Plan) -> str:

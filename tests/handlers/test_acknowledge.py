@@ -149,7 +149,7 @@ def test_only_the_employee_can_open_the_response_form(
 
 
 def _reminders(slack: FakeSlack) -> list[dict[str, Any]]:
-    return [m for m in dm_messages(slack, EMPLOYEE) if "A reminder" in m["text"]]
+    return [m for m in dm_messages(slack, EMPLOYEE) if "to acknowledge receipt" in m["text"]]
 
 
 def _not_acknowledged(slack: FakeSlack, channel: str) -> list[dict[str, Any]]:

@@ -1,0 +1,197 @@
+"""Check-ins: the employee's form and thread replies, the manager's review, `/pip checkin`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from handlers.commands import subcommand
+from handlers.context import deliver_soon, transactional
+from models import DeliveryKind, GoalStatus, utcnow
+from services import checkins, plans
+from services.access import Action as Permission
+from services.access import Actor
+from services.calendar import local_date
+from services.checkins import GoalMark
+from services.errors import UsageError
+from services.outbox import enqueue, prompt_for_message, sent_for_checkin
+from slackio.directory import Directory
+from views.checkins import checkin_modal, checkin_prompt, occurrence_label, review_modal
+from views.ids import Action, Block, Callback, goal_field
+
+
+def register(app: App) -> None:
+    """Listen for the check-in and review buttons and forms."""
+    app.action(Action.CHECK_IN)(handle_checkin_open)
+    app.view(Callback.CHECKIN)(handle_checkin_submit)
+    app.action(Action.LOG_REVIEW)(handle_review_open)
+    app.view(Callback.REVIEW)(handle_review_submit)
+
+
+def _value(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
+    return view.get("state", {}).get("values", {}).get(block_id, {}).get(action_id) or {}
+
+
+def _text(view: dict[str, Any], block_id: str, action_id: str) -> str:
+    return str(_value(view, block_id, action_id).get("value") or "")
+
+
+def _marks(view: dict[str, Any], goal_ids: list[int]) -> list[GoalMark]:
+    marks = []
+    for goal_id in goal_ids:
+        option = _value(view, goal_field(Action.GOAL_STATUS, goal_id), Action.GOAL_STATUS).get(
+            "selected_option"
+        )
+        raw = (option or {}).get("value")
+        status = GoalStatus(raw) if raw in {s.value for s in GoalStatus} else None
+        note = _text(view, goal_field(Action.GOAL_NOTE, goal_id), Action.GOAL_NOTE)
+        marks.append(GoalMark(goal_id=goal_id, status=status, note=note))
+    return marks
+
+
+def _goal_ids_in(view: dict[str, Any]) -> list[int]:
+    """The goals the form showed (its status blocks), so a changed plan cannot mislead."""
+    prefix = f"{Action.GOAL_STATUS}."
+    return [
+        int(b["block_id"].removeprefix(prefix))
+        for b in view.get("blocks", [])
+        if str(b.get("block_id", "")).startswith(prefix)
+    ]
+
+
+@transactional
+def handle_checkin_open(
+    ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
+) -> None:
+    """Open the check-in form for the employee (anyone else is refused)."""
+    checkin = checkins.get_checkin(db, actor, body["actions"][0]["value"], Permission.CHECK_IN)
+    view = checkin_modal(checkin.plan, checkin)
+    db.commit()
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+@transactional
+def handle_checkin_submit(
+    ack: Ack, view: dict[str, Any], client: WebClient, actor: Actor, db: Session
+) -> None:
+    """Save the employee's answers; the prompt in the DM then says it was recorded."""
+    checkin = checkins.record_answer(
+        db,
+        actor,
+        view.get("private_metadata", ""),
+        marks=_marks(view, _goal_ids_in(view)),
+        progress=_text(view, Block.PROGRESS, Action.PROGRESS),
+        blockers=_text(view, Block.BLOCKERS, Action.BLOCKERS),
+        support_needed=_text(view, Block.SUPPORT_NEEDED, Action.SUPPORT_NEEDED),
+        now=utcnow(),
+    )
+    prompt = sent_for_checkin(db, checkin.id, DeliveryKind.CHECKIN_PROMPT)
+    db.commit()
+    ack()
+    if prompt is not None:
+        _mark_prompt_answered(client, prompt.channel_id, prompt.message_ts, checkin)
+
+
+def _mark_prompt_answered(client: WebClient, channel: Any, ts: Any, checkin: Any) -> None:
+    """Update the prompt in place: the button becomes "Update check-in"."""
+    message = checkin_prompt(checkin.plan, checkin)
+    client.chat_update(channel=channel, ts=ts, text=message["text"], blocks=message["blocks"])
+
+
+@transactional
+def handle_review_open(
+    ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
+) -> None:
+    """Open the review form for the manager, prefilled with the employee's answer."""
+    checkin = checkins.get_checkin(db, actor, body["actions"][0]["value"], Permission.LOG_REVIEW)
+    view = review_modal(checkin.plan, checkin)
+    db.commit()
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+@subcommand("checkin")
+def handle_command_checkin(
+    ack: Ack,
+    command: dict[str, Any],
+    args: str,
+    client: WebClient,
+    context: BoltContext,
+    db: Session,
+    **_: Any,
+) -> None:
+    """`/pip checkin <id>`: log an unscheduled check-in review now."""
+    if not args:
+        raise UsageError("Say which plan: `/pip checkin PIP-7K3Q9A`.")
+    actor: Actor = context["actor"]
+    plan = plans.get_plan(db, actor, args.split()[0], Permission.LOG_REVIEW)
+    view = review_modal(plan, None)
+    db.commit()
+    ack()
+    client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+@transactional
+def handle_review_submit(
+    ack: Ack, view: dict[str, Any], client: WebClient, actor: Actor, db: Session
+) -> None:
+    """Save the review; the employee gets it (without private notes) in a DM."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    now = utcnow()
+    manager_tz = Directory(client).tz(db, actor.user_id)
+    checkin = checkins.record_review(
+        db,
+        actor,
+        checkin_id=meta.get("checkin"),
+        plan_id=meta.get("plan") if "checkin" not in meta else None,
+        marks=_marks(view, _goal_ids_in(view)),
+        next_steps=_text(view, Block.NEXT_STEPS, Action.NEXT_STEPS),
+        private_notes=_text(view, Block.PRIVATE_NOTES, Action.PRIVATE_NOTES),
+        today=local_date(now, manager_tz),
+        now=now,
+    )
+    enqueue(
+        db,
+        key=f"{checkin.plan.public_id}:review:{checkin.id}:{now:%Y%m%dT%H%M%S%f}",
+        kind=DeliveryKind.NOTICE,
+        recipient_id=checkin.plan.employee_id,
+        due_at=now,
+        plan_id=checkin.plan_id,
+        checkin_id=checkin.id,
+        payload={"notice": "review", "checkin_id": checkin.id},
+    )
+    db.commit()
+    ack()
+    deliver_soon(db)
+
+
+def record_thread_reply(
+    db: Session, client: WebClient, actor: Actor, event: dict[str, Any]
+) -> bool:
+    """Keep a DM reply to a check-in prompt as that check-in's answer; False if it is not one."""
+    prompt = prompt_for_message(
+        db, event["channel"], actor.user_id, thread_ts=event.get("thread_ts"), ts=event["ts"]
+    )
+    if prompt is None or prompt.checkin_id is None:
+        return False
+    checkin = checkins.record_reply(db, actor, prompt.checkin_id, event.get("text") or "", utcnow())
+    db.commit()
+    client.chat_postMessage(
+        channel=event["channel"],
+        thread_ts=prompt.message_ts,
+        text=(
+            f":white_check_mark: Thanks, I've kept this as your answer to "
+            f"{occurrence_label(checkin)}. You can add more here, or press *Check in* above "
+            "to rate each goal."
+        ),
+    )
+    _mark_prompt_answered(client, prompt.channel_id, prompt.message_ts, checkin)
+    return True

@@ -1,0 +1,285 @@
+"""Check-ins: the employee's answers, their thread replies and the manager's reviews."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Author,
+    Checkin,
+    CheckinGoalStatus,
+    CheckinKind,
+    CheckinStatus,
+    GoalStatus,
+    Plan,
+)
+from services import audit
+from services.access import Action, Actor, require
+from services.drafts import LONG_TEXT_MAX
+from services.errors import InvalidPlan, PlanNotFound
+from services.plans import get_plan
+
+STATUS_LABELS = {
+    GoalStatus.ON_TRACK: "On track",
+    GoalStatus.AT_RISK: "At risk",
+    GoalStatus.OFF_TRACK: "Off track",
+}
+
+
+@dataclass(frozen=True)
+class GoalMark:
+    """One goal's status at a check-in, with the employee's note or the manager's feedback."""
+
+    goal_id: int
+    status: GoalStatus | None
+    note: str = ""
+
+
+def scheduled_checkin(db: Session, plan: Plan, occurrence: date) -> Checkin:
+    """The scheduled check-in of `plan` on `occurrence`, created when first needed."""
+    found = db.scalar(
+        select(Checkin).where(
+            Checkin.plan_id == plan.id,
+            Checkin.kind == CheckinKind.SCHEDULED,
+            Checkin.occurrence_date == occurrence,
+        )
+    )
+    if found is not None:
+        return found
+    checkin = Checkin(
+        plan_id=plan.id, kind=CheckinKind.SCHEDULED, occurrence_date=occurrence, sequence=0
+    )
+    db.add(checkin)
+    db.flush()
+    return checkin
+
+
+def find_scheduled(db: Session, plan: Plan, occurrence: date) -> Checkin | None:
+    """The scheduled check-in on `occurrence`, if its prompt created it."""
+    return db.scalar(
+        select(Checkin).where(
+            Checkin.plan_id == plan.id,
+            Checkin.kind == CheckinKind.SCHEDULED,
+            Checkin.occurrence_date == occurrence,
+        )
+    )
+
+
+def get_checkin(db: Session, actor: Actor, checkin_id: int | str, action: Action) -> Checkin:
+    """A check-in `actor` may act on; anything else looks like it does not exist."""
+    try:
+        found = db.get(Checkin, int(checkin_id))
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
+        raise PlanNotFound(f"check-in {checkin_id}")
+    require(actor, action, found.plan)
+    return found
+
+
+def has_answer(checkin: Checkin) -> bool:
+    """True when the employee answered, in the form or in the thread."""
+    return checkin.employee_submitted_at is not None or bool(checkin.employee_reply)
+
+
+def _check_marks(marks: list[GoalMark], plan: Plan, prefix_status: str, prefix_note: str) -> None:
+    errors: dict[str, str] = {}
+    goal_ids = {g.id for g in plan.goals}
+    for mark in marks:
+        if mark.goal_id not in goal_ids:
+            raise InvalidPlan({prefix_status: "That goal is not part of this plan any more."})
+        if mark.status is None:
+            errors[f"{prefix_status}.{mark.goal_id}"] = "Choose a status for this goal."
+        if len(mark.note) > LONG_TEXT_MAX:
+            errors[f"{prefix_note}.{mark.goal_id}"] = (
+                f"Keep this to {LONG_TEXT_MAX} characters (it has {len(mark.note)})."
+            )
+    if errors:
+        raise InvalidPlan(errors)
+
+
+def _check_texts(**texts: str) -> None:
+    errors = {
+        name: f"Keep this to {LONG_TEXT_MAX} characters (it has {len(text)})."
+        for name, text in texts.items()
+        if len(text) > LONG_TEXT_MAX
+    }
+    if errors:
+        raise InvalidPlan(errors)
+
+
+def _replace_marks(db: Session, checkin: Checkin, author: Author, marks: list[GoalMark]) -> None:
+    db.execute(
+        delete(CheckinGoalStatus).where(
+            CheckinGoalStatus.checkin_id == checkin.id, CheckinGoalStatus.author == author
+        )
+    )
+    for mark in marks:
+        assert mark.status is not None
+        db.add(
+            CheckinGoalStatus(
+                checkin_id=checkin.id,
+                goal_id=mark.goal_id,
+                author=author,
+                status=mark.status,
+                note=mark.note.strip(),
+            )
+        )
+    db.flush()
+    db.expire(checkin, ["goal_statuses"])
+
+
+def _marks_data(marks: list[GoalMark]) -> list[dict[str, object]]:
+    return [
+        {"goal_id": m.goal_id, "status": m.status.value if m.status else None, "note": m.note}
+        for m in marks
+    ]
+
+
+def record_answer(
+    db: Session,
+    actor: Actor,
+    checkin_id: int | str,
+    *,
+    marks: list[GoalMark],
+    progress: str,
+    blockers: str,
+    support_needed: str,
+    now: datetime,
+) -> Checkin:
+    """The employee's self-assessment; answering again updates the same check-in."""
+    checkin = get_checkin(db, actor, checkin_id, Action.CHECK_IN)
+    _check_marks(marks, checkin.plan, "goal_status", "goal_note")
+    if not progress.strip():
+        raise InvalidPlan({"progress": "Say how things are going overall."})
+    _check_texts(progress=progress, blockers=blockers, support_needed=support_needed)
+    _replace_marks(db, checkin, Author.EMPLOYEE, marks)
+    updating = checkin.employee_submitted_at is not None
+    checkin.employee_submitted_at = now
+    checkin.employee_progress = progress.strip()
+    checkin.employee_blockers = blockers.strip()
+    checkin.employee_support_needed = support_needed.strip()
+    if checkin.status in (CheckinStatus.PENDING, CheckinStatus.MISSED):
+        checkin.status = CheckinStatus.ANSWERED
+    audit.append_event(
+        db,
+        checkin.plan,
+        actor.user_id,
+        "checkin_updated" if updating else "checkin_answered",
+        {
+            "checkin_id": checkin.id,
+            "occurrence_date": checkin.occurrence_date,
+            "goals": _marks_data(marks),
+            "progress": checkin.employee_progress,
+            "blockers": checkin.employee_blockers,
+            "support_needed": checkin.employee_support_needed,
+        },
+    )
+    return checkin
+
+
+def record_reply(
+    db: Session, actor: Actor, checkin_id: int | str, text: str, now: datetime
+) -> Checkin:
+    """A plain reply to the prompt, kept as the check-in's free-text answer (appended)."""
+    checkin = get_checkin(db, actor, checkin_id, Action.CHECK_IN)
+    cleaned = text.strip()
+    checkin.employee_reply = (
+        f"{checkin.employee_reply}\n\n{cleaned}" if checkin.employee_reply else cleaned
+    )
+    if checkin.status in (CheckinStatus.PENDING, CheckinStatus.MISSED):
+        checkin.status = CheckinStatus.ANSWERED
+    audit.append_event(
+        db,
+        checkin.plan,
+        actor.user_id,
+        "checkin_replied",
+        {"checkin_id": checkin.id, "occurrence_date": checkin.occurrence_date, "reply": cleaned},
+    )
+    return checkin
+
+
+def record_review(
+    db: Session,
+    actor: Actor,
+    *,
+    checkin_id: int | str | None,
+    plan_id: str | None,
+    marks: list[GoalMark],
+    next_steps: str,
+    private_notes: str,
+    today: date,
+    now: datetime,
+) -> Checkin:
+    """The manager's review of a scheduled check-in, or an unscheduled one for `plan_id`."""
+    if checkin_id is not None:
+        checkin = get_checkin(db, actor, checkin_id, Action.LOG_REVIEW)
+        plan = checkin.plan
+    else:
+        plan = get_plan(db, actor, plan_id or "", Action.LOG_REVIEW)
+        checkin = None
+    _check_marks(marks, plan, "goal_status", "goal_note")
+    _check_texts(next_steps=next_steps, private_notes=private_notes)
+    if checkin is None:
+        sequence = db.scalar(
+            select(func.count()).where(
+                Checkin.plan_id == plan.id,
+                Checkin.kind == CheckinKind.UNSCHEDULED,
+                Checkin.occurrence_date == today,
+            )
+        )
+        checkin = Checkin(
+            plan_id=plan.id,
+            kind=CheckinKind.UNSCHEDULED,
+            occurrence_date=today,
+            sequence=int(sequence or 0),
+        )
+        db.add(checkin)
+        db.flush()
+    updating = checkin.reviewed_at is not None
+    _replace_marks(db, checkin, Author.MANAGER, marks)
+    checkin.reviewer_id = actor.user_id
+    checkin.reviewed_at = now
+    checkin.next_steps = next_steps.strip()
+    checkin.private_notes = private_notes.strip()
+    checkin.status = CheckinStatus.REVIEWED
+    audit.append_event(
+        db,
+        plan,
+        actor.user_id,
+        "review_updated" if updating else "checkin_reviewed",
+        {
+            "checkin_id": checkin.id,
+            "occurrence_date": checkin.occurrence_date,
+            "kind": checkin.kind.value,
+            "goals": _marks_data(marks),
+            "next_steps": checkin.next_steps,
+            "private_notes": checkin.private_notes,
+        },
+    )
+    return checkin
+
+
+def marks_by(checkin: Checkin, author: Author) -> dict[int, CheckinGoalStatus]:
+    """The per-goal rows `author` wrote for `checkin`, by goal id."""
+    return {row.goal_id: row for row in checkin.goal_statuses if row.author == author}
+
+
+def mark_missed(db: Session, checkin: Checkin) -> bool:
+    """Mark the check-in missed when it has neither an answer nor a review; True if so."""
+    if has_answer(checkin) or checkin.reviewed_at is not None:
+        return False
+    if checkin.status != CheckinStatus.MISSED:
+        checkin.status = CheckinStatus.MISSED
+        audit.append_event(
+            db,
+            checkin.plan,
+            audit.SYSTEM,
+            "checkin_missed",
+            {"checkin_id": checkin.id, "occurrence_date": checkin.occurrence_date},
+        )
+    return True

@@ -1,0 +1,319 @@
+"""Check-in prompts, the check-in and review forms, and the review sent to the employee."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from models import Author, Checkin, CheckinKind, GoalStatus, Plan
+from services.checkins import STATUS_LABELS, marks_by
+from views.common import context, divider, escape, header, plain, section
+from views.ids import Action, Block, Callback, goal_field
+from views.plan_messages import MESSAGE_MAX_BLOCKS, fmt_date, long_sections, split_sections
+
+STATUS_EMOJI = {
+    GoalStatus.ON_TRACK: ":large_green_circle:",
+    GoalStatus.AT_RISK: ":large_yellow_circle:",
+    GoalStatus.OFF_TRACK: ":red_circle:",
+}
+
+
+def _status_options() -> list[dict[str, Any]]:
+    return [
+        {"text": plain(label), "value": status.value} for status, label in STATUS_LABELS.items()
+    ]
+
+
+def _status_input(
+    kind: str, goal_id: int, label: str, selected: GoalStatus | None
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": Action.GOAL_STATUS,
+        "options": _status_options(),
+        "placeholder": plain("Choose a status"),
+    }
+    if selected is not None:
+        element["initial_option"] = {
+            "text": plain(STATUS_LABELS[selected]),
+            "value": selected.value,
+        }
+    return {
+        "type": "input",
+        "block_id": goal_field(kind, goal_id),
+        "label": plain(label, 2000),
+        "element": element,
+    }
+
+
+def _text_input(
+    block_id: str, action_id: str, label: str, value: str | None, *, optional: bool, hint: str = ""
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": True,
+        "max_length": 3000,
+    }
+    if value:
+        element["initial_value"] = value
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _goal_line(number: int, plan: Plan, goal_index: int) -> str:
+    goal = plan.goals[goal_index]
+    return (
+        f"*{number}. {escape(goal.description)}*\n"
+        f"Target: {escape(goal.target)} · due {fmt_date(goal.due_date)}"
+    )
+
+
+def occurrence_label(checkin: Checkin) -> str:
+    """`the check-in of Wed 13 Jan 2027` (or `the check-in logged on ...`)."""
+    day = fmt_date(checkin.occurrence_date)
+    if checkin.kind == CheckinKind.UNSCHEDULED:
+        return f"the check-in logged on {day}"
+    return f"the check-in of {day}"
+
+
+def checkin_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
+    """The employee's prompt: their goals and a Check in button (text + blocks)."""
+    blocks: list[dict[str, Any]] = [
+        header(f"Check-in · {fmt_date(checkin.occurrence_date)}"),
+        section(
+            f"It's time for your check-in on plan *{plan.public_id}*. Say how each goal is "
+            "going, what's in your way and what support you need."
+        ),
+    ]
+    blocks += [section(_goal_line(i, plan, i - 1)) for i in range(1, len(plan.goals) + 1)]
+    blocks += checkin_prompt_actions(checkin)
+    text = f"Time for your check-in on plan {plan.public_id} ({fmt_date(checkin.occurrence_date)})."
+    return {"text": text, "blocks": blocks[:MESSAGE_MAX_BLOCKS]}
+
+
+def checkin_prompt_actions(checkin: Checkin) -> list[dict[str, Any]]:
+    """The button and hint under a prompt; says when it was answered once it was."""
+    answered = checkin.employee_submitted_at is not None or bool(checkin.employee_reply)
+    label = "Update check-in" if answered else "Check in"
+    button = {
+        "type": "button",
+        "action_id": Action.CHECK_IN,
+        "text": plain(label),
+        "value": str(checkin.id),
+        **({} if answered else {"style": "primary"}),
+    }
+    note = (
+        ":white_check_mark: Your check-in is recorded. You can update it until it is reviewed."
+        if answered
+        else "Or just reply in this thread: your reply is kept as your check-in."
+    )
+    return [
+        {"type": "actions", "block_id": Block.CHECKIN_ACTIONS, "elements": [button]},
+        context(note),
+    ]
+
+
+def checkin_modal(plan: Plan, checkin: Checkin) -> dict[str, Any]:
+    """The employee's check-in form, prefilled with their earlier answer."""
+    mine = marks_by(checkin, Author.EMPLOYEE)
+    blocks: list[dict[str, Any]] = [
+        context(f"Plan *{plan.public_id}* · {occurrence_label(checkin)}"),
+    ]
+    for number, goal in enumerate(plan.goals, start=1):
+        earlier = mine.get(goal.id)
+        blocks.append(section(_goal_line(number, plan, number - 1)))
+        blocks.append(
+            _status_input(
+                Action.GOAL_STATUS, goal.id, "Status", earlier.status if earlier else None
+            )
+        )
+        blocks.append(
+            _text_input(
+                goal_field(Action.GOAL_NOTE, goal.id),
+                Action.GOAL_NOTE,
+                "Note",
+                earlier.note if earlier else None,
+                optional=True,
+            )
+        )
+    blocks += [
+        divider(),
+        _text_input(
+            Block.PROGRESS,
+            Action.PROGRESS,
+            "Overall progress",
+            checkin.employee_progress,
+            optional=False,
+        ),
+        _text_input(
+            Block.BLOCKERS, Action.BLOCKERS, "Blockers", checkin.employee_blockers, optional=True
+        ),
+        _text_input(
+            Block.SUPPORT_NEEDED,
+            Action.SUPPORT_NEEDED,
+            "Support you need",
+            checkin.employee_support_needed,
+            optional=True,
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": Callback.CHECKIN,
+        "private_metadata": str(checkin.id),
+        "title": plain("Check-in", 24),
+        "submit": plain("Save check-in", 24),
+        "close": plain("Cancel", 24),
+        "blocks": blocks,
+    }
+
+
+def _employee_answer_blocks(plan: Plan, checkin: Checkin | None) -> list[dict[str, Any]]:
+    if checkin is None:
+        return []
+    theirs = marks_by(checkin, Author.EMPLOYEE)
+    lines = []
+    for number, goal in enumerate(plan.goals, start=1):
+        mark = theirs.get(goal.id)
+        if mark:
+            note = f" · {escape(mark.note)}" if mark.note else ""
+            lines.append(
+                f"{number}. {STATUS_EMOJI[mark.status]} {STATUS_LABELS[mark.status]}{note}"
+            )
+    parts = []
+    if lines:
+        parts.append("\n".join(lines))
+    for title, value in (
+        ("Progress", checkin.employee_progress),
+        ("Blockers", checkin.employee_blockers),
+        ("Support needed", checkin.employee_support_needed),
+        ("Reply", checkin.employee_reply),
+    ):
+        if value:
+            parts.append(f"*{title}:* {escape(value)}")
+    if not parts:
+        return [context(f"<@{plan.employee_id}> has not answered {occurrence_label(checkin)} yet.")]
+    blocks = [section(f"*<@{plan.employee_id}>'s answer*")]
+    for part in parts:
+        blocks += split_sections(part)
+    return blocks
+
+
+def review_modal(plan: Plan, checkin: Checkin | None) -> dict[str, Any]:
+    """The manager's review form, showing the employee's answer when there is one."""
+    mine = marks_by(checkin, Author.MANAGER) if checkin else {}
+    theirs = marks_by(checkin, Author.EMPLOYEE) if checkin else {}
+    title = occurrence_label(checkin) if checkin else "an unscheduled check-in, today"
+    blocks: list[dict[str, Any]] = [context(f"Plan *{plan.public_id}* · {title}")]
+    blocks += _employee_answer_blocks(plan, checkin)
+    blocks.append(divider())
+    for number, goal in enumerate(plan.goals, start=1):
+        earlier = mine.get(goal.id) or theirs.get(goal.id)
+        blocks.append(section(_goal_line(number, plan, number - 1)))
+        blocks.append(
+            _status_input(
+                Action.GOAL_STATUS, goal.id, "Your assessment", earlier.status if earlier else None
+            )
+        )
+        mine_note = mine.get(goal.id)
+        blocks.append(
+            _text_input(
+                goal_field(Action.GOAL_NOTE, goal.id),
+                Action.GOAL_NOTE,
+                "Feedback",
+                mine_note.note if mine_note else None,
+                optional=True,
+            )
+        )
+    blocks += [
+        divider(),
+        _text_input(
+            Block.NEXT_STEPS,
+            Action.NEXT_STEPS,
+            "Next steps",
+            checkin.next_steps if checkin else None,
+            optional=True,
+        ),
+        _text_input(
+            Block.PRIVATE_NOTES,
+            Action.PRIVATE_NOTES,
+            "Private notes",
+            checkin.private_notes if checkin else None,
+            optional=True,
+            hint="Seen only by you and HR, never by the employee.",
+        ),
+    ]
+    meta = {"checkin": checkin.id} if checkin else {"plan": plan.public_id}
+    return {
+        "type": "modal",
+        "callback_id": Callback.REVIEW,
+        "private_metadata": json.dumps(meta),
+        "title": plain("Check-in review", 24),
+        "submit": plain("Save review", 24),
+        "close": plain("Cancel", 24),
+        "blocks": blocks,
+    }
+
+
+def review_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
+    """The manager's prompt to review a check-in, with a Log review button."""
+    answered = checkin.employee_submitted_at is not None or bool(checkin.employee_reply)
+    state = (
+        f"<@{plan.employee_id}> has answered."
+        if answered
+        else f"<@{plan.employee_id}> has not answered yet; you can review it anyway."
+    )
+    blocks = [
+        section(
+            f"Time to review {occurrence_label(checkin)} on plan *{plan.public_id}* with "
+            f"<@{plan.employee_id}>. {state}"
+        ),
+        {
+            "type": "actions",
+            "block_id": Block.CHECKIN_ACTIONS,
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": Action.LOG_REVIEW,
+                    "text": plain("Log review"),
+                    "style": "primary",
+                    "value": str(checkin.id),
+                }
+            ],
+        },
+    ]
+    text = f"Time to review {occurrence_label(checkin)} on plan {plan.public_id}."
+    return {"text": text, "blocks": blocks}
+
+
+def review_for_employee(plan: Plan, checkin: Checkin) -> dict[str, Any]:
+    """The review as the employee sees it: statuses, feedback and next steps, no private notes."""
+    theirs = marks_by(checkin, Author.MANAGER)
+    blocks: list[dict[str, Any]] = [
+        section(
+            f"<@{plan.manager_id}> reviewed {occurrence_label(checkin)} on plan *{plan.public_id}*."
+        )
+    ]
+    for number, goal in enumerate(plan.goals, start=1):
+        mark = theirs.get(goal.id)
+        if mark is None:
+            continue
+        feedback = f"\n{escape(mark.note)}" if mark.note else ""
+        blocks.append(
+            section(
+                f"*{number}. {escape(goal.description)}*\n"
+                f"{STATUS_EMOJI[mark.status]} {STATUS_LABELS[mark.status]}{feedback}"
+            )
+        )
+    if checkin.next_steps:
+        blocks += long_sections("Next steps", checkin.next_steps)
+    text = f"<@{plan.manager_id}> reviewed {occurrence_label(checkin)} on plan {plan.public_id}."
+    return {"text": text, "blocks": blocks[:MESSAGE_MAX_BLOCKS]}
