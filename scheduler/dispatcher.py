@@ -19,7 +19,8 @@ from config import Settings
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
 from scheduler import checkin_messages  # noqa: F401 - registers the check-in renderers
 from scheduler.messages import Outgoing, RenderContext, Skip, render_delivery
-from services import outbox
+from services import outbox, users
+from services.schedule import retime_for_zone
 from slackio.directory import Directory
 from views.ids import EventType
 
@@ -29,6 +30,7 @@ LEASE = timedelta(minutes=5)
 BATCH = 25
 MAX_ATTEMPTS = 6
 PAUSE_FOR = timedelta(minutes=15)
+REFRESH_BATCH = 20
 AMBIGUOUS = "ambiguous: "
 # The recipient cannot be reached; trying again will not help.
 PERMANENT = {
@@ -97,7 +99,7 @@ class Dispatcher:
         self.sessions = session_factory
         self.client = client
         self.settings = settings
-        self.directory = Directory(client)
+        self.directory = Directory(client, on_zone_change=self._follow_zone)
         self.lease = lease
         self.batch = batch
         self.paused_until: datetime | None = None
@@ -105,10 +107,11 @@ class Dispatcher:
         self._lock = threading.Lock()
 
     def tick(self) -> int:
-        """Send every delivery due now; returns how many were posted."""
+        """Refresh stale profiles, then send every delivery due now; returns how many posted."""
         now = utcnow()
         if self.paused_until and now < self.paused_until:
             return 0
+        self.refresh_profiles(now)
         owner = f"{self._name}:{uuid.uuid4().hex[:8]}"
         with self.sessions() as db:
             ids = outbox.claim_due(db, owner, now, self.lease, self.batch)
@@ -124,6 +127,28 @@ class Dispatcher:
                 continue
             posted += self._deliver(delivery_id, owner)
         return posted
+
+    def refresh_profiles(self, now: datetime, limit: int = REFRESH_BATCH) -> int:
+        """Re-read a few plan participants whose cached profile is old (time zones move)."""
+        with self.sessions() as db:
+            stale = users.stale_participants(db, now, limit)
+            db.commit()
+        refreshed = 0
+        for user_id in stale:
+            with self.sessions() as db:
+                try:
+                    self.directory.profile(db, user_id, fresh=True)
+                except (SlackApiError, OSError) as error:
+                    logger.warning("could not refresh %s: %s", user_id, error)
+                    db.rollback()
+                    continue
+                db.commit()
+                refreshed += 1
+        return refreshed
+
+    def _follow_zone(self, db: Session, user_id: str, tz: str) -> None:
+        moved = retime_for_zone(db, user_id, tz, self.settings.checkin_time)
+        logger.info("%s moved to %s; %d pending prompts follow", user_id, tz, moved)
 
     def kick(self) -> None:
         """Send what is due now, from a listener after it changed what is owed."""

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import SlackUser, utcnow
+from models import Plan, PlanStatus, SlackUser, utcnow
 
 FRESH_FOR = timedelta(hours=12)
 
@@ -86,3 +87,21 @@ def last_known(db: Session, user_id: str) -> Profile | None:
     """The cached profile however old it is (None if never seen)."""
     row = db.get(SlackUser, user_id)
     return None if row is None else Profile.from_row(row)
+
+
+def stale_participants(db: Session, now: datetime, limit: int) -> list[str]:
+    """Managers and employees of open plans whose cached profile is missing or old."""
+    open_plan = Plan.status != PlanStatus.CLOSED
+    people = (
+        select(Plan.employee_id.label("user_id"))
+        .where(open_plan)
+        .union(select(Plan.manager_id.label("user_id")).where(open_plan))
+        .subquery()
+    )
+    rows = db.execute(
+        select(people.c.user_id)
+        .outerjoin(SlackUser, SlackUser.user_id == people.c.user_id)
+        .where((SlackUser.user_id.is_(None)) | (SlackUser.fetched_at < now - FRESH_FOR))
+        .limit(limit)
+    )
+    return [str(r[0]) for r in rows]

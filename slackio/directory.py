@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
@@ -9,12 +11,19 @@ from sqlalchemy.orm import Session
 from services import users
 from services.users import Profile
 
+ZoneChange = Callable[[Session, str, str], None]
+
 
 class Directory:
-    """Looks people up in Slack and remembers what it learnt."""
+    """Looks people up in Slack and remembers what it learnt.
 
-    def __init__(self, client: WebClient) -> None:
+    `on_zone_change(db, user_id, tz)` runs when a person's time zone differs from the one
+    remembered, so that their prompts can follow them.
+    """
+
+    def __init__(self, client: WebClient, on_zone_change: ZoneChange | None = None) -> None:
         self.client = client
+        self.on_zone_change = on_zone_change
 
     def profile(self, db: Session, user_id: str, *, fresh: bool = False) -> Profile | None:
         """`user_id`'s profile (None when Slack does not know them); `fresh` skips the cache."""
@@ -29,7 +38,10 @@ class Directory:
                 return None
             raise
         profile = Profile.from_slack(answer["user"])
+        before = users.last_known(db, user_id)
         users.remember(db, profile)
+        if before is not None and before.tz != profile.tz and self.on_zone_change is not None:
+            self.on_zone_change(db, user_id, profile.tz)
         return profile
 
     def tz(self, db: Session, user_id: str) -> str:

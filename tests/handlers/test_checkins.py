@@ -399,3 +399,15 @@ def test_after_downtime_only_the_newest_prompt_goes_out(
             select(Delivery).where(Delivery.kind == "checkin_prompt", Delivery.status == "skipped")
         ).all()
         assert {d.payload["occurrence_date"] for d in stale} == {"2027-01-06", "2027-01-13"}
+
+
+def test_prompts_follow_the_employee_to_a_new_time_zone(
+    plan: Plan, clock: time_machine.Coordinates, driver: SlackDriver, slack: FakeSlack
+) -> None:
+    slack.add_user(EMPLOYEE, name="eli", real_name="Eli Employee", tz="Europe/Berlin")
+    # A day later the cached profile is stale; the dispatcher re-reads it and the prompts move.
+    _at(clock, driver, datetime(2027, 1, 5, 16, 0, tzinfo=UTC))
+    _at(clock, driver, datetime(2027, 1, 6, 8, 59, tzinfo=UTC))
+    assert _prompts(slack) == []
+    _at(clock, driver, datetime(2027, 1, 6, 9, 0, tzinfo=UTC))  # 10:00 in Berlin
+    assert len(_prompts(slack)) == 1
