@@ -16,7 +16,8 @@ def zone(name: str | None) -> ZoneInfo:
     """The IANA zone `name`, or UTC when it is empty or unknown."""
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a folder name such as "America", or a name too long for the file system.
         return ZoneInfo("UTC")
 
 
@@ -64,7 +65,8 @@ def next_business_day(day: date) -> date:
 def checkin_dates(start: date, end: date, weekday: int, cadence: Cadence) -> list[date]:
     """Local check-in dates: the plan's weekday from the first such day after `start`, to `end`.
 
-    A plan that starts on its check-in weekday has its first check-in a cadence later.
+    A plan that starts on its check-in weekday has its first check-in a week later (the first
+    such weekday after the start date), whatever the cadence.
     Weekend dates never occur (the weekday is a business day; any other is skipped).
     """
     first = start + timedelta(days=1)

@@ -43,8 +43,11 @@ def enqueue(
         attempts=0,
         created_at=now,
     )
-    result = db.execute(statement.on_conflict_do_nothing(index_elements=["occurrence_key"]))
-    return bool(getattr(result, "rowcount", 0))
+    # RETURNING tells inserted from skipped on both dialects (psycopg's rowcount does not).
+    inserted = db.execute(
+        statement.on_conflict_do_nothing(index_elements=["occurrence_key"]).returning(Delivery.id)
+    ).scalar_one_or_none()
+    return inserted is not None
 
 
 def cancel_pending(db: Session, plan_id: int, kinds: set[DeliveryKind] | None = None) -> int:

@@ -122,7 +122,8 @@ def schedule_checkins(db: Session, plan: Plan, to: Recipients, after: datetime) 
       and one reminder 2 business days after that;
     - on the next occurrence's date (D plus the cadence after the last one), a check of
       whether it was missed, told to the HR channel (or the manager when there is none).
-    All times are the check-in time in the recipient's own zone.
+    All times are the check-in time in the recipient's own zone, except the missed check,
+    which follows the employee's (it is about their occurrence).
     """
     dates = checkin_dates(plan.start_date, plan.end_date, plan.checkin_weekday, plan.cadence)
     step = timedelta(days=CADENCE_DAYS[plan.cadence])
