@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from handlers.checkins import record_thread_reply
 from handlers.context import transactional
-from services import plans as plan_service
+from models import utcnow
 from services.access import Actor
 from services.events import first_sighting
+from services.home import home_data
 from views.home import home_view
 
 
@@ -40,8 +41,9 @@ def handle_home_opened(event: dict[str, Any], client: WebClient, actor: Actor, d
     """Publish the person's Home tab."""
     if event.get("tab", "home") != "home":
         return
-    summary = plan_service.home_summary(db, actor)
-    client.views_publish(user_id=actor.user_id, view=home_view(summary))
+    view = home_view(home_data(db, actor, utcnow()))
+    db.commit()
+    client.views_publish(user_id=actor.user_id, view=view)
 
 
 @transactional

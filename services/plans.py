@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ActionStep, DeliveryKind, Goal, Plan, PlanStatus
@@ -50,38 +49,6 @@ def get_plan(db: Session, actor: Actor, public_id: str, action: Action = Action.
         raise PlanNotFound(canonical)
     require(actor, action, plan)
     return plan
-
-
-@dataclass
-class HomeSummary:
-    """What a person's Home tab shows: the open plans they run, their own, and HR counts."""
-
-    managing: list[Plan] = field(default_factory=list)
-    own: list[Plan] = field(default_factory=list)
-    is_hr: bool = False
-    open_by_status: dict[str, int] = field(default_factory=dict)
-    today: date = field(default_factory=date.today)
-
-
-def home_summary(db: Session, actor: Actor, limit: int = 20) -> HomeSummary:
-    """The open plans `actor` manages or is on, and for HR the organisation's counts."""
-    open_plans = Plan.status.in_(OPEN_STATUSES)
-    summary = HomeSummary(is_hr=actor.is_hr)
-    summary.managing = list(
-        db.scalars(
-            select(Plan)
-            .where(Plan.manager_id == actor.user_id, open_plans)
-            .order_by(Plan.end_date)
-            .limit(limit)
-        )
-    )
-    summary.own = list(
-        db.scalars(select(Plan).where(Plan.employee_id == actor.user_id, open_plans).limit(limit))
-    )
-    if actor.is_hr:
-        rows = db.execute(select(Plan.status, func.count()).group_by(Plan.status))
-        summary.open_by_status = {str(status): int(count) for status, count in rows}
-    return summary
 
 
 def open_plan_of(db: Session, employee_id: str) -> Plan | None:

@@ -1,42 +1,109 @@
-"""The App Home tab."""
+"""The App Home tab: one section per role a person holds, composed."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from services.plans import HomeSummary
-from views.common import context, divider, escape, header, section
+from services.home import HomeData
+from views.browse import plan_line_text
+from views.checkins import occurrence_label
+from views.common import context, divider, escape, header, plain, section
 from views.help import help_blocks
+from views.ids import Action, Block
+from views.plan_messages import fmt_date
 
 HOME_MAX_BLOCKS = 100
 
 
-def home_view(summary: HomeSummary) -> dict[str, Any]:
-    """The Home tab for one person: the plans they run, their own plan, HR figures, help."""
+def _button(action: str, label: str, value: str, primary: bool = False) -> dict[str, Any]:
+    button = {"type": "button", "action_id": action, "text": plain(label), "value": value}
+    if primary:
+        button["style"] = "primary"
+    return button
+
+
+def _own_blocks(data: HomeData) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for own in data.own:
+        plan = own.line.plan
+        blocks.append(header("Your plan"))
+        blocks.append(
+            section(
+                plan_line_text(own.line),
+                accessory=_button(Action.SHOW_PLAN, "Show", plan.public_id),
+            )
+        )
+        goals = "\n".join(
+            f"{n}. {escape(g.description)} · due {fmt_date(g.due_date)}"
+            for n, g in enumerate(plan.goals, start=1)
+        )
+        blocks.append(section(f"*Goals*\n{goals}"))
+        if own.open_checkin is not None:
+            blocks.append(
+                {
+                    "type": "actions",
+                    "block_id": f"{Block.HOME_ACTIONS}:{own.open_checkin.id}",
+                    "elements": [
+                        _button(
+                            Action.CHECK_IN,
+                            f"Check in: {fmt_date(own.open_checkin.occurrence_date)}",
+                            str(own.open_checkin.id),
+                            primary=True,
+                        )
+                    ],
+                }
+            )
+    return blocks
+
+
+def _manager_blocks(data: HomeData) -> list[dict[str, Any]]:
+    if not data.managing:
+        return []
+    blocks: list[dict[str, Any]] = [header("Plans you run")]
+    for checkin in data.to_review:
+        blocks.append(
+            section(
+                f":inbox_tray: <@{checkin.plan.employee_id}> answered "
+                f"{occurrence_label(checkin)} on *{checkin.plan.public_id}*.",
+                accessory=_button(Action.LOG_REVIEW, "Log review", str(checkin.id)),
+            )
+        )
+    for line in data.managing:
+        blocks.append(
+            section(
+                plan_line_text(line),
+                accessory=_button(Action.SHOW_PLAN, "Show", line.plan.public_id),
+            )
+        )
+    if data.managing_total > len(data.managing):
+        more = data.managing_total - len(data.managing)
+        blocks.append(context(f"And {more} more: `/pip list` shows them all."))
+    return blocks
+
+
+def _hr_blocks(data: HomeData) -> list[dict[str, Any]]:
+    if data.org is None:
+        return []
+    org = data.org
+    return [
+        header("Organisation"),
+        section(
+            f"*Open plans:* {org.open_plans}\n"
+            f"*Not acknowledged:* {org.not_acknowledged}\n"
+            f"*Missed check-ins:* {org.missed_checkins}\n"
+            f"*Check-ins awaiting review:* {org.awaiting_review}\n"
+            f"*Ending within 7 days:* {org.ending_this_week}"
+        ),
+        context("`/pip list active` lists every open plan; `/pip report` gives the figures."),
+    ]
+
+
+def home_view(data: HomeData) -> dict[str, Any]:
+    """The Home tab: the person's own plan, the plans they run, HR's figures, then help."""
     blocks: list[dict[str, Any]] = [header("PIP Bot")]
-    if summary.managing:
-        blocks.append(section("*Plans you manage*"))
-        for plan in summary.managing:
-            blocks.append(
-                section(
-                    f"*{plan.public_id}* · <@{plan.employee_id}> · {plan.status.value} · "
-                    f"{plan.start_date:%d %b %Y} to {plan.end_date:%d %b %Y}"
-                )
-            )
-    if summary.own:
-        blocks.append(section("*Your plan*"))
-        for plan in summary.own:
-            blocks.append(
-                section(
-                    f"*{plan.public_id}* with <@{plan.manager_id}> · "
-                    f"{plan.start_date:%d %b %Y} to {plan.end_date:%d %b %Y}"
-                )
-            )
-    if summary.is_hr:
-        counts = ", ".join(f"{escape(k)}: {v}" for k, v in sorted(summary.open_by_status.items()))
-        blocks.append(section(f"*Organisation*\n{counts or 'No plans yet.'}"))
+    blocks += _own_blocks(data) + _manager_blocks(data) + _hr_blocks(data)
     if len(blocks) == 1:
         blocks.append(context("You have no open plans."))
     blocks.append(divider())
-    blocks.extend(help_blocks())
+    blocks += help_blocks()
     return {"type": "home", "blocks": blocks[:HOME_MAX_BLOCKS]}

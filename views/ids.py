@@ -18,6 +18,9 @@ class Callback(StrEnum):
     RESPOND = "pip_respond"
     CHECKIN = "pip_checkin"
     REVIEW = "pip_review"
+    SHOW = "pip_show"
+    EDIT_PLAN = "pip_edit_plan"
+    EXTEND = "pip_extend"
 
 
 class Action(StrEnum):
@@ -52,6 +55,10 @@ class Action(StrEnum):
     SUPPORT_NEEDED = "support_needed"
     NEXT_STEPS = "next_steps"
     PRIVATE_NOTES = "private_notes"
+    LIST_PAGE = "list_page"
+    SHOW_PLAN = "show_plan"
+    SHOW_PAGE = "show_page"
+    REASON = "reason"
 
 
 class Block(StrEnum):
@@ -82,6 +89,10 @@ class Block(StrEnum):
     SUPPORT_NEEDED = "support_needed"
     NEXT_STEPS = "next_steps"
     PRIVATE_NOTES = "private_notes"
+    LIST_NAV = "list_nav"
+    SHOW_NAV = "show_nav"
+    HOME_ACTIONS = "home_actions"
+    REASON = "reason"
 
 
 class EventType(StrEnum):

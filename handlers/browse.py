@@ -1,0 +1,90 @@
+"""Looking at plans: `/pip list` and its pages, `/pip show` and its pages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from handlers.commands import subcommand
+from handlers.context import transactional
+from models import utcnow
+from services.access import Actor
+from services.browse import Scope, list_plans, parse_scope, plan_detail
+from services.errors import UsageError
+from views.browse import list_message, show_modal
+from views.ids import Action
+
+
+def register(app: App) -> None:
+    """Listen for the list's page buttons and the Show buttons."""
+    app.action(Action.LIST_PAGE)(handle_list_page)
+    app.action(Action.SHOW_PLAN)(handle_show_button)
+    app.action(Action.SHOW_PAGE)(handle_show_page)
+
+
+@subcommand("list")
+def handle_command_list(ack: Ack, args: str, context: BoltContext, db: Session, **_: Any) -> None:
+    """`/pip list [all|active|closed] [page]`: an ephemeral, paged list."""
+    scope, page = parse_scope(args)
+    message = list_message(list_plans(db, context["actor"], scope, page, utcnow()))
+    db.commit()
+    ack(response_type="ephemeral", **message)
+
+
+@transactional
+def handle_list_page(
+    ack: Ack, body: dict[str, Any], respond: Respond, actor: Actor, db: Session
+) -> None:
+    """Show another page of the list in place of the one clicked."""
+    target = json.loads(body["actions"][0]["value"])
+    page = list_plans(db, actor, Scope(target["scope"]), int(target["page"]), utcnow())
+    message = list_message(page)
+    db.commit()
+    ack()
+    respond(replace_original=True, response_type="ephemeral", **message)
+
+
+@subcommand("show")
+def handle_command_show(
+    ack: Ack,
+    command: dict[str, Any],
+    args: str,
+    client: WebClient,
+    context: BoltContext,
+    db: Session,
+    **_: Any,
+) -> None:
+    """`/pip show <id>`: the whole plan in a modal."""
+    if not args:
+        raise UsageError("Say which plan: `/pip show PIP-7K3Q9A`.")
+    view = show_modal(plan_detail(db, context["actor"], args.split()[0]))
+    db.commit()
+    ack()
+    client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+@transactional
+def handle_show_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
+) -> None:
+    """A Show button (list or Home): the whole plan in a modal."""
+    view = show_modal(plan_detail(db, actor, body["actions"][0]["value"]))
+    db.commit()
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+@transactional
+def handle_show_page(
+    ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
+) -> None:
+    """Turn the page of a plan modal (access is checked again for every page)."""
+    target = json.loads(body["actions"][0]["value"])
+    view = show_modal(plan_detail(db, actor, str(target["plan"])), int(target["page"]))
+    db.commit()
+    ack()
+    client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)

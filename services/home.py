@@ -1,0 +1,114 @@
+"""What a person's App Home shows: their plan, the plans they run, the organisation (HR)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from models import Checkin, CheckinStatus, Plan
+from services.access import Actor, may_run_org_report
+from services.browse import PlanLine, plan_line
+from services.plans import OPEN_STATUSES
+
+HOME_LIST_LIMIT = 15
+REVIEW_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class OwnPlan:
+    """The employee's own open plan, with the check-in they can answer now (if any)."""
+
+    line: PlanLine
+    open_checkin: Checkin | None
+
+
+@dataclass(frozen=True)
+class OrgCounts:
+    """HR's figures for the whole organisation."""
+
+    open_plans: int
+    not_acknowledged: int
+    missed_checkins: int
+    awaiting_review: int
+    ending_this_week: int
+
+
+@dataclass
+class HomeData:
+    """Everything one person's Home tab shows."""
+
+    own: list[OwnPlan] = field(default_factory=list)
+    managing: list[PlanLine] = field(default_factory=list)
+    managing_total: int = 0
+    to_review: list[Checkin] = field(default_factory=list)
+    org: OrgCounts | None = None
+
+
+def home_data(db: Session, actor: Actor, now: datetime) -> HomeData:
+    """The Home tab's content for `actor`, bounded whatever the number of plans."""
+    data = HomeData()
+    open_plan = Plan.status.in_(OPEN_STATUSES)
+    for plan in db.scalars(select(Plan).where(Plan.employee_id == actor.user_id, open_plan)):
+        checkin = db.scalar(
+            select(Checkin)
+            .where(
+                Checkin.plan_id == plan.id,
+                Checkin.status.in_([CheckinStatus.PENDING, CheckinStatus.ANSWERED]),
+            )
+            .order_by(Checkin.occurrence_date.desc())
+            .limit(1)
+        )
+        data.own.append(OwnPlan(plan_line(db, plan, now), checkin))
+    managed = select(Plan).where(Plan.manager_id == actor.user_id, open_plan)
+    data.managing_total = int(db.scalar(select(func.count()).select_from(managed.subquery())) or 0)
+    data.managing = [
+        plan_line(db, p, now)
+        for p in db.scalars(managed.order_by(Plan.end_date, Plan.id).limit(HOME_LIST_LIMIT))
+    ]
+    data.to_review = list(
+        db.scalars(
+            select(Checkin)
+            .join(Plan, Plan.id == Checkin.plan_id)
+            .where(Plan.manager_id == actor.user_id, open_plan)
+            .where(Checkin.status == CheckinStatus.ANSWERED)
+            .order_by(Checkin.occurrence_date)
+            .limit(REVIEW_LIMIT)
+        )
+    )
+    if may_run_org_report(actor):
+        data.org = org_counts(db, now)
+    return data
+
+
+def org_counts(db: Session, now: datetime) -> OrgCounts:
+    """Open plans, not acknowledged, missed and unreviewed check-ins, ending within 7 days."""
+    today = now.date()
+    open_plan = Plan.status.in_(OPEN_STATUSES)
+
+    def count(*where: object) -> int:
+        return int(db.scalar(select(func.count()).select_from(Plan).where(*where)) or 0)  # type: ignore[arg-type]
+
+    def checkins(status: CheckinStatus) -> int:
+        query = (
+            select(func.count())
+            .select_from(Checkin)
+            .join(Plan, Plan.id == Checkin.plan_id)
+            .where(open_plan, Checkin.status == status)
+        )
+        return int(db.scalar(query) or 0)
+
+    return OrgCounts(
+        open_plans=count(open_plan),
+        not_acknowledged=count(
+            open_plan,
+            or_(Plan.acknowledged_at.is_(None), Plan.acknowledged_at < Plan.ack_requested_at),
+        ),
+        missed_checkins=checkins(CheckinStatus.MISSED),
+        awaiting_review=checkins(CheckinStatus.ANSWERED),
+        ending_this_week=count(
+            open_plan, Plan.end_date >= today, Plan.end_date <= today + timedelta(days=7)
+        ),
+    )

@@ -1,0 +1,201 @@
+"""Plan lists (`/pip list`) and the whole plan (`/pip show`), paged within Slack's limits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from models import Author, Checkin, CheckinKind, PlanEvent
+from services.browse import PlanDetail, PlanLine, PlanPage, Scope
+from services.checkins import STATUS_LABELS, marks_by
+from views.checkins import STATUS_EMOJI
+from views.common import context, divider, escape, header, plain, section
+from views.ids import Action, Block, Callback
+from views.plan_messages import fmt_date, fmt_when, long_sections, plan_body, split_sections
+
+MODAL_PAGE_BLOCKS = 90
+SCOPE_TITLES = {
+    Scope.MINE: "Your plans",
+    Scope.ALL: "All plans",
+    Scope.ACTIVE: "Open plans",
+    Scope.CLOSED: "Closed plans",
+}
+
+
+def _show_button(public_id: str) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": Action.SHOW_PLAN,
+        "text": plain("Show"),
+        "value": public_id,
+    }
+
+
+def plan_line_text(line: PlanLine) -> str:
+    """One plan as a line of mrkdwn: who, status, acknowledgement, next check-in, overdue."""
+    plan = line.plan
+    status = plan.status.value + (f" ({plan.outcome.value})" if plan.outcome else "")
+    parts = [
+        f"*{plan.public_id}* · <@{plan.employee_id}> with <@{plan.manager_id}>",
+        f"{status} · {'acknowledged' if line.acknowledged else 'not acknowledged yet'}",
+        f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}",
+    ]
+    if line.next_checkin:
+        parts.append(f"next check-in {fmt_when(line.next_checkin)}")
+    text = "\n".join(parts)
+    if line.overdue:
+        text += "\n:warning: " + ", ".join(line.overdue)
+    return text
+
+
+def list_message(page: PlanPage) -> dict[str, Any]:
+    """One page of a plan list as an ephemeral message, with page buttons."""
+    title = SCOPE_TITLES[page.scope]
+    blocks: list[dict[str, Any]] = [
+        header(f"{title} · {page.total}"),
+    ]
+    if not page.lines:
+        blocks.append(
+            section(
+                "No plans to show."
+                if page.scope != Scope.MINE
+                else ("You have no plans. `/pip new` opens one.")
+            )
+        )
+    for line in page.lines:
+        blocks.append(section(plan_line_text(line), accessory=_show_button(line.plan.public_id)))
+    nav = []
+    for label, target in (("Previous", page.page - 1), ("More", page.page + 1)):
+        if 1 <= target <= page.pages:
+            nav.append(
+                {
+                    "type": "button",
+                    "action_id": Action.LIST_PAGE,
+                    "text": plain(label),
+                    "value": json.dumps({"scope": page.scope.value, "page": target}),
+                }
+            )
+    if page.pages > 1:
+        blocks.append(context(f"Page {page.page} of {page.pages}"))
+    if nav:
+        blocks.append({"type": "actions", "block_id": Block.LIST_NAV, "elements": nav})
+    text = f"{title}: {page.total} (page {page.page} of {page.pages})"
+    return {"text": text, "blocks": blocks}
+
+
+def _marks_text(checkin: Checkin, author: Author, detail: PlanDetail) -> list[str]:
+    marks = marks_by(checkin, author)
+    lines = []
+    for number, goal in enumerate(detail.plan.goals, start=1):
+        mark = marks.get(goal.id)
+        if mark:
+            note = f" · {escape(mark.note)}" if mark.note else ""
+            lines.append(
+                f"{number}. {STATUS_EMOJI[mark.status]} {STATUS_LABELS[mark.status]}{note}"
+            )
+    return lines
+
+
+def _checkin_blocks(checkin: Checkin, detail: PlanDetail) -> list[dict[str, Any]]:
+    kind = "Unscheduled check-in" if checkin.kind == CheckinKind.UNSCHEDULED else "Check-in"
+    blocks = [section(f"*{kind} · {fmt_date(checkin.occurrence_date)}* · {checkin.status.value}")]
+    answer = _marks_text(checkin, Author.EMPLOYEE, detail)
+    for title, value in (
+        ("Progress", checkin.employee_progress),
+        ("Blockers", checkin.employee_blockers),
+        ("Support needed", checkin.employee_support_needed),
+        ("Reply", checkin.employee_reply),
+    ):
+        if value:
+            answer.append(f"*{title}:* {escape(value)}")
+    if answer:
+        blocks += split_sections("*Employee's answer*\n" + "\n".join(answer))
+    review = _marks_text(checkin, Author.MANAGER, detail)
+    if checkin.next_steps:
+        review.append(f"*Next steps:* {escape(checkin.next_steps)}")
+    if review:
+        blocks += split_sections("*Manager's review*\n" + "\n".join(review))
+    if detail.include_private and checkin.private_notes:
+        blocks += split_sections(
+            ":lock: *Private notes* (manager and HR only)\n" + escape(checkin.private_notes)
+        )
+    return blocks
+
+
+def _amendment_text(event: PlanEvent) -> str:
+    changes = event.data.get("changes", {})
+    fields = ", ".join(str(name).replace("_", " ") for name in changes) or "nothing"
+    what = "Extended" if event.kind == "extended" else "Amended"
+    return (
+        f"*{what} {fmt_when(event.created_at)}* by <@{event.actor_id}>: {escape(fields)}\n"
+        f"Reason: {escape(str(event.data.get('reason', '')))}"
+    )
+
+
+def plan_detail_blocks(detail: PlanDetail) -> list[dict[str, Any]]:
+    """The whole plan as blocks (any number: `show_modal` pages them)."""
+    plan = detail.plan
+    status = plan.status.value + (f" ({plan.outcome.value})" if plan.outcome else "")
+    blocks: list[dict[str, Any]] = [
+        section(
+            f"*{plan.public_id}* · <@{plan.employee_id}>, managed by <@{plan.manager_id}>\n"
+            f"Status: {status}"
+        )
+    ]
+    blocks += plan_body(plan)
+    blocks.append(header("Goal progress"))
+    for number, (goal, progress) in enumerate(zip(plan.goals, detail.goals, strict=True), 1):
+        trend = " ".join(STATUS_EMOJI[s] if s else ":white_circle:" for s in progress.trend)
+        latest = STATUS_LABELS[progress.latest] if progress.latest else "not rated yet"
+        blocks.append(
+            section(f"*{number}. {escape(goal.description)}*\nLatest: {latest}\n{trend}".rstrip())
+        )
+    blocks.append(header("Acknowledgement"))
+    if plan.acknowledged_at and plan.acknowledged_at >= plan.ack_requested_at:
+        blocks.append(section(f"Receipt acknowledged {fmt_when(plan.acknowledged_at)}."))
+    else:
+        blocks.append(section(f"Not acknowledged yet (asked {fmt_when(plan.ack_requested_at)})."))
+    if plan.employee_response:
+        blocks += long_sections("Employee's response", plan.employee_response)
+    blocks.append(header("Check-ins"))
+    if not detail.checkins:
+        blocks.append(section("No check-ins yet."))
+    for checkin in detail.checkins:
+        blocks += _checkin_blocks(checkin, detail)
+    if detail.amendments:
+        blocks.append(header("Amendments"))
+        blocks += [section(_amendment_text(e)) for e in detail.amendments]
+    if plan.outcome_summary:
+        blocks += long_sections("Outcome", plan.outcome_summary)
+    return blocks
+
+
+def show_modal(detail: PlanDetail, page: int = 1) -> dict[str, Any]:
+    """The plan in a modal, one page of at most 90 blocks, with page buttons."""
+    everything = plan_detail_blocks(detail)
+    pages = max(1, -(-len(everything) // MODAL_PAGE_BLOCKS))
+    page = min(max(page, 1), pages)
+    blocks = everything[(page - 1) * MODAL_PAGE_BLOCKS : page * MODAL_PAGE_BLOCKS]
+    public_id = detail.plan.public_id
+    nav = [
+        {
+            "type": "button",
+            "action_id": Action.SHOW_PAGE,
+            "text": plain(label),
+            "value": json.dumps({"plan": public_id, "page": target}),
+        }
+        for label, target in (("Previous page", page - 1), ("Next page", page + 1))
+        if 1 <= target <= pages
+    ]
+    if pages > 1:
+        blocks = [*blocks, divider(), context(f"Page {page} of {pages}")]
+    if nav:
+        blocks.append({"type": "actions", "block_id": Block.SHOW_NAV, "elements": nav})
+    return {
+        "type": "modal",
+        "callback_id": Callback.SHOW,
+        "private_metadata": public_id,
+        "title": plain(f"Plan {public_id}", 24),
+        "close": plain("Close", 24),
+        "blocks": blocks,
+    }
