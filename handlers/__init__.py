@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import browse, checkins, commands, errors, events, plans
+from handlers import amend, browse, checkins, commands, errors, events, plans
 
-MODULES = (errors, commands, events, plans, checkins, browse)
+MODULES = (errors, commands, events, plans, checkins, browse, amend)
 
 
 def register_listeners(app: App) -> None:

@@ -21,7 +21,7 @@ from services.outbox import enqueue, sent_messages
 from services.schedule import Recipients
 from slackio.directory import Directory
 from views.ids import Action, Block, Callback
-from views.plan_form import form_slots, new_plan_modal, plan_modal, read_plan_form
+from views.plan_form import form_meta, form_reason, new_plan_modal, plan_modal, read_plan_form
 from views.plan_messages import acknowledgement_blocks, employee_plan_message, respond_modal
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -62,10 +62,12 @@ def handle_form_add_goal(ack: Ack, body: dict[str, Any], client: WebClient) -> N
     """Add an empty goal to the form, keeping everything typed so far."""
     ack()
     view = body["view"]
-    draft, slots = read_plan_form(view)
-    _, next_slot = form_slots(view)
+    draft, _ = read_plan_form(view)
+    meta = form_meta(view)
     draft.goals.append(GoalDraft())
-    updated = plan_modal(draft, [*slots, next_slot], next_slot + 1)
+    meta.slots.append(meta.next_slot)
+    meta.next_slot += 1
+    updated = plan_modal(draft, meta, form_reason(view))
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
 
 
@@ -73,16 +75,16 @@ def handle_form_remove_goal(ack: Ack, body: dict[str, Any], client: WebClient) -
     """Remove one goal from the form, keeping everything else typed so far."""
     ack()
     view = body["view"]
-    draft, slots = read_plan_form(view)
-    _, next_slot = form_slots(view)
+    draft, _ = read_plan_form(view)
+    meta = form_meta(view)
     slot = int(body["actions"][0]["value"])
-    if slot in slots and len(slots) > 1:
-        index = slots.index(slot)
+    if slot in meta.slots and len(meta.slots) > 1:
+        index = meta.slots.index(slot)
         del draft.goals[index]
-        del slots[index]
-    client.views_update(
-        view_id=view["id"], hash=view.get("hash"), view=plan_modal(draft, slots, next_slot)
-    )
+        del meta.slots[index]
+        meta.goal_ids.pop(slot, None)
+    updated = plan_modal(draft, meta, form_reason(view))
+    client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
 
 
 @transactional
@@ -148,7 +150,12 @@ def handle_plan_acknowledge(
     db.commit()  # before ack and before talking to Slack: the click is recorded
     ack()
     for sent in copies:
-        message = employee_plan_message(plan, amended=int(sent.payload.get("round", 1)) > 1)
+        message = employee_plan_message(
+            plan,
+            amended=int(sent.payload.get("round", 1)) > 1,
+            changed=list(sent.payload.get("changed", [])),
+            reason=str(sent.payload.get("reason", "")),
+        )
         client.chat_update(
             channel=sent.channel_id,
             ts=sent.message_ts,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -100,7 +100,13 @@ def _sent_ack_request(db: Session, plan: Plan) -> Delivery | None:
 @renders(DeliveryKind.ACK_REQUEST)
 def _ack_request(ctx: RenderContext) -> Outgoing | Skip:
     plan = plan_of(ctx)
-    message = employee_plan_message(plan, amended=int(ctx.delivery.payload.get("round", 1)) > 1)
+    payload = ctx.delivery.payload
+    message = employee_plan_message(
+        plan,
+        amended=int(payload.get("round", 1)) > 1,
+        changed=list(payload.get("changed", [])),
+        reason=str(payload.get("reason", "")),
+    )
     return Outgoing(text=message["text"], blocks=message["blocks"])
 
 
@@ -175,6 +181,18 @@ def _hr_notice(ctx: RenderContext) -> Outgoing | Skip:
             manager=mention(plan.manager_id),
             start=fmt_date(plan.start_date),
             end=fmt_date(plan.end_date),
+        )
+        return Outgoing(text=text, blocks=[section(text)])
+    if notice == "extended":
+        payload = ctx.delivery.payload
+        text = render(
+            "hr_extended",
+            plan_id=plan.public_id,
+            employee=mention(plan.employee_id),
+            manager=mention(plan.manager_id),
+            before=fmt_date(date.fromisoformat(str(payload["before"]))),
+            after=fmt_date(date.fromisoformat(str(payload["after"]))),
+            reason=str(payload.get("reason", "")),
         )
         return Outgoing(text=text, blocks=[section(text)])
     raise LookupError(f"unknown HR notice {notice!r}")

@@ -101,14 +101,19 @@ def validate(
     today: date,
     employee: Profile | None,
     open_plan_id: str | None,
+    current_start: date | None = None,
 ) -> dict[str, str]:
     """Every broken rule as {field: message}; empty when the draft can become a plan.
 
     `employee` is the chosen person as Slack describes them (None when unknown to Slack);
-    `open_plan_id` names another open plan of theirs, if any.
+    `open_plan_id` names another open plan of theirs, if any. When amending a plan, pass its
+    `current_start`: the employee is not checked again and an unchanged start may be past.
     """
     errors: dict[str, str] = {}
-    _check_employee(draft, errors, manager_id=manager_id, employee=employee, open_id=open_plan_id)
+    if current_start is None:
+        _check_employee(
+            draft, errors, manager_id=manager_id, employee=employee, open_id=open_plan_id
+        )
     for name, text, what in (
         ("issues", draft.issues, "Describe the issues, with dated examples."),
         ("expectations", draft.expectations, "Describe the standard that is expected."),
@@ -125,7 +130,7 @@ def validate(
         errors["cadence"] = "Choose how often check-ins happen."
     if draft.weekday is None or not 0 <= draft.weekday <= 4:
         errors["weekday"] = "Choose a weekday, Monday to Friday, for check-ins."
-    start, end = _check_dates(draft, errors, today)
+    start, end = _check_dates(draft, errors, today, current_start)
     _check_goals(draft, errors, start, end)
     steps, step_problems = parse_steps(draft.steps_text)
     if step_problems and "steps" not in errors:
@@ -167,13 +172,13 @@ def _check_employee(
 
 
 def _check_dates(
-    draft: PlanDraft, errors: dict[str, str], today: date
+    draft: PlanDraft, errors: dict[str, str], today: date, current_start: date | None = None
 ) -> tuple[date | None, date | None]:
     start = draft.start_date
     if start is None:
         errors["start_date"] = "Choose the date the plan starts."
         return None, None
-    if start < today:
+    if start < today and start != current_start:
         errors["start_date"] = f"The plan can't start in the past (today is {_fmt(today)})."
         return None, None
     if draft.end_date is not None and draft.length_days is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,11 +40,19 @@ def key(plan: Plan, kind: DeliveryKind, recipient: str, suffix: str = "") -> str
 
 
 def schedule_acknowledgement(
-    db: Session, plan: Plan, to: Recipients, now: datetime, round_: int
+    db: Session,
+    plan: Plan,
+    to: Recipients,
+    now: datetime,
+    round_: int,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """The acknowledgement request now, its reminder and the not-acknowledged notices."""
+    """The acknowledgement request now, its reminder and the not-acknowledged notices.
+
+    Round 1 is the new plan; each amendment starts another round (`extra` says what changed).
+    """
     suffix = f"round{round_}"
-    payload = {"round": round_}
+    payload = {"round": round_, **(extra or {})}
     enqueue(
         db,
         key=key(plan, DeliveryKind.ACK_REQUEST, plan.employee_id, suffix),

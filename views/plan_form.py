@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -21,6 +22,44 @@ from views.ids import Action, Block, Callback, goal_block
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 CADENCES = {Cadence.WEEKLY: "Every week", Cadence.BIWEEKLY: "Every two weeks"}
 UNTIL_END_DATE = "end_date"
+
+
+@dataclass
+class FormMeta:
+    """What the plan form keeps in private_metadata: goal slots, and the plan being edited."""
+
+    slots: list[int] = field(default_factory=lambda: [0])
+    next_slot: int = 1
+    plan_id: str | None = None
+    employee_id: str | None = None
+    goal_ids: dict[int, int] = field(default_factory=dict)  # slot -> goal id, when editing
+
+    def dump(self) -> str:
+        """As private_metadata."""
+        return json.dumps(
+            {
+                "slots": self.slots,
+                "next": self.next_slot,
+                "plan": self.plan_id,
+                "employee": self.employee_id,
+                "goals": {str(k): v for k, v in self.goal_ids.items()},
+            }
+        )
+
+
+def form_meta(view: dict[str, Any]) -> FormMeta:
+    """The form's metadata (a fresh one when it is missing or unreadable)."""
+    try:
+        raw = json.loads(view.get("private_metadata") or "{}")
+        return FormMeta(
+            slots=[int(s) for s in raw["slots"]],
+            next_slot=int(raw["next"]),
+            plan_id=raw.get("plan"),
+            employee_id=raw.get("employee"),
+            goal_ids={int(k): int(v) for k, v in (raw.get("goals") or {}).items()},
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return FormMeta()
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
@@ -136,24 +175,46 @@ def _goal_blocks(goal: GoalDraft, number: int, slot: int, removable: bool) -> li
     ]
 
 
-def plan_modal(draft: PlanDraft, slots: list[int], next_slot: int) -> dict[str, Any]:
-    """The plan form, filled in from `draft`; `slots` name its goals (one per goal)."""
+def _top_blocks(draft: PlanDraft, meta: FormMeta, reason: str) -> list[dict[str, Any]]:
+    if meta.plan_id is None:
+        return [
+            context(
+                "The employee gets this plan in a direct message and is asked to acknowledge "
+                "receipt. Everything you write here is kept in the plan's history."
+            ),
+            {
+                "type": "input",
+                "block_id": Block.EMPLOYEE,
+                "label": plain("Employee"),
+                "element": {
+                    "type": "users_select",
+                    "action_id": Action.EMPLOYEE,
+                    **({"initial_user": draft.employee_id} if draft.employee_id else {}),
+                },
+            },
+        ]
+    return [
+        context(
+            f"Changing plan *{meta.plan_id}* with <@{meta.employee_id}>. They are told what "
+            "changed and why, and asked to acknowledge the plan again."
+        ),
+        _text_input(
+            Block.REASON,
+            Action.REASON,
+            "Reason for the change",
+            reason,
+            multiline=True,
+            placeholder="Why the plan changes: the employee and HR will see this.",
+        ),
+    ]
+
+
+def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "") -> dict[str, Any]:
+    """The plan form filled in from `draft`: a new plan, or (meta.plan_id) an amendment."""
+    slots = meta.slots
     assert len(slots) == len(draft.goals)
     blocks: list[dict[str, Any]] = [
-        context(
-            "The employee gets this plan in a direct message and is asked to acknowledge "
-            "receipt. Everything you write here is kept in the plan's history."
-        ),
-        {
-            "type": "input",
-            "block_id": Block.EMPLOYEE,
-            "label": plain("Employee"),
-            "element": {
-                "type": "users_select",
-                "action_id": Action.EMPLOYEE,
-                **({"initial_user": draft.employee_id} if draft.employee_id else {}),
-            },
-        },
+        *_top_blocks(draft, meta, reason),
         _text_input(
             Block.ISSUES,
             Action.ISSUES,
@@ -247,13 +308,14 @@ def plan_modal(draft: PlanDraft, slots: list[int], next_slot: int) -> dict[str, 
             placeholder="What follows if the expected standard is not met by the end date.",
         ),
     ]
+    editing = meta.plan_id is not None
     return {
         "type": "modal",
-        "callback_id": Callback.NEW_PLAN,
-        "title": plain("New improvement plan", 24),
-        "submit": plain("Send plan", 24),
+        "callback_id": Callback.EDIT_PLAN if editing else Callback.NEW_PLAN,
+        "title": plain("Change plan" if editing else "New improvement plan", 24),
+        "submit": plain("Save changes" if editing else "Send plan", 24),
         "close": plain("Cancel", 24),
-        "private_metadata": json.dumps({"slots": slots, "next": next_slot}),
+        "private_metadata": meta.dump(),
         "blocks": blocks,
     }
 
@@ -261,17 +323,32 @@ def plan_modal(draft: PlanDraft, slots: list[int], next_slot: int) -> dict[str, 
 def new_plan_modal(employee_id: str | None, today: date) -> dict[str, Any]:
     """The empty plan form, with the employee preselected when known."""
     draft = PlanDraft(employee_id=employee_id, start_date=today)
-    return plan_modal(draft, slots=[0], next_slot=1)
+    return plan_modal(draft, FormMeta())
+
+
+def edit_plan_modal(
+    draft: PlanDraft, plan_id: str, employee_id: str, goal_ids: list[int]
+) -> dict[str, Any]:
+    """The plan form prefilled with the current plan, for an amendment with a reason."""
+    meta = FormMeta(
+        slots=list(range(len(goal_ids))),
+        next_slot=len(goal_ids),
+        plan_id=plan_id,
+        employee_id=employee_id,
+        goal_ids=dict(enumerate(goal_ids)),
+    )
+    return plan_modal(draft, meta)
 
 
 def form_slots(view: dict[str, Any]) -> tuple[list[int], int]:
     """The goal slots and the next free slot, from the view's private_metadata."""
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-        slots = [int(s) for s in meta["slots"]]
-        return slots, int(meta["next"])
-    except (ValueError, KeyError, TypeError):
-        return [0], 1
+    meta = form_meta(view)
+    return meta.slots, meta.next_slot
+
+
+def form_reason(view: dict[str, Any]) -> str:
+    """The reason typed into an amendment form."""
+    return _text(view.get("state", {}).get("values", {}), Block.REASON, Action.REASON)
 
 
 def _value(values: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:

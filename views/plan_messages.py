@@ -86,15 +86,25 @@ def plan_body(plan: Plan) -> list[dict[str, Any]]:
     return blocks
 
 
-def employee_plan_message(plan: Plan, *, amended: bool = False) -> dict[str, Any]:
-    """The employee's copy of the plan with Acknowledge and Respond buttons (text + blocks)."""
+def employee_plan_message(
+    plan: Plan, *, amended: bool = False, changed: list[str] | None = None, reason: str = ""
+) -> dict[str, Any]:
+    """The employee's copy of the plan with Acknowledge and Respond buttons (text + blocks).
+
+    An amended copy says what changed (`changed`, the parts by name) and why (`reason`).
+    """
     names = {
         "manager": mention(plan.manager_id),
         "plan_id": plan.public_id,
         "start": fmt_date(plan.start_date),
         "end": fmt_date(plan.end_date),
     }
-    intro = render("ack_request_amended" if amended else "ack_request", **names)
+    if amended:
+        intro = render(
+            "ack_request_amended", changed=", ".join(changed or []), reason=reason, **names
+        )
+    else:
+        intro = render("ack_request", **names)
     blocks = [header(f"Performance improvement plan {plan.public_id}"), section(intro), divider()]
     blocks += plan_body(plan)
     blocks.append(divider())

@@ -1,0 +1,177 @@
+"""Changing plans: `/pip edit` (an amendment with a reason) and `/pip extend`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from handlers.commands import subcommand
+from handlers.context import deliver_soon, transactional
+from models import DeliveryKind, Plan, utcnow
+from services import plans
+from services.access import Action as Permission
+from services.access import Actor
+from services.amend import Amendment, amend_plan, draft_from_plan, extend_plan
+from services.calendar import local_date
+from services.errors import UsageError
+from services.outbox import enqueue
+from services.schedule import Recipients
+from slackio.directory import Directory
+from views.amend import extend_modal
+from views.ids import Action, Block, Callback
+from views.plan_form import edit_plan_modal, form_meta, form_reason, read_plan_form
+
+
+def register(app: App) -> None:
+    """Listen for the edit and extend forms."""
+    app.view(Callback.EDIT_PLAN)(handle_edit_submit)
+    app.view(Callback.EXTEND)(handle_extend_submit)
+
+
+def _plan_arg(args: str, verb: str) -> str:
+    if not args:
+        raise UsageError(f"Say which plan: `/pip {verb} PIP-7K3Q9A`.")
+    return args.split()[0]
+
+
+@subcommand("edit")
+def handle_command_edit(
+    ack: Ack,
+    command: dict[str, Any],
+    args: str,
+    client: WebClient,
+    context: BoltContext,
+    db: Session,
+    **_: Any,
+) -> None:
+    """`/pip edit <id>`: the plan form, prefilled, with a required reason."""
+    plan = plans.get_plan(db, context["actor"], _plan_arg(args, "edit"), Permission.AMEND)
+    view = edit_plan_modal(
+        draft_from_plan(plan), plan.public_id, plan.employee_id, [g.id for g in plan.goals]
+    )
+    db.commit()
+    ack()
+    client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+@subcommand("extend")
+def handle_command_extend(
+    ack: Ack,
+    command: dict[str, Any],
+    args: str,
+    client: WebClient,
+    context: BoltContext,
+    db: Session,
+    **_: Any,
+) -> None:
+    """`/pip extend <id>`: a new end date and a reason."""
+    plan = plans.get_plan(db, context["actor"], _plan_arg(args, "extend"), Permission.EXTEND)
+    view = extend_modal(plan)
+    db.commit()
+    ack()
+    client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+def _recipients(db: Session, client: WebClient, plan: Plan, context: BoltContext) -> Recipients:
+    directory = Directory(client)
+    settings = context["settings"]
+    return Recipients(
+        employee_tz=directory.tz(db, plan.employee_id),
+        manager_tz=directory.tz(db, plan.manager_id),
+        hr_channel_id=settings.hr_channel_id,
+        checkin_time=settings.checkin_time,
+    )
+
+
+@transactional
+def handle_edit_submit(
+    ack: Ack,
+    view: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    actor: Actor,
+    db: Session,
+) -> None:
+    """Save the amendment; the employee is told what changed and asked to acknowledge again."""
+    meta = form_meta(view)
+    plan = plans.get_plan(db, actor, meta.plan_id or "", Permission.AMEND)
+    draft, slots = read_plan_form(view)
+    now = utcnow()
+    recipients = _recipients(db, client, plan, context)
+    amend_plan(
+        db,
+        actor,
+        plan.public_id,
+        draft=draft,
+        goal_ids=[meta.goal_ids.get(slot) for slot in slots],
+        reason=form_reason(view),
+        recipients=recipients,
+        today=local_date(now, recipients.manager_tz),
+        now=now,
+    )
+    db.commit()
+    ack()
+    deliver_soon(db)
+
+
+def _new_end(view: dict[str, Any]) -> date | None:
+    values = view.get("state", {}).get("values", {})
+    raw = (values.get(Block.END_DATE, {}).get(Action.END_DATE) or {}).get("selected_date")
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@transactional
+def handle_extend_submit(
+    ack: Ack,
+    view: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    actor: Actor,
+    db: Session,
+) -> None:
+    """Save the extension and tell the employee and the HR channel."""
+    plan = plans.get_plan(db, actor, view.get("private_metadata", ""), Permission.EXTEND)
+    values = view.get("state", {}).get("values", {})
+    reason = str((values.get(Block.REASON, {}).get(Action.REASON) or {}).get("value") or "")
+    now = utcnow()
+    amendment = extend_plan(
+        db,
+        actor,
+        plan.public_id,
+        new_end=_new_end(view),
+        reason=reason,
+        recipients=_recipients(db, client, plan, context),
+        now=now,
+    )
+    _tell_hr(db, amendment, context, now)
+    db.commit()
+    ack()
+    deliver_soon(db)
+
+
+def _tell_hr(db: Session, amendment: Amendment, context: BoltContext, now: Any) -> None:
+    channel = context["settings"].hr_channel_id
+    if not channel:
+        return
+    change = amendment.changes["end_date"]
+    enqueue(
+        db,
+        key=f"{amendment.plan.public_id}:hr_notice:{channel}:extended:{change['after']}",
+        kind=DeliveryKind.HR_NOTICE,
+        recipient_id=channel,
+        due_at=now,
+        plan_id=amendment.plan.id,
+        payload={
+            "notice": "extended",
+            "before": change["before"],
+            "after": change["after"],
+            "reason": amendment.reason,
+        },
+    )

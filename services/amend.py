@@ -1,0 +1,297 @@
+"""Changing a plan: amendments (with a reason) and extensions, each acknowledged again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from models import (
+    ActionStep,
+    CheckinGoalStatus,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Goal,
+    Plan,
+    PlanStatus,
+)
+from services import audit
+from services.access import Action, Actor
+from services.drafts import (
+    LONG_TEXT_MAX,
+    MAX_PLAN_DAYS,
+    GoalDraft,
+    PlanDraft,
+    StepDraft,
+    parse_steps,
+    validate,
+)
+from services.errors import InvalidPlan
+from services.plans import get_plan, snapshot
+from services.schedule import (
+    Recipients,
+    schedule_acknowledgement,
+    schedule_checkins,
+    schedule_end_of_plan,
+)
+
+FIELD_LABELS = {
+    "issues": "Issues",
+    "expectations": "Expected standard",
+    "support": "Support and resources",
+    "consequences": "Consequences",
+    "steps": "Action steps",
+    "goals": "Goals",
+    "start_date": "Start date",
+    "end_date": "End date",
+    "cadence": "Check-in cadence",
+    "checkin_weekday": "Check-in day",
+}
+# Everything owed that depends on the plan's content or dates; re-made after a change.
+RESCHEDULED = {
+    DeliveryKind.ACK_REMINDER,
+    DeliveryKind.NOT_ACKNOWLEDGED,
+    DeliveryKind.CHECKIN_PROMPT,
+    DeliveryKind.CHECKIN_REMINDER,
+    DeliveryKind.REVIEW_PROMPT,
+    DeliveryKind.REVIEW_REMINDER,
+    DeliveryKind.CHECKIN_MISSED,
+    DeliveryKind.END_OF_PLAN,
+}
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """What an amendment or extension changed, and why."""
+
+    plan: Plan
+    reason: str
+    changes: dict[str, dict[str, Any]]
+
+    @property
+    def labels(self) -> list[str]:
+        """The changed parts, as people name them."""
+        return [FIELD_LABELS.get(name, name) for name in self.changes]
+
+
+def steps_text(plan: Plan) -> str:
+    """The plan's steps as the form shows them: one per line, `by YYYY-MM-DD` when dated."""
+    return "\n".join(
+        s.description + (f" by {s.due_date.isoformat()}" if s.due_date else "") for s in plan.steps
+    )
+
+
+def draft_from_plan(plan: Plan) -> PlanDraft:
+    """The plan as a draft, to prefill the edit form."""
+    return PlanDraft(
+        employee_id=plan.employee_id,
+        issues=plan.issues,
+        expectations=plan.expectations,
+        goals=[GoalDraft(g.description, g.measure, g.target, g.due_date) for g in plan.goals],
+        steps_text=steps_text(plan),
+        support=plan.support,
+        cadence=plan.cadence,
+        weekday=plan.checkin_weekday,
+        start_date=plan.start_date,
+        length_days=None,
+        end_date=plan.end_date,
+        consequences=plan.consequences,
+    )
+
+
+def _check_reason(reason: str) -> str:
+    cleaned = reason.strip()
+    if not cleaned:
+        raise InvalidPlan({"reason": "Say why the plan changes; the employee and HR will see it."})
+    if len(cleaned) > LONG_TEXT_MAX:
+        raise InvalidPlan({"reason": f"Keep this to {LONG_TEXT_MAX} characters."})
+    return cleaned
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"before": before[name], "after": after[name]}
+        for name in FIELD_LABELS
+        if before.get(name) != after.get(name)
+    }
+
+
+def _reschedule(
+    db: Session, plan: Plan, to: Recipients, now: datetime, payload: dict[str, Any]
+) -> None:
+    """Drop what was owed but not sent, then owe again what the changed plan needs."""
+    db.execute(
+        delete(Delivery).where(
+            Delivery.plan_id == plan.id,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.kind.in_(RESCHEDULED),
+        )
+    )
+    rounds = db.scalar(
+        select(func.count()).where(
+            Delivery.plan_id == plan.id, Delivery.kind == DeliveryKind.ACK_REQUEST
+        )
+    )
+    plan.ack_requested_at = now
+    if plan.status == PlanStatus.ACKNOWLEDGED:
+        plan.status = PlanStatus.ACTIVE
+    schedule_acknowledgement(db, plan, to, now, round_=int(rounds or 0) + 1, extra=payload)
+    schedule_checkins(db, plan, to, after=now)
+    schedule_end_of_plan(db, plan, to)
+
+
+def _apply_goals(db: Session, plan: Plan, draft: PlanDraft, goal_ids: list[int | None]) -> None:
+    """Update goals in place by identity; new ones are added; removed ones must have no ratings."""
+    kept = {gid for gid in goal_ids if gid is not None}
+    removed = [g for g in plan.goals if g.id not in kept]
+    rated = set(
+        db.scalars(
+            select(CheckinGoalStatus.goal_id).where(
+                CheckinGoalStatus.goal_id.in_([g.id for g in removed])
+            )
+        )
+    )
+    if rated:
+        number = next(i for i, g in enumerate(plan.goals, 1) if g.id in rated)
+        raise InvalidPlan(
+            {
+                "goal.0.description": (
+                    f"Goal {number} already has check-in ratings, so it can't be removed. "
+                    "Change its text instead; the history keeps what it was."
+                )
+            }
+        )
+    by_id = {g.id: g for g in plan.goals}
+    goals: list[Goal] = []
+    for position, (gid, typed) in enumerate(zip(goal_ids, draft.goals, strict=True)):
+        goal = by_id.get(gid) if gid is not None else None
+        if goal is None:
+            goal = Goal(plan_id=plan.id)
+        goal.description = typed.description.strip()
+        goal.measure = typed.measure.strip()
+        goal.target = typed.target.strip()
+        assert typed.due_date is not None
+        goal.due_date = typed.due_date
+        goal.position = 1000 + position  # out of the way of the unique (plan, position)
+        goals.append(goal)
+    plan.goals = goals  # the removed ones go as orphans
+    db.flush()
+    for position, goal in enumerate(goals):
+        goal.position = position
+    db.flush()
+
+
+def amend_plan(
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    *,
+    draft: PlanDraft,
+    goal_ids: list[int | None],
+    reason: str,
+    recipients: Recipients,
+    today: date,
+    now: datetime,
+) -> Amendment:
+    """Change a plan's content or dates, with a reason; the employee acknowledges again.
+
+    `goal_ids` gives, for each goal of the draft in order, the goal it edits (None: a new one).
+    Only future deliveries change: what was sent stays as it was.
+    """
+    plan = get_plan(db, actor, public_id, Action.AMEND)
+    if plan.status == PlanStatus.CLOSED:
+        raise InvalidPlan({"reason": "This plan is closed and can no longer be changed."})
+    draft.employee_id = plan.employee_id
+    errors = validate(
+        draft,
+        manager_id=actor.user_id,
+        today=today,
+        employee=None,
+        open_plan_id=None,
+        current_start=plan.start_date,
+    )
+    cleaned = reason.strip()
+    if not cleaned:
+        errors["reason"] = "Say why the plan changes; the employee and HR will see it."
+    if errors:
+        raise InvalidPlan(errors)
+    before = snapshot(plan)
+    end = draft.resolved_end()
+    assert draft.start_date and end and draft.cadence is not None and draft.weekday is not None
+    _apply_goals(db, plan, draft, goal_ids)
+    steps, _ = parse_steps(draft.steps_text)
+    _apply_steps(db, plan, steps)
+    plan.issues = draft.issues.strip()
+    plan.expectations = draft.expectations.strip()
+    plan.support = draft.support.strip()
+    plan.consequences = draft.consequences.strip()
+    plan.start_date = draft.start_date
+    plan.end_date = end
+    plan.cadence = draft.cadence
+    plan.checkin_weekday = draft.weekday
+    plan.updated_at = now
+    db.flush()
+    db.refresh(plan, ["goals", "steps"])
+    changes = _diff(before, snapshot(plan))
+    if not changes:
+        raise InvalidPlan({"reason": "Nothing in the plan changed. Change something, or cancel."})
+    audit.append_event(db, plan, actor.user_id, "amended", {"reason": cleaned, "changes": changes})
+    amendment = Amendment(plan, cleaned, changes)
+    _reschedule(db, plan, recipients, now, {"reason": cleaned, "changed": amendment.labels})
+    return amendment
+
+
+def _apply_steps(db: Session, plan: Plan, steps: list[StepDraft]) -> None:
+    db.execute(delete(ActionStep).where(ActionStep.plan_id == plan.id))
+    db.flush()
+    for position, step in enumerate(steps):
+        db.add(
+            ActionStep(
+                plan_id=plan.id,
+                position=position,
+                description=step.description,
+                due_date=step.due_date,
+            )
+        )
+    db.flush()
+
+
+def extend_plan(
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    *,
+    new_end: date | None,
+    reason: str,
+    recipients: Recipients,
+    now: datetime,
+) -> Amendment:
+    """Move the end date later, with a reason: an amendment that HR hears about too."""
+    plan = get_plan(db, actor, public_id, Action.EXTEND)
+    if plan.status == PlanStatus.CLOSED:
+        raise InvalidPlan({"end_date": "This plan is closed and can no longer be extended."})
+    errors: dict[str, str] = {}
+    if new_end is None:
+        errors["end_date"] = "Choose the new end date."
+    elif new_end <= plan.end_date:
+        errors["end_date"] = f"The new end date must be after {plan.end_date:%-d %b %Y}."
+    elif new_end > plan.end_date + timedelta(days=MAX_PLAN_DAYS):
+        errors["end_date"] = f"An extension adds at most {MAX_PLAN_DAYS} days."
+    if not reason.strip():
+        errors["reason"] = "Say why the plan is extended; the employee and HR will see it."
+    if errors:
+        raise InvalidPlan(errors)
+    assert new_end is not None
+    cleaned = _check_reason(reason)
+    changes = {"end_date": {"before": plan.end_date.isoformat(), "after": new_end.isoformat()}}
+    plan.end_date = new_end
+    plan.status = PlanStatus.EXTENDED
+    plan.updated_at = now
+    audit.append_event(db, plan, actor.user_id, "extended", {"reason": cleaned, "changes": changes})
+    amendment = Amendment(plan, cleaned, changes)
+    _reschedule(db, plan, recipients, now, {"reason": cleaned, "changed": amendment.labels})
+    return amendment

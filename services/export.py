@@ -1,0 +1,830 @@
+"""The exported plan record: the whole plan and its history as printable HTML and as Markdown."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models import (
+    Author,
+    Cadence,
+    Checkin,
+    CheckinGoalStatus,
+    GoalStatus,
+    Plan,
+    PlanEvent,
+    PlanStatus,
+)
+from services import audit
+from services.access import Action, Actor, may
+from services.checkins import STATUS_LABELS, marks_by
+from services.plans import get_plan, is_acknowledged
+from services.users import last_known
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# An organisation replaces the document by putting a file of the same name here.
+OVERRIDES = TEMPLATES / "overrides"
+CHART_ID = "goal-status-chart"
+NO_STATUS = "none"
+NO_STATUS_LABEL = "No status"
+SYSTEM_NAME = "PIP Bot"
+
+PLAN_STATUS_LABELS = {
+    PlanStatus.ACTIVE: "Active",
+    PlanStatus.ACKNOWLEDGED: "Acknowledged",
+    PlanStatus.EXTENDED: "Extended",
+    PlanStatus.CLOSED: "Closed",
+}
+CADENCE_LABELS = {Cadence.WEEKLY: "Every week", Cadence.BIWEEKLY: "Every two weeks"}
+EVENT_TITLES = {
+    "created": "Plan opened",
+    "acknowledged": "Receipt acknowledged",
+    "responded": "Employee responded",
+    "checkin_answered": "Check-in answered",
+    "checkin_updated": "Check-in answer updated",
+    "checkin_replied": "Replied to a check-in",
+    "checkin_reviewed": "Check-in reviewed",
+    "review_updated": "Review updated",
+    "checkin_missed": "Check-in missed",
+    "amended": "Plan amended",
+    "extended": "Plan extended",
+    "closed": "Plan closed",
+}
+FIELD_LABELS = {
+    "issues": "Issues",
+    "expectations": "Expected standard",
+    "support": "Support",
+    "consequences": "Consequences",
+    "start_date": "Start date",
+    "end_date": "End date",
+    "cadence": "Check-in cadence",
+    "checkin_weekday": "Check-in day",
+    "goals": "Goals",
+    "steps": "Action steps",
+}
+AMENDMENT_KINDS = {"amended": "Amendment", "extended": "Extension"}
+# The chart's colours; the marks also differ in shape, so a grey printout still reads.
+STATUS_COLOURS = {
+    GoalStatus.ON_TRACK.value: "#2e7d32",
+    GoalStatus.AT_RISK.value: "#f0a202",
+    GoalStatus.OFF_TRACK.value: "#c62828",
+    NO_STATUS: "#9e9e9e",
+}
+TEXT_SYMBOLS = {
+    GoalStatus.ON_TRACK.value: "+",
+    GoalStatus.AT_RISK.value: "!",
+    GoalStatus.OFF_TRACK.value: "x",
+    NO_STATUS: ".",
+}
+
+
+@dataclass(frozen=True)
+class Party:
+    """A person named in the record: their Slack id and the name people know them by."""
+
+    user_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class GoalRecord:
+    """A SMART goal as the plan holds it now."""
+
+    number: int
+    goal_id: int
+    description: str
+    measure: str
+    target: str
+    due_date: date
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """An action step, optionally with a date."""
+
+    number: int
+    description: str
+    due_date: date | None
+
+
+@dataclass(frozen=True)
+class MarkRecord:
+    """One goal's status at a check-in (or at the close), with the note written for it."""
+
+    goal: str
+    status: str
+    label: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SelfAssessment:
+    """The employee's answer to a check-in."""
+
+    submitted_at: datetime
+    marks: list[MarkRecord]
+    progress: str
+    blockers: str
+    support_needed: str
+
+
+@dataclass(frozen=True)
+class Review:
+    """The manager's review of a check-in; `private_notes` is None when the reader may not."""
+
+    reviewer: Party
+    reviewed_at: datetime
+    marks: list[MarkRecord]
+    next_steps: str
+    private_notes: str | None
+
+
+@dataclass(frozen=True)
+class CheckinRecord:
+    """One dated check-in with everything said at it."""
+
+    number: int
+    checkin_id: int
+    occurrence_date: date
+    kind: str
+    status: str
+    self_assessment: SelfAssessment | None
+    reply: str
+    review: Review | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field an amendment changed, before and after, as readable text."""
+
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class AmendmentRecord:
+    """An amendment or extension with its reason."""
+
+    number: int
+    kind: str
+    at: datetime
+    by: Party
+    reason: str
+    changes: list[Change]
+
+
+@dataclass(frozen=True)
+class OutcomeRecord:
+    """How the plan ended."""
+
+    outcome: str
+    label: str
+    summary: str
+    effective_date: date | None
+    closed_at: datetime | None
+    closed_by: Party | None
+    final_marks: list[MarkRecord]
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One history event: when, who, what, and its hash; `data` is free of private notes
+    when the reader may not see them."""
+
+    sequence: int
+    at: datetime
+    actor: Party
+    kind: str
+    title: str
+    summary: list[str]
+    data: dict[str, Any]
+    hash: str
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """Whether the history's SHA-256 chain verifies."""
+
+    intact: bool
+    events: int
+    first_broken: int | None
+    head: str
+
+
+@dataclass(frozen=True)
+class TimelineCell:
+    """A goal's status at one check-in: the manager's when reviewed, else the employee's."""
+
+    goal_number: int
+    occurrence_date: date
+    status: str
+    label: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The goal-status chart's data: a row per goal, a column per check-in."""
+
+    goal_numbers: list[int]
+    dates: list[date]
+    rows: list[list[TimelineCell]]
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """Everything the exported document shows, private notes already removed when not allowed."""
+
+    public_id: str
+    status: str
+    generated_at: datetime
+    requested_by: Party
+    include_private: bool
+    employee: Party
+    manager: Party
+    created_at: datetime
+    start_date: date
+    end_date: date
+    cadence: str
+    issues: str
+    expectations: str
+    support: str
+    consequences: str
+    goals: list[GoalRecord]
+    steps: list[StepRecord]
+    ack_requested_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_current: bool
+    acknowledgements: list[datetime]
+    response: str | None
+    responded_at: datetime | None
+    checkins: list[CheckinRecord]
+    amendments: list[AmendmentRecord]
+    outcome: OutcomeRecord | None
+    history: list[EventRecord]
+    chain: ChainStatus
+    timeline: Timeline
+
+
+# --- building the record ---------------------------------------------------------------------
+
+
+def plan_record(db: Session, actor: Actor, public_id: str, now: datetime) -> PlanRecord:
+    """The record of the plan `actor` asked to export; PlanNotFound/NotAllowed otherwise."""
+    plan = get_plan(db, actor, public_id, Action.EXPORT)
+    include_private = may(actor, Action.VIEW_PRIVATE_NOTES, plan)
+    party = _party_lookup(db)
+    goal_labels = {g.id: f"Goal {g.position + 1}" for g in plan.goals}
+    checkins = list(
+        db.scalars(
+            select(Checkin)
+            .where(Checkin.plan_id == plan.id)
+            .options(selectinload(Checkin.goal_statuses))
+            .order_by(Checkin.occurrence_date, Checkin.kind, Checkin.sequence, Checkin.id)
+        )
+    )
+    events = audit.history(db, plan)
+    chain = audit.verify_chain(db, plan)
+    history = [_event_record(event, goal_labels, include_private, party) for event in events]
+    return PlanRecord(
+        public_id=plan.public_id,
+        status=_plan_status(plan),
+        generated_at=now,
+        requested_by=party(actor.user_id),
+        include_private=include_private,
+        employee=party(plan.employee_id),
+        manager=party(plan.manager_id),
+        created_at=plan.created_at,
+        start_date=plan.start_date,
+        end_date=plan.end_date,
+        cadence=f"{CADENCE_LABELS[plan.cadence]} on {_weekday(plan.checkin_weekday)}s",
+        issues=plan.issues,
+        expectations=plan.expectations,
+        support=plan.support,
+        consequences=plan.consequences,
+        goals=[
+            GoalRecord(
+                number=g.position + 1,
+                goal_id=g.id,
+                description=g.description,
+                measure=g.measure,
+                target=g.target,
+                due_date=g.due_date,
+            )
+            for g in plan.goals
+        ],
+        steps=[
+            StepRecord(number=i, description=s.description, due_date=s.due_date)
+            for i, s in enumerate(plan.steps, start=1)
+        ],
+        ack_requested_at=plan.ack_requested_at,
+        acknowledged_at=plan.acknowledged_at,
+        acknowledged_current=is_acknowledged(plan),
+        acknowledgements=[e.at for e in history if e.kind == "acknowledged"],
+        response=plan.employee_response,
+        responded_at=plan.responded_at,
+        checkins=[
+            _checkin_record(i, c, goal_labels, include_private, party)
+            for i, c in enumerate(checkins, start=1)
+        ],
+        amendments=_amendments(history),
+        outcome=_outcome(plan, history, goal_labels),
+        history=history,
+        chain=ChainStatus(
+            intact=chain.intact,
+            events=chain.events,
+            first_broken=chain.first_broken,
+            head=events[-1].hash if events else audit.GENESIS,
+        ),
+        timeline=_timeline(plan, checkins),
+    )
+
+
+def _party_lookup(db: Session) -> Callable[[str], Party]:
+    known: dict[str, Party] = {}
+
+    def party(user_id: str) -> Party:
+        if user_id not in known:
+            if user_id == audit.SYSTEM:
+                known[user_id] = Party(user_id, SYSTEM_NAME)
+            else:
+                profile = last_known(db, user_id)
+                known[user_id] = Party(user_id, profile.display_name if profile else user_id)
+        return known[user_id]
+
+    return party
+
+
+def _weekday(index: int) -> str:
+    return calendar.day_name[index] if 0 <= index <= 6 else str(index)
+
+
+def _plan_status(plan: Plan) -> str:
+    label = PLAN_STATUS_LABELS[plan.status]
+    if plan.status == PlanStatus.CLOSED and plan.outcome is not None:
+        return f"{label} ({plan.outcome.value})"
+    if plan.status != PlanStatus.CLOSED and not is_acknowledged(plan):
+        return f"{label}, awaiting acknowledgement"
+    return label
+
+
+def _status_label(status: str | None) -> str:
+    if status is None or status == NO_STATUS:
+        return NO_STATUS_LABEL
+    try:
+        return STATUS_LABELS[GoalStatus(status)]
+    except ValueError:
+        return status.replace("_", " ").capitalize()
+
+
+def _goal_label(goal_id: Any, goal_labels: dict[int, str]) -> str:
+    if isinstance(goal_id, int) and goal_id in goal_labels:
+        return goal_labels[goal_id]
+    return f"A goal no longer in the plan (id {goal_id})"
+
+
+def _mark_rows(rows: dict[int, CheckinGoalStatus], goal_labels: dict[int, str]) -> list[MarkRecord]:
+    order = {goal_id: i for i, goal_id in enumerate(goal_labels)}
+    ordered = sorted(rows.values(), key=lambda r: (order.get(r.goal_id, len(order)), r.id))
+    return [
+        MarkRecord(
+            goal=_goal_label(r.goal_id, goal_labels),
+            status=r.status.value,
+            label=_status_label(r.status.value),
+            note=r.note,
+        )
+        for r in ordered
+    ]
+
+
+def _checkin_record(
+    number: int,
+    checkin: Checkin,
+    goal_labels: dict[int, str],
+    include_private: bool,
+    party: Callable[[str], Party],
+) -> CheckinRecord:
+    assessment = None
+    if checkin.employee_submitted_at is not None:
+        assessment = SelfAssessment(
+            submitted_at=checkin.employee_submitted_at,
+            marks=_mark_rows(marks_by(checkin, Author.EMPLOYEE), goal_labels),
+            progress=checkin.employee_progress or "",
+            blockers=checkin.employee_blockers or "",
+            support_needed=checkin.employee_support_needed or "",
+        )
+    review = None
+    if checkin.reviewed_at is not None:
+        review = Review(
+            reviewer=party(checkin.reviewer_id or ""),
+            reviewed_at=checkin.reviewed_at,
+            marks=_mark_rows(marks_by(checkin, Author.MANAGER), goal_labels),
+            next_steps=checkin.next_steps or "",
+            private_notes=(checkin.private_notes or "") if include_private else None,
+        )
+    return CheckinRecord(
+        number=number,
+        checkin_id=checkin.id,
+        occurrence_date=checkin.occurrence_date,
+        kind=checkin.kind.value.capitalize(),
+        status=checkin.status.value.capitalize(),
+        self_assessment=assessment,
+        reply=checkin.employee_reply or "",
+        review=review,
+    )
+
+
+def _without_private(value: Any) -> Any:
+    """`value` with every `private_notes` entry removed, however deep."""
+    if isinstance(value, dict):
+        return {k: _without_private(v) for k, v in value.items() if k != "private_notes"}
+    if isinstance(value, list):
+        return [_without_private(v) for v in value]
+    return value
+
+
+def _describe(value: Any) -> str:
+    """A stored value (text, date, goal or step list) as one readable line."""
+    if value is None or value == "" or value == []:
+        return "(none)"
+    if isinstance(value, list):
+        return "; ".join(f"{i}. {_describe(v)}" for i, v in enumerate(value, start=1))
+    if isinstance(value, dict):
+        if "description" in value:
+            details = [
+                f"{name}: {value[key]}"
+                for key, name in (("measure", "measure"), ("target", "target"), ("due_date", "due"))
+                if value.get(key)
+            ]
+            return str(value["description"]) + (f" ({', '.join(details)})" if details else "")
+        return ", ".join(f"{k}: {_describe(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _describe_field(name: str, value: Any) -> str:
+    if name == "checkin_weekday" and isinstance(value, int):
+        return _weekday(value)
+    if name == "cadence" and isinstance(value, str) and value in set(Cadence):
+        return CADENCE_LABELS[Cadence(value)]
+    return _describe(value)
+
+
+def _changes(data: dict[str, Any]) -> list[Change]:
+    changes = data.get("changes")
+    if not isinstance(changes, dict):
+        return []
+    result = []
+    for name, change in changes.items():
+        before, after = (
+            (change.get("before"), change.get("after"))
+            if isinstance(change, dict)
+            else (None, change)
+        )
+        result.append(
+            Change(
+                field=FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
+                before=_describe_field(name, before),
+                after=_describe_field(name, after),
+            )
+        )
+    return result
+
+
+def _mark_lines(data: dict[str, Any], goal_labels: dict[int, str]) -> list[str]:
+    lines = []
+    for mark in data.get("goals") or []:
+        if not isinstance(mark, dict):
+            continue
+        line = (
+            f"{_goal_label(mark.get('goal_id'), goal_labels)}: {_status_label(mark.get('status'))}"
+        )
+        if mark.get("note"):
+            line += f" ({mark['note']})"
+        lines.append(line)
+    return lines
+
+
+def _labelled(data: dict[str, Any], *pairs: tuple[str, str]) -> list[str]:
+    return [f"{label}: {data[key]}" for key, label in pairs if data.get(key)]
+
+
+def _summary(
+    kind: str,
+    data: dict[str, Any],
+    goal_labels: dict[int, str],
+    party: Callable[[str], Party],
+) -> list[str]:
+    """What one event says, in a few readable lines (from data already filtered)."""
+    day = data.get("occurrence_date", "")
+    if kind == "created":
+        goals, steps = data.get("goals") or [], data.get("steps") or []
+        employee = party(str(data.get("employee_id", ""))).name
+        return [
+            f"Opened the plan for {employee}, {data.get('start_date')} to {data.get('end_date')},"
+            f" with {len(goals)} goal(s) and {len(steps)} action step(s)."
+        ]
+    if kind == "acknowledged":
+        return ["The employee acknowledged receipt of the plan (receipt, not agreement)."]
+    if kind == "responded":
+        return [f"Response: {data.get('response', '')}"]
+    if kind in ("checkin_answered", "checkin_updated"):
+        verb = "Updated the self-assessment" if kind == "checkin_updated" else "Self-assessment"
+        return [
+            f"{verb} for the check-in of {day}.",
+            *_mark_lines(data, goal_labels),
+            *_labelled(
+                data,
+                ("progress", "Progress"),
+                ("blockers", "Blockers"),
+                ("support_needed", "Support needed"),
+            ),
+        ]
+    if kind == "checkin_replied":
+        return [f"Reply to the check-in of {day}: {data.get('reply', '')}"]
+    if kind in ("checkin_reviewed", "review_updated"):
+        verb = "Updated the review" if kind == "review_updated" else "Review"
+        return [
+            f"{verb} of the check-in of {day}.",
+            *_mark_lines(data, goal_labels),
+            *_labelled(data, ("next_steps", "Next steps"), ("private_notes", "Private notes")),
+        ]
+    if kind == "checkin_missed":
+        return [f"The check-in of {day} was missed."]
+    if kind in AMENDMENT_KINDS:
+        return [
+            f"Reason: {data.get('reason', '')}",
+            *(f"{c.field}: {c.before} → {c.after}" for c in _changes(data)),
+        ]
+    if kind == "closed":
+        effective = f", effective {data['effective_date']}" if data.get("effective_date") else ""
+        return [
+            f"Outcome: {str(data.get('outcome', '')).capitalize()}{effective}.",
+            *_labelled(data, ("summary", "Summary")),
+            *_mark_lines(data, goal_labels),
+        ]
+    return [f"{k.replace('_', ' ').capitalize()}: {_describe(v)}" for k, v in data.items()]
+
+
+def _event_record(
+    event: PlanEvent,
+    goal_labels: dict[int, str],
+    include_private: bool,
+    party: Callable[[str], Party],
+) -> EventRecord:
+    shown: dict[str, Any] = dict(event.data) if include_private else _without_private(event.data)
+    return EventRecord(
+        sequence=event.sequence,
+        at=event.created_at,
+        actor=party(event.actor_id),
+        kind=event.kind,
+        title=EVENT_TITLES.get(event.kind, event.kind.replace("_", " ").capitalize()),
+        summary=_summary(event.kind, shown, goal_labels, party),
+        data=shown,
+        hash=event.hash,
+    )
+
+
+def _amendments(history: list[EventRecord]) -> list[AmendmentRecord]:
+    found = [e for e in history if e.kind in AMENDMENT_KINDS]
+    return [
+        AmendmentRecord(
+            number=i,
+            kind=AMENDMENT_KINDS[e.kind],
+            at=e.at,
+            by=e.actor,
+            reason=str(e.data.get("reason") or ""),
+            changes=_changes(e.data),
+        )
+        for i, e in enumerate(found, start=1)
+    ]
+
+
+def _outcome(
+    plan: Plan, history: list[EventRecord], goal_labels: dict[int, str]
+) -> OutcomeRecord | None:
+    if plan.outcome is None and plan.status != PlanStatus.CLOSED:
+        return None
+    closed = next((e for e in reversed(history) if e.kind == "closed"), None)
+    final = []
+    for mark in (closed.data.get("goals") if closed else None) or []:
+        if isinstance(mark, dict):
+            status = mark.get("status") or NO_STATUS
+            final.append(
+                MarkRecord(
+                    goal=_goal_label(mark.get("goal_id"), goal_labels),
+                    status=str(status),
+                    label=_status_label(str(status)),
+                    note=str(mark.get("note") or ""),
+                )
+            )
+    value = plan.outcome.value if plan.outcome else ""
+    return OutcomeRecord(
+        outcome=value,
+        label=value.capitalize() if value else "Not recorded",
+        summary=plan.outcome_summary or "",
+        effective_date=plan.outcome_effective_date,
+        closed_at=plan.closed_at,
+        closed_by=closed.actor if closed else None,
+        final_marks=final,
+    )
+
+
+def _timeline(plan: Plan, checkins: list[Checkin]) -> Timeline:
+    rows = []
+    for goal in plan.goals:
+        row = []
+        for checkin in checkins:
+            manager = marks_by(checkin, Author.MANAGER).get(goal.id)
+            employee = marks_by(checkin, Author.EMPLOYEE).get(goal.id)
+            chosen, source = (
+                (manager, "manager's review")
+                if manager is not None
+                else (employee, "employee's self-assessment")
+            )
+            status = chosen.status.value if chosen is not None else NO_STATUS
+            row.append(
+                TimelineCell(
+                    goal_number=goal.position + 1,
+                    occurrence_date=checkin.occurrence_date,
+                    status=status,
+                    label=_status_label(status),
+                    source=source if chosen is not None else "",
+                )
+            )
+        rows.append(row)
+    return Timeline(
+        goal_numbers=[g.position + 1 for g in plan.goals],
+        dates=[c.occurrence_date for c in checkins],
+        rows=rows,
+    )
+
+
+# --- the chart -------------------------------------------------------------------------------
+
+_LEFT, _TOP, _RIGHT, _COL, _ROW, _LEGEND = 64, 64, 16, 44, 26, 44
+_LEGEND_WIDTH = 460
+
+
+def _shape(status: str, x: float, y: float, css_class: str, title: str = "") -> str:
+    """One status mark centred on (x, y): circle, diamond, square or small dot by status."""
+    fill = STATUS_COLOURS.get(status, STATUS_COLOURS[NO_STATUS])
+    inner = f"<title>{escape(title)}</title>" if title else ""
+    attrs = f'class="{css_class} {escape(status)}" fill="{fill}"'
+    if status == GoalStatus.ON_TRACK:
+        return f'<circle {attrs} cx="{x:g}" cy="{y:g}" r="8">{inner}</circle>'
+    if status == GoalStatus.AT_RISK:
+        points = f"{x:g},{y - 9:g} {x + 9:g},{y:g} {x:g},{y + 9:g} {x - 9:g},{y:g}"
+        return f'<polygon {attrs} points="{points}">{inner}</polygon>'
+    if status == GoalStatus.OFF_TRACK:
+        return f'<rect {attrs} x="{x - 7:g}" y="{y - 7:g}" width="14" height="14">{inner}</rect>'
+    return f'<circle {attrs} cx="{x:g}" cy="{y:g}" r="4">{inner}</circle>'
+
+
+def goal_status_svg(record: PlanRecord) -> Markup:
+    """The goal-status timeline as inline SVG: a row per goal, a column per check-in."""
+    timeline = record.timeline
+    columns = max(len(timeline.dates), 1)
+    width = max(_LEFT + columns * _COL + _RIGHT, _LEGEND_WIDTH)
+    grid_bottom = _TOP + len(timeline.goal_numbers) * _ROW
+    height = grid_bottom + _LEGEND
+    title = f"Goal status at each check-in, {record.public_id}"
+    description = (
+        "One row per goal, one column per check-in date; each mark shows the manager's status "
+        "when the check-in was reviewed, else the employee's own."
+    )
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="{CHART_ID}" role="img" '
+        f'aria-labelledby="{CHART_ID}-title {CHART_ID}-desc" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
+        f'<title id="{CHART_ID}-title">{escape(title)}</title>',
+        f'<desc id="{CHART_ID}-desc">{escape(description)}</desc>',
+    ]
+    for r, number in enumerate(timeline.goal_numbers):
+        y = _TOP + r * _ROW + _ROW / 2
+        parts.append(
+            f'<line class="grid" x1="{_LEFT}" y1="{y:g}" x2="{_LEFT + columns * _COL}" '
+            f'y2="{y:g}" stroke="#e0e0e0"/>'
+            f'<text class="axis-label goal" x="{_LEFT - 8}" y="{y + 4:g}" '
+            f'text-anchor="end">Goal {number}</text>'
+        )
+    for c, day in enumerate(timeline.dates):
+        x = _LEFT + c * _COL + _COL / 2
+        parts.append(
+            f'<text class="axis-label date" x="{x:g}" y="{_TOP - 8}" '
+            f'transform="rotate(-45 {x:g} {_TOP - 8})">{day.isoformat()}</text>'
+        )
+    if not timeline.dates:
+        parts.append(f'<text class="empty" x="{_LEFT}" y="{_TOP - 12}">No check-ins yet.</text>')
+    for r, row in enumerate(timeline.rows):
+        y = _TOP + r * _ROW + _ROW / 2
+        for c, cell in enumerate(row):
+            x = _LEFT + c * _COL + _COL / 2
+            tip = f"Goal {cell.goal_number}, {cell.occurrence_date.isoformat()}: {cell.label}"
+            tip += f" ({cell.source})" if cell.source else ""
+            parts.append(_shape(cell.status, x, y, "mark", tip))
+    legend_y = grid_bottom + _LEGEND / 2 + 4
+    x = float(_LEFT)
+    parts.append('<g class="legend">')
+    for status in STATUS_COLOURS:
+        label = _status_label(status)
+        parts.append(_shape(status, x, legend_y - 4, "key"))
+        parts.append(f'<text x="{x + 14:g}" y="{legend_y:g}">{escape(label)}</text>')
+        x += 22 + 7 * len(label) + 16
+    parts.append("</g></svg>")
+    return Markup("".join(parts))
+
+
+def timeline_text(record: PlanRecord) -> str:
+    """The goal-status timeline as a fixed-width grid for Markdown (no user text in it)."""
+    timeline = record.timeline
+    if not timeline.dates:
+        return "No check-ins yet."
+    label_width = max(len(f"Goal {n}") for n in timeline.goal_numbers) + 2
+    header = " " * label_width + " ".join(d.strftime("%m-%d") for d in timeline.dates)
+    lines = [header]
+    for number, row in zip(timeline.goal_numbers, timeline.rows, strict=True):
+        marks = " ".join(f"{TEXT_SYMBOLS.get(cell.status, '?'):^5}" for cell in row)
+        lines.append(f"{f'Goal {number}':<{label_width}}{marks}".rstrip())
+    return "\n".join(lines)
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def _format_date(value: date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _format_datetime(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
+
+
+def _md_indent(text: str, width: int = 2) -> str:
+    """Indent every line after the first, so multi-line text stays inside a list item."""
+    pad = " " * width
+    return "\n".join(
+        line if i == 0 or not line.strip() else pad + line
+        for i, line in enumerate(text.strip().splitlines() or [""])
+    )
+
+
+def _md_quote(text: str) -> str:
+    """User text as a Markdown block quote, blank lines kept inside it."""
+    return "\n".join(f"> {line}".rstrip() for line in text.strip().splitlines() or [""])
+
+
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(OVERRIDES), FileSystemLoader(TEMPLATES)]),
+        undefined=StrictUndefined,
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["d"] = _format_date
+    env.filters["dt"] = _format_datetime
+    env.filters["md_indent"] = _md_indent
+    env.filters["md_quote"] = _md_quote
+    return env
+
+
+@lru_cache(maxsize=1)
+def html_environment() -> Environment:
+    """The Jinja2 environment for the HTML document: autoescaped, strict."""
+    return _environment(autoescape=True)
+
+
+@lru_cache(maxsize=1)
+def markdown_environment() -> Environment:
+    """The Jinja2 environment for the Markdown document: strict, not escaped."""
+    return _environment(autoescape=False)
+
+
+def render_html(record: PlanRecord) -> str:
+    """The record as one self-contained, printable HTML document."""
+    template = html_environment().get_template("export/plan.html.j2")
+    return template.render(record=record, chart=goal_status_svg(record), colours=STATUS_COLOURS)
+
+
+def render_markdown(record: PlanRecord) -> str:
+    """The record as Markdown."""
+    template = markdown_environment().get_template("export/plan.md.j2")
+    text = template.render(record=record, timeline=timeline_text(record), symbols=TEXT_SYMBOLS)
+    return text.rstrip() + "\n"
+
+
+def export_filename(record: PlanRecord, ext: str) -> str:
+    """The file name of an export, e.g. `PIP-7K3Q9A-record.html`."""
+    return f"{record.public_id}-record.{ext.lstrip('.')}"

@@ -1,0 +1,51 @@
+"""The extension form (`/pip extend`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from models import Plan
+from views.common import context, plain
+from views.ids import Action, Block, Callback
+from views.plan_messages import fmt_date
+
+
+def extend_modal(plan: Plan) -> dict[str, Any]:
+    """A new end date and a reason; the current end date is shown and 30 days later offered."""
+    return {
+        "type": "modal",
+        "callback_id": Callback.EXTEND,
+        "private_metadata": plan.public_id,
+        "title": plain("Extend plan", 24),
+        "submit": plain("Extend", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            context(
+                f"Plan *{plan.public_id}* with <@{plan.employee_id}> ends "
+                f"{fmt_date(plan.end_date)}. The employee and HR are told, and the employee "
+                "is asked to acknowledge the plan again."
+            ),
+            {
+                "type": "input",
+                "block_id": Block.END_DATE,
+                "label": plain("New end date"),
+                "element": {
+                    "type": "datepicker",
+                    "action_id": Action.END_DATE,
+                    "initial_date": (plan.end_date + timedelta(days=30)).isoformat(),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": Block.REASON,
+                "label": plain("Reason for the extension"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": Action.REASON,
+                    "multiline": True,
+                    "max_length": 3000,
+                },
+            },
+        ],
+    }
