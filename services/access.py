@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from models import Plan
-from services.errors import NotAllowed, PlanNotFound
+from services.errors import PlanNotFound
 
 
 class Role(StrEnum):
@@ -79,22 +79,13 @@ def may(actor: Actor, action: Action, plan: Plan) -> bool:
 
 
 def require(actor: Actor, action: Action, plan: Plan) -> None:
-    """Raise unless `actor` may do `action`; a plan they may not see does not exist for them."""
-    if not may(actor, Action.VIEW, plan):
-        raise PlanNotFound(plan.public_id)
+    """Raise PlanNotFound unless `actor` may do `action` to `plan`.
+
+    Forbidden looks exactly like not found: the answer to someone who may not act on a plan
+    is the answer about a plan that does not exist, so nobody learns anything from it.
+    """
     if not may(actor, action, plan):
-        raise NotAllowed(_REFUSALS.get(action, "You are not allowed to do that to this plan."))
-
-
-_REFUSALS: dict[Action, str] = {
-    Action.AMEND: "Only the plan's manager can change it.",
-    Action.EXTEND: "Only the plan's manager can extend it.",
-    Action.CLOSE: "Only the plan's manager or HR can close it.",
-    Action.LOG_REVIEW: "Only the plan's manager can log a review.",
-    Action.ACKNOWLEDGE: "Only the employee on this plan can acknowledge it.",
-    Action.RESPOND: "Only the employee on this plan can respond to it.",
-    Action.CHECK_IN: "Only the employee on this plan can check in.",
-}
+        raise PlanNotFound(plan.public_id)
 
 
 def may_run_org_report(actor: Actor) -> bool:

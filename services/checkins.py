@@ -18,7 +18,7 @@ from models import (
     Plan,
 )
 from services import audit
-from services.access import Action, Actor, require
+from services.access import Action, Actor, may
 from services.drafts import LONG_TEXT_MAX
 from services.errors import InvalidPlan, PlanNotFound
 from services.plans import get_plan
@@ -75,9 +75,8 @@ def get_checkin(db: Session, actor: Actor, checkin_id: int | str, action: Action
         found = db.get(Checkin, int(checkin_id))
     except (TypeError, ValueError):
         found = None
-    if found is None:
-        raise PlanNotFound(f"check-in {checkin_id}")
-    require(actor, action, found.plan)
+    if found is None or not may(actor, action, found.plan):
+        raise PlanNotFound(str(checkin_id), what="check-in")
     return found
 
 

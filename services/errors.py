@@ -10,15 +10,18 @@ class DomainError(Exception):
 
 
 class PlanNotFound(DomainError):
-    """No plan with that id that the caller may see (forbidden looks exactly like this)."""
+    """No plan (or check-in) with that id that the caller may act on.
 
-    def __init__(self, public_id: str) -> None:
-        super().__init__(f"No plan {public_id} was found.")
+    Forbidden looks exactly like this, so the two cannot be told apart.
+    """
+
+    def __init__(self, public_id: str, what: str = "plan") -> None:
+        super().__init__(f"No {what} {public_id} was found.")
         self.public_id = public_id
 
 
 class NotAllowed(DomainError):
-    """The caller may see the plan but may not do this to it."""
+    """The caller may not do this at all (an HR-only command, say); never about one plan."""
 
     def __init__(self, message: str = "You are not allowed to do that.") -> None:
         super().__init__(message)

@@ -331,7 +331,7 @@ def plan_record(db: Session, actor: Actor, public_id: str, now: datetime) -> Pla
         ack_requested_at=plan.ack_requested_at,
         acknowledged_at=plan.acknowledged_at,
         acknowledged_current=is_acknowledged(plan),
-        acknowledgements=[e.at for e in history if e.kind == "acknowledged"],
+        acknowledgements=[_acknowledged_at(e) for e in history if e.kind == "acknowledged"],
         response=plan.employee_response,
         responded_at=plan.responded_at,
         checkins=[
@@ -364,6 +364,14 @@ def _party_lookup(db: Session) -> Callable[[str], Party]:
         return known[user_id]
 
     return party
+
+
+def _acknowledged_at(event: EventRecord) -> datetime:
+    """When an acknowledgement happened: the time it records, else when it was logged."""
+    try:
+        return datetime.fromisoformat(str(event.data["at"]))
+    except (KeyError, ValueError):
+        return event.at
 
 
 def _weekday(index: int) -> str:

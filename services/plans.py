@@ -42,7 +42,7 @@ def normalize_public_id(text: str) -> str:
 
 
 def get_plan(db: Session, actor: Actor, public_id: str, action: Action = Action.VIEW) -> Plan:
-    """The plan with `public_id` if `actor` may do `action` to it; else PlanNotFound/NotAllowed."""
+    """The plan with `public_id` if `actor` may do `action` to it; else PlanNotFound."""
     canonical = normalize_public_id(public_id)
     plan = db.scalar(select(Plan).where(Plan.public_id == canonical))
     if plan is None:

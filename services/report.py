@@ -183,7 +183,7 @@ def _checkin_counts(db: Session, today: date) -> dict[int, _CheckinCounts]:
         .where(
             Checkin.kind == CheckinKind.SCHEDULED,
             Checkin.occurrence_date <= today,
-            Checkin.status != CheckinStatus.MISSED,
+            Checkin.status != CheckinStatus.SKIPPED,
         )
         .group_by(Checkin.plan_id)
     )

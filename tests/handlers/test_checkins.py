@@ -312,7 +312,7 @@ def test_pip_checkin_logs_an_unscheduled_review(
     [
         (MANAGER, "checkin", "Say which plan"),
         (OUTSIDER, "checkin {id}", "No plan {id} was found."),
-        (EMPLOYEE, "checkin {id}", "Only the plan's manager can log a review."),
+        (EMPLOYEE, "checkin {id}", "No plan {id} was found."),
         (MANAGER, "checkin PIP-ZZZZZZ", "No plan PIP-ZZZZZZ was found."),
     ],
 )

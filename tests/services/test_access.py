@@ -8,7 +8,7 @@ import pytest
 
 from models import Cadence, Plan
 from services.access import Action, Actor, Role, may, require, roles
-from services.errors import NotAllowed, PlanNotFound
+from services.errors import PlanNotFound
 
 
 def plan() -> Plan:
@@ -62,9 +62,14 @@ def test_stranger_is_told_the_plan_does_not_exist() -> None:
     assert str(raised.value) == str(PlanNotFound("PIP-ABC123"))
 
 
-def test_employee_cannot_amend_but_is_told_why() -> None:
-    with pytest.raises(NotAllowed, match="manager"):
-        require(EMPLOYEE, Action.AMEND, plan())
+@pytest.mark.parametrize(
+    ("actor", "action"),
+    [(EMPLOYEE, Action.AMEND), (MANAGER, Action.ACKNOWLEDGE), (HR, Action.CHECK_IN)],
+)
+def test_a_forbidden_action_looks_like_a_missing_plan(actor: Actor, action: Action) -> None:
+    with pytest.raises(PlanNotFound) as raised:
+        require(actor, action, plan())
+    assert str(raised.value) == "No plan PIP-ABC123 was found."
 
 
 def test_hr_who_is_also_the_manager_has_both_roles() -> None:
