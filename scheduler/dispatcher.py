@@ -185,12 +185,14 @@ class Dispatcher:
     def _post(self, db: Session, delivery: Delivery, message: Outgoing, owner: str) -> int:
         delivery_id = delivery.id
         owed = Owed.of(delivery)
-        earlier_ambiguous = (delivery.last_error or "").startswith(AMBIGUOUS)
+        # A channel remembered by an earlier attempt means that attempt got as far as posting
+        # (or crashed around it): whatever it said since, look before posting again.
+        maybe_posted = delivery.channel_id is not None
         try:
             channel = delivery.channel_id or self._channel_for(db, delivery.recipient_id)
             outbox.remember_channel(db, delivery_id, owner, channel)
             db.commit()
-            if earlier_ambiguous:
+            if maybe_posted:
                 found = self._already_posted(channel, delivery, message)
                 if found is not None:
                     outbox.mark_sent(db, delivery_id, owner, channel, found, utcnow())
@@ -236,6 +238,7 @@ class Dispatcher:
         if not recipient.startswith(("U", "W")):
             return recipient
         profile = self.directory.profile(db, recipient, fresh=True)
+        db.commit()  # the profile is cached; hold no write lock over the next network call
         if profile is None:
             raise RecipientGone("user_not_found")
         if profile.deleted:

@@ -680,7 +680,7 @@ def _timeline(plan: Plan, checkins: list[Checkin]) -> Timeline:
 
 # --- the chart -------------------------------------------------------------------------------
 
-_LEFT, _TOP, _RIGHT, _COL, _ROW, _LEGEND = 64, 64, 16, 44, 26, 44
+_LEFT, _TOP, _RIGHT, _COL, _ROW, _LEGEND = 64, 64, 56, 44, 26, 44
 _LEGEND_WIDTH = 460
 
 

@@ -15,6 +15,7 @@ from services.plans import OPEN_STATUSES
 
 HOME_LIST_LIMIT = 15
 REVIEW_LIMIT = 5
+ATTENTION_LIMIT = 5
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class OrgCounts:
     missed_checkins: int
     awaiting_review: int
     ending_this_week: int
+    attention: list[tuple[str, Plan]] = field(default_factory=list)
 
 
 @dataclass
@@ -100,15 +102,24 @@ def org_counts(db: Session, now: datetime) -> OrgCounts:
         )
         return int(db.scalar(query) or 0)
 
+    unacknowledged = or_(
+        Plan.acknowledged_at.is_(None), Plan.acknowledged_at < Plan.ack_requested_at
+    )
+    ending = (Plan.end_date >= today, Plan.end_date <= today + timedelta(days=7))
+    with_missed = Plan.id.in_(select(Checkin.plan_id).where(Checkin.status == CheckinStatus.MISSED))
+    attention: list[tuple[str, Plan]] = []
+    for label, where in (
+        ("missed check-ins", (with_missed,)),
+        ("not acknowledged", (unacknowledged,)),
+        ("ending within 7 days", ending),
+    ):
+        query = select(Plan).where(open_plan, *where).order_by(Plan.end_date).limit(ATTENTION_LIMIT)
+        attention += [(label, plan) for plan in db.scalars(query)]
     return OrgCounts(
         open_plans=count(open_plan),
-        not_acknowledged=count(
-            open_plan,
-            or_(Plan.acknowledged_at.is_(None), Plan.acknowledged_at < Plan.ack_requested_at),
-        ),
+        not_acknowledged=count(open_plan, unacknowledged),
         missed_checkins=checkins(CheckinStatus.MISSED),
         awaiting_review=checkins(CheckinStatus.ANSWERED),
-        ending_this_week=count(
-            open_plan, Plan.end_date >= today, Plan.end_date <= today + timedelta(days=7)
-        ),
+        ending_this_week=count(open_plan, *ending),
+        attention=attention,
     )

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import Plan, PlanStatus, SlackUser, utcnow
@@ -59,20 +60,26 @@ class Profile:
         )
 
 
-def remember(db: Session, profile: Profile, now: datetime | None = None) -> SlackUser:
-    """Store or refresh `profile` in the cache (the caller commits)."""
-    row = db.get(SlackUser, profile.user_id)
-    if row is None:
-        row = SlackUser(user_id=profile.user_id)
-        db.add(row)
-    row.team_id = profile.team_id
-    row.name = profile.name
-    row.real_name = profile.real_name
-    row.tz = profile.tz
-    row.is_bot = profile.is_bot
-    row.deleted = profile.deleted
-    row.fetched_at = now or utcnow()
-    return row
+def remember(db: Session, profile: Profile, now: datetime | None = None) -> None:
+    """Store or refresh `profile` in the cache (the caller commits).
+
+    An upsert: two dispatchers meeting the same new person at once both succeed.
+    """
+    values = {
+        "team_id": profile.team_id,
+        "name": profile.name,
+        "real_name": profile.real_name,
+        "tz": profile.tz,
+        "is_bot": profile.is_bot,
+        "deleted": profile.deleted,
+        "fetched_at": now or utcnow(),
+    }
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(SlackUser).values(user_id=profile.user_id, **values)
+    db.execute(statement.on_conflict_do_update(index_elements=["user_id"], set_=values))
+    cached_row = db.get(SlackUser, profile.user_id)
+    if cached_row is not None:
+        db.refresh(cached_row)
 
 
 def cached(db: Session, user_id: str, now: datetime | None = None) -> Profile | None:

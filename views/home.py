@@ -94,6 +94,14 @@ def _hr_blocks(data: HomeData) -> list[dict[str, Any]]:
             f"*Check-ins awaiting review:* {org.awaiting_review}\n"
             f"*Ending within 7 days:* {org.ending_this_week}"
         ),
+        *[
+            section(
+                f":warning: *{plan.public_id}* · <@{plan.employee_id}> with "
+                f"<@{plan.manager_id}> · {escape(label)}",
+                accessory=_button(Action.SHOW_PLAN, "Show", plan.public_id),
+            )
+            for label, plan in org.attention
+        ],
         context("`/pip list active` lists every open plan; `/pip report` gives the figures."),
     ]
 
