@@ -21,9 +21,11 @@ from views.ids import Action
 
 def register(app: App) -> None:
     """Listen for the list's page buttons and the Show buttons."""
-    app.action(Action.LIST_PAGE)(handle_list_page)
+    for action in (Action.LIST_PAGE, Action.LIST_PAGE_BACK):
+        app.action(action)(handle_list_page)
     app.action(Action.SHOW_PLAN)(handle_show_button)
-    app.action(Action.SHOW_PAGE)(handle_show_page)
+    for action in (Action.SHOW_PAGE, Action.SHOW_PAGE_BACK):
+        app.action(action)(handle_show_page)
 
 
 @subcommand("list")

@@ -65,12 +65,15 @@ def list_message(page: PlanPage) -> dict[str, Any]:
     for line in page.lines:
         blocks.append(section(plan_line_text(line), accessory=_show_button(line.plan.public_id)))
     nav = []
-    for label, target in (("Previous", page.page - 1), ("More", page.page + 1)):
+    for label, target, action in (
+        ("Previous", page.page - 1, Action.LIST_PAGE_BACK),
+        ("More", page.page + 1, Action.LIST_PAGE),
+    ):
         if 1 <= target <= page.pages:
             nav.append(
                 {
                     "type": "button",
-                    "action_id": Action.LIST_PAGE,
+                    "action_id": action,
                     "text": plain(label),
                     "value": json.dumps({"scope": page.scope.value, "page": target}),
                 }
@@ -180,11 +183,14 @@ def show_modal(detail: PlanDetail, page: int = 1) -> dict[str, Any]:
     nav = [
         {
             "type": "button",
-            "action_id": Action.SHOW_PAGE,
+            "action_id": action,
             "text": plain(label),
             "value": json.dumps({"plan": public_id, "page": target}),
         }
-        for label, target in (("Previous page", page - 1), ("Next page", page + 1))
+        for label, target, action in (
+            ("Previous page", page - 1, Action.SHOW_PAGE_BACK),
+            ("Next page", page + 1, Action.SHOW_PAGE),
+        )
         if 1 <= target <= pages
     ]
     if pages > 1:

@@ -56,8 +56,10 @@ class Action(StrEnum):
     NEXT_STEPS = "next_steps"
     PRIVATE_NOTES = "private_notes"
     LIST_PAGE = "list_page"
+    LIST_PAGE_BACK = "list_page_back"
     SHOW_PLAN = "show_plan"
     SHOW_PAGE = "show_page"
+    SHOW_PAGE_BACK = "show_page_back"
     REASON = "reason"
 
 
