@@ -28,6 +28,7 @@ from services.plans import OPEN_STATUSES, get_plan, is_acknowledged
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
 
 PAGE_SIZE = 15
+ENDING_SOON_DAYS = 7
 
 
 class Scope(StrEnum):
@@ -47,6 +48,7 @@ class PlanLine:
     acknowledged: bool
     next_checkin: datetime | None
     overdue: list[str]
+    ends_in_days: int | None = None  # for an open plan ending within a week
 
 
 @dataclass(frozen=True)
@@ -141,11 +143,14 @@ def overdue_items(db: Session, plan: Plan, now: datetime) -> list[str]:
 
 def plan_line(db: Session, plan: Plan, now: datetime) -> PlanLine:
     """`plan` with its acknowledgement, next check-in and what is overdue."""
+    is_open = plan.status != PlanStatus.CLOSED
+    days_left = (plan.end_date - now.date()).days
     return PlanLine(
         plan=plan,
         acknowledged=is_acknowledged(plan),
-        next_checkin=_next_prompt(db, plan) if plan.status != PlanStatus.CLOSED else None,
+        next_checkin=_next_prompt(db, plan) if is_open else None,
         overdue=overdue_items(db, plan, now),
+        ends_in_days=days_left if is_open and 0 <= days_left <= ENDING_SOON_DAYS else None,
     )
 
 

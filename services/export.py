@@ -150,6 +150,15 @@ class Review:
 
 
 @dataclass(frozen=True)
+class GoalCheck:
+    """One goal at one check-in: the employee's mark and the manager's, side by side."""
+
+    goal: str
+    employee: MarkRecord | None
+    manager: MarkRecord | None
+
+
+@dataclass(frozen=True)
 class CheckinRecord:
     """One dated check-in with everything said at it."""
 
@@ -161,6 +170,7 @@ class CheckinRecord:
     self_assessment: SelfAssessment | None
     reply: str
     review: Review | None
+    goals: list[GoalCheck]
 
 
 @dataclass(frozen=True)
@@ -450,7 +460,20 @@ def _checkin_record(
         self_assessment=assessment,
         reply=checkin.employee_reply or "",
         review=review,
+        goals=_goal_checks(assessment, review, goal_labels),
     )
+
+
+def _goal_checks(
+    assessment: SelfAssessment | None, review: Review | None, goal_labels: dict[int, str]
+) -> list[GoalCheck]:
+    """Both authors' marks paired by goal, in the plan's order (removed goals last)."""
+    employee = {m.goal: m for m in assessment.marks} if assessment else {}
+    manager = {m.goal: m for m in review.marks} if review else {}
+    marked = list(employee) + [g for g in manager if g not in employee]
+    current = list(goal_labels.values())
+    goals = [g for g in current if g in marked] + [g for g in marked if g not in current]
+    return [GoalCheck(goal=g, employee=employee.get(g), manager=manager.get(g)) for g in goals]
 
 
 def _without_private(value: Any) -> Any:
@@ -510,17 +533,15 @@ def _changes(data: dict[str, Any]) -> list[Change]:
 
 
 def _mark_lines(data: dict[str, Any], goal_labels: dict[int, str]) -> list[str]:
-    lines = []
+    """The goals of an event as one line: "Goals: Goal 1 on track (note); Goal 2 at risk"."""
+    marks = []
     for mark in data.get("goals") or []:
         if not isinstance(mark, dict):
             continue
-        line = (
-            f"{_goal_label(mark.get('goal_id'), goal_labels)}: {_status_label(mark.get('status'))}"
-        )
-        if mark.get("note"):
-            line += f" ({mark['note']})"
-        lines.append(line)
-    return lines
+        text = f"{_goal_label(mark.get('goal_id'), goal_labels)} "
+        text += _status_label(mark.get("status")).lower()
+        marks.append(text + (f" ({mark['note']})" if mark.get("note") else ""))
+    return [f"Goals: {'; '.join(marks)}"] if marks else []
 
 
 def _labelled(data: dict[str, Any], *pairs: tuple[str, str]) -> list[str]:

@@ -43,6 +43,9 @@ def plan_line_text(line: PlanLine) -> str:
     if line.next_checkin:
         parts.append(f"next check-in {fmt_when(line.next_checkin)}")
     text = "\n".join(parts)
+    if line.ends_in_days is not None:
+        when = "today" if line.ends_in_days == 0 else f"in {line.ends_in_days} day(s)"
+        text += f"\n:hourglass_flowing_sand: ends {when}: time to decide the outcome"
     if line.overdue:
         text += "\n:warning: " + ", ".join(line.overdue)
     return text
