@@ -15,6 +15,7 @@ DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///pipbot.db"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+HR_NOTICE_DETAILS = ("summary", "full")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -41,6 +42,7 @@ class Settings:
     hr_user_ids: frozenset[str] = field(default_factory=frozenset)
     checkin_time: time = time(10, 0)
     scheduler_enabled: bool = True
+    hr_notice_detail: str = "summary"
 
     @property
     def socket_mode(self) -> bool:
@@ -81,6 +83,9 @@ class Settings:
             hr_user_ids=_hr_users(get("HR_USER_IDS")),
             checkin_time=_checkin_time(get("CHECKIN_TIME")),
             scheduler_enabled=_flag("SCHEDULER_ENABLED", get("SCHEDULER_ENABLED"), default=True),
+            hr_notice_detail=_choice(
+                "HR_NOTICE_DETAIL", get("HR_NOTICE_DETAIL"), HR_NOTICE_DETAILS, "summary"
+            ),
         )
 
 
@@ -141,6 +146,14 @@ def _checkin_time(value: str | None) -> time:
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise ConfigError("CHECKIN_TIME", f"{value!r} is not a time of day as HH:MM (00:00-23:59)")
     return time(int(match[1]), int(match[2]))
+
+
+def _choice(name: str, value: str | None, allowed: tuple[str, ...], default: str) -> str:
+    if value is None:
+        return default
+    if value.lower() not in allowed:
+        raise ConfigError(name, f"{value!r} is not one of {', '.join(allowed)}")
+    return value.lower()
 
 
 def _flag(name: str, value: str | None, *, default: bool) -> bool:

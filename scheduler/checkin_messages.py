@@ -131,18 +131,6 @@ def _checkin_missed(ctx: RenderContext) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=[section(text)])
 
 
-@renders(DeliveryKind.END_OF_PLAN)
-def _end_of_plan(ctx: RenderContext) -> Outgoing | Skip:
-    plan = plan_of(ctx)
-    text = render(
-        "end_of_plan",
-        plan_id=plan.public_id,
-        employee=mention(plan.employee_id),
-        end=fmt_date(plan.end_date),
-    )
-    return Outgoing(text=text, blocks=[section(text)])
-
-
 @notice("review")
 def _review_notice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     """The review, sent to the employee once the manager saved it."""

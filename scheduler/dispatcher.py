@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
-from scheduler import checkin_messages  # noqa: F401 - registers the check-in renderers
+from scheduler import checkin_messages, close_messages  # noqa: F401 - register renderers
 from scheduler.messages import Outgoing, RenderContext, Skip, render_delivery
 from services import outbox, users
 from services.schedule import retime_for_zone
@@ -192,6 +192,10 @@ class Dispatcher:
             channel = delivery.channel_id or self._channel_for(db, delivery.recipient_id)
             outbox.remember_channel(db, delivery_id, owner, channel)
             db.commit()
+            if message.attachments:
+                # Files carry no message metadata to look for after a failure; an upload is
+                # retried as a whole (a rare duplicate file beats a lost record).
+                return self._upload(db, owed, owner, channel, message)
             if maybe_posted:
                 found = self._already_posted(channel, delivery, message)
                 if found is not None:
@@ -229,6 +233,24 @@ class Dispatcher:
         )
         if not posted:
             logger.warning("delivery %s was posted after its lease passed to another", delivery_id)
+            db.rollback()
+            return 0
+        db.commit()
+        return 1
+
+    def _upload(self, db: Session, owed: Owed, owner: str, channel: str, message: Outgoing) -> int:
+        """Post `message` as file uploads with its text as the comment."""
+        answer = self.client.files_upload_v2(
+            channel=channel,
+            initial_comment=message.text,
+            thread_ts=message.thread_ts,
+            file_uploads=[
+                {"content": a.content, "filename": a.filename, "title": a.title}
+                for a in message.attachments
+            ],
+        )
+        file_ids = ",".join(str(f.get("id")) for f in answer.get("files", []))
+        if not outbox.mark_sent(db, owed.id, owner, channel, file_ids[:32], utcnow()):
             db.rollback()
             return 0
         db.commit()

@@ -23,12 +23,22 @@ from views.prose import mention, render
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file to upload with a message."""
+
+    filename: str
+    content: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
-    """A message ready to post: fallback text, blocks, and a thread to post it in."""
+    """A message ready to post: fallback text, blocks, a thread, or files to upload."""
 
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
     thread_ts: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -169,35 +179,6 @@ def _plan_confirmation(ctx: RenderContext) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=[section(text)])
 
 
-@renders(DeliveryKind.HR_NOTICE)
-def _hr_notice(ctx: RenderContext) -> Outgoing | Skip:
-    plan = plan_of(ctx)
-    notice = str(ctx.delivery.payload.get("notice", ""))
-    if notice == "opened":
-        text = render(
-            "hr_opened",
-            plan_id=plan.public_id,
-            employee=mention(plan.employee_id),
-            manager=mention(plan.manager_id),
-            start=fmt_date(plan.start_date),
-            end=fmt_date(plan.end_date),
-        )
-        return Outgoing(text=text, blocks=[section(text)])
-    if notice == "extended":
-        payload = ctx.delivery.payload
-        text = render(
-            "hr_extended",
-            plan_id=plan.public_id,
-            employee=mention(plan.employee_id),
-            manager=mention(plan.manager_id),
-            before=fmt_date(date.fromisoformat(str(payload["before"]))),
-            after=fmt_date(date.fromisoformat(str(payload["after"]))),
-            reason=str(payload.get("reason", "")),
-        )
-        return Outgoing(text=text, blocks=[section(text)])
-    raise LookupError(f"unknown HR notice {notice!r}")
-
-
 NoticeRenderer = Callable[[RenderContext, Plan], Outgoing | Skip]
 NOTICES: dict[str, NoticeRenderer] = {}
 
@@ -219,6 +200,56 @@ def _notice(ctx: RenderContext) -> Outgoing | Skip:
     if renderer is None:
         raise LookupError(f"unknown notice {name!r}")
     return renderer(ctx, plan_of(ctx))
+
+
+HR_NOTICES: dict[str, NoticeRenderer] = {}
+
+
+def hr_notice(name: str) -> Callable[[NoticeRenderer], NoticeRenderer]:
+    """Register the renderer of one kind of HR_NOTICE (payload `notice`)."""
+
+    def decorate(func: NoticeRenderer) -> NoticeRenderer:
+        HR_NOTICES[name] = func
+        return func
+
+    return decorate
+
+
+@renders(DeliveryKind.HR_NOTICE)
+def _hr_notice(ctx: RenderContext) -> Outgoing | Skip:
+    name = str(ctx.delivery.payload.get("notice", ""))
+    renderer = HR_NOTICES.get(name)
+    if renderer is None:
+        raise LookupError(f"unknown HR notice {name!r}")
+    return renderer(ctx, plan_of(ctx))
+
+
+@hr_notice("opened")
+def _hr_opened(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    text = render(
+        "hr_opened",
+        plan_id=plan.public_id,
+        employee=mention(plan.employee_id),
+        manager=mention(plan.manager_id),
+        start=fmt_date(plan.start_date),
+        end=fmt_date(plan.end_date),
+    )
+    return Outgoing(text=text, blocks=[section(text)])
+
+
+@hr_notice("extended")
+def _hr_extended(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    payload = ctx.delivery.payload
+    text = render(
+        "hr_extended",
+        plan_id=plan.public_id,
+        employee=mention(plan.employee_id),
+        manager=mention(plan.manager_id),
+        before=fmt_date(date.fromisoformat(str(payload["before"]))),
+        after=fmt_date(date.fromisoformat(str(payload["after"]))),
+        reason=str(payload.get("reason", "")),
+    )
+    return Outgoing(text=text, blocks=[section(text)])
 
 
 @notice("acknowledged")

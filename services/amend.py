@@ -61,6 +61,8 @@ RESCHEDULED = {
     DeliveryKind.REVIEW_REMINDER,
     DeliveryKind.CHECKIN_MISSED,
     DeliveryKind.END_OF_PLAN,
+    DeliveryKind.OUTCOME_REMINDER,
+    DeliveryKind.OUTCOME_OVERDUE,
 }
 
 

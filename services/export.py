@@ -625,18 +625,24 @@ def _event_record(
 
 
 def _amendments(history: list[EventRecord]) -> list[AmendmentRecord]:
-    found = [e for e in history if e.kind in AMENDMENT_KINDS]
-    return [
-        AmendmentRecord(
-            number=i,
-            kind=AMENDMENT_KINDS[e.kind],
-            at=e.at,
-            by=e.actor,
-            reason=str(e.data.get("reason") or ""),
-            changes=_changes(e.data),
+    """Every amendment and extension, oldest first, each numbered within its kind."""
+    counts: dict[str, int] = {}
+    found = []
+    for event in history:
+        if event.kind not in AMENDMENT_KINDS:
+            continue
+        counts[event.kind] = counts.get(event.kind, 0) + 1
+        found.append(
+            AmendmentRecord(
+                number=counts[event.kind],
+                kind=AMENDMENT_KINDS[event.kind],
+                at=event.at,
+                by=event.actor,
+                reason=str(event.data.get("reason") or ""),
+                changes=_changes(event.data),
+            )
         )
-        for i, e in enumerate(found, start=1)
-    ]
+    return found
 
 
 def _outcome(

@@ -22,6 +22,8 @@ from services.outbox import enqueue
 ACK_REMINDER_BUSINESS_DAYS = 2
 NOT_ACKNOWLEDGED_BUSINESS_DAYS = 5
 REVIEW_REMINDER_BUSINESS_DAYS = 2
+OUTCOME_REMINDER_BUSINESS_DAYS = 2
+OUTCOME_OVERDUE_BUSINESS_DAYS = 5
 
 
 @dataclass(frozen=True)
@@ -158,16 +160,35 @@ def schedule_checkins(db: Session, plan: Plan, to: Recipients, after: datetime) 
 
 
 def schedule_end_of_plan(db: Session, plan: Plan, to: Recipients) -> None:
-    """The "record the outcome" prompt to the manager on the end date."""
-    enqueue(
-        db,
-        key=key(plan, DeliveryKind.END_OF_PLAN, plan.manager_id, plan.end_date.isoformat()),
-        kind=DeliveryKind.END_OF_PLAN,
-        recipient_id=plan.manager_id,
-        due_at=local_instant(plan.end_date, to.checkin_time, to.manager_tz),
-        plan_id=plan.id,
-        payload={"end_date": plan.end_date.isoformat(), "local_date": plan.end_date.isoformat()},
-    )
+    """On the end date the manager is asked for the outcome; without one 2 business days
+    later they are reminded, and 5 business days later the HR channel is told.
+
+    Times are the check-in time in the manager's zone; closing the plan cancels what is left.
+    """
+    end = plan.end_date
+    for kind, recipient, local_day in (
+        (DeliveryKind.END_OF_PLAN, plan.manager_id, end),
+        (
+            DeliveryKind.OUTCOME_REMINDER,
+            plan.manager_id,
+            _business_days_after(end, OUTCOME_REMINDER_BUSINESS_DAYS),
+        ),
+        (
+            DeliveryKind.OUTCOME_OVERDUE,
+            to.hr_channel_id,
+            _business_days_after(end, OUTCOME_OVERDUE_BUSINESS_DAYS),
+        ),
+    ):
+        if recipient:
+            enqueue(
+                db,
+                key=key(plan, kind, recipient, end.isoformat()),
+                kind=kind,
+                recipient_id=recipient,
+                due_at=local_instant(local_day, to.checkin_time, to.manager_tz),
+                plan_id=plan.id,
+                payload={"end_date": end.isoformat(), "local_date": local_day.isoformat()},
+            )
 
 
 def schedule_new_plan(db: Session, plan: Plan, to: Recipients, now: datetime) -> None:
@@ -201,6 +222,7 @@ RETIMED_KINDS = {
     DeliveryKind.REVIEW_PROMPT,
     DeliveryKind.REVIEW_REMINDER,
     DeliveryKind.END_OF_PLAN,
+    DeliveryKind.OUTCOME_REMINDER,
 }
 
 

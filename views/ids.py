@@ -21,6 +21,7 @@ class Callback(StrEnum):
     SHOW = "pip_show"
     EDIT_PLAN = "pip_edit_plan"
     EXTEND = "pip_extend"
+    CLOSE = "pip_close"
 
 
 class Action(StrEnum):
@@ -61,6 +62,10 @@ class Action(StrEnum):
     SHOW_PAGE = "show_page"
     SHOW_PAGE_BACK = "show_page_back"
     REASON = "reason"
+    RECORD_OUTCOME = "record_outcome"
+    OUTCOME = "outcome"
+    SUMMARY = "summary"
+    EFFECTIVE_DATE = "effective_date"
 
 
 class Block(StrEnum):
@@ -95,6 +100,9 @@ class Block(StrEnum):
     SHOW_NAV = "show_nav"
     HOME_ACTIONS = "home_actions"
     REASON = "reason"
+    OUTCOME = "outcome"
+    SUMMARY = "summary"
+    EFFECTIVE_DATE = "effective_date"
 
 
 class EventType(StrEnum):

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from tests.conftest import EMPLOYEE, HR, MANAGER, OUTSIDER
 
 PUBLIC_ID = "PIP-7K3Q9A"
 START = date(2027, 1, 4)  # a Monday; check-ins are on Wednesdays
+END = START + timedelta(days=89)
 CHECKIN_DATES = [START + timedelta(days=2 + 7 * k) for k in range(12)]
 GOALS = [f"Goal text {n}: ship review {n} on time" for n in range(1, 11)]
 SCRIPT = "<script>alert('pwned')</script>"
@@ -49,6 +51,11 @@ def at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
+def clock(when: datetime) -> time_machine.travel:
+    """Stop the clock at `when`, so that history events carry the times they happened."""
+    return time_machine.travel(when, tick=False)
+
+
 def build_plan(db: Session) -> Plan:
     """A closed plan with 10 goals, 12 check-ins (11 reviewed), an amendment and a response."""
     remember(db, Profile(MANAGER, name="maria", real_name="Maria Manager"))
@@ -63,7 +70,7 @@ def build_plan(db: Session) -> Plan:
         support="Weekly pairing with a senior engineer.",
         consequences="Further action up to and including dismissal.",
         start_date=START,
-        end_date=START + timedelta(days=89),
+        end_date=END,
         cadence=Cadence.WEEKLY,
         checkin_weekday=2,
         status=PlanStatus.ACTIVE,
@@ -84,30 +91,37 @@ def build_plan(db: Session) -> Plan:
             ActionStep(position=1, description="Read the incident handbook", due_date=None),
         ],
     )
-    db.add(plan)
-    db.flush()
-    audit.append_event(db, plan, MANAGER, "created", snapshot(plan))
     employee, manager = Actor(EMPLOYEE), Actor(MANAGER)
-    acknowledge(db, employee, PUBLIC_ID, at(START, 11))
-    respond(db, employee, PUBLIC_ID, RESPONSE, at(START, 12))
+    with clock(at(START, 9)):
+        db.add(plan)
+        db.flush()
+        audit.append_event(db, plan, MANAGER, "created", snapshot(plan))
+    with clock(at(START, 11)):
+        acknowledge(db, employee, PUBLIC_ID, at(START, 11))
+    with clock(at(START, 12)):
+        respond(db, employee, PUBLIC_ID, RESPONSE, at(START, 12))
     for k, day in enumerate(CHECKIN_DATES):
         number = k + 1
-        checkin = scheduled_checkin(db, plan, day)
         goals = plan.goals if number < 12 else plan.goals[:9]  # the last answer skips goal 10
-        record_answer(
-            db,
-            employee,
-            checkin.id,
-            marks=[
-                GoalMark(g.id, ROTATION[(g.position + k) % 3], f"Employee note {number}.{i}")
-                for i, g in enumerate(goals, start=1)
-            ],
-            progress=f"Progress at check-in {number}" + (f" {SCRIPT}" if number == 1 else ""),
-            blockers=f"Blockers at check-in {number}",
-            support_needed="More pairing time",
-            now=at(day, 11),
-        )
-        if number < 12:  # the last check-in is answered but not reviewed yet
+        with clock(at(day, 11)):
+            checkin = scheduled_checkin(db, plan, day)
+            record_answer(
+                db,
+                employee,
+                checkin.id,
+                marks=[
+                    GoalMark(g.id, ROTATION[(g.position + k) % 3], f"Employee note {number}.{i}")
+                    for i, g in enumerate(goals, start=1)
+                ],
+                progress=f"Progress at check-in {number}" + (f" {SCRIPT}" if number == 1 else ""),
+                blockers=f"Blockers at check-in {number}",
+                support_needed="More pairing time",
+                now=at(day, 11),
+            )
+        if number == 12:  # the last check-in is answered but not reviewed yet
+            continue
+        review_day = day + timedelta(days=1)
+        with clock(at(review_day)):
             record_review(
                 db,
                 manager,
@@ -116,39 +130,45 @@ def build_plan(db: Session) -> Plan:
                 marks=[GoalMark(g.id, GoalStatus.ON_TRACK, f"Feedback {number}") for g in goals],
                 next_steps=f"Next steps after check-in {number}",
                 private_notes=private_note(number),
-                today=day + timedelta(days=1),
-                now=at(day + timedelta(days=1)),
+                today=review_day,
+                now=at(review_day),
             )
     before, after = plan.expectations, "Reviews on time; incident reports within 48 hours."
-    plan.expectations = after
-    plan.ack_requested_at = at(CHECKIN_DATES[3], 15)
-    audit.append_event(
-        db,
-        plan,
-        MANAGER,
-        "amended",
-        {"reason": AMEND_REASON, "changes": {"expectations": {"before": before, "after": after}}},
-    )
-    acknowledge(db, employee, PUBLIC_ID, at(CHECKIN_DATES[3], 16))
+    with clock(at(CHECKIN_DATES[3], 15)):
+        plan.expectations = after
+        plan.ack_requested_at = at(CHECKIN_DATES[3], 15)
+        audit.append_event(
+            db,
+            plan,
+            MANAGER,
+            "amended",
+            {
+                "reason": AMEND_REASON,
+                "changes": {"expectations": {"before": before, "after": after}},
+            },
+        )
+    with clock(at(CHECKIN_DATES[3], 16)):
+        acknowledge(db, employee, PUBLIC_ID, at(CHECKIN_DATES[3], 16))
     closed_at = at(plan.end_date, 14)
-    plan.status = PlanStatus.CLOSED
-    plan.outcome = Outcome.SUCCESSFUL
-    plan.outcome_summary = OUTCOME_SUMMARY
-    plan.outcome_effective_date = plan.end_date
-    plan.closed_at = closed_at
-    audit.append_event(
-        db,
-        plan,
-        MANAGER,
-        "closed",
-        {
-            "outcome": Outcome.SUCCESSFUL.value,
-            "summary": OUTCOME_SUMMARY,
-            "effective_date": plan.end_date,
-            "goals": [{"goal_id": g.id, "status": GoalStatus.ON_TRACK.value} for g in plan.goals],
-        },
-    )
-    db.commit()
+    with clock(closed_at):
+        plan.status = PlanStatus.CLOSED
+        plan.outcome = Outcome.SUCCESSFUL
+        plan.outcome_summary = OUTCOME_SUMMARY
+        plan.outcome_effective_date = plan.end_date
+        plan.closed_at = closed_at
+        audit.append_event(
+            db,
+            plan,
+            MANAGER,
+            "closed",
+            {
+                "outcome": Outcome.SUCCESSFUL.value,
+                "summary": OUTCOME_SUMMARY,
+                "effective_date": plan.end_date,
+                "goals": [{"goal_id": g.id, "status": "on_track"} for g in plan.goals],
+            },
+        )
+        db.commit()
     return plan
 
 
@@ -204,6 +224,8 @@ def test_history_lists_every_event_with_its_actor(db: Session) -> None:
         assert event.hash[:12] in html and event.hash[:12] in markdown
         assert event.title in html and event.title in markdown
     assert record.history[0].actor.name == "Maria Manager"
+    assert record.history[0].at == at(START, 9) and record.history[-1].at == at(END, 14)
+    assert "Plan opened</strong> · 2027-01-04 09:00 UTC · Maria Manager" in html
     assert record.acknowledgements == [at(START, 11), at(CHECKIN_DATES[3], 16)]
     assert len(record.acknowledgements) == 2 and record.acknowledged_current
 
@@ -344,10 +366,44 @@ def test_open_plan_without_checkins(db: Session) -> None:
     db.add(plan)
     db.flush()
     audit.append_event(db, plan, MANAGER, "created", snapshot(plan))
+    goals_before = snapshot(plan)["goals"]
+    goals_after = [{**goals_before[0], "description": "Be on time, every time"}]
+    audit.append_event(
+        db,
+        plan,
+        MANAGER,
+        "amended",
+        {
+            "reason": "Clearer goal",
+            "changes": {"goals": {"before": goals_before, "after": goals_after}},
+        },
+    )
+    audit.append_event(
+        db,
+        plan,
+        MANAGER,
+        "extended",
+        {
+            "reason": "Holidays",
+            "changes": {"end_date": {"before": "2027-02-03", "after": "2027-02-17"}},
+        },
+    )
     db.commit()
     record = plan_record(db, Actor(MANAGER), "PIP-NEW123", now=at(START))
     html, markdown = render_html(record), render_markdown(record)
-    assert record.outcome is None and record.checkins == [] and record.amendments == []
+    assert record.outcome is None and record.checkins == []
+    assert [(a.kind, a.reason) for a in record.amendments] == [
+        ("Amendment", "Clearer goal"),
+        ("Extension", "Holidays"),
+    ]
+    goals_change = record.amendments[0].changes[0]
+    assert goals_change.field == "Goals"
+    assert goals_change.before.startswith("1. Be on time (measure: m, target: t, due: 2027-01-04")
+    assert goals_change.after.startswith("1. Be on time, every time (")
+    for document in (html, markdown):
+        assert "Extension 2" not in document and "Extension 1" in document
+        assert "2027-02-03" in document and "2027-02-17" in document
+        assert "Be on time, every time" in document
     assert "awaiting acknowledgement" in record.status
     assert "No check-ins yet." in html and "No check-ins yet." in markdown
     assert "The plan is still open." in html and "Every two weeks on Mondays" in markdown

@@ -1,0 +1,211 @@
+"""Ending plans: `/pip close` and the Record outcome button, `/pip export`, `/pip report`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handlers.commands import subcommand
+from handlers.context import deliver_soon, transactional
+from models import Checkin, Plan, utcnow
+from services import plans
+from services.access import Action as Permission
+from services.access import Actor
+from services.calendar import local_date
+from services.checkins import GoalMark
+from services.close import Closing, close_plan, final_status
+from services.errors import UsageError
+from services.export import export_filename, plan_record, render_html, render_markdown
+from services.report import org_report, report_csv
+from slackio.directory import Directory
+from views.amend import extend_modal
+from views.close import EXTEND_INSTEAD, close_modal, parse_outcome, report_message
+from views.ids import Action, Block, Callback, goal_field
+
+
+def register(app: App) -> None:
+    """Listen for the Record outcome button and the closing form."""
+    app.action(Action.RECORD_OUTCOME)(handle_outcome_button)
+    app.view(Callback.CLOSE)(handle_close_submit)
+
+
+def _plan_arg(args: str, verb: str) -> str:
+    if not args:
+        raise UsageError(f"Say which plan: `/pip {verb} PIP-7K3Q9A`.")
+    return args.split()[0]
+
+
+def _close_view(db: Session, client: WebClient, actor: Actor, public_id: str) -> dict[str, Any]:
+    plan = plans.get_plan(db, actor, public_id, Permission.CLOSE)
+    if plan.outcome is not None:
+        raise UsageError(f"Plan {plan.public_id} is already closed ({plan.outcome.value}).")
+    checkins = list(
+        db.scalars(
+            select(Checkin).where(Checkin.plan_id == plan.id).order_by(Checkin.occurrence_date)
+        )
+    )
+    today = local_date(utcnow(), Directory(client).tz(db, actor.user_id))
+    return close_modal(plan, checkins, today)
+
+
+@subcommand("close")
+def handle_command_close(
+    ack: Ack,
+    command: dict[str, Any],
+    args: str,
+    client: WebClient,
+    context: BoltContext,
+    db: Session,
+    **_: Any,
+) -> None:
+    """`/pip close <id>`: the closing form."""
+    view = _close_view(db, client, context["actor"], _plan_arg(args, "close"))
+    db.commit()
+    ack()
+    client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+@transactional
+def handle_outcome_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
+) -> None:
+    """The end-of-plan prompt's Record outcome button: the closing form."""
+    view = _close_view(db, client, actor, body["actions"][0]["value"])
+    db.commit()
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _closing(view: dict[str, Any], plan: Plan) -> tuple[Any, Closing]:
+    values = view.get("state", {}).get("values", {})
+
+    def value(block: str, action: str) -> dict[str, Any]:
+        return values.get(block, {}).get(action) or {}
+
+    choice = parse_outcome(
+        (value(Block.OUTCOME, Action.OUTCOME).get("selected_option") or {}).get("value")
+    )
+    raw_date = value(Block.EFFECTIVE_DATE, Action.EFFECTIVE_DATE).get("selected_date")
+    marks = [
+        GoalMark(
+            goal_id=goal.id,
+            status=final_status(
+                (
+                    value(goal_field(Action.GOAL_STATUS, goal.id), Action.GOAL_STATUS).get(
+                        "selected_option"
+                    )
+                    or {}
+                ).get("value")
+            ),
+        )
+        for goal in plan.goals
+    ]
+    closing = Closing(
+        outcome=None if choice == EXTEND_INSTEAD else choice,  # type: ignore[arg-type]
+        summary=str(value(Block.SUMMARY, Action.SUMMARY).get("value") or ""),
+        effective_date=date.fromisoformat(raw_date) if raw_date else None,
+        marks=marks,
+    )
+    return choice, closing
+
+
+@transactional
+def handle_close_submit(
+    ack: Ack,
+    view: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    actor: Actor,
+    db: Session,
+) -> None:
+    """Close the plan, or (extend instead) turn the form into the extension form."""
+    plan = plans.get_plan(db, actor, view.get("private_metadata", ""), Permission.CLOSE)
+    choice, closing = _closing(view, plan)
+    if choice == EXTEND_INSTEAD:
+        plans.get_plan(db, actor, plan.public_id, Permission.EXTEND)  # only the manager
+        next_view = extend_modal(plan)
+        db.commit()
+        ack(response_action="update", view=next_view)
+        return
+    now = utcnow()
+    today = local_date(now, Directory(client).tz(db, actor.user_id))
+    close_plan(
+        db,
+        actor,
+        plan.public_id,
+        closing,
+        hr_channel_id=context["settings"].hr_channel_id,
+        today=today,
+        now=now,
+    )
+    db.commit()
+    ack()
+    deliver_soon(db)
+
+
+@subcommand("export")
+def handle_command_export(
+    ack: Ack,
+    args: str,
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    db: Session,
+    **_: Any,
+) -> None:
+    """`/pip export <id>`: the whole record as HTML and Markdown, uploaded into your DM."""
+    actor: Actor = context["actor"]
+    record = plan_record(db, actor, _plan_arg(args, "export"), utcnow())
+    db.commit()
+    ack(
+        response_type="ephemeral",
+        text=f"Preparing the record of {record.public_id}; it will be in your DM in a moment.",
+    )
+    channel = Directory(client).dm_channel(actor.user_id)
+    client.files_upload_v2(
+        channel=channel,
+        initial_comment=f"The record of plan *{record.public_id}*, as of now.",
+        file_uploads=[
+            {
+                "content": render_html(record),
+                "filename": export_filename(record, "html"),
+                "title": f"{record.public_id} record (HTML)",
+            },
+            {
+                "content": render_markdown(record),
+                "filename": export_filename(record, "md"),
+                "title": f"{record.public_id} record (Markdown)",
+            },
+        ],
+    )
+
+
+@subcommand("report")
+def handle_command_report(
+    ack: Ack, args: str, client: WebClient, context: BoltContext, db: Session, **_: Any
+) -> None:
+    """`/pip report` (HR only): the figures here, the per-plan CSV in your DM."""
+    if args:
+        raise UsageError("`/pip report` takes no arguments.")
+    actor: Actor = context["actor"]
+    today = local_date(utcnow(), Directory(client).tz(db, actor.user_id))
+    report = org_report(db, actor, today)
+    csv_text = report_csv(db, actor, today)
+    db.commit()
+    ack(response_type="ephemeral", **report_message(report))
+    client.files_upload_v2(
+        channel=Directory(client).dm_channel(actor.user_id),
+        initial_comment="The PIP report, one row per plan.",
+        file_uploads=[
+            {
+                "content": csv_text,
+                "filename": f"pip-report-{today.isoformat()}.csv",
+                "title": "PIP report",
+            }
+        ],
+    )

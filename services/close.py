@@ -1,0 +1,129 @@
+"""Closing a plan: the outcome, the final goal statuses, and what everyone is told."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from models import DeliveryKind, GoalStatus, Outcome, Plan, PlanStatus
+from services import audit
+from services.access import Action, Actor
+from services.checkins import GoalMark
+from services.drafts import LONG_TEXT_MAX
+from services.errors import InvalidPlan
+from services.outbox import cancel_pending, enqueue
+from services.plans import get_plan
+
+OUTCOME_LABELS = {
+    Outcome.SUCCESSFUL: "Successful: the standard was met",
+    Outcome.UNSUCCESSFUL: "Unsuccessful: the standard was not met",
+    Outcome.CANCELLED: "Cancelled",
+}
+EFFECTIVE_DATE_WINDOW = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Closing:
+    """What the manager (or HR) decided."""
+
+    outcome: Outcome | None
+    summary: str
+    effective_date: date | None
+    marks: list[GoalMark]
+
+
+def close_plan(
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    closing: Closing,
+    *,
+    hr_channel_id: str | None,
+    today: date,
+    now: datetime,
+) -> Plan:
+    """Record the outcome, cancel everything still owed, and tell the employee, the manager
+    and the HR channel (with the record). The caller commits."""
+    plan = get_plan(db, actor, public_id, Action.CLOSE)
+    errors: dict[str, str] = {}
+    if plan.status == PlanStatus.CLOSED:
+        errors["outcome"] = (
+            f"This plan is already closed ({plan.outcome.value if plan.outcome else ''})."
+        )
+    if closing.outcome is None:
+        errors["outcome"] = "Choose the outcome."
+    if not closing.summary.strip():
+        errors["summary"] = "Write a summary: the employee and HR receive it."
+    elif len(closing.summary) > LONG_TEXT_MAX:
+        errors["summary"] = f"Keep this to {LONG_TEXT_MAX} characters."
+    if closing.effective_date is None:
+        errors["effective_date"] = "Choose the date the outcome takes effect."
+    elif abs(closing.effective_date - today) > EFFECTIVE_DATE_WINDOW:
+        errors["effective_date"] = "Choose a date within 90 days of today."
+    goal_ids = {g.id for g in plan.goals}
+    for mark in closing.marks:
+        if mark.goal_id in goal_ids and mark.status is None:
+            errors[f"goal_status.{mark.goal_id}"] = "Choose the final status of this goal."
+    if errors:
+        raise InvalidPlan(errors)
+    assert closing.outcome is not None and closing.effective_date is not None
+    plan.status = PlanStatus.CLOSED
+    plan.outcome = closing.outcome
+    plan.outcome_summary = closing.summary.strip()
+    plan.outcome_effective_date = closing.effective_date
+    plan.closed_at = now
+    plan.updated_at = now
+    cancel_pending(db, plan.id)
+    final: list[dict[str, object]] = [
+        {"goal_id": m.goal_id, "status": m.status.value if m.status else None}
+        for m in closing.marks
+        if m.goal_id in goal_ids
+    ]
+    audit.append_event(
+        db,
+        plan,
+        actor.user_id,
+        "closed",
+        {
+            "outcome": closing.outcome.value,
+            "summary": plan.outcome_summary,
+            "effective_date": closing.effective_date,
+            "goals": final,
+        },
+    )
+    _tell_everyone(db, plan, final, hr_channel_id, now)
+    return plan
+
+
+def _tell_everyone(
+    db: Session, plan: Plan, final: list[dict[str, object]], hr: str | None, now: datetime
+) -> None:
+    payload = {"notice": "outcome", "goals": final}
+    for recipient in (plan.employee_id, plan.manager_id):
+        enqueue(
+            db,
+            key=f"{plan.public_id}:outcome:{recipient}",
+            kind=DeliveryKind.NOTICE,
+            recipient_id=recipient,
+            due_at=now,
+            plan_id=plan.id,
+            payload=payload,
+        )
+    if hr:
+        for notice in ("closed", "record"):
+            enqueue(
+                db,
+                key=f"{plan.public_id}:hr_notice:{hr}:{notice}",
+                kind=DeliveryKind.HR_NOTICE,
+                recipient_id=hr,
+                due_at=now + timedelta(seconds=0 if notice == "closed" else 1),
+                plan_id=plan.id,
+                payload={"notice": notice, "goals": final},
+            )
+
+
+def final_status(value: str | None) -> GoalStatus | None:
+    """A goal status from a form value (None when missing or unknown)."""
+    return GoalStatus(value) if value in {s.value for s in GoalStatus} else None

@@ -1,0 +1,153 @@
+"""The closing form (`/pip close` and the Record outcome button) and the report message."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from models import Author, Checkin, Outcome, Plan
+from services.checkins import STATUS_LABELS, marks_by
+from services.close import OUTCOME_LABELS
+from services.report import OrgReport
+from views.common import context, header, plain, section
+from views.ids import Action, Block, Callback, goal_field
+from views.plan_messages import fmt_date
+
+EXTEND_INSTEAD = "extend"
+
+
+def _latest_marks(plan: Plan, checkins: list[Checkin]) -> dict[int, Any]:
+    latest: dict[int, Any] = {}
+    for checkin in checkins:
+        for author in (Author.EMPLOYEE, Author.MANAGER):
+            for goal_id, mark in marks_by(checkin, author).items():
+                latest[goal_id] = mark.status
+    return latest
+
+
+def close_modal(plan: Plan, checkins: list[Checkin], today: date) -> dict[str, Any]:
+    """Outcome, summary, each goal's final status (prefilled from the latest check-in), date."""
+    outcomes = [{"text": plain(label), "value": o.value} for o, label in OUTCOME_LABELS.items()]
+    outcomes.insert(2, {"text": plain("Extend the plan instead"), "value": EXTEND_INSTEAD})
+    latest = _latest_marks(plan, checkins)
+    blocks: list[dict[str, Any]] = [
+        context(
+            f"Closing plan *{plan.public_id}* with <@{plan.employee_id}> "
+            f"({fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}). The employee receives "
+            "the outcome and the summary; HR receives the outcome and the full record."
+        ),
+        {
+            "type": "input",
+            "block_id": Block.OUTCOME,
+            "label": plain("Outcome"),
+            "element": {"type": "static_select", "action_id": Action.OUTCOME, "options": outcomes},
+        },
+        {
+            "type": "input",
+            "block_id": Block.SUMMARY,
+            "label": plain("Summary"),
+            "optional": True,
+            "hint": plain("Required unless you extend the plan instead.", 150),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": Action.SUMMARY,
+                "multiline": True,
+                "max_length": 3000,
+            },
+        },
+        header("Final status of each goal"),
+    ]
+    options = [{"text": plain(label), "value": s.value} for s, label in STATUS_LABELS.items()]
+    for number, goal in enumerate(plan.goals, start=1):
+        element: dict[str, Any] = {
+            "type": "static_select",
+            "action_id": Action.GOAL_STATUS,
+            "options": options,
+        }
+        status = latest.get(goal.id)
+        if status is not None:
+            element["initial_option"] = {
+                "text": plain(STATUS_LABELS[status]),
+                "value": status.value,
+            }
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": goal_field(Action.GOAL_STATUS, goal.id),
+                "label": plain(f"{number}. {goal.description}", 2000),
+                "optional": True,
+                "element": element,
+            }
+        )
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": Block.EFFECTIVE_DATE,
+            "label": plain("Effective date"),
+            "optional": True,
+            "element": {
+                "type": "datepicker",
+                "action_id": Action.EFFECTIVE_DATE,
+                "initial_date": today.isoformat(),
+            },
+        }
+    )
+    return {
+        "type": "modal",
+        "callback_id": Callback.CLOSE,
+        "private_metadata": plan.public_id,
+        "title": plain("Close plan", 24),
+        "submit": plain("Close plan", 24),
+        "close": plain("Cancel", 24),
+        "blocks": blocks,
+    }
+
+
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def report_message(report: OrgReport) -> dict[str, Any]:
+    """The HR report as an ephemeral message (the CSV goes to the DM)."""
+    by_status = ", ".join(f"{s.value}: {n}" for s, n in report.open_by_status.items())
+    outcomes = ", ".join(f"{o.value}: {n}" for o, n in report.outcomes.items())
+    length = (
+        "n/a"
+        if report.average_closed_length_days is None
+        else f"{report.average_closed_length_days:.1f} days"
+    )
+    overdue = [
+        ("Not acknowledged after 5 business days", report.overdue_acknowledgements),
+        ("Missed check-ins", report.missed_checkins),
+        ("Check-ins awaiting review", report.unreviewed_checkins),
+        ("Ended without an outcome", report.past_end_date),
+    ]
+    overdue_lines = "\n".join(
+        f"*{label}:* {item.count}"
+        + (f" ({', '.join(item.plan_ids[:10])})" if item.plan_ids else "")
+        for label, item in overdue
+    )
+    blocks = [
+        header(f"PIP report · {fmt_date(report.today)}"),
+        section(
+            f"*Open plans:* {report.open_total} ({by_status})\n"
+            f"*Acknowledgement rate:* {_rate(report.acknowledgement_rate)} "
+            f"({report.acknowledged} of {report.acknowledgement_base})\n"
+            f"*Check-in completion:* {_rate(report.checkin_completion_rate)} "
+            f"({report.checkins_completed} of {report.checkins_due} due)\n"
+            f"*Outcomes:* {outcomes}\n"
+            f"*Success rate:* {_rate(report.success_rate)}\n"
+            f"*Average length of closed plans:* {length}"
+        ),
+        section("*Overdue*\n" + overdue_lines),
+        context("The per-plan rows are in your DM as a CSV file."),
+    ]
+    text = f"PIP report: {report.open_total} open plans, {report.plans_total} in all."
+    return {"text": text, "blocks": blocks}
+
+
+def parse_outcome(value: str | None) -> Outcome | str | None:
+    """The chosen outcome, the extend-instead choice, or None."""
+    if value == EXTEND_INSTEAD:
+        return EXTEND_INSTEAD
+    return Outcome(value) if value in {o.value for o in Outcome} else None
