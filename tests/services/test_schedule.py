@@ -279,10 +279,24 @@ def test_a_new_plan_owes_its_requests_notices_checkins_and_end(db: Session, plan
             utc(2027, 3, 26, 9),
             "PIP-SCHED01:end_of_plan:UMGR:2027-03-26",
         ),
+        # No outcome 2 business days later: Tue 30 Mar, 10:00 CEST (Berlin moved on 28 Mar).
+        (
+            DeliveryKind.OUTCOME_REMINDER,
+            MANAGER,
+            utc(2027, 3, 30, 8),
+            "PIP-SCHED01:outcome_reminder:UMGR:2027-03-26",
+        ),
+        # 5 business days later HR is told: Fri 2 Apr, 10:00 CEST.
+        (
+            DeliveryKind.OUTCOME_OVERDUE,
+            HR_CHANNEL,
+            utc(2027, 4, 2, 8),
+            "PIP-SCHED01:outcome_overdue:CHR:2027-03-26",
+        ),
     }
     # Check-in rows only after `now`: the same 14 as when scheduling after 12 Mar 15:00 UTC.
     assert rows(db) == set(EXPECTED[6:])
-    assert len(stored) == 7 + 14
+    assert len(stored) == 9 + 14
 
 
 # --- retime_for_zone --------------------------------------------------------------------------
