@@ -118,7 +118,7 @@ def _tell_everyone(
                 key=f"{plan.public_id}:hr_notice:{hr}:{notice}",
                 kind=DeliveryKind.HR_NOTICE,
                 recipient_id=hr,
-                due_at=now + timedelta(seconds=0 if notice == "closed" else 1),
+                due_at=now,  # claimed in id order: the notice, then the record
                 plan_id=plan.id,
                 payload={"notice": notice, "goals": final},
             )
