@@ -9,15 +9,14 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from handlers.commands import subcommand
-from handlers.context import deliver_soon, transactional
+from handlers.commands import plan_argument, subcommand
+from handlers.context import deliver_soon, open_modal, transactional
 from models import DeliveryKind, Plan, utcnow
 from services import plans
 from services.access import Action as Permission
 from services.access import Actor
 from services.amend import Amendment, amend_plan, draft_from_plan, extend_plan
 from services.calendar import local_date
-from services.errors import UsageError
 from services.outbox import enqueue
 from services.schedule import Recipients
 from slackio.directory import Directory
@@ -32,12 +31,6 @@ def register(app: App) -> None:
     app.view(Callback.EXTEND)(handle_extend_submit)
 
 
-def _plan_arg(args: str, verb: str) -> str:
-    if not args:
-        raise UsageError(f"Say which plan: `/pip {verb} PIP-7K3Q9A`.")
-    return args.split()[0]
-
-
 @subcommand("edit")
 def handle_command_edit(
     ack: Ack,
@@ -49,13 +42,11 @@ def handle_command_edit(
     **_: Any,
 ) -> None:
     """`/pip edit <id>`: the plan form, prefilled, with a required reason."""
-    plan = plans.get_plan(db, context["actor"], _plan_arg(args, "edit"), Permission.AMEND)
+    plan = plans.get_plan(db, context["actor"], plan_argument(args, "edit"), Permission.AMEND)
     view = edit_plan_modal(
         draft_from_plan(plan), plan.public_id, plan.employee_id, [g.id for g in plan.goals]
     )
-    db.commit()
-    ack()
-    client.views_open(trigger_id=command["trigger_id"], view=view)
+    open_modal(ack, client, db, command["trigger_id"], view)
 
 
 @subcommand("extend")
@@ -69,11 +60,9 @@ def handle_command_extend(
     **_: Any,
 ) -> None:
     """`/pip extend <id>`: a new end date and a reason."""
-    plan = plans.get_plan(db, context["actor"], _plan_arg(args, "extend"), Permission.EXTEND)
+    plan = plans.get_plan(db, context["actor"], plan_argument(args, "extend"), Permission.EXTEND)
     view = extend_modal(plan)
-    db.commit()
-    ack()
-    client.views_open(trigger_id=command["trigger_id"], view=view)
+    open_modal(ack, client, db, command["trigger_id"], view)
 
 
 def _recipients(db: Session, client: WebClient, plan: Plan, context: BoltContext) -> Recipients:

@@ -9,12 +9,11 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from handlers.commands import subcommand
-from handlers.context import transactional
+from handlers.commands import plan_argument, subcommand
+from handlers.context import open_modal, transactional
 from models import utcnow
 from services.access import Actor
 from services.browse import Scope, list_plans, parse_scope, plan_detail
-from services.errors import UsageError
 from views.browse import list_message, show_modal
 from views.ids import Action
 
@@ -61,12 +60,8 @@ def handle_command_show(
     **_: Any,
 ) -> None:
     """`/pip show <id>`: the whole plan in a modal."""
-    if not args:
-        raise UsageError("Say which plan: `/pip show PIP-7K3Q9A`.")
-    view = show_modal(plan_detail(db, context["actor"], args.split()[0]))
-    db.commit()
-    ack()
-    client.views_open(trigger_id=command["trigger_id"], view=view)
+    view = show_modal(plan_detail(db, context["actor"], plan_argument(args, "show")))
+    open_modal(ack, client, db, command["trigger_id"], view)
 
 
 @transactional
@@ -75,9 +70,7 @@ def handle_show_button(
 ) -> None:
     """A Show button (list or Home): the whole plan in a modal."""
     view = show_modal(plan_detail(db, actor, body["actions"][0]["value"]))
-    db.commit()
-    ack()
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(ack, client, db, body["trigger_id"], view)
 
 
 @transactional

@@ -9,15 +9,14 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from handlers.commands import subcommand
-from handlers.context import deliver_soon, transactional
+from handlers.commands import plan_argument, subcommand
+from handlers.context import deliver_soon, open_modal, transactional
 from models import DeliveryKind, GoalStatus, utcnow
 from services import checkins, plans
 from services.access import Action as Permission
 from services.access import Actor
 from services.calendar import local_date
 from services.checkins import GoalMark
-from services.errors import UsageError
 from services.outbox import enqueue, prompt_for_message, sent_for_checkin
 from slackio.directory import Directory
 from views.checkins import checkin_modal, checkin_prompt, occurrence_label, review_modal
@@ -70,9 +69,7 @@ def handle_checkin_open(
     """Open the check-in form for the employee (anyone else is refused)."""
     checkin = checkins.get_checkin(db, actor, body["actions"][0]["value"], Permission.CHECK_IN)
     view = checkin_modal(checkin.plan, checkin)
-    db.commit()
-    ack()
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(ack, client, db, body["trigger_id"], view)
 
 
 @transactional
@@ -110,9 +107,7 @@ def handle_review_open(
     """Open the review form for the manager, prefilled with the employee's answer."""
     checkin = checkins.get_checkin(db, actor, body["actions"][0]["value"], Permission.LOG_REVIEW)
     view = review_modal(checkin.plan, checkin)
-    db.commit()
-    ack()
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(ack, client, db, body["trigger_id"], view)
 
 
 @subcommand("checkin")
@@ -126,14 +121,10 @@ def handle_command_checkin(
     **_: Any,
 ) -> None:
     """`/pip checkin <id>`: log an unscheduled check-in review now."""
-    if not args:
-        raise UsageError("Say which plan: `/pip checkin PIP-7K3Q9A`.")
     actor: Actor = context["actor"]
-    plan = plans.get_plan(db, actor, args.split()[0], Permission.LOG_REVIEW)
+    plan = plans.get_plan(db, actor, plan_argument(args, "checkin"), Permission.LOG_REVIEW)
     view = review_modal(plan, None)
-    db.commit()
-    ack()
-    client.views_open(trigger_id=command["trigger_id"], view=view)
+    open_modal(ack, client, db, command["trigger_id"], view)
 
 
 @transactional

@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.commands import subcommand
-from handlers.context import deliver_soon, transactional
+from handlers.commands import plan_argument, subcommand
+from handlers.context import deliver_soon, open_modal, transactional
 from models import Checkin, Plan, utcnow
 from services import plans
 from services.access import Action as Permission
@@ -32,12 +32,6 @@ def register(app: App) -> None:
     """Listen for the Record outcome button and the closing form."""
     app.action(Action.RECORD_OUTCOME)(handle_outcome_button)
     app.view(Callback.CLOSE)(handle_close_submit)
-
-
-def _plan_arg(args: str, verb: str) -> str:
-    if not args:
-        raise UsageError(f"Say which plan: `/pip {verb} PIP-7K3Q9A`.")
-    return args.split()[0]
 
 
 def _close_view(db: Session, client: WebClient, actor: Actor, public_id: str) -> dict[str, Any]:
@@ -64,10 +58,8 @@ def handle_command_close(
     **_: Any,
 ) -> None:
     """`/pip close <id>`: the closing form."""
-    view = _close_view(db, client, context["actor"], _plan_arg(args, "close"))
-    db.commit()
-    ack()
-    client.views_open(trigger_id=command["trigger_id"], view=view)
+    view = _close_view(db, client, context["actor"], plan_argument(args, "close"))
+    open_modal(ack, client, db, command["trigger_id"], view)
 
 
 @transactional
@@ -76,9 +68,7 @@ def handle_outcome_button(
 ) -> None:
     """The end-of-plan prompt's Record outcome button: the closing form."""
     view = _close_view(db, client, actor, body["actions"][0]["value"])
-    db.commit()
-    ack()
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(ack, client, db, body["trigger_id"], view)
 
 
 def _closing(view: dict[str, Any], plan: Plan) -> tuple[Any, Closing]:
@@ -160,7 +150,7 @@ def handle_command_export(
 ) -> None:
     """`/pip export <id>`: the whole record as HTML and Markdown, uploaded into your DM."""
     actor: Actor = context["actor"]
-    record = plan_record(db, actor, _plan_arg(args, "export"), utcnow())
+    record = plan_record(db, actor, plan_argument(args, "export"), utcnow())
     db.commit()
     ack(
         response_type="ephemeral",

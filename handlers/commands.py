@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.context import transactional
+from services.errors import UsageError
 from views.help import USAGES, help_blocks, help_text
 from views.ids import Command
 
@@ -68,3 +69,10 @@ def handle_pip_command(
         respond=respond,
         db=db,
     )
+
+
+def plan_argument(args: str, verb: str) -> str:
+    """The plan id a subcommand was given, or a UsageError saying how to give one."""
+    if not args:
+        raise UsageError(f"Say which plan: `/pip {verb} PIP-7K3Q9A`.")
+    return args.split()[0]

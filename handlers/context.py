@@ -80,3 +80,12 @@ def transactional(func: F) -> F:
         return result
 
     return wrapper  # type: ignore[return-value]
+
+
+def open_modal(
+    ack: Callable[..., Any], client: Any, db: Session, trigger_id: str, view: dict[str, Any]
+) -> None:
+    """Commit what was read, acknowledge, then open `view` (the trigger lives 3 seconds)."""
+    db.commit()  # no transaction is held across the Slack call
+    ack()
+    client.views_open(trigger_id=trigger_id, view=view)

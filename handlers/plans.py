@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import subcommand
-from handlers.context import deliver_soon, transactional
+from handlers.context import deliver_soon, open_modal, transactional
 from models import DeliveryKind, utcnow
 from services import plans
 from services.access import Action as Permission
@@ -182,9 +182,7 @@ def handle_plan_respond(
 ) -> None:
     """Open the response form for the employee (anyone else is refused, nothing opens)."""
     plan = plans.get_plan(db, actor, body["actions"][0]["value"], Permission.RESPOND)
-    db.commit()
-    ack()
-    client.views_open(trigger_id=body["trigger_id"], view=respond_modal(plan))
+    open_modal(ack, client, db, body["trigger_id"], respond_modal(plan))
 
 
 @transactional
