@@ -123,6 +123,7 @@ def handle_command_checkin(
     """`/pip checkin <id>`: log an unscheduled check-in review now."""
     actor: Actor = context["actor"]
     plan = plans.get_plan(db, actor, plan_argument(args, "checkin"), Permission.LOG_REVIEW)
+    checkins.require_open(plan)
     view = review_modal(plan, None)
     open_modal(ack, client, db, command["trigger_id"], view)
 

@@ -15,7 +15,7 @@ from handlers.context import deliver_soon, open_modal, transactional
 from models import Checkin, Plan, utcnow
 from services import plans
 from services.access import Action as Permission
-from services.access import Actor
+from services.access import Actor, may
 from services.calendar import local_date
 from services.checkins import GoalMark
 from services.close import Closing, close_plan, final_status
@@ -44,7 +44,7 @@ def _close_view(db: Session, client: WebClient, actor: Actor, public_id: str) ->
         )
     )
     today = local_date(utcnow(), Directory(client).tz(db, actor.user_id))
-    return close_modal(plan, checkins, today)
+    return close_modal(plan, checkins, today, can_extend=may(actor, Permission.EXTEND, plan))
 
 
 @subcommand("close")

@@ -23,8 +23,14 @@ from views.ids import Action, Block
 from views.plan_messages import fmt_date, long_sections
 from views.prose import mention, render
 
-# The dispatcher reads records as HR would: it attaches them to the HR channel.
-RECORD_READER = Actor("system", is_hr=True)
+
+def _record_reader(plan: Plan, detail: str) -> Actor:
+    """Whose view of the record goes to the HR channel.
+
+    With HR_NOTICE_DETAIL=full, HR's (private notes included); otherwise the record without
+    private notes, since the channel may hold people who are not in HR_USER_IDS.
+    """
+    return Actor("system", is_hr=True) if detail == "full" else Actor(plan.employee_id)
 
 
 def _outcome_button(plan: Plan) -> dict[str, object]:
@@ -106,7 +112,7 @@ def _outcome_notice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
         f"Your performance improvement plan *{plan.public_id}* is closed."
         if for_employee
         else f":white_check_mark: Plan *{plan.public_id}* with {mention(plan.employee_id)} is "
-        "closed. The employee has been told the outcome."
+        "closed. The employee receives the outcome and the summary in a DM."
     )
     blocks = [section(head), section(_outcome_text(plan))]
     blocks += long_sections("Summary", plan.outcome_summary or "")
@@ -134,7 +140,8 @@ def _hr_closed(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
 
 @hr_notice("record")
 def _hr_record(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
-    record = plan_record(ctx.db, RECORD_READER, plan.public_id, ctx.now)
+    reader = _record_reader(plan, ctx.settings.hr_notice_detail)
+    record = plan_record(ctx.db, reader, plan.public_id, ctx.now)
     text = f"The full record of plan *{plan.public_id}*, as it stands at closing."
     return Outgoing(
         text=text,

@@ -19,7 +19,7 @@ from views.common import escape, plain, section
 from views.ids import Action, Block
 from views.plan_form import CADENCES, WEEKDAYS
 from views.plan_messages import employee_plan_message, fmt_date, fmt_when, long_sections
-from views.prose import mention, render
+from views.prose import Mrkdwn, mention, render
 
 
 @dataclass(frozen=True)
@@ -271,13 +271,18 @@ def _responded(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     return Outgoing(text=f"{head}\n{escape(response)}", blocks=blocks)
 
 
+def _who(recipient: str) -> Mrkdwn:
+    """A person as a mention, a channel as a channel link."""
+    return Mrkdwn(f"<#{recipient}>") if recipient.startswith(("C", "G")) else mention(recipient)
+
+
 @notice("undeliverable")
 def _undeliverable(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     payload = ctx.delivery.payload
     text = render(
         "undeliverable",
         plan_id=plan.public_id,
-        recipient=mention(str(payload.get("recipient", ""))),
+        recipient=_who(str(payload.get("recipient", ""))),
         what=str(payload.get("what", "a message")),
         error=str(payload.get("error", "")),
     )

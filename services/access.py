@@ -62,12 +62,16 @@ class Actor:
 
 
 def roles(actor: Actor, plan: Plan) -> frozenset[Role]:
-    """Every role `actor` holds on `plan` (none for an unrelated person)."""
+    """Every role `actor` holds on `plan` (none for an unrelated person).
+
+    The plan's employee is only ever the employee on it, even with HR rights: nobody gains
+    the manager's private notes, or the power to close, on their own plan.
+    """
+    if plan.employee_id == actor.user_id:
+        return frozenset({Role.EMPLOYEE})
     held: set[Role] = set()
     if plan.manager_id == actor.user_id:
         held.add(Role.MANAGER)
-    if plan.employee_id == actor.user_id:
-        held.add(Role.EMPLOYEE)
     if actor.is_hr:
         held.add(Role.HR)
     return frozenset(held)

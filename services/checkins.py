@@ -16,11 +16,12 @@ from models import (
     CheckinStatus,
     GoalStatus,
     Plan,
+    PlanStatus,
 )
 from services import audit
 from services.access import Action, Actor, may
 from services.drafts import LONG_TEXT_MAX
-from services.errors import InvalidPlan, PlanNotFound
+from services.errors import InvalidPlan, PlanNotFound, UsageError
 from services.plans import get_plan
 
 STATUS_LABELS = {
@@ -77,7 +78,16 @@ def get_checkin(db: Session, actor: Actor, checkin_id: int | str, action: Action
         found = None
     if found is None or not may(actor, action, found.plan):
         raise PlanNotFound(str(checkin_id), what="check-in")
+    require_open(found.plan)
     return found
+
+
+def require_open(plan: Plan) -> None:
+    """Refuse (UsageError) to take check-ins or reviews on a closed plan."""
+    if plan.status == PlanStatus.CLOSED:
+        raise UsageError(
+            f"Plan {plan.public_id} is closed; its check-ins can no longer be answered or reviewed."
+        )
 
 
 def has_answer(checkin: Checkin) -> bool:
@@ -220,6 +230,7 @@ def record_review(
         plan = checkin.plan
     else:
         plan = get_plan(db, actor, plan_id or "", Action.LOG_REVIEW)
+        require_open(plan)
         checkin = None
     _check_marks(marks, plan, "goal_status", "goal_note")
     _check_texts(next_steps=next_steps, private_notes=private_notes)

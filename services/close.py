@@ -75,7 +75,8 @@ def close_plan(
     plan.outcome_effective_date = closing.effective_date
     plan.closed_at = now
     plan.updated_at = now
-    cancel_pending(db, plan.id)
+    # Everything still owed ends here, except notices about what already happened.
+    cancel_pending(db, plan.id, set(DeliveryKind) - {DeliveryKind.NOTICE, DeliveryKind.HR_NOTICE})
     final: list[dict[str, object]] = [
         {"goal_id": m.goal_id, "status": m.status.value if m.status else None}
         for m in closing.marks

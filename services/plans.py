@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import ActionStep, DeliveryKind, Goal, Plan, PlanStatus
 from services import audit
-from services.access import Action, Actor, require
+from services.access import Action, Actor, may, require
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
 from services.errors import InvalidPlan, PlanNotFound
 from services.outbox import cancel_pending
@@ -70,6 +70,11 @@ def check_draft(
         employee=employee,
         open_plan_id=existing.public_id if existing else None,
     )
+    if existing is not None and not may(actor, Action.VIEW, existing):
+        # Someone who may not see that plan learns nothing about it, not even that it exists.
+        errors["employee"] = (
+            "You can't open a plan for this person. If you think you should, talk to HR."
+        )
     if errors:
         raise InvalidPlan(errors)
 

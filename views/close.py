@@ -25,10 +25,16 @@ def _latest_marks(plan: Plan, checkins: list[Checkin]) -> dict[int, Any]:
     return latest
 
 
-def close_modal(plan: Plan, checkins: list[Checkin], today: date) -> dict[str, Any]:
-    """Outcome, summary, each goal's final status (prefilled from the latest check-in), date."""
+def close_modal(
+    plan: Plan, checkins: list[Checkin], today: date, *, can_extend: bool
+) -> dict[str, Any]:
+    """Outcome, summary, each goal's final status (prefilled from the latest check-in), date.
+
+    "Extend the plan instead" is offered only to someone who may extend (the manager).
+    """
     outcomes = [{"text": plain(label), "value": o.value} for o, label in OUTCOME_LABELS.items()]
-    outcomes.insert(2, {"text": plain("Extend the plan instead"), "value": EXTEND_INSTEAD})
+    if can_extend:
+        outcomes.insert(2, {"text": plain("Extend the plan instead"), "value": EXTEND_INSTEAD})
     latest = _latest_marks(plan, checkins)
     blocks: list[dict[str, Any]] = [
         context(
@@ -46,8 +52,12 @@ def close_modal(plan: Plan, checkins: list[Checkin], today: date) -> dict[str, A
             "type": "input",
             "block_id": Block.SUMMARY,
             "label": plain("Summary"),
-            "optional": True,
-            "hint": plain("Required unless you extend the plan instead.", 150),
+            "optional": can_extend,
+            **(
+                {"hint": plain("Required unless you extend the plan instead.", 150)}
+                if can_extend
+                else {}
+            ),
             "element": {
                 "type": "plain_text_input",
                 "action_id": Action.SUMMARY,

@@ -79,3 +79,10 @@ def test_hr_who_is_also_the_manager_has_both_roles() -> None:
 def test_actor_of_reads_hr_list() -> None:
     assert Actor.of("UHR", {"UHR"}).is_hr
     assert not Actor.of("UX", {"UHR"}).is_hr
+
+
+def test_hr_on_their_own_plan_is_only_the_employee() -> None:
+    own = Actor("UEMP", is_hr=True)
+    assert roles(own, plan()) == {Role.EMPLOYEE}
+    assert not may(own, Action.VIEW_PRIVATE_NOTES, plan())
+    assert not may(own, Action.CLOSE, plan())
