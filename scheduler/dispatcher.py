@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +26,7 @@ from views.ids import EventType
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-BATCH = 25
+BATCH = 10
 MAX_ATTEMPTS = 6
 PAUSE_FOR = timedelta(minutes=15)
 REFRESH_BATCH = 20
@@ -42,8 +41,8 @@ PERMANENT = {
     "not_in_channel",
     "user_deleted",
 }
-# Our own token no longer works: stop sending until someone fixes it.
-PAUSING = {"token_revoked", "account_inactive", "invalid_auth", "not_authed"}
+# Our own token no longer works, or lacks a scope: stop sending until someone fixes it.
+PAUSING = {"token_revoked", "account_inactive", "invalid_auth", "not_authed", "missing_scope"}
 # Slack may or may not have posted the message.
 MAYBE_POSTED = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
@@ -104,7 +103,6 @@ class Dispatcher:
         self.batch = batch
         self.paused_until: datetime | None = None
         self._name = f"{socket.gethostname()}:{os.getpid()}"
-        self._lock = threading.Lock()
 
     def tick(self) -> int:
         """Refresh stale profiles, then send every delivery due now; returns how many posted."""
@@ -125,7 +123,11 @@ class Dispatcher:
                     )
                     db.commit()
                 continue
-            posted += self._deliver(delivery_id, owner)
+            try:
+                posted += self._deliver(delivery_id, owner)
+            except Exception:
+                # The rest of the batch still goes; this one is retried when its lease ends.
+                logger.exception("delivery %s failed unexpectedly", delivery_id)
         return posted
 
     def refresh_profiles(self, now: datetime, limit: int = REFRESH_BATCH) -> int:
@@ -151,13 +153,22 @@ class Dispatcher:
         logger.info("%s moved to %s; %d pending prompts follow", user_id, tz, moved)
 
     def kick(self) -> None:
-        """Send what is due now, from a listener after it changed what is owed."""
-        if self.settings.scheduler_enabled:
+        """Send what is due now, from a listener after it changed what is owed.
+
+        Never raises: what the listener recorded is committed, and anything this tick could
+        not send stays owed for the ticker.
+        """
+        if not self.settings.scheduler_enabled:
+            return
+        try:
             self.tick()
+        except Exception:
+            logger.exception("sending right away failed; the ticker will retry")
 
     # -- one delivery
 
     def _deliver(self, delivery_id: int, owner: str) -> int:
+        """Render and post one claimed delivery; returns 1 if it was posted."""
         with self.sessions() as db:
             delivery = db.get(Delivery, delivery_id)
             if delivery is None or delivery.lease_owner != owner:
@@ -190,7 +201,12 @@ class Dispatcher:
         maybe_posted = delivery.channel_id is not None
         try:
             channel = delivery.channel_id or self._channel_for(db, delivery.recipient_id)
-            outbox.remember_channel(db, delivery_id, owner, channel)
+            if not outbox.remember_channel(db, delivery_id, owner, channel, utcnow() + self.lease):
+                db.rollback()
+                logger.warning(
+                    "delivery %s: lease lost before posting; left to its new owner", delivery_id
+                )
+                return 0
             db.commit()
             if message.attachments:
                 # Files carry no message metadata to look for after a failure; an upload is

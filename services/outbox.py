@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -88,6 +88,12 @@ def claim_due(db: Session, owner: str, now: datetime, lease: timedelta, limit: i
             status=DeliveryStatus.CLAIMED,
             lease_owner=owner,
             lease_expires_at=now + lease,
+            # Taking over an expired lease means the last sender died mid-way: that counts
+            # as an attempt, so a delivery that always kills its sender cannot loop forever.
+            attempts=case(
+                (Delivery.status == DeliveryStatus.CLAIMED, Delivery.attempts + 1),
+                else_=Delivery.attempts,
+            ),
         )
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
@@ -145,7 +151,6 @@ def retry_later(
     reason: str,
     *,
     count_attempt: bool,
-    channel_id: str | None = None,
 ) -> bool:
     """Give the delivery back for another try at `at` (a rate limit does not count as one)."""
     values: dict[str, Any] = {
@@ -157,14 +162,19 @@ def retry_later(
     }
     if count_attempt:
         values["attempts"] = Delivery.attempts + 1
-    if channel_id is not None:
-        values["channel_id"] = channel_id
     return _apply(db, _fenced(delivery_id, owner).values(**values))
 
 
-def remember_channel(db: Session, delivery_id: int, owner: str, channel_id: str) -> bool:
-    """Note the channel a delivery is about to be posted in (for checking after a failure)."""
-    return _apply(db, _fenced(delivery_id, owner).values(channel_id=channel_id))
+def remember_channel(
+    db: Session, delivery_id: int, owner: str, channel_id: str, lease_until: datetime
+) -> bool:
+    """Note the channel a delivery is about to be posted in, and renew the lease for the post.
+
+    False when `owner` no longer holds the lease: the caller must not post.
+    """
+    return _apply(
+        db, _fenced(delivery_id, owner).values(channel_id=channel_id, lease_expires_at=lease_until)
+    )
 
 
 def sent_messages(db: Session, plan_id: int, kind: DeliveryKind) -> list[Delivery]:

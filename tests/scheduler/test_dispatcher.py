@@ -467,7 +467,7 @@ def test_a_crashed_sender_that_had_posted_is_not_posted_again(
     with session_factory() as db:
         assert outbox.claim_due(db, crashed, DUE, LEASE, 25) == [delivery_id]
         db.commit()
-        assert outbox.remember_channel(db, delivery_id, crashed, channel)
+        assert outbox.remember_channel(db, delivery_id, crashed, channel, DUE + LEASE)
         db.commit()
     make_delivery_client(settings).chat_postMessage(
         channel=channel,
