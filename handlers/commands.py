@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from handlers.context import transactional
 from services.errors import UsageError
+from views.common import escape
 from views.help import USAGES, help_blocks, help_text
 from views.ids import Command
 
@@ -57,7 +58,7 @@ def handle_pip_command(
         if name in {u.name for u in USAGES}:
             problem = f"`/pip {name}` is not available in this version of PIP Bot yet."
         else:
-            problem = f"`/pip {name}` is not a PIP Bot command. Here is what you can do:"
+            problem = f"`/pip {escape(name)}` is not a PIP Bot command. Here is what you can do:"
         ack(response_type="ephemeral", text=help_text(problem), blocks=help_blocks(problem))
         return
     handler(

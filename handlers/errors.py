@@ -11,6 +11,7 @@ from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from services.errors import DomainError, InvalidPlan
+from views.common import escape
 from views.errors import field_errors
 from views.plan_form import form_slots
 
@@ -46,8 +47,9 @@ def handle_error(
             if first is not None:
                 return _json_response({"response_action": "errors", "errors": {first: text}})
         if "command" in body:
-            return _json_response({"response_type": "ephemeral", "text": text})
-    _tell_later(text, body, context, client)
+            return _json_response({"response_type": "ephemeral", "text": escape(text)})
+    # Messages are mrkdwn (modal field errors above are plain text): escape what users typed.
+    _tell_later(escape(text), body, context, client)
     if not acked:
         return BoltResponse(status=200, body="")
     return None

@@ -55,6 +55,7 @@ def handle_direct_message(
         return
     if record_thread_reply(db, client, actor, event):
         return
+    db.commit()  # end the read before talking to Slack
     client.chat_postMessage(
         channel=event["channel"],
         thread_ts=event.get("thread_ts"),

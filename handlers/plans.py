@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from handlers.commands import subcommand
 from handlers.context import deliver_soon, open_modal, transactional
 from models import DeliveryKind, utcnow
-from services import plans
+from services import plans, users
 from services.access import Action as Permission
 from services.access import Actor
 from services.calendar import local_date
@@ -20,6 +20,7 @@ from services.drafts import GoalDraft
 from services.outbox import enqueue, sent_messages
 from services.schedule import Recipients
 from slackio.directory import Directory
+from views.common import escape
 from views.ids import Action, Block, Callback
 from views.plan_form import form_meta, form_reason, new_plan_modal, plan_modal, read_plan_form
 from views.plan_messages import acknowledgement_blocks, employee_plan_message, respond_modal
@@ -39,20 +40,25 @@ def register(app: App) -> None:
 
 @subcommand("new")
 def handle_command_new(
-    ack: Ack, command: dict[str, Any], args: str, client: WebClient, respond: Respond, **_: Any
+    ack: Ack,
+    command: dict[str, Any],
+    args: str,
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    db: Session,
+    **_: Any,
 ) -> None:
     """`/pip new [@employee]`: open the plan form at once, inside the trigger's 3 seconds."""
-    ack()
     match = MENTION.search(args)
-    today = utcnow().date()
-    client.views_open(
-        trigger_id=command["trigger_id"], view=new_plan_modal(match and match[1], today)
-    )
+    known = users.last_known(db, context["actor"].user_id)  # no network before the modal
+    today = local_date(utcnow(), known.tz if known else "UTC")
+    open_modal(ack, client, db, command["trigger_id"], new_plan_modal(match and match[1], today))
     if args and not match:
         respond(
             response_type="ephemeral",
             text=(
-                f"I couldn't find a person in “{args}”, so the form opened without one. "
+                f"I couldn't find a person in “{escape(args)}”, so the form opened without one. "
                 "Choose the employee in the form, or type `/pip new @name` next time."
             ),
         )

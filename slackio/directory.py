@@ -26,11 +26,17 @@ class Directory:
         self.on_zone_change = on_zone_change
 
     def profile(self, db: Session, user_id: str, *, fresh: bool = False) -> Profile | None:
-        """`user_id`'s profile (None when Slack does not know them); `fresh` skips the cache."""
+        """`user_id`'s profile (None when Slack does not know them); `fresh` skips the cache.
+
+        Before asking Slack it commits any open transaction of `db`: on SQLite a session
+        holds the write lock for its whole transaction, and no lock is held over the network.
+        """
         if not fresh:
             known = users.cached(db, user_id)
             if known is not None:
                 return known
+        if db.in_transaction():
+            db.commit()
         try:
             answer = self.client.users_info(user=user_id)
         except SlackApiError as error:
@@ -45,7 +51,10 @@ class Directory:
         return profile
 
     def tz(self, db: Session, user_id: str) -> str:
-        """`user_id`'s IANA time zone (UTC when unknown)."""
+        """`user_id`'s IANA time zone, as last known (the ticker keeps it fresh); UTC if unknown."""
+        known = users.last_known(db, user_id)
+        if known is not None:
+            return known.tz
         profile = self.profile(db, user_id)
         return profile.tz if profile else "UTC"
 
