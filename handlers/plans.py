@@ -17,13 +17,18 @@ from services.access import Action as Permission
 from services.access import Actor
 from services.calendar import local_date
 from services.drafts import GoalDraft
-from services.outbox import enqueue, sent_messages
+from services.outbox import sent_messages
 from services.schedule import Recipients
 from slackio.directory import Directory
 from views.common import escape
 from views.ids import Action, Block, Callback
 from views.plan_form import form_meta, form_reason, new_plan_modal, plan_modal, read_plan_form
-from views.plan_messages import acknowledgement_blocks, employee_plan_message, respond_modal
+from views.plan_messages import (
+    acknowledgement_blocks,
+    employee_plan_message,
+    parse_acknowledge_value,
+    respond_modal,
+)
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -139,26 +144,21 @@ def handle_plan_acknowledge(
     db: Session,
 ) -> None:
     """The employee acknowledges receipt: record it once, update the DM, tell the manager."""
-    public_id = body["actions"][0]["value"]
-    plan, first_time = plans.acknowledge(db, actor, public_id, utcnow())
-    if first_time:
-        stamp = f"{plan.acknowledged_at:%Y%m%dT%H%M%S}"
-        enqueue(
-            db,
-            key=f"{plan.public_id}:notice:{plan.manager_id}:acknowledged:{stamp}",
-            kind=DeliveryKind.NOTICE,
-            recipient_id=plan.manager_id,
-            due_at=utcnow(),
-            plan_id=plan.id,
-            payload={"notice": "acknowledged"},
-        )
-    copies = sent_messages(db, plan.id, DeliveryKind.ACK_REQUEST)
+    public_id, round_ = parse_acknowledge_value(body["actions"][0]["value"])
+    plan, _ = plans.acknowledge(db, actor, public_id, round_, utcnow())
+    current = plans.ack_round(db, plan)
+    copies = [
+        c
+        for c in sent_messages(db, plan.id, DeliveryKind.ACK_REQUEST)
+        if int(c.payload.get("round", 1)) == current
+    ]
     db.commit()  # before ack and before talking to Slack: the click is recorded
     ack()
+    # Only the current version is re-drawn; earlier copies stay as they were sent.
     for sent in copies:
         message = employee_plan_message(
             plan,
-            amended=int(sent.payload.get("round", 1)) > 1,
+            round_=current,
             changed=list(sent.payload.get("changed", [])),
             reason=str(sent.payload.get("reason", "")),
         )
@@ -177,7 +177,7 @@ def handle_plan_acknowledge(
             channel=clicked[0],
             ts=clicked[1],
             text=message.get("text") or "Plan acknowledged.",
-            blocks=kept + acknowledgement_blocks(plan)[:1],
+            blocks=kept + acknowledgement_blocks(plan, current)[:1],
         )
     deliver_soon(db)
 
@@ -200,17 +200,7 @@ def handle_response_submit(
 ) -> None:
     """Store the employee's response, add it to the history and show it to the manager."""
     text = _response_text(view)
-    plan = plans.respond(db, actor, view.get("private_metadata", ""), text, utcnow())
-    stamp = f"{plan.responded_at:%Y%m%dT%H%M%S%f}"
-    enqueue(
-        db,
-        key=f"{plan.public_id}:notice:{plan.manager_id}:responded:{stamp}",
-        kind=DeliveryKind.NOTICE,
-        recipient_id=plan.manager_id,
-        due_at=utcnow(),
-        plan_id=plan.id,
-        payload={"notice": "responded", "response": plan.employee_response},
-    )
+    plans.respond(db, actor, view.get("private_metadata", ""), text, utcnow())
     db.commit()
     ack()
     deliver_soon(db)

@@ -15,10 +15,16 @@ from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanStatus
 from services.calendar import checkin_dates
 from services.plans import is_acknowledged
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
-from views.common import escape, plain, section
-from views.ids import Action, Block
+from views.common import escape, section
+from views.ids import Block
 from views.plan_form import CADENCES, WEEKDAYS
-from views.plan_messages import employee_plan_message, fmt_date, fmt_when, long_sections
+from views.plan_messages import (
+    acknowledge_button,
+    employee_plan_message,
+    fmt_date,
+    fmt_when,
+    long_sections,
+)
 from views.prose import Mrkdwn, mention, render
 
 
@@ -113,7 +119,7 @@ def _ack_request(ctx: RenderContext) -> Outgoing | Skip:
     payload = ctx.delivery.payload
     message = employee_plan_message(
         plan,
-        amended=int(payload.get("round", 1)) > 1,
+        round_=int(payload.get("round", 1)),
         changed=list(payload.get("changed", [])),
         reason=str(payload.get("reason", "")),
     )
@@ -129,13 +135,7 @@ def _ack_reminder(ctx: RenderContext) -> Outgoing | Skip:
     text = render(
         "ack_reminder", plan_id=plan.public_id, manager=mention(plan.manager_id), link=None
     )
-    button = {
-        "type": "button",
-        "action_id": Action.ACKNOWLEDGE,
-        "text": plain("Acknowledge receipt"),
-        "style": "primary",
-        "value": plan.public_id,
-    }
+    button = acknowledge_button(plan.public_id, int(ctx.delivery.payload.get("round", 1)))
     blocks = [
         section(text),
         {"type": "actions", "block_id": Block.PLAN_ACTIONS, "elements": [button]},

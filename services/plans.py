@@ -6,15 +6,15 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import ActionStep, DeliveryKind, Goal, Plan, PlanStatus
+from models import ActionStep, Delivery, DeliveryKind, Goal, Plan, PlanStatus
 from services import audit
 from services.access import Action, Actor, may, require
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
-from services.errors import InvalidPlan, PlanNotFound
-from services.outbox import cancel_pending
+from services.errors import InvalidPlan, PlanNotFound, UsageError
+from services.outbox import cancel_pending, enqueue
 from services.schedule import Recipients, schedule_new_plan
 from services.users import Profile
 
@@ -171,18 +171,47 @@ def open_plan(
     return plan
 
 
-def acknowledge(db: Session, actor: Actor, public_id: str, now: datetime) -> tuple[Plan, bool]:
-    """Record that the employee received the plan; True the first time for this version."""
+def ack_round(db: Session, plan: Plan) -> int:
+    """The plan's current version for acknowledgement: 1, plus one per amendment."""
+    return int(
+        db.scalar(
+            select(func.count()).where(
+                Delivery.plan_id == plan.id, Delivery.kind == DeliveryKind.ACK_REQUEST
+            )
+        )
+        or 1
+    )
+
+
+def acknowledge(
+    db: Session, actor: Actor, public_id: str, round_: int | None, now: datetime
+) -> tuple[Plan, bool]:
+    """Record that the employee received the current version of the plan, and tell the
+    manager; True the first time. A button on an earlier version is refused (UsageError)."""
     plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE)
     if plan.status == PlanStatus.CLOSED:
         return plan, False
-    if plan.acknowledged_at is not None and plan.acknowledged_at >= plan.ack_requested_at:
+    if round_ is not None and round_ != ack_round(db, plan):
+        raise UsageError(
+            f"This is an earlier version of plan {plan.public_id}. It has changed since: please "
+            "read the newest version (the latest message from PIP Bot) and acknowledge that one."
+        )
+    if is_acknowledged(plan):
         return plan, False
     plan.acknowledged_at = now
     if plan.status == PlanStatus.ACTIVE:
         plan.status = PlanStatus.ACKNOWLEDGED
     audit.append_event(db, plan, actor.user_id, "acknowledged", {"at": now})
     cancel_pending(db, plan.id, {DeliveryKind.ACK_REMINDER, DeliveryKind.NOT_ACKNOWLEDGED})
+    enqueue(
+        db,
+        key=f"{plan.public_id}:notice:{plan.manager_id}:acknowledged:{now:%Y%m%dT%H%M%S%f}",
+        kind=DeliveryKind.NOTICE,
+        recipient_id=plan.manager_id,
+        due_at=now,
+        plan_id=plan.id,
+        payload={"notice": "acknowledged"},
+    )
     return plan, True
 
 
@@ -199,6 +228,15 @@ def respond(db: Session, actor: Actor, public_id: str, text: str, now: datetime)
     plan.employee_response = cleaned
     plan.responded_at = now
     audit.append_event(db, plan, actor.user_id, "responded", {"response": cleaned})
+    enqueue(
+        db,
+        key=f"{plan.public_id}:notice:{plan.manager_id}:responded:{now:%Y%m%dT%H%M%S%f}",
+        kind=DeliveryKind.NOTICE,
+        recipient_id=plan.manager_id,
+        due_at=now,
+        plan_id=plan.id,
+        payload={"notice": "responded", "response": cleaned},
+    )
     return plan
 
 

@@ -87,12 +87,14 @@ def plan_body(plan: Plan) -> list[dict[str, Any]]:
 
 
 def employee_plan_message(
-    plan: Plan, *, amended: bool = False, changed: list[str] | None = None, reason: str = ""
+    plan: Plan, *, round_: int = 1, changed: list[str] | None = None, reason: str = ""
 ) -> dict[str, Any]:
     """The employee's copy of the plan with Acknowledge and Respond buttons (text + blocks).
 
-    An amended copy says what changed (`changed`, the parts by name) and why (`reason`).
+    Round 1 is the new plan; a later round is an amended copy that says what changed
+    (`changed`, the parts by name) and why (`reason`).
     """
+    amended = round_ > 1
     names = {
         "manager": mention(plan.manager_id),
         "plan_id": plan.public_id,
@@ -108,7 +110,7 @@ def employee_plan_message(
     blocks = [header(f"Performance improvement plan {plan.public_id}"), section(intro), divider()]
     blocks += plan_body(plan)
     blocks.append(divider())
-    blocks += acknowledgement_blocks(plan)
+    blocks += acknowledgement_blocks(plan, round_)
     text = (
         f"<@{plan.manager_id}> has put a performance improvement plan ({plan.public_id}) in "
         "place with you. Please read it and acknowledge receipt (not agreement)."
@@ -116,7 +118,29 @@ def employee_plan_message(
     return {"text": text, "blocks": blocks[:MESSAGE_MAX_BLOCKS]}
 
 
-def acknowledgement_blocks(plan: Plan) -> list[dict[str, Any]]:
+def acknowledge_value(public_id: str, round_: int) -> str:
+    """The Acknowledge button's value: the plan and the version (round) it acknowledges."""
+    return f"{public_id}:{round_}"
+
+
+def parse_acknowledge_value(value: str) -> tuple[str, int | None]:
+    """The plan id and round from an Acknowledge button (older buttons carry no round)."""
+    public_id, _, round_ = value.partition(":")
+    return public_id, int(round_) if round_.isdigit() else None
+
+
+def acknowledge_button(public_id: str, round_: int) -> dict[str, Any]:
+    """The primary Acknowledge receipt button."""
+    return {
+        "type": "button",
+        "action_id": Action.ACKNOWLEDGE,
+        "text": plain("Acknowledge receipt"),
+        "style": "primary",
+        "value": acknowledge_value(public_id, round_),
+    }
+
+
+def acknowledgement_blocks(plan: Plan, round_: int) -> list[dict[str, Any]]:
     """The closing blocks of the employee's copy: the buttons, or the acknowledgement."""
     respond = {
         "type": "button",
@@ -132,13 +156,7 @@ def acknowledgement_blocks(plan: Plan) -> list[dict[str, Any]]:
             context(render("acknowledged", when=fmt_when(plan.acknowledged_at))),
             {"type": "actions", "block_id": Block.PLAN_ACTIONS, "elements": [respond]},
         ]
-    acknowledge = {
-        "type": "button",
-        "action_id": Action.ACKNOWLEDGE,
-        "text": plain("Acknowledge receipt"),
-        "style": "primary",
-        "value": plan.public_id,
-    }
+    acknowledge = acknowledge_button(plan.public_id, round_)
     return [{"type": "actions", "block_id": Block.PLAN_ACTIONS, "elements": [acknowledge, respond]}]
 
 

@@ -188,3 +188,59 @@ def test_extend_refuses_bad_dates(
     }
     reply = response_json(driver.submit(MANAGER, view, values))
     assert message in reply["errors"][Block.END_DATE]
+
+
+def test_an_earlier_copy_cannot_acknowledge_the_changed_plan_and_stays_as_sent(
+    plan: Plan, driver: SlackDriver, session_factory: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    first = dm_messages(slack, EMPLOYEE)[0]
+    view = _edit_form(driver, plan)
+    values = form_values(
+        view, start=plan.start_date, length="end_date", end=plan.end_date, support="A mentor."
+    )
+    values[Block.REASON] = {Action.REASON: {"type": "plain_text_input", "value": "Mentor added"}}
+    driver.submit(MANAGER, view, values)
+    _click_acknowledge(driver, slack, first)  # the button on the first (round 1) copy
+    [refusal] = slack.calls_to("response_url")
+    assert "earlier version" in refusal.args["text"]
+    with session_factory() as db:
+        fresh = db.get(Plan, plan.id)
+        assert fresh is not None and fresh.acknowledged_at is None
+    latest = dm_messages(slack, EMPLOYEE)[-1]
+    driver.click(
+        EMPLOYEE,
+        Action.ACKNOWLEDGE,
+        value=[
+            e["value"]
+            for b in latest["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == Action.ACKNOWLEDGE
+        ][0],
+        block_id=Block.PLAN_ACTIONS,
+        message=latest,
+        channel_id=slack.dm_channel(EMPLOYEE),
+    )
+    with session_factory() as db:
+        fresh = db.get(Plan, plan.id)
+        assert fresh is not None and fresh.acknowledged_at is not None
+    # The round-1 copy was never re-drawn with the amended content.
+    assert dm_messages(slack, EMPLOYEE)[0]["blocks"] == first["blocks"]
+
+
+def _click_acknowledge(driver: SlackDriver, slack: FakeSlack, message: dict[str, Any]) -> None:
+    [value] = [
+        e["value"]
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == Action.ACKNOWLEDGE
+    ]
+    driver.click(
+        EMPLOYEE,
+        Action.ACKNOWLEDGE,
+        value=value,
+        block_id=Block.PLAN_ACTIONS,
+        message=message,
+        channel_id=slack.dm_channel(EMPLOYEE),
+    )

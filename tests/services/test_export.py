@@ -97,7 +97,7 @@ def build_plan(db: Session) -> Plan:
         db.flush()
         audit.append_event(db, plan, MANAGER, "created", snapshot(plan))
     with clock(at(START, 11)):
-        acknowledge(db, employee, PUBLIC_ID, at(START, 11))
+        acknowledge(db, employee, PUBLIC_ID, None, at(START, 11))
     with clock(at(START, 12)):
         respond(db, employee, PUBLIC_ID, RESPONSE, at(START, 12))
     for k, day in enumerate(CHECKIN_DATES):
@@ -148,7 +148,7 @@ def build_plan(db: Session) -> Plan:
             },
         )
     with clock(at(CHECKIN_DATES[3], 16)):
-        acknowledge(db, employee, PUBLIC_ID, at(CHECKIN_DATES[3], 16))
+        acknowledge(db, employee, PUBLIC_ID, None, at(CHECKIN_DATES[3], 16))
     closed_at = at(plan.end_date, 14)
     with clock(closed_at):
         plan.status = PlanStatus.CLOSED
