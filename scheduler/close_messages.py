@@ -20,7 +20,7 @@ from services.export import export_filename, plan_record, render_html, render_ma
 from views.checkins import STATUS_EMOJI
 from views.common import escape, plain, section
 from views.ids import Action, Block
-from views.plan_messages import fmt_date, long_sections
+from views.plan_messages import fmt_date, long_sections, split_sections
 from views.prose import mention, render
 
 
@@ -118,7 +118,7 @@ def _outcome_notice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     blocks += long_sections("Summary", plan.outcome_summary or "")
     goals = _final_goals(plan, ctx.delivery.payload)
     if goals:
-        blocks.append(section("*Final status of each goal*\n" + goals))
+        blocks += split_sections("*Final status of each goal*\n" + goals)
     return Outgoing(text=f"{head} {_outcome_text(plan)}", blocks=blocks)
 
 
@@ -134,7 +134,7 @@ def _hr_closed(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
         blocks += long_sections("Summary", plan.outcome_summary or "")
         goals = _final_goals(plan, ctx.delivery.payload)
         if goals:
-            blocks.append(section("*Final status of each goal*\n" + goals))
+            blocks += split_sections("*Final status of each goal*\n" + goals)
     return Outgoing(text=text, blocks=blocks)
 
 

@@ -24,6 +24,7 @@ from views.plan_messages import (
     fmt_date,
     fmt_when,
     long_sections,
+    split_sections,
 )
 from views.prose import Mrkdwn, mention, render
 
@@ -249,7 +250,7 @@ def _hr_extended(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
         after=fmt_date(date.fromisoformat(str(payload["after"]))),
         reason=str(payload.get("reason", "")),
     )
-    return Outgoing(text=text, blocks=[section(text)])
+    return Outgoing(text=text, blocks=split_sections(text))
 
 
 @notice("acknowledged")

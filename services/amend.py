@@ -215,6 +215,7 @@ def amend_plan(
         employee=None,
         open_plan_id=None,
         current_start=plan.start_date,
+        current_end=plan.end_date,
     )
     cleaned = reason.strip()
     if not cleaned:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Plan, PlanEvent, utcnow
+from services import locks
 
 GENESIS = "0" * 64
 SYSTEM = "system"
@@ -51,6 +52,7 @@ def append_event(
 ) -> PlanEvent:
     """Append one event to `plan`'s history (the caller commits)."""
     db.flush()
+    locks.hold(db, f"pip:plan-events:{plan.id}")  # the next sequence number is ours alone
     last = db.execute(
         select(PlanEvent.sequence, PlanEvent.hash)
         .where(PlanEvent.plan_id == plan.id)

@@ -49,6 +49,7 @@ class PlanLine:
     next_checkin: datetime | None
     overdue: list[str]
     ends_in_days: int | None = None  # for an open plan ending within a week
+    overdue_for_employee: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class PlanPage:
     pages: int
     total: int
     lines: list[PlanLine]
+    viewer_id: str = ""
 
 
 def parse_scope(text: str) -> tuple[Scope, int]:
@@ -104,7 +106,8 @@ def list_plans(
             .limit(page_size)
         )
     )
-    return PlanPage(scope, page, pages, total, [plan_line(db, p, now) for p in plans])
+    lines = [plan_line(db, p, now) for p in plans]
+    return PlanPage(scope, page, pages, total, lines, actor.user_id)
 
 
 def _next_prompt(db: Session, plan: Plan) -> datetime | None:
@@ -117,8 +120,11 @@ def _next_prompt(db: Session, plan: Plan) -> datetime | None:
     )
 
 
+EMPLOYEE_ITEMS = ("not acknowledged", "missed check-in(s)")
+
+
 def overdue_items(db: Session, plan: Plan, now: datetime) -> list[str]:
-    """What is late on `plan`, in words a manager acts on."""
+    """What is late on `plan`, in words a manager acts on (EMPLOYEE_ITEMS concern both)."""
     if plan.status == PlanStatus.CLOSED:
         return []
     items: list[str] = []
@@ -145,12 +151,14 @@ def plan_line(db: Session, plan: Plan, now: datetime) -> PlanLine:
     """`plan` with its acknowledgement, next check-in and what is overdue."""
     is_open = plan.status != PlanStatus.CLOSED
     days_left = (plan.end_date - now.date()).days
+    overdue = overdue_items(db, plan, now)
     return PlanLine(
         plan=plan,
         acknowledged=is_acknowledged(plan),
         next_checkin=_next_prompt(db, plan) if is_open else None,
-        overdue=overdue_items(db, plan, now),
+        overdue=overdue,
         ends_in_days=days_left if is_open and 0 <= days_left <= ENDING_SOON_DAYS else None,
+        overdue_for_employee=[i for i in overdue if i.endswith(EMPLOYEE_ITEMS)],
     )
 
 

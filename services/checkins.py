@@ -197,9 +197,14 @@ def record_reply(
     """A plain reply to the prompt, kept as the check-in's free-text answer (appended)."""
     checkin = get_checkin(db, actor, checkin_id, Action.CHECK_IN)
     cleaned = text.strip()
-    checkin.employee_reply = (
-        f"{checkin.employee_reply}\n\n{cleaned}" if checkin.employee_reply else cleaned
-    )
+    combined = f"{checkin.employee_reply}\n\n{cleaned}" if checkin.employee_reply else cleaned
+    if len(combined) > LONG_TEXT_MAX:
+        raise UsageError(
+            f"I couldn't keep that reply: with what you wrote before it would pass "
+            f"{LONG_TEXT_MAX} characters. Press *Check in* on the prompt to write a fuller "
+            "answer; your earlier replies are kept."
+        )
+    checkin.employee_reply = combined
     if checkin.status in (CheckinStatus.PENDING, CheckinStatus.MISSED):
         checkin.status = CheckinStatus.ANSWERED
     audit.append_event(

@@ -102,12 +102,14 @@ def validate(
     employee: Profile | None,
     open_plan_id: str | None,
     current_start: date | None = None,
+    current_end: date | None = None,
 ) -> dict[str, str]:
     """Every broken rule as {field: message}; empty when the draft can become a plan.
 
     `employee` is the chosen person as Slack describes them (None when unknown to Slack);
     `open_plan_id` names another open plan of theirs, if any. When amending a plan, pass its
-    `current_start`: the employee is not checked again and an unchanged start may be past.
+    `current_start` and `current_end`: the employee is not checked again, an unchanged start
+    may be past, and an unchanged end may lie beyond 180 days (after an extension).
     """
     errors: dict[str, str] = {}
     if current_start is None:
@@ -130,7 +132,7 @@ def validate(
         errors["cadence"] = "Choose how often check-ins happen."
     if draft.weekday is None or not 0 <= draft.weekday <= 4:
         errors["weekday"] = "Choose a weekday, Monday to Friday, for check-ins."
-    start, end = _check_dates(draft, errors, today, current_start)
+    start, end = _check_dates(draft, errors, today, current_start, current_end)
     _check_goals(draft, errors, start, end)
     steps, step_problems = parse_steps(draft.steps_text)
     if step_problems and "steps" not in errors:
@@ -172,7 +174,11 @@ def _check_employee(
 
 
 def _check_dates(
-    draft: PlanDraft, errors: dict[str, str], today: date, current_start: date | None = None
+    draft: PlanDraft,
+    errors: dict[str, str],
+    today: date,
+    current_start: date | None = None,
+    current_end: date | None = None,
 ) -> tuple[date | None, date | None]:
     start = draft.start_date
     if start is None:
@@ -197,7 +203,8 @@ def _check_dates(
         errors["end_date"] = "The end date must be after the start date."
         return start, None
     days = (end - start).days
-    if not MIN_PLAN_DAYS <= days <= MAX_PLAN_DAYS:
+    extended_end_kept = current_end is not None and end == current_end and days > MAX_PLAN_DAYS
+    if not MIN_PLAN_DAYS <= days <= MAX_PLAN_DAYS and not extended_end_kept:
         errors["end_date"] = (
             f"A plan runs {MIN_PLAN_DAYS} to {MAX_PLAN_DAYS} days; this one runs {days}."
         )

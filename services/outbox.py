@@ -207,13 +207,17 @@ def sent_for_checkin(db: Session, checkin_id: int, kind: DeliveryKind) -> Delive
     )
 
 
+PLAIN_REPLY_WINDOW = timedelta(days=2)
+
+
 def prompt_for_message(
     db: Session, channel_id: str, user_id: str, *, thread_ts: str | None, ts: str
 ) -> Delivery | None:
     """The check-in prompt a DM from `user_id` answers, if it answers one.
 
     A reply in a prompt's thread answers that prompt; a plain message answers the prompt
-    only when the prompt is the last thing the bot posted in the DM before it.
+    only when the prompt is the last thing the bot posted in the DM before it, and was
+    posted less than two days before it.
     """
     if thread_ts:
         return db.scalar(
@@ -238,6 +242,7 @@ def prompt_for_message(
     if not earlier:
         return None
     last = max(earlier, key=lambda d: float(d.message_ts or 0))
-    if last.kind == DeliveryKind.CHECKIN_PROMPT and last.recipient_id == user_id:
+    recent = float(ts) - float(last.message_ts or 0) <= PLAIN_REPLY_WINDOW.total_seconds()
+    if last.kind == DeliveryKind.CHECKIN_PROMPT and last.recipient_id == user_id and recent:
         return last
     return None

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import ActionStep, Delivery, DeliveryKind, Goal, Plan, PlanStatus
-from services import audit
+from services import audit, locks
 from services.access import Action, Actor, may, require
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
 from services.errors import InvalidPlan, PlanNotFound, UsageError
@@ -125,6 +125,10 @@ def open_plan(
 ) -> Plan:
     """Validate `draft`, store the plan with its goals and steps, its `created` event and
     everything it owes in the outbox. The caller commits: one transaction for all of it."""
+    if draft.employee_id:
+        # Two managers submitting at once for one employee: the second waits, then sees
+        # the first plan in check_draft and is refused.
+        locks.hold(db, f"pip:open-plan:{draft.employee_id}")
     check_draft(db, actor, draft, employee, today)
     assert draft.employee_id and draft.start_date and draft.cadence is not None
     assert draft.weekday is not None

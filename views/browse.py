@@ -31,8 +31,12 @@ def _show_button(public_id: str) -> dict[str, Any]:
     }
 
 
-def plan_line_text(line: PlanLine) -> str:
-    """One plan as a line of mrkdwn: who, status, acknowledgement, next check-in, overdue."""
+def plan_line_text(line: PlanLine, viewer_id: str) -> str:
+    """One plan as a line of mrkdwn: who, status, acknowledgement, next check-in, overdue.
+
+    The plan's employee sees only what concerns them, not the manager's to-dos.
+    """
+    for_employee = viewer_id == line.plan.employee_id
     plan = line.plan
     status = plan.status.value + (f" ({plan.outcome.value})" if plan.outcome else "")
     parts = [
@@ -45,9 +49,11 @@ def plan_line_text(line: PlanLine) -> str:
     text = "\n".join(parts)
     if line.ends_in_days is not None:
         when = "today" if line.ends_in_days == 0 else f"in {line.ends_in_days} day(s)"
-        text += f"\n:hourglass_flowing_sand: ends {when}: time to decide the outcome"
-    if line.overdue:
-        text += "\n:warning: " + ", ".join(line.overdue)
+        todo = "" if for_employee else ": time to decide the outcome"
+        text += f"\n:hourglass_flowing_sand: ends {when}{todo}"
+    overdue = line.overdue_for_employee if for_employee else line.overdue
+    if overdue:
+        text += "\n:warning: " + ", ".join(overdue)
     return text
 
 
@@ -66,7 +72,12 @@ def list_message(page: PlanPage) -> dict[str, Any]:
             )
         )
     for line in page.lines:
-        blocks.append(section(plan_line_text(line), accessory=_show_button(line.plan.public_id)))
+        blocks.append(
+            section(
+                plan_line_text(line, page.viewer_id),
+                accessory=_show_button(line.plan.public_id),
+            )
+        )
     nav = []
     for label, target, action in (
         ("Previous", page.page - 1, Action.LIST_PAGE_BACK),
@@ -170,7 +181,8 @@ def plan_detail_blocks(detail: PlanDetail) -> list[dict[str, Any]]:
         blocks += _checkin_blocks(checkin, detail)
     if detail.amendments:
         blocks.append(header("Amendments"))
-        blocks += [section(_amendment_text(e)) for e in detail.amendments]
+        for event in detail.amendments:
+            blocks += split_sections(_amendment_text(event))
     if plan.outcome_summary:
         blocks += long_sections("Outcome", plan.outcome_summary)
     return blocks

@@ -307,11 +307,9 @@ def review_for_employee(plan: Plan, checkin: Checkin) -> dict[str, Any]:
         if mark is None:
             continue
         feedback = f"\n{escape(mark.note)}" if mark.note else ""
-        blocks.append(
-            section(
-                f"*{number}. {escape(goal.description)}*\n"
-                f"{STATUS_EMOJI[mark.status]} {STATUS_LABELS[mark.status]}{feedback}"
-            )
+        blocks += split_sections(
+            f"*{number}. {escape(goal.description)}*\n"
+            f"{STATUS_EMOJI[mark.status]} {STATUS_LABELS[mark.status]}{feedback}"
         )
     if checkin.next_steps:
         blocks += long_sections("Next steps", checkin.next_steps)

@@ -10,7 +10,7 @@ from views.checkins import occurrence_label
 from views.common import context, divider, escape, header, plain, section
 from views.help import help_blocks
 from views.ids import Action, Block
-from views.plan_messages import fmt_date
+from views.plan_messages import fmt_date, split_sections
 
 HOME_MAX_BLOCKS = 100
 
@@ -29,7 +29,7 @@ def _own_blocks(data: HomeData) -> list[dict[str, Any]]:
         blocks.append(header("Your plan"))
         blocks.append(
             section(
-                plan_line_text(own.line),
+                plan_line_text(own.line, plan.employee_id),
                 accessory=_button(Action.SHOW_PLAN, "Show", plan.public_id),
             )
         )
@@ -37,7 +37,7 @@ def _own_blocks(data: HomeData) -> list[dict[str, Any]]:
             f"{n}. {escape(g.description)} · due {fmt_date(g.due_date)}"
             for n, g in enumerate(plan.goals, start=1)
         )
-        blocks.append(section(f"*Goals*\n{goals}"))
+        blocks += split_sections(f"*Goals*\n{goals}")
         if own.open_checkin is not None:
             blocks.append(
                 {
@@ -71,7 +71,7 @@ def _manager_blocks(data: HomeData) -> list[dict[str, Any]]:
     for line in data.managing:
         blocks.append(
             section(
-                plan_line_text(line),
+                plan_line_text(line, line.plan.manager_id),
                 accessory=_button(Action.SHOW_PLAN, "Show", line.plan.public_id),
             )
         )
@@ -89,7 +89,7 @@ def _hr_blocks(data: HomeData) -> list[dict[str, Any]]:
         header("Organisation"),
         section(
             f"*Open plans:* {org.open_plans}\n"
-            f"*Not acknowledged:* {org.not_acknowledged}\n"
+            f"*Awaiting acknowledgement:* {org.not_acknowledged}\n"
             f"*Missed check-ins:* {org.missed_checkins}\n"
             f"*Check-ins awaiting review:* {org.awaiting_review}\n"
             f"*Ending within 7 days:* {org.ending_this_week}"

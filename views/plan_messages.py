@@ -9,7 +9,7 @@ from models import Plan
 from views.common import SECTION_TEXT_MAX, context, divider, escape, header, plain, section
 from views.ids import Action, Block, Callback
 from views.plan_form import CADENCES, WEEKDAYS
-from views.prose import mention, render
+from views.prose import Mrkdwn, mention, render
 
 MESSAGE_MAX_BLOCKS = 50
 
@@ -19,9 +19,11 @@ def fmt_date(day: date) -> str:
     return f"{day:%a %-d %b %Y}"
 
 
-def fmt_when(instant: datetime) -> str:
-    """An instant as people read it, in UTC: `4 Jan 2027 at 10:00 UTC`."""
-    return f"{instant:%-d %b %Y at %H:%M} UTC"
+def fmt_when(instant: datetime) -> Mrkdwn:
+    """An instant that Slack shows in each reader's own time zone (UTC as the fallback)."""
+    fallback = f"{instant:%-d %b %Y at %H:%M} UTC"
+    epoch = int(instant.timestamp())
+    return Mrkdwn(f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>")
 
 
 def split_sections(mrkdwn: str) -> list[dict[str, Any]]:
@@ -107,7 +109,9 @@ def employee_plan_message(
         )
     else:
         intro = render("ack_request", **names)
-    blocks = [header(f"Performance improvement plan {plan.public_id}"), section(intro), divider()]
+    blocks = [header(f"Performance improvement plan {plan.public_id}")]
+    blocks += split_sections(intro)
+    blocks.append(divider())
     blocks += plan_body(plan)
     blocks.append(divider())
     blocks += acknowledgement_blocks(plan, round_)
