@@ -86,17 +86,13 @@ def create_app(
     return app
 
 
-def make_wsgi_app(
-    app: App, engine: Engine
-) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+def make_wsgi_app(app: App, engine: Engine) -> WSGIApp:
     """The HTTP front door: Slack traffic at /slack/events, a health check at /healthz."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in {
-            "GET",
-            "HEAD",
-        }:
+        method = environ.get("REQUEST_METHOD")
+        if environ.get("PATH_INFO") == HEALTH_PATH and method in {"GET", "HEAD"}:
             healthy = database_ok(engine)
             body = json.dumps({"status": "ok" if healthy else "unavailable", "database": healthy})
             status = "200 OK" if healthy else "503 Service Unavailable"
@@ -113,9 +109,7 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Read the configuration, migrate the database and serve Slack until told to stop."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     load_dotenv(find_dotenv(usecwd=True))
     try:
         settings = Settings.from_env()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -11,17 +10,16 @@ from sqlalchemy.orm import Session
 
 from handlers.commands import plan_argument, subcommand
 from handlers.context import deliver_soon, open_modal, transactional
-from models import DeliveryKind, Plan, utcnow
+from models import Plan, utcnow
 from services import plans
 from services.access import Action as Permission
 from services.access import Actor
-from services.amend import Amendment, amend_plan, draft_from_plan, extend_plan
+from services.amend import amend_plan, draft_from_plan, extend_plan
 from services.calendar import local_date
-from services.outbox import enqueue
 from services.schedule import Recipients
 from slackio.directory import Directory
-from views.amend import extend_modal
-from views.ids import Action, Block, Callback
+from views.amend import extend_modal, read_extension
+from views.ids import Callback
 from views.plan_form import edit_plan_modal, form_meta, form_reason, read_plan_form
 
 
@@ -107,15 +105,6 @@ def handle_edit_submit(
     deliver_soon(db)
 
 
-def _new_end(view: dict[str, Any]) -> date | None:
-    values = view.get("state", {}).get("values", {})
-    raw = (values.get(Block.END_DATE, {}).get(Action.END_DATE) or {}).get("selected_date")
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
 @transactional
 def handle_extend_submit(
     ack: Ack,
@@ -127,40 +116,17 @@ def handle_extend_submit(
 ) -> None:
     """Save the extension and tell the employee and the HR channel."""
     plan = plans.get_plan(db, actor, view.get("private_metadata", ""), Permission.EXTEND)
-    values = view.get("state", {}).get("values", {})
-    reason = str((values.get(Block.REASON, {}).get(Action.REASON) or {}).get("value") or "")
+    new_end, reason = read_extension(view)
     now = utcnow()
-    amendment = extend_plan(
+    extend_plan(
         db,
         actor,
         plan.public_id,
-        new_end=_new_end(view),
+        new_end=new_end,
         reason=reason,
         recipients=_recipients(db, client, plan, context),
         now=now,
     )
-    _tell_hr(db, amendment, context, now)
     db.commit()
     ack()
     deliver_soon(db)
-
-
-def _tell_hr(db: Session, amendment: Amendment, context: BoltContext, now: Any) -> None:
-    channel = context["settings"].hr_channel_id
-    if not channel:
-        return
-    change = amendment.changes["end_date"]
-    enqueue(
-        db,
-        key=f"{amendment.plan.public_id}:hr_notice:{channel}:extended:{change['after']}",
-        kind=DeliveryKind.HR_NOTICE,
-        recipient_id=channel,
-        due_at=now,
-        plan_id=amendment.plan.id,
-        payload={
-            "notice": "extended",
-            "before": change["before"],
-            "after": change["after"],
-            "reason": amendment.reason,
-        },
-    )

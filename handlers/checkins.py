@@ -11,16 +11,22 @@ from sqlalchemy.orm import Session
 
 from handlers.commands import plan_argument, subcommand
 from handlers.context import deliver_soon, open_modal, transactional
-from models import DeliveryKind, GoalStatus, utcnow
+from models import DeliveryKind, utcnow
 from services import checkins, plans
 from services.access import Action as Permission
 from services.access import Actor
 from services.calendar import local_date
-from services.checkins import GoalMark
-from services.outbox import enqueue, prompt_for_message, sent_for_checkin
+from services.outbox import prompt_for_message, sent_for_checkin
 from slackio.directory import Directory
-from views.checkins import checkin_modal, checkin_prompt, occurrence_label, review_modal
-from views.ids import Action, Block, Callback, goal_field
+from views import state
+from views.checkins import (
+    checkin_modal,
+    checkin_prompt,
+    occurrence_label,
+    read_marks,
+    review_modal,
+)
+from views.ids import Action, Block, Callback
 
 
 def register(app: App) -> None:
@@ -29,37 +35,6 @@ def register(app: App) -> None:
     app.view(Callback.CHECKIN)(handle_checkin_submit)
     app.action(Action.LOG_REVIEW)(handle_review_open)
     app.view(Callback.REVIEW)(handle_review_submit)
-
-
-def _value(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
-    return view.get("state", {}).get("values", {}).get(block_id, {}).get(action_id) or {}
-
-
-def _text(view: dict[str, Any], block_id: str, action_id: str) -> str:
-    return str(_value(view, block_id, action_id).get("value") or "")
-
-
-def _marks(view: dict[str, Any], goal_ids: list[int]) -> list[GoalMark]:
-    marks = []
-    for goal_id in goal_ids:
-        option = _value(view, goal_field(Action.GOAL_STATUS, goal_id), Action.GOAL_STATUS).get(
-            "selected_option"
-        )
-        raw = (option or {}).get("value")
-        status = GoalStatus(raw) if raw in {s.value for s in GoalStatus} else None
-        note = _text(view, goal_field(Action.GOAL_NOTE, goal_id), Action.GOAL_NOTE)
-        marks.append(GoalMark(goal_id=goal_id, status=status, note=note))
-    return marks
-
-
-def _goal_ids_in(view: dict[str, Any]) -> list[int]:
-    """The goals the form showed (its status blocks), so a changed plan cannot mislead."""
-    prefix = f"{Action.GOAL_STATUS}."
-    return [
-        int(b["block_id"].removeprefix(prefix))
-        for b in view.get("blocks", [])
-        if str(b.get("block_id", "")).startswith(prefix)
-    ]
 
 
 @transactional
@@ -81,10 +56,10 @@ def handle_checkin_submit(
         db,
         actor,
         view.get("private_metadata", ""),
-        marks=_marks(view, _goal_ids_in(view)),
-        progress=_text(view, Block.PROGRESS, Action.PROGRESS),
-        blockers=_text(view, Block.BLOCKERS, Action.BLOCKERS),
-        support_needed=_text(view, Block.SUPPORT_NEEDED, Action.SUPPORT_NEEDED),
+        marks=read_marks(view),
+        progress=state.text(view, Block.PROGRESS, Action.PROGRESS),
+        blockers=state.text(view, Block.BLOCKERS, Action.BLOCKERS),
+        support_needed=state.text(view, Block.SUPPORT_NEEDED, Action.SUPPORT_NEEDED),
         now=utcnow(),
     )
     prompt = sent_for_checkin(db, checkin.id, DeliveryKind.CHECKIN_PROMPT)
@@ -139,26 +114,16 @@ def handle_review_submit(
         meta = {}
     now = utcnow()
     manager_tz = Directory(client).tz(db, actor.user_id)
-    checkin = checkins.record_review(
+    checkins.record_review(
         db,
         actor,
         checkin_id=meta.get("checkin"),
         plan_id=meta.get("plan") if "checkin" not in meta else None,
-        marks=_marks(view, _goal_ids_in(view)),
-        next_steps=_text(view, Block.NEXT_STEPS, Action.NEXT_STEPS),
-        private_notes=_text(view, Block.PRIVATE_NOTES, Action.PRIVATE_NOTES),
+        marks=read_marks(view),
+        next_steps=state.text(view, Block.NEXT_STEPS, Action.NEXT_STEPS),
+        private_notes=state.text(view, Block.PRIVATE_NOTES, Action.PRIVATE_NOTES),
         today=local_date(now, manager_tz),
         now=now,
-    )
-    enqueue(
-        db,
-        key=f"{checkin.plan.public_id}:review:{checkin.id}:{now:%Y%m%dT%H%M%S%f}",
-        kind=DeliveryKind.NOTICE,
-        recipient_id=checkin.plan.employee_id,
-        due_at=now,
-        plan_id=checkin.plan_id,
-        checkin_id=checkin.id,
-        payload={"notice": "review", "checkin_id": checkin.id},
     )
     db.commit()
     ack()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -12,20 +11,19 @@ from sqlalchemy.orm import Session
 
 from handlers.commands import plan_argument, subcommand
 from handlers.context import deliver_soon, open_modal, transactional
-from models import Checkin, Plan, utcnow
+from models import Checkin, utcnow
 from services import plans
 from services.access import Action as Permission
 from services.access import Actor, may
 from services.calendar import local_date
-from services.checkins import GoalMark
-from services.close import Closing, close_plan, final_status
+from services.close import close_plan
 from services.errors import UsageError
 from services.export import export_filename, plan_record, render_html, render_markdown
 from services.report import org_report, report_csv
 from slackio.directory import Directory
 from views.amend import extend_modal
-from views.close import EXTEND_INSTEAD, close_modal, parse_outcome, report_message
-from views.ids import Action, Block, Callback, goal_field
+from views.close import EXTEND_INSTEAD, close_modal, read_closing, report_message
+from views.ids import Action, Callback
 
 
 def register(app: App) -> None:
@@ -71,39 +69,6 @@ def handle_outcome_button(
     open_modal(ack, client, db, body["trigger_id"], view)
 
 
-def _closing(view: dict[str, Any], plan: Plan) -> tuple[Any, Closing]:
-    values = view.get("state", {}).get("values", {})
-
-    def value(block: str, action: str) -> dict[str, Any]:
-        return values.get(block, {}).get(action) or {}
-
-    choice = parse_outcome(
-        (value(Block.OUTCOME, Action.OUTCOME).get("selected_option") or {}).get("value")
-    )
-    raw_date = value(Block.EFFECTIVE_DATE, Action.EFFECTIVE_DATE).get("selected_date")
-    marks = [
-        GoalMark(
-            goal_id=goal.id,
-            status=final_status(
-                (
-                    value(goal_field(Action.GOAL_STATUS, goal.id), Action.GOAL_STATUS).get(
-                        "selected_option"
-                    )
-                    or {}
-                ).get("value")
-            ),
-        )
-        for goal in plan.goals
-    ]
-    closing = Closing(
-        outcome=None if choice == EXTEND_INSTEAD else choice,  # type: ignore[arg-type]
-        summary=str(value(Block.SUMMARY, Action.SUMMARY).get("value") or ""),
-        effective_date=date.fromisoformat(raw_date) if raw_date else None,
-        marks=marks,
-    )
-    return choice, closing
-
-
 @transactional
 def handle_close_submit(
     ack: Ack,
@@ -115,7 +80,7 @@ def handle_close_submit(
 ) -> None:
     """Close the plan, or (extend instead) turn the form into the extension form."""
     plan = plans.get_plan(db, actor, view.get("private_metadata", ""), Permission.CLOSE)
-    choice, closing = _closing(view, plan)
+    choice, closing = read_closing(view)
     if choice == EXTEND_INSTEAD:
         plans.get_plan(db, actor, plan.public_id, Permission.EXTEND)  # only the manager
         next_view = extend_modal(plan)

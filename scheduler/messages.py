@@ -96,6 +96,7 @@ def render_delivery(ctx: RenderContext) -> Outgoing | Skip:
 
 
 def plan_of(ctx: RenderContext) -> Plan:
+    """The delivery's plan (every plan message has one)."""
     if ctx.plan is None:
         raise LookupError(f"delivery {ctx.delivery.id} has no plan")
     return ctx.plan

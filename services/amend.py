@@ -31,6 +31,7 @@ from services.drafts import (
     validate,
 )
 from services.errors import InvalidPlan
+from services.outbox import enqueue
 from services.plans import get_plan, snapshot
 from services.schedule import (
     Recipients,
@@ -297,4 +298,15 @@ def extend_plan(
     audit.append_event(db, plan, actor.user_id, "extended", {"reason": cleaned, "changes": changes})
     amendment = Amendment(plan, cleaned, changes)
     _reschedule(db, plan, recipients, now, {"reason": cleaned, "changed": amendment.labels})
+    if recipients.hr_channel_id:
+        hr = recipients.hr_channel_id
+        enqueue(
+            db,
+            key=f"{plan.public_id}:hr_notice:{hr}:extended:{new_end.isoformat()}",
+            kind=DeliveryKind.HR_NOTICE,
+            recipient_id=hr,
+            due_at=now,
+            plan_id=plan.id,
+            payload={"notice": "extended", **changes["end_date"], "reason": cleaned},
+        )
     return amendment

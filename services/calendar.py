@@ -62,6 +62,13 @@ def next_business_day(day: date) -> date:
     return day
 
 
+def business_days_after(day: date, count: int) -> date:
+    """The date `count` business days after `day`."""
+    for _ in range(count):
+        day = next_business_day(day)
+    return day
+
+
 def checkin_dates(start: date, end: date, weekday: int, cadence: Cadence) -> list[date]:
     """Local check-in dates: the plan's weekday from the first such day after `start`, to `end`.
 

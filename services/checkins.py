@@ -14,6 +14,7 @@ from models import (
     CheckinGoalStatus,
     CheckinKind,
     CheckinStatus,
+    DeliveryKind,
     GoalStatus,
     Plan,
     PlanStatus,
@@ -22,6 +23,7 @@ from services import audit
 from services.access import Action, Actor, may
 from services.drafts import LONG_TEXT_MAX
 from services.errors import InvalidPlan, PlanNotFound, UsageError
+from services.outbox import enqueue
 from services.plans import get_plan
 
 STATUS_LABELS = {
@@ -275,6 +277,17 @@ def record_review(
             "next_steps": checkin.next_steps,
             "private_notes": checkin.private_notes,
         },
+    )
+    # The employee gets the review (without the private notes) in a DM.
+    enqueue(
+        db,
+        key=f"{plan.public_id}:review:{checkin.id}:{now:%Y%m%dT%H%M%S%f}",
+        kind=DeliveryKind.NOTICE,
+        recipient_id=plan.employee_id,
+        due_at=now,
+        plan_id=plan.id,
+        checkin_id=checkin.id,
+        payload={"notice": "review", "checkin_id": checkin.id},
     )
     return checkin
 

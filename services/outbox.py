@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from models import Delivery, DeliveryKind, DeliveryStatus, utcnow
 
 
-def _insert(db: Session) -> Any:
+def dialect_insert(db: Session) -> Any:
+    """The INSERT construct of the session's dialect, which knows ON CONFLICT."""
     dialect = db.get_bind().dialect.name
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
@@ -30,7 +31,7 @@ def enqueue(
 ) -> bool:
     """Owe one message; an occurrence key already owed is left as it is. True if added."""
     now = utcnow()
-    statement = _insert(db)(Delivery).values(
+    statement = dialect_insert(db)(Delivery).values(
         occurrence_key=key,
         kind=kind,
         recipient_id=recipient_id,

@@ -24,7 +24,7 @@ from models import (
     PlanStatus,
 )
 from services.access import Actor, may_run_org_report
-from services.calendar import next_business_day
+from services.calendar import business_days_after
 from services.checkins import STATUS_LABELS
 from services.errors import NotAllowed
 from services.plans import OPEN_STATUSES
@@ -193,12 +193,6 @@ def _checkin_counts(db: Session, today: date) -> dict[int, _CheckinCounts]:
     }
 
 
-def _business_days_after(day: date, count: int) -> date:
-    for _ in range(count):
-        day = next_business_day(day)
-    return day
-
-
 def _unreviewed_overdue(db: Session, today: date) -> list[int]:
     """The plan id of each answered, unreviewed check-in of an open plan waiting too long."""
     rows = db.execute(
@@ -209,7 +203,7 @@ def _unreviewed_overdue(db: Session, today: date) -> list[int]:
     late: list[int] = []
     for plan_id, occurrence, submitted_at in rows:
         answered_on = submitted_at.date() if submitted_at is not None else occurrence
-        if today > _business_days_after(answered_on, REVIEW_OVERDUE_BUSINESS_DAYS):
+        if today > business_days_after(answered_on, REVIEW_OVERDUE_BUSINESS_DAYS):
             late.append(plan_id)
     return late
 
@@ -260,7 +254,7 @@ def org_report(db: Session, actor: Actor, today: date) -> OrgReport:
         p.id
         for p in open_plans
         if not p.is_acknowledged
-        and today >= _business_days_after(p.ack_requested_at.date(), NOT_ACKNOWLEDGED_BUSINESS_DAYS)
+        and today >= business_days_after(p.ack_requested_at.date(), NOT_ACKNOWLEDGED_BUSINESS_DAYS)
     ]
     missed = [p.id for p in open_plans for _ in range(counts.get(p.id, _CheckinCounts()).missed)]
 

@@ -13,6 +13,7 @@ from models import Delivery, DeliveryKind, DeliveryStatus, Plan
 from services.calendar import (
     CADENCE_DAYS,
     add_business_days,
+    business_days_after,
     checkin_dates,
     local_instant,
     next_business_day,
@@ -87,12 +88,6 @@ def schedule_acknowledgement(
             )
 
 
-def _business_days_after(day: date, count: int) -> date:
-    for _ in range(count):
-        day = next_business_day(day)
-    return day
-
-
 def _enqueue_local(
     db: Session,
     plan: Plan,
@@ -150,7 +145,7 @@ def schedule_checkins(db: Session, plan: Plan, to: Recipients, after: datetime) 
             (
                 DeliveryKind.REVIEW_REMINDER,
                 plan.manager_id,
-                _business_days_after(review_day, REVIEW_REMINDER_BUSINESS_DAYS),
+                business_days_after(review_day, REVIEW_REMINDER_BUSINESS_DAYS),
                 to.manager_tz,
             ),
             (DeliveryKind.CHECKIN_MISSED, missed_to, following, to.employee_tz),
@@ -171,12 +166,12 @@ def schedule_end_of_plan(db: Session, plan: Plan, to: Recipients) -> None:
         (
             DeliveryKind.OUTCOME_REMINDER,
             plan.manager_id,
-            _business_days_after(end, OUTCOME_REMINDER_BUSINESS_DAYS),
+            business_days_after(end, OUTCOME_REMINDER_BUSINESS_DAYS),
         ),
         (
             DeliveryKind.OUTCOME_OVERDUE,
             to.hr_channel_id,
-            _business_days_after(end, OUTCOME_OVERDUE_BUSINESS_DAYS),
+            business_days_after(end, OUTCOME_OVERDUE_BUSINESS_DAYS),
         ),
     ):
         if recipient:

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import Plan, PlanStatus, SlackUser, utcnow
+from services.outbox import dialect_insert
 
 FRESH_FOR = timedelta(hours=12)
 
@@ -74,8 +74,7 @@ def remember(db: Session, profile: Profile, now: datetime | None = None) -> None
         "deleted": profile.deleted,
         "fetched_at": now or utcnow(),
     }
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(SlackUser).values(user_id=profile.user_id, **values)
+    statement = dialect_insert(db)(SlackUser).values(user_id=profile.user_id, **values)
     db.execute(statement.on_conflict_do_update(index_elements=["user_id"], set_=values))
     cached_row = db.get(SlackUser, profile.user_id)
     if cached_row is not None:

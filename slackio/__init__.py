@@ -1,1 +1,1 @@
-"""Talking to Slack outside a listener: the user directory and the outbox sender."""
+"""Talking to Slack outside Bolt's listeners: the user directory (users.info, cached)."""

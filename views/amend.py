@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from models import Plan
+from views import state
 from views.common import context, plain
 from views.ids import Action, Block, Callback
 from views.plan_messages import fmt_date
@@ -49,3 +50,11 @@ def extend_modal(plan: Plan) -> dict[str, Any]:
             },
         ],
     }
+
+
+def read_extension(view: dict[str, Any]) -> tuple[date | None, str]:
+    """The new end date and the reason typed into the extension form."""
+    return (
+        state.picked_date(view, Block.END_DATE, Action.END_DATE),
+        state.text(view, Block.REASON, Action.REASON),
+    )

@@ -8,6 +8,7 @@ from typing import Any
 from models import Author, Checkin, CheckinKind, PlanEvent
 from services.browse import PlanDetail, PlanLine, PlanPage, Scope
 from services.checkins import STATUS_LABELS, marks_by
+from services.plans import is_acknowledged
 from views.checkins import STATUS_EMOJI
 from views.common import context, divider, escape, header, plain, section
 from views.ids import Action, Block, Callback
@@ -168,7 +169,7 @@ def plan_detail_blocks(detail: PlanDetail) -> list[dict[str, Any]]:
             section(f"*{number}. {escape(goal.description)}*\nLatest: {latest}\n{trend}".rstrip())
         )
     blocks.append(header("Acknowledgement"))
-    if plan.acknowledged_at and plan.acknowledged_at >= plan.ack_requested_at:
+    if is_acknowledged(plan) and plan.acknowledged_at is not None:
         blocks.append(section(f"Receipt acknowledged {fmt_when(plan.acknowledged_at)}."))
     else:
         blocks.append(section(f"Not acknowledged yet (asked {fmt_when(plan.ack_requested_at)})."))

@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from models import Author, Checkin, CheckinKind, GoalStatus, Plan
-from services.checkins import STATUS_LABELS, marks_by
+from services.checkins import STATUS_LABELS, GoalMark, has_answer, marks_by
+from views import state
 from views.common import context, divider, escape, header, plain, section
-from views.ids import Action, Block, Callback, goal_field
+from views.ids import Action, Block, Callback, goal_field, goal_fields_in
 from views.plan_messages import MESSAGE_MAX_BLOCKS, fmt_date, long_sections, split_sections
 
 STATUS_EMOJI = {
@@ -102,7 +103,7 @@ def checkin_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
 
 def checkin_prompt_actions(checkin: Checkin) -> list[dict[str, Any]]:
     """The button and hint under a prompt; says when it was answered once it was."""
-    answered = checkin.employee_submitted_at is not None or bool(checkin.employee_reply)
+    answered = has_answer(checkin)
     label = "Update check-in" if answered else "Check in"
     button = {
         "type": "button",
@@ -265,7 +266,7 @@ def review_modal(plan: Plan, checkin: Checkin | None) -> dict[str, Any]:
 
 def review_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     """The manager's prompt to review a check-in, with a Log review button."""
-    answered = checkin.employee_submitted_at is not None or bool(checkin.employee_reply)
+    answered = has_answer(checkin)
     state = (
         f"<@{plan.employee_id}> has answered."
         if answered
@@ -315,3 +316,15 @@ def review_for_employee(plan: Plan, checkin: Checkin) -> dict[str, Any]:
         blocks += long_sections("Next steps", checkin.next_steps)
     text = f"<@{plan.manager_id}> reviewed {occurrence_label(checkin)} on plan {plan.public_id}."
     return {"text": text, "blocks": blocks[:MESSAGE_MAX_BLOCKS]}
+
+
+def read_marks(view: dict[str, Any]) -> list[GoalMark]:
+    """Each goal's status and note from a check-in, review or closing form, for the goals the
+    form showed (so a plan changed meanwhile cannot shift answers between goals)."""
+    marks = []
+    for goal_id in goal_fields_in(view, Action.GOAL_STATUS):
+        raw = state.selected(view, goal_field(Action.GOAL_STATUS, goal_id), Action.GOAL_STATUS)
+        status = GoalStatus(raw) if raw in {s.value for s in GoalStatus} else None
+        note = state.text(view, goal_field(Action.GOAL_NOTE, goal_id), Action.GOAL_NOTE)
+        marks.append(GoalMark(goal_id=goal_id, status=status, note=note))
+    return marks

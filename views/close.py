@@ -7,8 +7,10 @@ from typing import Any
 
 from models import Author, Checkin, Outcome, Plan
 from services.checkins import STATUS_LABELS, marks_by
-from services.close import OUTCOME_LABELS
+from services.close import OUTCOME_LABELS, Closing
 from services.report import OrgReport
+from views import state
+from views.checkins import read_marks
 from views.common import context, header, plain, section
 from views.ids import Action, Block, Callback, goal_field
 from views.plan_messages import fmt_date
@@ -156,8 +158,15 @@ def report_message(report: OrgReport) -> dict[str, Any]:
     return {"text": text, "blocks": blocks}
 
 
-def parse_outcome(value: str | None) -> Outcome | str | None:
-    """The chosen outcome, the extend-instead choice, or None."""
-    if value == EXTEND_INSTEAD:
-        return EXTEND_INSTEAD
-    return Outcome(value) if value in {o.value for o in Outcome} else None
+def read_closing(view: dict[str, Any]) -> tuple[str | None, Closing]:
+    """The choice made in the closing form (an outcome's value, EXTEND_INSTEAD or None) and
+    the closing it describes (its outcome is None for extend-instead or no choice)."""
+    choice = state.selected(view, Block.OUTCOME, Action.OUTCOME)
+    outcome = Outcome(choice) if choice in {o.value for o in Outcome} else None
+    closing = Closing(
+        outcome=outcome,
+        summary=state.text(view, Block.SUMMARY, Action.SUMMARY),
+        effective_date=state.picked_date(view, Block.EFFECTIVE_DATE, Action.EFFECTIVE_DATE),
+        marks=read_marks(view),
+    )
+    return choice, closing

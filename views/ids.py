@@ -126,3 +126,15 @@ def goal_field(kind: str, goal_id: int) -> str:
     It is also the field name services use for that goal's errors.
     """
     return f"{kind}.{goal_id}"
+
+
+def goal_fields_in(view: dict[str, object], kind: str) -> list[int]:
+    """The goal ids of the `kind` blocks a view showed (see `goal_field`), in order."""
+    prefix = f"{kind}."
+    blocks = view.get("blocks", [])
+    assert isinstance(blocks, list)
+    return [
+        int(str(b["block_id"]).removeprefix(prefix))
+        for b in blocks
+        if str(b.get("block_id", "")).startswith(prefix)
+    ]

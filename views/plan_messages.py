@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from models import Plan
+from services.plans import is_acknowledged
 from views.common import SECTION_TEXT_MAX, context, divider, escape, header, plain, section
 from views.ids import Action, Block, Callback
 from views.plan_form import CADENCES, WEEKDAYS
@@ -152,9 +153,7 @@ def acknowledgement_blocks(plan: Plan, round_: int) -> list[dict[str, Any]]:
         "text": plain("Respond"),
         "value": plan.public_id,
     }
-    acknowledged = (
-        plan.acknowledged_at is not None and plan.acknowledged_at >= plan.ack_requested_at
-    )
+    acknowledged = is_acknowledged(plan)
     if acknowledged and plan.acknowledged_at is not None:
         return [
             context(render("acknowledged", when=fmt_when(plan.acknowledged_at))),
