@@ -182,48 +182,36 @@ def _plan_confirmation(ctx: RenderContext) -> Outgoing | Skip:
 
 
 NoticeRenderer = Callable[[RenderContext, Plan], Outgoing | Skip]
-NOTICES: dict[str, NoticeRenderer] = {}
 
 
-def notice(name: str) -> Callable[[NoticeRenderer], NoticeRenderer]:
-    """Register the renderer of one kind of NOTICE (payload `notice`)."""
+def _by_payload(
+    kind: DeliveryKind, what: str
+) -> Callable[[str], Callable[[NoticeRenderer], NoticeRenderer]]:
+    """A renderer for `kind` that hands each delivery to the one registered for its
+    payload's `notice`; returns the decorator that registers those."""
+    table: dict[str, NoticeRenderer] = {}
 
-    def decorate(func: NoticeRenderer) -> NoticeRenderer:
-        NOTICES[name] = func
-        return func
+    @renders(kind)
+    def _dispatch(ctx: RenderContext) -> Outgoing | Skip:
+        name = str(ctx.delivery.payload.get("notice", ""))
+        renderer = table.get(name)
+        if renderer is None:
+            raise LookupError(f"unknown {what} {name!r}")
+        return renderer(ctx, plan_of(ctx))
 
-    return decorate
+    def register(name: str) -> Callable[[NoticeRenderer], NoticeRenderer]:
+        def decorate(func: NoticeRenderer) -> NoticeRenderer:
+            table[name] = func
+            return func
 
+        return decorate
 
-@renders(DeliveryKind.NOTICE)
-def _notice(ctx: RenderContext) -> Outgoing | Skip:
-    name = str(ctx.delivery.payload.get("notice", ""))
-    renderer = NOTICES.get(name)
-    if renderer is None:
-        raise LookupError(f"unknown notice {name!r}")
-    return renderer(ctx, plan_of(ctx))
-
-
-HR_NOTICES: dict[str, NoticeRenderer] = {}
-
-
-def hr_notice(name: str) -> Callable[[NoticeRenderer], NoticeRenderer]:
-    """Register the renderer of one kind of HR_NOTICE (payload `notice`)."""
-
-    def decorate(func: NoticeRenderer) -> NoticeRenderer:
-        HR_NOTICES[name] = func
-        return func
-
-    return decorate
+    return register
 
 
-@renders(DeliveryKind.HR_NOTICE)
-def _hr_notice(ctx: RenderContext) -> Outgoing | Skip:
-    name = str(ctx.delivery.payload.get("notice", ""))
-    renderer = HR_NOTICES.get(name)
-    if renderer is None:
-        raise LookupError(f"unknown HR notice {name!r}")
-    return renderer(ctx, plan_of(ctx))
+# @notice("name") renders a NOTICE whose payload says notice=name; likewise @hr_notice.
+notice = _by_payload(DeliveryKind.NOTICE, "notice")
+hr_notice = _by_payload(DeliveryKind.HR_NOTICE, "HR notice")
 
 
 @hr_notice("opened")
