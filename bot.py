@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from types import FrameType
 from typing import Any
 
@@ -33,6 +33,7 @@ logger = logging.getLogger("pipbot")
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 WSGI_THREADS = 8
+LISTENER_THREADS = 16
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -78,7 +79,9 @@ def create_app(
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not settings.socket_mode,
         token_verification_enabled=False,
-        listener_executor=listener_executor,
+        # Listeners send what they made due right after their work (see handlers/context.py),
+        # so give them more threads than Bolt's default.
+        listener_executor=listener_executor or ThreadPoolExecutor(max_workers=LISTENER_THREADS),
         logger=logging.getLogger("pipbot.bolt"),
     )
     install_context(app, settings, session_factory, dispatcher)
