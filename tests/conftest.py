@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+import time_machine
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import create_app, make_client, make_delivery_client
 from config import Settings
 from db import make_engine, make_session_factory, migrate
-from models import Base
+from models import Base, Plan
 from scheduler.dispatcher import Dispatcher
 from tests.fakeslack import FakeSlack
 from tests.slackdriver import SlackDriver, TrackingExecutor
@@ -171,6 +172,26 @@ def driver(
 def dispatcher(settings: Settings, session_factory: sessionmaker[Session]) -> Dispatcher:
     """The outbox dispatcher the app kicks; tests tick it themselves under a frozen clock."""
     return Dispatcher(session_factory, make_delivery_client(settings), settings)
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> Iterator[time_machine.Coordinates]:
+    """Time frozen at the test module's OPENED instant, moved on by the test."""
+    with time_machine.travel(request.module.OPENED, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def plan(
+    request: pytest.FixtureRequest,
+    clock: time_machine.Coordinates,
+    driver: SlackDriver,
+    session_factory: sessionmaker[Session],
+) -> Plan:
+    """A plan opened through the form, starting on the module's OPENED day."""
+    from tests.plan_helpers import open_plan
+
+    return open_plan(driver, session_factory, request.module.OPENED.date())
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,24 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Plan, PlanEvent
 from tests.conftest import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
-from tests.plan_helpers import dm_messages, open_plan
+from tests.plan_helpers import dm_messages
 from tests.slackdriver import SlackDriver, response_json
 from views.ids import Action, Block
 
-NOW = datetime(2027, 1, 7, 15, 0, tzinfo=UTC)  # a Thursday; 10:00 in New York
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def plan(
-    clock: time_machine.Coordinates, driver: SlackDriver, session_factory: sessionmaker[Session]
-) -> Plan:
-    return open_plan(driver, session_factory, NOW.date())
+OPENED = NOW = datetime(2027, 1, 7, 15, 0, tzinfo=UTC)  # a Thursday; 10:00 in New York
 
 
 def _plan_message(slack: FakeSlack) -> dict[str, Any]:

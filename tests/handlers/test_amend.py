@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,24 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanEvent, PlanStatus
 from tests.conftest import EMPLOYEE, HR_CHANNEL, MANAGER
 from tests.fakeslack import FakeSlack
-from tests.plan_helpers import dm_messages, form_values, open_plan
+from tests.plan_helpers import dm_messages, form_values
 from tests.slackdriver import SlackDriver, response_json
 from views.ids import Action, Block
 
 OPENED = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Monday; check-ins on Wednesdays
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(OPENED, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def plan(
-    clock: time_machine.Coordinates, driver: SlackDriver, session_factory: sessionmaker[Session]
-) -> Plan:
-    return open_plan(driver, session_factory, OPENED.date())
 
 
 def _acknowledge(driver: SlackDriver, slack: FakeSlack, plan: Plan) -> None:

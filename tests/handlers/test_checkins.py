@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,26 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Checkin, CheckinGoalStatus, CheckinKind, CheckinStatus, Delivery, Plan, PlanEvent
 from tests.conftest import EMPLOYEE, HR_CHANNEL, MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
-from tests.plan_helpers import GOAL_TEXTS, dm_messages, open_plan
+from tests.plan_helpers import GOAL_TEXTS, dm_messages
 from tests.slackdriver import SlackDriver, response_json
 from views.ids import Action, Block, goal_field
 
 OPENED = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Monday
 FIRST_PROMPT = datetime(2027, 1, 6, 15, 0, tzinfo=UTC)  # Wed 10:00 in New York
 REVIEW_PROMPT = datetime(2027, 1, 7, 9, 0, tzinfo=UTC)  # Thu 10:00 in Berlin
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(OPENED, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def plan(
-    clock: time_machine.Coordinates, driver: SlackDriver, session_factory: sessionmaker[Session]
-) -> Plan:
-    return open_plan(driver, session_factory, OPENED.date())
 
 
 def _prompts(slack: FakeSlack) -> list[dict[str, Any]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Delivery, Plan, PlanEvent, PlanStatus
 from tests.conftest import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OTHER_MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
-from tests.plan_helpers import dm_messages, open_plan
+from tests.plan_helpers import dm_messages
 from tests.services.test_export import (
     AMEND_REASON,
     CHECKIN_DATES,
@@ -32,19 +31,6 @@ from views.ids import Action, Block, goal_field
 
 OPENED = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Monday; the plan ends Fri 5 Mar 2027
 END_PROMPT = datetime(2027, 3, 5, 9, 0, tzinfo=UTC)  # 10:00 in Berlin, the manager's zone
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(OPENED, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def plan(
-    clock: time_machine.Coordinates, driver: SlackDriver, session_factory: sessionmaker[Session]
-) -> Plan:
-    return open_plan(driver, session_factory, OPENED.date())
 
 
 def _end_prompts(slack: FakeSlack) -> list[dict[str, Any]]:
