@@ -20,6 +20,16 @@ from tests.slackdriver import sign
 SECRET = "process-test-secret"
 
 
+def _env(slack: FakeSlack, database_url: str) -> dict[str, str]:
+    """The bot's environment: the fake Slack, the test secret and `database_url`."""
+    return bot_env(
+        SLACK_BOT_TOKEN="xoxb-process",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.url,
+        DATABASE_URL=database_url,
+    )
+
+
 def _help_command(slack: FakeSlack) -> bytes:
     return urlencode(
         {
@@ -40,12 +50,7 @@ def _help_command(slack: FakeSlack) -> bytes:
 @pytest.fixture
 def bot(tmp_path: Path) -> Iterator[tuple[BotProcess, FakeSlack]]:
     with FakeSlack(bot_token="xoxb-process").start() as slack:
-        env = bot_env(
-            SLACK_BOT_TOKEN="xoxb-process",
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.url,
-            DATABASE_URL=f"sqlite:///{tmp_path / 'pip.db'}",
-        )
+        env = _env(slack, f"sqlite:///{tmp_path / 'pip.db'}")
         process = BotProcess(env, cwd=tmp_path)
         try:
             process.wait_healthy()
@@ -78,12 +83,7 @@ def test_health_help_and_signature_checks(bot: tuple[BotProcess, FakeSlack]) -> 
 
 def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
     with FakeSlack(bot_token="xoxb-process").start() as slack:
-        env = bot_env(
-            SLACK_BOT_TOKEN="xoxb-process",
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.url,
-            DATABASE_URL=f"sqlite:///{tmp_path / 'pip.db'}",
-        )
+        env = _env(slack, f"sqlite:///{tmp_path / 'pip.db'}")
         process = BotProcess(env, cwd=tmp_path)
         process.wait_healthy()
         assert process.stop() == 0
@@ -96,12 +96,7 @@ def test_healthz_is_503_when_the_database_is_gone(
 ) -> None:
     url = pg_databases.create()
     with FakeSlack(bot_token="xoxb-process").start() as slack:
-        env = bot_env(
-            SLACK_BOT_TOKEN="xoxb-process",
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.url,
-            DATABASE_URL=url,
-        )
+        env = _env(slack, url)
         process = BotProcess(env, cwd=tmp_path)
         try:
             process.wait_healthy()
@@ -120,12 +115,7 @@ def test_two_replicas_start_on_one_fresh_postgres_database(
 ) -> None:
     url = pg_databases.create()
     with FakeSlack(bot_token="xoxb-process").start() as slack:
-        env = bot_env(
-            SLACK_BOT_TOKEN="xoxb-process",
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.url,
-            DATABASE_URL=url,
-        )
+        env = _env(slack, url)
         replicas = [BotProcess(env, cwd=tmp_path), BotProcess(env, cwd=tmp_path)]
         try:
             for replica in replicas:

@@ -145,34 +145,42 @@ def _goal_blocks(goal: GoalDraft, number: int, slot: int, removable: bool) -> li
             "text": plain("Remove goal"),
             "value": str(slot),
         }
-    return [
-        title,
-        _text_input(
-            goal_block(Block.GOAL_DESCRIPTION, slot),
+    parts = (
+        (
+            Block.GOAL_DESCRIPTION,
             Action.GOAL_DESCRIPTION,
             "What the goal is",
             goal.description,
-            max_length=GOAL_TEXT_MAX,
-            placeholder="e.g. Answer customer tickets within one business day",
+            "e.g. Answer customer tickets within one business day",
         ),
-        _text_input(
-            goal_block(Block.GOAL_MEASURE, slot),
+        (
+            Block.GOAL_MEASURE,
             Action.GOAL_MEASURE,
             "How it is measured",
             goal.measure,
-            max_length=GOAL_TEXT_MAX,
-            placeholder="e.g. First-response time in the help desk report",
+            "e.g. First-response time in the help desk report",
         ),
-        _text_input(
-            goal_block(Block.GOAL_TARGET, slot),
+        (
+            Block.GOAL_TARGET,
             Action.GOAL_TARGET,
             "Target",
             goal.target,
-            max_length=GOAL_TEXT_MAX,
-            placeholder="e.g. 95% of tickets answered within one business day",
+            "e.g. 95% of tickets answered within one business day",
         ),
-        _date_input(goal_block(Block.GOAL_DUE, slot), Action.GOAL_DUE, "Due date", goal.due_date),
+    )
+    inputs = [
+        _text_input(
+            goal_block(block, slot),
+            action,
+            label,
+            typed,
+            max_length=GOAL_TEXT_MAX,
+            placeholder=placeholder,
+        )
+        for block, action, label, typed, placeholder in parts
     ]
+    due = _date_input(goal_block(Block.GOAL_DUE, slot), Action.GOAL_DUE, "Due date", goal.due_date)
+    return [title, *inputs, due]
 
 
 def _top_blocks(draft: PlanDraft, meta: FormMeta, reason: str) -> list[dict[str, Any]]:
