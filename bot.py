@@ -13,7 +13,6 @@ from typing import Any
 
 from dotenv import find_dotenv, load_dotenv
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -25,6 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 import handlers
 from config import ConfigError, Settings
 from db import database_ok, make_engine, make_session_factory, migrate
+from edge.frontdoor import FrontDoor
+from edge.logs import install_log_limits
 from handlers.context import install as install_context
 from scheduler.dispatcher import Dispatcher
 from scheduler.ticker import start_ticker
@@ -89,9 +90,9 @@ def create_app(
     return app
 
 
-def make_wsgi_app(app: App, engine: Engine) -> WSGIApp:
+def make_wsgi_app(app: App, engine: Engine, signing_secret: str) -> WSGIApp:
     """The HTTP front door: Slack traffic at /slack/events, a health check at /healthz."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    slack = FrontDoor(app, signing_secret, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
@@ -113,6 +114,7 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Read the configuration, migrate the database and serve Slack until told to stop."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    install_log_limits()
     load_dotenv(find_dotenv(usecwd=True))
     try:
         settings = Settings.from_env()
@@ -155,7 +157,10 @@ def _serve_http(app: App, engine: Engine, settings: Settings) -> None:
     from waitress.server import create_server
 
     server = create_server(
-        make_wsgi_app(app, engine), host="0.0.0.0", port=settings.port, threads=WSGI_THREADS
+        make_wsgi_app(app, engine, settings.slack_signing_secret or ""),
+        host="0.0.0.0",
+        port=settings.port,
+        threads=WSGI_THREADS,
     )
     logger.info("PIP Bot listening on port %s (%s, %s)", settings.port, EVENTS_PATH, HEALTH_PATH)
     try:

@@ -9,18 +9,25 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import plan_argument, subcommand
-from handlers.context import deliver_soon, open_modal, transactional
+from handlers.context import FORM_KEY, deliver_soon, open_modal, transactional
 from models import Plan, utcnow
 from services import plans
 from services.access import Action as Permission
 from services.access import Actor
 from services.amend import amend_plan, draft_from_plan, extend_plan
 from services.calendar import local_date
+from services.errors import InvalidPlan
 from services.schedule import Recipients
 from slackio.directory import Directory
 from views.amend import extend_modal, read_extension
 from views.ids import Callback
-from views.plan_form import edit_plan_modal, form_meta, form_reason, read_plan_form
+from views.plan_form import (
+    FORM_UNREADABLE,
+    edit_plan_modal,
+    form_meta,
+    form_reason,
+    read_plan_form,
+)
 
 
 def register(app: App) -> None:
@@ -42,7 +49,11 @@ def handle_command_edit(
     """`/pip edit <id>`: the plan form, prefilled, with a required reason."""
     plan = plans.get_plan(db, context["actor"], plan_argument(args, "edit"), Permission.AMEND)
     view = edit_plan_modal(
-        draft_from_plan(plan), plan.public_id, plan.employee_id, [g.id for g in plan.goals]
+        draft_from_plan(plan),
+        plan.public_id,
+        plan.employee_id,
+        [g.id for g in plan.goals],
+        key=context[FORM_KEY],
     )
     open_modal(ack, client, db, command["trigger_id"], view)
 
@@ -84,9 +95,11 @@ def handle_edit_submit(
     db: Session,
 ) -> None:
     """Save the amendment; the employee is told what changed and asked to acknowledge again."""
-    meta = form_meta(view)
+    meta = form_meta(view, context[FORM_KEY])
+    if meta is None:
+        raise InvalidPlan({"form": FORM_UNREADABLE})
     plan = plans.get_plan(db, actor, meta.plan_id or "", Permission.AMEND)
-    draft, slots = read_plan_form(view)
+    draft, slots = read_plan_form(view, meta)
     now = utcnow()
     recipients = _recipients(db, client, plan, context)
     amend_plan(

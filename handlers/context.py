@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -10,7 +12,7 @@ from slack_bolt import App, BoltContext
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from handlers.errors import handle_error
+from handlers.errors import VERIFIED, handle_error
 from scheduler.dispatcher import Dispatcher
 from services.access import Actor
 
@@ -18,6 +20,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 _OUTBOX = "outbox"
 _DELIVER = "deliver_after_commit"
 _REQUEST = "request"
+FORM_KEY = "form_key"
+
+
+def form_key(settings: Settings) -> bytes:
+    """The key that signs our forms' private_metadata.
+
+    Derived from the signing secret (HTTP) or the bot token (Socket Mode, which has no
+    signing secret): configured secrets, so every replica signs and checks alike.
+    """
+    secret = settings.slack_signing_secret or settings.slack_bot_token
+    return hmac.new(secret.encode(), b"pipbot form private_metadata v1", hashlib.sha256).digest()
 
 
 def deliver_soon(db: Session) -> None:
@@ -29,12 +42,17 @@ def install(
     app: App, settings: Settings, session_factory: sessionmaker[Session], dispatcher: Dispatcher
 ) -> None:
     """Put `settings`, `outbox`, `actor` and a fresh (lazy) `db` session into every context."""
+    key = form_key(settings)
 
     @app.middleware
     def request_context(
         context: BoltContext, body: dict[str, Any], next: Callable[[], None]
     ) -> None:
+        # Bolt's request verification (HTTP) ran before this middleware, or the request came
+        # over Socket Mode's authenticated connection: from here on the body is Slack's.
+        context[VERIFIED] = True
         context["settings"] = settings
+        context[FORM_KEY] = key
         context["outbox"] = dispatcher
         session = session_factory()
         session.info[_OUTBOX] = dispatcher

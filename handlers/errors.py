@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from services.errors import DomainError, InvalidPlan
 from views.common import escape
@@ -16,6 +17,25 @@ from views.errors import field_errors
 from views.plan_form import form_slots
 
 logger = logging.getLogger(__name__)
+VERIFIED = "verified"  # set in the context once Bolt has checked the request (handlers/context)
+# Slack refusing because the person or channel is gone or closed to the bot: telling them
+# about it would fail the same way, so the refusal ends with one log line.
+UNREACHABLE = frozenset(
+    {
+        "user_not_found",
+        "user_disabled",
+        "users_not_found",
+        "account_inactive",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "messages_tab_disabled",
+        "restricted_action",
+    }
+)
+# A views.update that lost to a newer one (two quick clicks): the newer view is what counts.
+STALE = frozenset({"hash_conflict"})
 
 
 def register(app: App) -> None:
@@ -27,14 +47,25 @@ def handle_error(
     error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient
 ) -> BoltResponse | None:
     """Tell the user what went wrong where they are: the modal, the command reply or a DM."""
+    kind = _kind(body)
+    if not context.get(VERIFIED):
+        # Bolt's own verification failed (or raised): nothing in this body is Slack's.
+        logger.info("refused an unverified %s request (%s)", kind, type(error).__name__)
+        return BoltResponse(status=401, body="")
+    acked = context.ack is not None and context.ack.response is not None
+    code = _undeliverable(error, acked)
+    if code is not None:
+        # Nothing to tell: the newer view is showing, or the way to the person is what failed.
+        reason = "a newer view update won" if code in STALE else "Slack can't reach them"
+        logger.info("%s for %s: %s (%s)", kind, context.user_id, reason, code)
+        return None if acked else BoltResponse(status=200, body="")
     if isinstance(error, DomainError):
         text = str(error)
-        logger.info("domain error: %s", text)
+        logger.info("%s refused with %s (%d characters)", kind, type(error).__name__, len(text))
     else:
         ref = secrets.token_hex(2).upper()
         logger.error("unhandled error (ref %s)", ref, exc_info=error)
         text = f"Something went wrong (ref {ref}). Nothing you typed was lost; please try again."
-    acked = context.ack is not None and context.ack.response is not None
     if not acked:
         if body.get("type") == "view_submission" and isinstance(error, InvalidPlan):
             slots, _ = form_slots(body["view"])
@@ -81,11 +112,46 @@ def _first_input_block(body: dict[str, Any]) -> str | None:
     return None
 
 
+def _undeliverable(error: Exception, acked: bool) -> str | None:
+    """Why telling the person about `error` would be pointless, or None when it is worth it."""
+    if isinstance(error, SlackApiError):
+        code = str(error.response.get("error"))
+        return code if code in STALE or code in UNREACHABLE else None
+    if acked and isinstance(error, SlackClientError | OSError):
+        return type(error).__name__  # Slack or the response_url did not answer at all
+    return None
+
+
+def _kind(body: dict[str, Any]) -> str:
+    """The surface of a request, for log lines: `/pip`, `block_actions`, `app_home_opened`."""
+    if "command" in body:
+        return str(body["command"])[:40]
+    event = body.get("event")
+    if isinstance(event, dict):
+        return str(event.get("type"))[:40]
+    return str(body.get("type"))[:40]
+
+
 def _tell_later(text: str, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """After ack: reply through response_url when there is one, else in the user's DM."""
-    if context.respond is not None and context.response_url:
-        context.respond(text=text, response_type="ephemeral", replace_original=False)
-        return
-    if context.user_id:
-        channel = client.conversations_open(users=context.user_id)["channel"]["id"]
-        client.chat_postMessage(channel=channel, text=text)
+    """After ack: reply through response_url when there is one, else in the user's DM.
+
+    Best effort, once: a response_url that does not answer or a person Slack can't reach
+    ends with one log line, never with another message about the failure.
+    """
+    try:
+        if context.respond is not None and context.response_url:
+            reply = context.respond(text=text, response_type="ephemeral", replace_original=False)
+            if getattr(reply, "status_code", 200) != 200:
+                logger.info(
+                    "could not tell %s: response_url answered %s",
+                    context.user_id,
+                    reply.status_code,
+                )
+            return
+        if context.user_id:
+            channel = client.conversations_open(users=context.user_id)["channel"]["id"]
+            client.chat_postMessage(channel=channel, text=text)
+    except SlackApiError as failure:
+        logger.info("could not tell %s: %s", context.user_id, failure.response.get("error"))
+    except (SlackClientError, OSError, ValueError) as failure:
+        logger.info("could not tell %s: %s", context.user_id, type(failure).__name__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -10,19 +11,28 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import subcommand
-from handlers.context import deliver_soon, open_modal, transactional
+from handlers.context import FORM_KEY, deliver_soon, open_modal, transactional
 from models import DeliveryKind, utcnow
 from services import plans, users
 from services.access import Action as Permission
 from services.access import Actor
 from services.calendar import local_date
-from services.drafts import GoalDraft
+from services.drafts import MAX_GOALS, GoalDraft
+from services.errors import InvalidPlan
 from services.outbox import sent_messages
 from services.schedule import Recipients
 from slackio.directory import Directory
 from views.common import escape
 from views.ids import Action, Block, Callback
-from views.plan_form import form_meta, form_reason, new_plan_modal, plan_modal, read_plan_form
+from views.plan_form import (
+    FORM_UNREADABLE,
+    FormMeta,
+    form_meta,
+    form_reason,
+    new_plan_modal,
+    plan_modal,
+    read_plan_form,
+)
 from views.plan_messages import (
     acknowledgement_blocks,
     employee_plan_message,
@@ -31,6 +41,7 @@ from views.plan_messages import (
 )
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+logger = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
@@ -58,7 +69,8 @@ def handle_command_new(
     match = MENTION.search(args)
     known = users.last_known(db, context["actor"].user_id)  # no network before the modal
     today = local_date(utcnow(), known.tz if known else "UTC")
-    open_modal(ack, client, db, command["trigger_id"], new_plan_modal(match and match[1], today))
+    view = new_plan_modal(match and match[1], today, key=context[FORM_KEY])
+    open_modal(ack, client, db, command["trigger_id"], view)
     if args and not match:
         respond(
             response_type="ephemeral",
@@ -69,32 +81,52 @@ def handle_command_new(
         )
 
 
-def handle_form_add_goal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def _clicked_form(body: dict[str, Any], context: BoltContext) -> FormMeta | None:
+    """The clicked form's metadata, or None (logged) when it is not a form this server made."""
+    view = body.get("view")
+    meta = form_meta(view, context[FORM_KEY]) if isinstance(view, dict) else None
+    if meta is None:
+        logger.info("block_actions from %s: plan form metadata refused", context.user_id)
+    return meta
+
+
+@transactional
+def handle_form_add_goal(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, db: Session
+) -> None:
     """Add an empty goal to the form, keeping everything typed so far."""
     ack()
+    meta = _clicked_form(body, context)
+    if meta is None or len(meta.slots) >= MAX_GOALS:
+        return
     view = body["view"]
-    draft, _ = read_plan_form(view)
-    meta = form_meta(view)
+    draft, _ = read_plan_form(view, meta)
     draft.goals.append(GoalDraft())
     meta.slots.append(meta.next_slot)
     meta.next_slot += 1
-    updated = plan_modal(draft, meta, form_reason(view))
+    updated = plan_modal(draft, meta, form_reason(view), key=context[FORM_KEY])
+    # With the hash, a second quick click loses to the first (hash_conflict, ignored).
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
 
 
-def handle_form_remove_goal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+@transactional
+def handle_form_remove_goal(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, db: Session
+) -> None:
     """Remove one goal from the form, keeping everything else typed so far."""
     ack()
+    meta = _clicked_form(body, context)
+    value = str(body["actions"][0].get("value") or "")
+    slot = int(value) if value.isascii() and value.isdigit() else None
+    if meta is None or slot not in meta.slots or len(meta.slots) <= 1:
+        return
     view = body["view"]
-    draft, _ = read_plan_form(view)
-    meta = form_meta(view)
-    slot = int(body["actions"][0]["value"])
-    if slot in meta.slots and len(meta.slots) > 1:
-        index = meta.slots.index(slot)
-        del draft.goals[index]
-        del meta.slots[index]
-        meta.goal_ids.pop(slot, None)
-    updated = plan_modal(draft, meta, form_reason(view))
+    draft, _ = read_plan_form(view, meta)
+    index = meta.slots.index(slot)
+    del draft.goals[index]
+    del meta.slots[index]
+    meta.goal_ids.pop(slot, None)
+    updated = plan_modal(draft, meta, form_reason(view), key=context[FORM_KEY])
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
 
 
@@ -109,7 +141,10 @@ def handle_form_submit(
     db: Session,
 ) -> None:
     """Validate and open the plan; errors go back onto the form's fields (error handler)."""
-    draft, _ = read_plan_form(view)
+    meta = form_meta(view, context[FORM_KEY])
+    if meta is None:
+        raise InvalidPlan({"form": FORM_UNREADABLE})
+    draft, _ = read_plan_form(view, meta)
     directory = Directory(client)
     employee = directory.profile(db, draft.employee_id, fresh=True) if draft.employee_id else None
     manager_tz = directory.tz(db, actor.user_id)

@@ -12,6 +12,7 @@ from services.users import Profile
 MAX_GOALS = 10
 MIN_PLAN_DAYS = 14
 MAX_PLAN_DAYS = 180
+MAX_START_AHEAD_DAYS = 365  # a plan starts within a year; checked before any date arithmetic
 LONG_TEXT_MAX = 3000
 GOAL_TEXT_MAX = 500
 LENGTH_PRESETS = (30, 60, 90)
@@ -57,7 +58,7 @@ class PlanDraft:
         """The end date: the one typed, else the start plus the chosen length."""
         if self.end_date is not None:
             return self.end_date
-        if self.start_date is not None and self.length_days is not None:
+        if self.start_date is not None and self.length_days in LENGTH_PRESETS:
             return self.start_date + timedelta(days=self.length_days)
         return None
 
@@ -187,6 +188,15 @@ def _check_dates(
     if start < today and start != current_start:
         errors["start_date"] = f"The plan can't start in the past (today is {_fmt(today)})."
         return None, None
+    latest = today + timedelta(days=MAX_START_AHEAD_DAYS)
+    if start > latest and start != current_start:
+        errors["start_date"] = (
+            f"Choose a start date within a year of today, by {_fmt(latest)} at the latest."
+        )
+        return None, None
+    if draft.length_days is not None and draft.length_days not in LENGTH_PRESETS:
+        errors["length"] = "Choose a length from the list, or an end date below."
+        return start, None
     if draft.end_date is not None and draft.length_days is not None:
         preset_end = start + timedelta(days=draft.length_days)
         if preset_end != draft.end_date:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +24,10 @@ from views.ids import Action, Block, Callback, goal_block
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 CADENCES = {Cadence.WEEKLY: "Every week", Cadence.BIWEEKLY: "Every two weeks"}
 UNTIL_END_DATE = "end_date"
+FORM_UNREADABLE = (
+    "This form can no longer be read, so nothing was saved. Copy what you typed, close the "
+    "form and open it again with /pip new."
+)
 
 
 @dataclass
@@ -34,31 +40,56 @@ class FormMeta:
     employee_id: str | None = None
     goal_ids: dict[int, int] = field(default_factory=dict)  # slot -> goal id, when editing
 
-    def dump(self) -> str:
-        """As private_metadata."""
-        return json.dumps(
-            {
-                "slots": self.slots,
-                "next": self.next_slot,
-                "plan": self.plan_id,
-                "employee": self.employee_id,
-                "goals": {str(k): v for k, v in self.goal_ids.items()},
-            }
-        )
+    def dump(self, key: bytes) -> str:
+        """As private_metadata, signed with `key` so that only this server's forms are read."""
+        fields = {
+            "slots": self.slots,
+            "next": self.next_slot,
+            "plan": self.plan_id,
+            "employee": self.employee_id,
+            "goals": {str(k): v for k, v in self.goal_ids.items()},
+        }
+        return json.dumps({**fields, "sig": _signature(key, fields)})
 
 
-def form_meta(view: dict[str, Any]) -> FormMeta:
-    """The form's metadata (a fresh one when it is missing or unreadable)."""
+def _signature(key: bytes, fields: dict[str, Any]) -> str:
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _parse_meta(raw: Any) -> FormMeta:
+    meta = FormMeta(
+        slots=[int(s) for s in raw["slots"]],
+        next_slot=int(raw["next"]),
+        plan_id=raw.get("plan"),
+        employee_id=raw.get("employee"),
+        goal_ids={int(k): int(v) for k, v in (raw.get("goals") or {}).items()},
+    )
+    if not all(isinstance(v, str | None) for v in (meta.plan_id, meta.employee_id)):
+        raise TypeError("plan and employee are ids")
+    return meta
+
+
+def form_meta(view: dict[str, Any], key: bytes) -> FormMeta | None:
+    """The form's metadata if this server signed it with `key`; None when forged or unreadable."""
     try:
         raw = json.loads(view.get("private_metadata") or "{}")
-        return FormMeta(
-            slots=[int(s) for s in raw["slots"]],
-            next_slot=int(raw["next"]),
-            plan_id=raw.get("plan"),
-            employee_id=raw.get("employee"),
-            goal_ids={int(k): int(v) for k, v in (raw.get("goals") or {}).items()},
-        )
-    except (ValueError, KeyError, TypeError, AttributeError):
+        fields = {k: v for k, v in raw.items() if k != "sig"}
+        signature = raw.get("sig")
+        if not isinstance(signature, str) or not hmac.compare_digest(
+            signature, _signature(key, fields)
+        ):
+            return None
+        return _parse_meta(raw)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None
+
+
+def unverified_meta(view: dict[str, Any]) -> FormMeta:
+    """The form's slots as the view says, for placing field errors only (never for acting)."""
+    try:
+        return _parse_meta(json.loads(view.get("private_metadata") or "{}"))
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return FormMeta()
 
 
@@ -217,7 +248,7 @@ def _top_blocks(draft: PlanDraft, meta: FormMeta, reason: str) -> list[dict[str,
     ]
 
 
-def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "") -> dict[str, Any]:
+def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes) -> dict[str, Any]:
     """The plan form filled in from `draft`: a new plan, or (meta.plan_id) an amendment."""
     slots = meta.slots
     assert len(slots) == len(draft.goals)
@@ -323,19 +354,19 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "") -> dict[str, 
         "title": plain("Change plan" if editing else "New improvement plan", 24),
         "submit": plain("Save changes" if editing else "Send plan", 24),
         "close": plain("Cancel", 24),
-        "private_metadata": meta.dump(),
+        "private_metadata": meta.dump(key),
         "blocks": blocks,
     }
 
 
-def new_plan_modal(employee_id: str | None, today: date) -> dict[str, Any]:
+def new_plan_modal(employee_id: str | None, today: date, *, key: bytes) -> dict[str, Any]:
     """The empty plan form, with the employee preselected when known."""
     draft = PlanDraft(employee_id=employee_id, start_date=today)
-    return plan_modal(draft, FormMeta())
+    return plan_modal(draft, FormMeta(), key=key)
 
 
 def edit_plan_modal(
-    draft: PlanDraft, plan_id: str, employee_id: str, goal_ids: list[int]
+    draft: PlanDraft, plan_id: str, employee_id: str, goal_ids: list[int], *, key: bytes
 ) -> dict[str, Any]:
     """The plan form prefilled with the current plan, for an amendment with a reason."""
     meta = FormMeta(
@@ -345,12 +376,12 @@ def edit_plan_modal(
         employee_id=employee_id,
         goal_ids=dict(enumerate(goal_ids)),
     )
-    return plan_modal(draft, meta)
+    return plan_modal(draft, meta, key=key)
 
 
 def form_slots(view: dict[str, Any]) -> tuple[list[int], int]:
-    """The goal slots and the next free slot, from the view's private_metadata."""
-    meta = form_meta(view)
+    """The goal slots and the next free slot, from the view's private_metadata (unverified)."""
+    meta = unverified_meta(view)
     return meta.slots, meta.next_slot
 
 
@@ -380,10 +411,10 @@ def _selected(values: dict[str, Any], block_id: str, action_id: str) -> str | No
     return option.get("value")
 
 
-def read_plan_form(view: dict[str, Any]) -> tuple[PlanDraft, list[int]]:
-    """The draft typed into a plan form, with the form's goal slots in order."""
+def read_plan_form(view: dict[str, Any], meta: FormMeta) -> tuple[PlanDraft, list[int]]:
+    """The draft typed into a plan form, with the form's goal slots (from `meta`) in order."""
     values: dict[str, Any] = view.get("state", {}).get("values", {})
-    slots, _ = form_slots(view)
+    slots = meta.slots
     goals = [
         GoalDraft(
             description=_text(
