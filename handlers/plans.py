@@ -26,6 +26,8 @@ from views.common import escape
 from views.ids import Action, Block, Callback
 from views.plan_form import (
     FORM_UNREADABLE,
+    PLAN_REFERRED,
+    PLAN_REFERRED_NO_HR,
     FormMeta,
     form_meta,
     form_reason,
@@ -150,7 +152,7 @@ def handle_form_submit(
     manager_tz = directory.tz(db, actor.user_id)
     settings = context["settings"]
     now = utcnow()
-    plans.open_plan(
+    opened = plans.open_plan(
         db,
         actor,
         team_id=context.team_id or "",
@@ -166,7 +168,11 @@ def handle_form_submit(
         now=now,
     )
     db.commit()
-    ack()
+    if opened is None:  # the one answer that says nothing about the employee's open plan
+        refusal = PLAN_REFERRED if settings.hr_channel_id else PLAN_REFERRED_NO_HR
+        ack(response_action="errors", errors={Block.EMPLOYEE: refusal})
+    else:
+        ack()
     deliver_soon(db)
 
 

@@ -242,6 +242,18 @@ def _hr_extended(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=split_sections(text))
 
 
+@hr_notice("open_refused")
+def _hr_open_refused(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    text = render(
+        "hr_open_refused",
+        submitter=mention(str(ctx.delivery.payload.get("submitter", ""))),
+        employee=mention(plan.employee_id),
+        manager=mention(plan.manager_id),
+        plan_id=plan.public_id,
+    )
+    return Outgoing(text=text, blocks=[section(text)])
+
+
 @notice("acknowledged")
 def _acknowledged(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     text = render(

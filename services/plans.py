@@ -60,23 +60,47 @@ def open_plan_of(db: Session, employee_id: str) -> Plan | None:
 
 def check_draft(
     db: Session, actor: Actor, draft: PlanDraft, employee: Profile | None, today: date
-) -> None:
-    """Raise InvalidPlan with every broken rule of `draft`; return quietly when it is fine."""
+) -> Plan | None:
+    """Raise InvalidPlan with every broken rule of `draft`; when it is fine, return the
+    employee's open plan that `actor` may not see (None when there is none).
+
+    The field errors never depend on a plan the actor may not see: someone who may not see
+    it learns nothing from them, not even that it exists.
+    """
     existing = open_plan_of(db, draft.employee_id) if draft.employee_id else None
+    visible = existing is not None and may(actor, Action.VIEW, existing)
     errors = validate(
         draft,
         manager_id=actor.user_id,
         today=today,
         employee=employee,
-        open_plan_id=existing.public_id if existing else None,
+        open_plan_id=existing.public_id if existing is not None and visible else None,
     )
-    if existing is not None and not may(actor, Action.VIEW, existing):
-        # Someone who may not see that plan learns nothing about it, not even that it exists.
-        errors["employee"] = (
-            "You can't open a plan for this person. If you think you should, talk to HR."
-        )
     if errors:
         raise InvalidPlan(errors)
+    return existing if existing is not None and not visible else None
+
+
+def refer_to_hr(
+    db: Session, actor: Actor, existing: Plan, hr_channel_id: str | None, now: datetime
+) -> bool:
+    """Tell HR that `actor` tried to open a plan for someone whose open plan they may not
+    see (once a day per person trying); False when no HR channel is set to tell."""
+    if hr_channel_id is None:
+        return False
+    enqueue(
+        db,
+        key=(
+            f"{existing.public_id}:hr_notice:{hr_channel_id}:open_refused:"
+            f"{actor.user_id}:{now.date().isoformat()}"
+        ),
+        kind=DeliveryKind.HR_NOTICE,
+        recipient_id=hr_channel_id,
+        due_at=now,
+        plan_id=existing.id,
+        payload={"notice": "open_refused", "submitter": actor.user_id},
+    )
+    return True
 
 
 def snapshot(plan: Plan) -> dict[str, Any]:
@@ -122,14 +146,21 @@ def open_plan(
     recipients: Recipients,
     today: date,
     now: datetime,
-) -> Plan:
+) -> Plan | None:
     """Validate `draft`, store the plan with its goals and steps, its `created` event and
-    everything it owes in the outbox. The caller commits: one transaction for all of it."""
+    everything it owes in the outbox. The caller commits: one transaction for all of it.
+
+    None when the employee already has an open plan the actor may not see: nothing is
+    opened, and HR is told who tried (see `refer_to_hr`).
+    """
     if draft.employee_id:
         # Two managers submitting at once for one employee: the second waits, then sees
         # the first plan in check_draft and is refused.
         locks.hold(db, f"pip:open-plan:{draft.employee_id}")
-    check_draft(db, actor, draft, employee, today)
+    hidden = check_draft(db, actor, draft, employee, today)
+    if hidden is not None:
+        refer_to_hr(db, actor, hidden, recipients.hr_channel_id, now)
+        return None
     assert draft.employee_id and draft.start_date and draft.cadence is not None
     assert draft.weekday is not None
     end = draft.resolved_end()

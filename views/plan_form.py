@@ -24,6 +24,11 @@ from views.ids import Action, Block, Callback, goal_block
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 CADENCES = {Cadence.WEEKLY: "Every week", Cadence.BIWEEKLY: "Every two weeks"}
 UNTIL_END_DATE = "end_date"
+# The one answer to a valid form for someone whose open plan the submitter may not see.
+PLAN_REFERRED = "This plan can't be opened now; HR has been told. Nothing was sent to the employee."
+PLAN_REFERRED_NO_HR = (
+    "This plan can't be opened now. Nothing was sent to the employee; please talk to HR."
+)
 FORM_UNREADABLE = (
     "This form can no longer be read, so nothing was saved. Copy what you typed, close the "
     "form and open it again with /pip new."

@@ -13,15 +13,16 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Checkin, Plan
-from tests.conftest import EMPLOYEE, HR, MANAGER, OTHER_MANAGER, OUTSIDER
+from tests.conftest import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OTHER_MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
-from tests.plan_helpers import GOAL_TEXTS, open_plan
+from tests.plan_helpers import GOAL_TEXTS, form_values, open_form, open_plan
 from tests.slackdriver import SlackDriver, response_json
 from views.ids import Action, Block
+from views.plan_form import PLAN_REFERRED
 
 OPENED = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)
 PROMPTED = datetime(2027, 1, 7, 9, 30, tzinfo=UTC)  # after the first prompt and review prompt
@@ -160,3 +161,69 @@ def _normalise(sent: str, identifier: str) -> str:
     text = re.sub(r"/respond/[A-Za-z0-9_-]+", "/respond/<HOOK>", text)
     text = re.sub(r"\d{10}\.\d{6}", "<TS>", text)
     return text
+
+
+# The new-plan form, for an employee who has an open plan and for one who has none.
+NEW_PLAN_ROLES = [MANAGER, HR, OTHER_MANAGER, OUTSIDER]
+SEES_THE_PLAN = {MANAGER, HR}
+NO_PLAN = "UNOPLAN"
+
+
+def _submit_new_plan(driver: SlackDriver, user: str, employee: str, **form: Any) -> dict[str, Any]:
+    view = open_form(driver, user=user)
+    values = form_values(view, start=PROMPTED.date(), employee=employee, **form)
+    return response_json(driver.submit(user, view, values))
+
+
+@pytest.mark.parametrize("user", NEW_PLAN_ROLES)
+def test_new_plan_field_errors_never_depend_on_a_plan_the_submitter_may_not_see(
+    world: tuple[Plan, int], driver: SlackDriver, slack: FakeSlack, user: str
+) -> None:
+    plan, _ = world
+    slack.add_user(NO_PLAN, name="nora", real_name="Nora Noplan", tz="UTC")
+    with time_machine.travel(PROMPTED, tick=False):
+        with_plan = _submit_new_plan(driver, user, EMPLOYEE, issues="")
+        without = _submit_new_plan(driver, user, NO_PLAN, issues="")
+    assert Block.ISSUES in with_plan["errors"] and Block.ISSUES in without["errors"]
+    assert Block.EMPLOYEE not in without["errors"]
+    if user in SEES_THE_PLAN:
+        assert plan.public_id in with_plan["errors"][Block.EMPLOYEE]
+    else:
+        assert with_plan == without
+
+
+@pytest.mark.parametrize("user", NEW_PLAN_ROLES)
+def test_a_valid_new_plan_for_someone_with_an_open_plan(
+    world: tuple[Plan, int],
+    driver: SlackDriver,
+    slack: FakeSlack,
+    session_factory: sessionmaker[Session],
+    user: str,
+) -> None:
+    plan, _ = world
+    slack.add_user(NO_PLAN, name="nora", real_name="Nora Noplan", tz="UTC")
+    with time_machine.travel(PROMPTED, tick=False):
+        before = len(slack.messages(HR_CHANNEL))
+        sent_to_employee = len(slack.messages(slack.dm_channel(EMPLOYEE)))
+        reply = _submit_new_plan(driver, user, EMPLOYEE)
+        driver.dispatcher.tick()
+        told_hr = [m["text"] for m in slack.messages(HR_CHANNEL)[before:]]
+        if user in SEES_THE_PLAN:
+            # Told which plan, as before: they may see it.
+            assert plan.public_id in reply["errors"][Block.EMPLOYEE]
+            assert told_hr == []
+        else:
+            # One neutral answer that names no plan; HR hears who tried, for whom, which plan.
+            assert reply == {
+                "response_action": "errors",
+                "errors": {Block.EMPLOYEE: PLAN_REFERRED},
+            }
+            assert len(told_hr) == 1
+            assert all(s in told_hr[0] for s in (f"<@{user}>", f"<@{EMPLOYEE}>", plan.public_id))
+        assert len(slack.messages(slack.dm_channel(EMPLOYEE))) == sent_to_employee
+        with session_factory() as db:
+            assert db.scalar(select(func.count()).select_from(Plan)) == 1
+        # The same submitter, for someone without a plan: the plan opens.
+        assert _submit_new_plan(driver, user, NO_PLAN) == {}
+    with session_factory() as db:
+        assert db.scalar(select(func.count()).select_from(Plan)) == 2

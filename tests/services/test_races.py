@@ -14,7 +14,6 @@ from models import PlanEvent
 from services import audit, plans
 from services.access import Actor
 from services.drafts import GoalDraft, PlanDraft
-from services.errors import InvalidPlan
 from services.schedule import Recipients
 from services.users import Profile
 
@@ -78,7 +77,9 @@ def test_two_managers_at_once_open_one_plan(pg_engine: Engine) -> None:
     try:
         results = _race(pg_engine, [open_as("UMGR1"), open_as("UMGR2")])
         assert sum(isinstance(r, PlanModel) for r in results) == 1
-        assert sum(isinstance(r, InvalidPlan) for r in results) == 1
+        # The second manager may not see the first one's plan: nothing opens, and (with no
+        # HR channel in these recipients) nothing is owed either.
+        assert sum(r is None for r in results) == 1
         with make_session_factory(pg_engine)() as db:
             assert db.scalar(select(func.count()).select_from(PlanModel)) == 1
     finally:
