@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 _ID = re.compile(r"^[A-Z0-9][A-Za-z0-9_.-]{0,63}$")
 _MAX_ACTIONS = 25
@@ -218,10 +218,25 @@ def _check_common(kind: str, body: dict[str, Any]) -> None:
             raise Malformed(kind, "authorizations are not objects")
         for key in ("team_id", "enterprise_id", "user_id"):
             _opt_id(kind, authorization, key)
-    for key in ("bot_access_token", "function_execution_id", "response_url", "trigger_id"):
+    for key in ("bot_access_token", "function_execution_id", "trigger_id"):
         _opt_str(kind, body, key, limit=2000)
+    response_url = _opt_str(kind, body, "response_url", limit=2000)
+    if response_url is not None:
+        _check_url(kind, response_url)
     if "function_data" in body or "bot_access_token" in body:
         raise Malformed(kind, "custom functions are not supported")
+
+
+def _check_url(kind: str, url: str) -> None:
+    """A response_url is an http(s) URL with a host; anything else is not Slack's."""
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("https", "http") and bool(parts.hostname) and url.isascii()
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        valid = False
+    if not valid or any(c in url for c in " \r\n\t"):
+        raise Malformed(kind, "response_url is not a URL")
 
 
 def _command(body: dict[str, Any]) -> SlashCommand:

@@ -36,6 +36,9 @@ UNREACHABLE = frozenset(
 )
 # A views.update that lost to a newer one (two quick clicks): the newer view is what counts.
 STALE = frozenset({"hash_conflict"})
+# The click's trigger or view is no longer valid (too slow, or the modal was closed).
+EXPIRED = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigger_exchanged", "not_found"})
+TOO_SLOW = "That took longer than Slack allows, so nothing opened. Please try again."
 
 
 def register(app: App) -> None:
@@ -59,7 +62,10 @@ def handle_error(
         reason = "a newer view update won" if code in STALE else "Slack can't reach them"
         logger.info("%s for %s: %s (%s)", kind, context.user_id, reason, code)
         return None if acked else BoltResponse(status=200, body="")
-    if isinstance(error, DomainError):
+    if isinstance(error, SlackApiError) and error.response.get("error") in EXPIRED:
+        text = TOO_SLOW
+        logger.info("%s for %s: %s", kind, context.user_id, error.response.get("error"))
+    elif isinstance(error, DomainError):
         text = str(error)
         logger.info("%s refused with %s (%d characters)", kind, type(error).__name__, len(text))
     else:

@@ -354,3 +354,24 @@ def test_forged_form_metadata_is_refused(
     errors = json.loads(reply.body)["errors"]
     assert "open it again" in " ".join(errors.values())
     _no_tracebacks(logs)
+
+
+# Defence in depth: should a request reach Bolt without the front door (another adapter, or
+# Bolt's own check raising), the error handler refuses to act on an unverified body.
+@pytest.mark.parametrize("timestamp", ["abc", "", "1.5"])
+def test_the_error_handler_never_acts_on_an_unverified_request(
+    driver: SlackDriver, slack: FakeSlack, logs: pytest.LogCaptureFixture, timestamp: str
+) -> None:
+    from slack_bolt import BoltRequest
+
+    body = _command(slack, "show PIP-ZZZZZZ", user=EMPLOYEE)
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": timestamp,
+        "x-slack-signature": "v0=00",
+    }
+    response = driver.app.dispatch(BoltRequest(body=body, headers=headers))
+    driver.executor.wait_idle()
+    assert response.status == 401
+    assert slack.calls == []
+    _no_tracebacks(logs)
