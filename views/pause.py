@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from models import Plan, PlanPause
+from models import Plan, PlanPause, PlanStatus
+from services.audit import SYSTEM
 from services.pauses import PauseRequest
 from views import state
-from views.common import context, plain
+from views.common import context, escape, plain
 from views.ids import Action, Block, Callback
 from views.plan_messages import fmt_date
 
@@ -84,12 +85,37 @@ def read_pause(view: dict[str, Any]) -> PauseRequest:
     )
 
 
-def pause_words(pause: PlanPause | None) -> str:
-    """A paused plan's state in words: `paused since Mon 1 Feb 2027 (until Mon 15 Feb 2027)`."""
-    if pause is None:
-        return "paused"
-    until = f" (until {fmt_date(pause.resume_on)})" if pause.resume_on else ""
-    return f"paused since {fmt_date(pause.paused_on)}{until}"
+def status_words(plan: Plan, pause: PlanPause | None = None) -> str:
+    """A plan's state in words, the same everywhere: `acknowledged`, `closed (successful)`,
+    `paused since Mon 1 Feb 2027 (until Mon 15 Feb 2027)`."""
+    if plan.status == PlanStatus.PAUSED:
+        if pause is None:
+            return "paused"
+        until = f" (until {fmt_date(pause.resume_on)})" if pause.resume_on else ""
+        return f"paused since {fmt_date(pause.paused_on)}{until}"
+    return plan.status.value + (f" ({plan.outcome.value})" if plan.outcome else "")
+
+
+def pause_text(pause: PlanPause, *, with_reason: bool) -> str:
+    """One pause for `/pip show`: when, by whom, why (when the reader may see it), the move."""
+    head = f"*Paused {fmt_date(pause.paused_on)}* by <@{pause.paused_by}>"
+    if pause.resumed_on is None:
+        head += f", until {fmt_date(pause.resume_on)}" if pause.resume_on else ", still paused"
+    else:
+        who = (
+            "on its resume date"
+            if pause.resumed_by in (None, SYSTEM)
+            else f"by <@{pause.resumed_by}>"
+        )
+        head += f"; resumed {fmt_date(pause.resumed_on)} {who}"
+        if pause.end_before and pause.end_after:
+            head += (
+                f" ({pause.business_days} business days; end date moved from "
+                f"{fmt_date(pause.end_before)} to {fmt_date(pause.end_after)})"
+            )
+    if with_reason:
+        head += f"\nReason: {escape(pause.reason)}"
+    return head
 
 
 def resumed_answer(plan: Plan, pause: PlanPause, next_checkin: date | None) -> str:
