@@ -49,7 +49,7 @@ def handle_command_pause(
 ) -> None:
     """`/pip pause <id>`: the pause form (reason, resume date, what the employee hears)."""
     plan = plans.get_plan(db, context["actor"], plan_argument(args, "pause"), Permission.PAUSE)
-    pauses.require_pausable(plan)
+    pauses.require_pausable(plan, db)
     open_modal(ack, client, db, command["trigger_id"], pause_modal(plan))
 
 
