@@ -262,6 +262,16 @@ def test_the_history_show_and_export_carry_the_pause(
     driver.dispatcher.tick()
     listed = json.dumps(response_json(driver.command(MANAGER, "list")))
     assert "paused since Mon 25 Jan 2027 (until Mon 8 Feb 2027)" in listed
+    driver.event({"type": "app_home_opened", "user": EMPLOYEE, "channel": "D0H", "tab": "home"})
+    home = json.dumps(slack.home_view(EMPLOYEE))
+    assert "paused since Mon 25 Jan 2027 (until Mon 8 Feb 2027)" in home
+    driver.command(MANAGER, f"show {plan.public_id}")
+    shown = json.dumps(slack.calls_to("views.open")[-1].response["view"])
+    assert "Status: paused since Mon 25 Jan 2027 (until Mon 8 Feb 2027)" in shown
+    assert "Pauses" in shown and "Sick leave" in shown  # the manager sees the reason
+    driver.command(EMPLOYEE, f"show {plan.public_id}")
+    shown = json.dumps(slack.calls_to("views.open")[-1].response["view"])
+    assert "Pauses" in shown and "Sick leave" not in shown  # the employee was not told it
     clock.move_to(RESUMED)
     driver.dispatcher.tick()
     with session_factory() as db:
