@@ -174,6 +174,7 @@ def _checkin_missed(ctx: RenderContext) -> Outgoing | Skip | Postpone:
             fmt_date(missing.self_assessment_asked) if missing.self_assessment_asked else None
         ),
         review=fmt_date(missing.review_asked) if missing.review_asked else None,
+        for_manager=ctx.delivery.recipient_id == plan.manager_id,
     )
     return Outgoing(text=text, blocks=[section(text)])
 

@@ -410,14 +410,20 @@ def next_checkin(db: Session, plan: Plan, to: Recipients, on_or_after: date) -> 
     )
 
 
+def _paused_message(plan: Plan) -> str:
+    return (
+        f"Plan {plan.public_id} is paused. Resume it first with "
+        f"/pip resume {plan.public_id}, then change it."
+    )
+
+
 def require_running(plan: Plan, field: str) -> None:
     """Refuse (InvalidPlan on `field`) to change a paused plan: it is resumed first."""
     if plan.status == PlanStatus.PAUSED:
-        raise InvalidPlan(
-            {
-                field: (
-                    f"Plan {plan.public_id} is paused. Resume it first with "
-                    f"/pip resume {plan.public_id}, then change it."
-                )
-            }
-        )
+        raise InvalidPlan({field: _paused_message(plan)})
+
+
+def refuse_if_paused(plan: Plan) -> None:
+    """Refuse (UsageError) to open a form that changes a paused plan."""
+    if plan.status == PlanStatus.PAUSED:
+        raise UsageError(_paused_message(plan))
