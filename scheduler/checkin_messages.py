@@ -17,7 +17,7 @@ from scheduler.messages import (
     recipients_of,
     renders,
 )
-from services.away import wait_if_away
+from services.away import prompt_dropped, wait_if_away
 from services.calendar import local_date, local_instant, next_business_day
 from services.checkins import find_scheduled, has_answer, scheduled_checkin
 from services.missed import outstanding, record_missed, still_waiting
@@ -119,6 +119,8 @@ def _review_prompt(ctx: RenderContext) -> Outgoing | Skip:
     plan = plan_of(ctx)
     if superseded(ctx):
         return Skip("superseded by a newer check-in")
+    if prompt_dropped(ctx.db, plan, _occurrence(ctx)):
+        return Skip("the employee's prompt never went out")
     waiting = _wait_if_away(ctx, plan)
     if waiting:
         return waiting

@@ -184,3 +184,15 @@ def _move_along(
         row.payload = {**row.payload, "local_date": moved.isoformat()}
         row.due_at = local_instant(moved, to.checkin_time, tz)
         row.next_attempt_at = max(row.next_attempt_at, row.due_at)
+
+
+def prompt_dropped(db: Session, plan: Plan, occurrence: date) -> bool:
+    """True when the employee's prompt of this check-in was skipped (superseded or paused):
+    a check-in that never reached the employee is not put to the manager either."""
+    status = db.scalar(
+        select(Delivery.status).where(
+            Delivery.occurrence_key
+            == key(plan, DeliveryKind.CHECKIN_PROMPT, plan.employee_id, occurrence.isoformat())
+        )
+    )
+    return status == DeliveryStatus.SKIPPED
