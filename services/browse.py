@@ -132,7 +132,8 @@ def overdue_items(db: Session, plan: Plan, now: datetime) -> list[str]:
         return []
     items: list[str] = []
     late_ack = add_business_days(plan.ack_requested_at, NOT_ACKNOWLEDGED_BUSINESS_DAYS, "UTC")
-    if not is_acknowledged(plan) and now >= late_ack:
+    paused = plan.status == PlanStatus.PAUSED  # its clock stands still: nothing runs late
+    if not is_acknowledged(plan) and now >= late_ack and not paused:
         items.append("not acknowledged")
     counts = dict(
         db.execute(
@@ -145,7 +146,7 @@ def overdue_items(db: Session, plan: Plan, now: datetime) -> list[str]:
         items.append(f"{counts[CheckinStatus.ANSWERED]} check-in(s) to review")
     if counts.get(CheckinStatus.MISSED):
         items.append(f"{counts[CheckinStatus.MISSED]} missed check-in(s)")
-    if plan.end_date < now.date():
+    if plan.end_date < now.date() and not paused:
         items.append("outcome not recorded")
     return items
 
