@@ -192,10 +192,12 @@ class Dispatcher:
                 return 0
             if isinstance(outcome, Postpone):
                 # Keep what the renderer moved along; this delivery waits without an attempt.
-                outbox.retry_later(
+                if outbox.retry_later(
                     db, delivery_id, owner, outcome.until, outcome.reason, count_attempt=False
-                )
-                db.commit()
+                ):
+                    db.commit()
+                else:
+                    db.rollback()  # the lease passed to another sender, which decides
                 return 0
             # End the transaction before talking to Slack: SQLite's write lock must not be
             # held across a network call.
