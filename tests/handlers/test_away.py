@@ -126,3 +126,17 @@ def test_a_check_in_nobody_answered_names_both_halves_with_their_dates(
         f"has no self-assessment from <@{EMPLOYEE}> (asked on Wed 6 Jan 2027) and no review "
         f"from <@{MANAGER}> (asked on Thu 7 Jan 2027)"
     ) in notice["text"]
+
+
+def test_a_review_prompt_waits_while_the_manager_is_away(
+    plan: Plan, clock: time_machine.Coordinates, driver: SlackDriver, slack: FakeSlack
+) -> None:
+    _ticks(clock, driver, WED)
+    assert len(_prompts(slack)) == 1
+    slack.set_status(MANAGER, ":airplane:", "Travelling")
+    _ticks(clock, driver, datetime(2027, 1, 7, 9, 0, tzinfo=UTC))  # Thu 10:00 in Berlin
+    assert _review_prompts(slack) == []
+    slack.set_status(MANAGER)
+    _ticks(clock, driver, datetime(2027, 1, 8, 9, 0, tzinfo=UTC))  # Fri 10:00 in Berlin
+    assert len(_review_prompts(slack)) == 1
+    assert _away_notes(slack) == []  # the manager is not told about their own absence
