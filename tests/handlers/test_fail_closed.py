@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import make_wsgi_app
+from edge.frontdoor import MAX_BODY_BYTES
 from edge.logs import MAX_LINE, install_log_limits
 from models import Base
 from tests.conftest import EMPLOYEE, MANAGER, SIGNING_SECRET
@@ -375,3 +376,36 @@ def test_the_error_handler_never_acts_on_an_unverified_request(
     assert response.status == 401
     assert slack.calls == []
     _no_tracebacks(logs)
+
+
+def test_url_verification_is_answered_only_when_signed(
+    http: WsgiClient, driver: SlackDriver, slack: FakeSlack
+) -> None:
+    body = {"type": "url_verification", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7"}
+    signed = http.event(body)
+    unsigned = http.event(body, signed=False)
+    assert signed.status == 200 and signed.json()["challenge"] == body["challenge"]
+    assert unsigned.status == 401 and b"3eZbrw1" not in unsigned.body
+
+
+def test_socket_mode_requests_need_no_signature_and_still_work(
+    driver: SlackDriver, slack: FakeSlack, logs: pytest.LogCaptureFixture
+) -> None:
+    from urllib.parse import parse_qsl
+
+    from slack_bolt import BoltRequest
+
+    form = dict(parse_qsl(_command(slack, "show PIP-ZZZZZZ", user=EMPLOYEE)))
+    response = driver.app.dispatch(BoltRequest(body=form, mode="socket_mode"))
+    driver.executor.wait_idle()
+    assert response.status == 200
+    assert "PIP-ZZZZZZ" in json.loads(response.body)["text"]  # the not-found answer
+    _no_tracebacks(logs)
+
+
+def test_other_paths_and_methods_get_4xx(http: WsgiClient) -> None:
+    assert http.post(b"", path="/slack/other").status == 404
+    assert http.post(b"x" * 10, headers={"content-length": "abc"}, signed=False).status in (
+        401,
+        413,
+    )
