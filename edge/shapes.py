@@ -121,6 +121,15 @@ def read_body(raw: str, content_type: str) -> tuple[str, dict[str, Any]]:
     return "command", form
 
 
+def kind_of(body: dict[str, Any]) -> str:
+    """The surface of an already-read payload (Socket Mode hands Bolt dicts, not bytes)."""
+    if "command" in body:
+        return "command"
+    if body.get("type") in ("event_callback", "url_verification"):
+        return "event"
+    return "interaction"
+
+
 def parse(kind: str, body: dict[str, Any]) -> Shape:
     """The typed shape of a payload of `kind` (from `read_body`); Malformed if it does not fit."""
     _check_common(kind, body)
@@ -340,7 +349,8 @@ def _view(kind: str, view: dict[str, Any]) -> SubmittedView:
 
 def _state_value(kind: str, value: dict[str, Any]) -> None:
     for key in _STR_VALUES:
-        _opt_str(kind, value, key, limit=3000)
+        # Slack caps inputs at 3,000 characters; more is left to the form's own friendly check.
+        _opt_str(kind, value, key, limit=20_000)
     option = _opt_dict(kind, value, "selected_option")
     if option is not None:
         _opt_str(kind, option, "value", limit=200)

@@ -5,18 +5,22 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from edge.frontdoor import SHAPE
+from edge.shapes import Malformed, kind_of, parse
 from handlers.errors import VERIFIED, handle_error
 from scheduler.dispatcher import Dispatcher
 from services.access import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger(__name__)
 _OUTBOX = "outbox"
 _DELIVER = "deliver_after_commit"
 _REQUEST = "request"
@@ -43,6 +47,21 @@ def install(
 ) -> None:
     """Put `settings`, `outbox`, `actor` and a fresh (lazy) `db` session into every context."""
     key = form_key(settings)
+
+    @app.middleware
+    def request_shape(
+        context: BoltContext, body: dict[str, Any], next: Callable[[], None]
+    ) -> BoltResponse | None:
+        # The HTTP front door checked the shape already; Socket Mode (and any other way in)
+        # is checked here, so no listener ever sees a payload of the wrong shape.
+        if SHAPE not in context:
+            try:
+                context[SHAPE] = parse(kind_of(body), body)
+            except Malformed as error:
+                logger.info("refused a malformed %s request: %s", error.kind, error.reason)
+                return BoltResponse(status=400, body="")
+        next()
+        return None
 
     @app.middleware
     def request_context(
