@@ -110,15 +110,17 @@ def handle_review_submit(
     """Save the review; the employee gets it (without private notes) in a DM."""
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):
+        meta = {}
+    if not isinstance(meta, dict):  # not ours: answered like a check-in that does not exist
         meta = {}
     now = utcnow()
     manager_tz = Directory(client).tz(db, actor.user_id)
     checkins.record_review(
         db,
         actor,
-        checkin_id=meta.get("checkin"),
-        plan_id=meta.get("plan") if "checkin" not in meta else None,
+        checkin_id=_id_or_none(meta.get("checkin")),
+        plan_id=_id_or_none(meta.get("plan")) if "checkin" not in meta else None,
         marks=read_marks(view),
         next_steps=state.text(view, Block.NEXT_STEPS, Action.NEXT_STEPS),
         private_notes=state.text(view, Block.PRIVATE_NOTES, Action.PRIVATE_NOTES),
@@ -128,6 +130,11 @@ def handle_review_submit(
     db.commit()
     ack()
     deliver_soon(db)
+
+
+def _id_or_none(value: Any) -> str | None:
+    """An id from private_metadata, as text; anything else (a list, an object) is no id."""
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
 def record_thread_reply(

@@ -74,10 +74,11 @@ def find_scheduled(db: Session, plan: Plan, occurrence: date) -> Checkin | None:
 
 def get_checkin(db: Session, actor: Actor, checkin_id: int | str, action: Action) -> Checkin:
     """A check-in `actor` may act on; anything else looks like it does not exist."""
-    try:
-        found = db.get(Checkin, int(checkin_id))
-    except (TypeError, ValueError):
-        found = None
+    text = str(checkin_id)
+    # Only ids a database integer can hold: a forged 30-digit id is "not found", not an error.
+    found = (
+        db.get(Checkin, int(text)) if text.isascii() and text.isdigit() and len(text) < 10 else None
+    )
     if found is None or not may(actor, action, found.plan):
         raise PlanNotFound(str(checkin_id), what="check-in")
     require_open(found.plan)

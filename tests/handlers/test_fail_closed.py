@@ -27,7 +27,7 @@ from tests.fakeslack import FakeSlack
 from tests.plan_helpers import form_values, open_form
 from tests.slackdriver import API_APP_ID, TEAM_ID, SlackDriver
 from tests.wsgiclient import JSON, WsgiClient, sign_bytes
-from views.ids import Action, Block
+from views.ids import Action, Block, Callback
 
 NOW = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)
 MARKER = "ZQXJ-typed-by-a-person"
@@ -406,3 +406,20 @@ def test_socket_mode_requests_need_no_signature_and_still_work(
 def test_other_paths_and_methods_get_4xx(http: WsgiClient) -> None:
     assert http.post(b"", path="/slack/other").status == 404
     assert http.post(b"x" * (MAX_BODY_BYTES + 1)).status == 413
+
+
+@pytest.mark.parametrize("callback", [Callback.REVIEW, Callback.CHECKIN, Callback.CLOSE])
+@pytest.mark.parametrize(
+    "metadata", ["1", "[]", "99999999999999999999", '{"checkin": [1]}', '{"plan": {"a": 1}}']
+)
+def test_forged_metadata_on_other_forms_is_not_found(
+    driver: SlackDriver,
+    slack: FakeSlack,
+    logs: pytest.LogCaptureFixture,
+    callback: str,
+    metadata: str,
+) -> None:
+    view = {"id": "V0FORGED", "type": "modal", "callback_id": callback, "blocks": []}
+    reply = driver.submit(MANAGER, {**view, "private_metadata": metadata}, {})
+    assert reply.status == 200
+    _no_tracebacks(logs)

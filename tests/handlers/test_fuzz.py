@@ -147,7 +147,18 @@ def views(real: dict[str, Any]) -> st.SearchStrategy[Any]:
             "private_metadata": sometimes(
                 st.one_of(
                     texts,
-                    st.sampled_from(["PIP-ZZZZZZ", "1", json.dumps({"slots": [0], "next": 1})]),
+                    st.sampled_from(
+                        [
+                            "PIP-ZZZZZZ",
+                            "1",
+                            "[]",
+                            "99999999999999999999",
+                            '{"checkin": [1]}',
+                            '{"plan": {"a": 1}}',
+                            '{"checkin": "99999999999999"}',
+                            json.dumps({"slots": [0], "next": 1}),
+                        ]
+                    ),
                     st.sampled_from(signed),
                     st.sampled_from(signed),
                 )
