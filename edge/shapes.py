@@ -259,9 +259,16 @@ def _command(body: dict[str, Any]) -> SlashCommand:
         user_id=_id(kind, body, "user_id"),
         team_id=_id(kind, body, "team_id"),
         channel_id=_id(kind, body, "channel_id"),
-        trigger_id=_str(kind, body, "trigger_id", limit=200),
+        trigger_id=_trigger(kind, body),
         response_url=_str(kind, body, "response_url", limit=2000),
     )
+
+
+def _trigger(kind: str, body: dict[str, Any]) -> str:
+    trigger_id = _str(kind, body, "trigger_id", limit=200)
+    if not trigger_id.strip():
+        raise Malformed(kind, "empty trigger_id")
+    return trigger_id
 
 
 def _interaction(body: dict[str, Any]) -> Interaction:
@@ -273,6 +280,8 @@ def _interaction(body: dict[str, Any]) -> Interaction:
     actions = tuple(_action(kind, a) for a in _opt_list(kind, body, "actions") or [])
     if kind == "block_actions" and not actions:
         raise Malformed(kind, "no actions")
+    if kind == "block_actions":
+        _trigger(kind, body)
     if len(actions) > _MAX_ACTIONS:
         raise Malformed(kind, "too many actions")
     view = _opt_dict(kind, body, "view")

@@ -289,7 +289,6 @@ def tally() -> Iterator[Counter[str]]:
     print(f"\nfuzz: {dict(sorted(counts.items()))}")  # noqa: T201 - the long run's result
 
 
-@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_no_request_gets_a_5xx_a_traceback_or_past_the_signature(
     driver: SlackDriver,
     engine: Engine,
