@@ -14,6 +14,7 @@ import logging
 MAX_LINE = 2000
 _MESSAGE_MAX = 1000
 _TRACEBACK_MAX = MAX_LINE - _MESSAGE_MAX - 200  # room for the time, level and logger name
+_EXCEPTION_LINE_MAX = 200
 _WITHHELD = " (request details withheld)"
 # Bolt messages that carry a request body, cut where the body starts.
 _BODY_MARKERS = (
@@ -42,10 +43,18 @@ class LogLimits(logging.Filter):
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text and len(record.exc_text) > _TRACEBACK_MAX:
-            head = record.exc_text.split("\n", 1)[0]
-            record.exc_text = f"{head}\n…\n{record.exc_text[-(_TRACEBACK_MAX - len(head)) :]}"
+            record.exc_text = _short_traceback(record.exc_text)
         record.stack_info = None
         return True
+
+
+def _short_traceback(text: str) -> str:
+    """The innermost frames and the start of the exception line, within `_TRACEBACK_MAX`."""
+    *frames, last = text.rstrip("\n").split("\n")
+    last = last if len(last) <= _EXCEPTION_LINE_MAX else f"{last[:_EXCEPTION_LINE_MAX]}…"
+    room = _TRACEBACK_MAX - len(last) - 3
+    kept = "\n".join(frames)[-room:] if room > 0 else ""
+    return f"…{kept}\n{last}"
 
 
 def _without_body(message: str) -> str:
