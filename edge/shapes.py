@@ -132,6 +132,9 @@ def kind_of(body: dict[str, Any]) -> str:
 
 def parse(kind: str, body: dict[str, Any]) -> Shape:
     """The typed shape of a payload of `kind` (from `read_body`); Malformed if it does not fit."""
+    if _has_nul(body):
+        # Slack never sends NUL characters, and PostgreSQL text cannot hold them.
+        raise Malformed(kind, "NUL character")
     _check_common(kind, body)
     if kind == "command":
         return _command(body)
@@ -145,6 +148,18 @@ def parse(kind: str, body: dict[str, Any]) -> Shape:
     if body.get("type") != "event_callback":
         raise Malformed("event", "unknown payload type")
     return _event(body)
+
+
+def _has_nul(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 64:
+        return True  # deeper than anything Slack sends
+    if isinstance(value, dict):
+        return any(_has_nul(k, depth + 1) or _has_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v, depth + 1) for v in value)
+    return False
 
 
 def _json_object(kind: str, text: str) -> dict[str, Any]:

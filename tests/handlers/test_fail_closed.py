@@ -423,3 +423,16 @@ def test_forged_metadata_on_other_forms_is_not_found(
     reply = driver.submit(MANAGER, {**view, "private_metadata": metadata}, {})
     assert reply.status == 200
     _no_tracebacks(logs)
+
+
+# Found by the fuzz on PostgreSQL: a NUL character reached a query and PostgreSQL refused it.
+def test_a_nul_character_is_refused_at_the_edge(
+    http: WsgiClient, driver: SlackDriver, slack: FakeSlack, logs: pytest.LogCaptureFixture
+) -> None:
+    answer = http.post(_command(slack, "show \x00"))
+    event = http.event(_event({"type": "app_home_opened", "user": EMPLOYEE, "tab": "ho\x00me"}))
+    driver.executor.wait_idle()
+    assert answer.status == 200 and answer.json()["response_type"] == "ephemeral"
+    assert event.status == 400
+    assert slack.calls == []
+    _no_tracebacks(logs)
