@@ -116,6 +116,7 @@ def transactional(func: F) -> F:
             db.info[_OUTBOX].kick()
         return result
 
+    wrapper.transactional = True  # type: ignore[attr-defined]  # checked by a test
     return wrapper  # type: ignore[return-value]
 
 

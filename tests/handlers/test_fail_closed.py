@@ -436,3 +436,17 @@ def test_a_nul_character_is_refused_at_the_edge(
     assert event.status == 400
     assert slack.calls == []
     _no_tracebacks(logs)
+
+
+def test_every_listener_tells_failures_after_ack_itself(driver: SlackDriver) -> None:
+    # Bolt 1.30 resets a listener's ack when it raises after acknowledging
+    # (slack_bolt/listener/thread_runner.py, `ack.response = response` with response None),
+    # so the HTTP answer waits 3 s and becomes a 404. `transactional` catches first.
+    listeners = driver.app._listeners  # noqa: SLF001 - Bolt keeps no public list
+    names = [getattr(lst.ack_function, "__name__", "?") for lst in listeners]
+    unsafe = [
+        n
+        for lst, n in zip(listeners, names, strict=True)
+        if not getattr(lst.ack_function, "transactional", False)
+    ]
+    assert names and unsafe == []
