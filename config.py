@@ -16,6 +16,8 @@ DEFAULT_DATABASE_URL = "sqlite:///pipbot.db"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 HR_NOTICE_DETAILS = ("summary", "full")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -43,6 +45,9 @@ class Settings:
     checkin_time: time = time(10, 0)
     scheduler_enabled: bool = True
     hr_notice_detail: str = "summary"
+    log_format: str = "text"
+    log_level: str = "info"
+    health_port: int | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -86,6 +91,9 @@ class Settings:
             hr_notice_detail=_choice(
                 "HR_NOTICE_DETAIL", get("HR_NOTICE_DETAIL"), HR_NOTICE_DETAILS, "summary"
             ),
+            log_format=_choice("LOG_FORMAT", get("LOG_FORMAT"), LOG_FORMATS, "text"),
+            log_level=_choice("LOG_LEVEL", get("LOG_LEVEL"), LOG_LEVELS, "info"),
+            health_port=_health_port(get("HEALTH_PORT")),
         )
 
 
@@ -102,6 +110,14 @@ def _port(value: str | None) -> int:
         return 3000
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise ConfigError("PORT", f"{value!r} is not a port number between 1 and 65535")
+    return int(value)
+
+
+def _health_port(value: str | None) -> int | None:
+    if value is None or value.lower() in _FALSE:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError("HEALTH_PORT", f"{value!r} is not a port number between 1 and 65535")
     return int(value)
 
 
