@@ -30,7 +30,7 @@ from metrics import (
     OPS_PATHS,
     CountingRateLimitRetryHandler,
     MeteredWebClient,
-    install_request_metrics,
+    ObservedApp,
     ops_app,
 )
 from scheduler.dispatcher import Dispatcher
@@ -80,7 +80,7 @@ def create_app(
 ) -> App:
     """Build the Bolt app with every listener; no network or database work happens here."""
     dispatcher = dispatcher or Dispatcher(session_factory, make_delivery_client(settings), settings)
-    app = App(
+    app = ObservedApp(
         client=client or make_client(settings),
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not settings.socket_mode,
@@ -91,7 +91,6 @@ def create_app(
         listener_executor=listener_executor or logs.ContextExecutor(max_workers=LISTENER_THREADS),
         logger=logging.getLogger("pipbot.bolt"),
     )
-    install_request_metrics(app)
     install_context(app, settings, session_factory, dispatcher)
     handlers.register_listeners(app)
     return app

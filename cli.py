@@ -33,7 +33,9 @@ def parser() -> argparse.ArgumentParser:
         "Configuration comes from the environment and a .env file (see the README).",
     )
     commands = root.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("serve", help="check Slack, migrate the database and serve Slack (the default)")
+    commands.add_parser(
+        "serve", help="check Slack, migrate the database and serve Slack (the default)"
+    )
     commands.add_parser(
         "check",
         help="check the configuration, the database and Slack; print one line per check, "

@@ -24,7 +24,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.request.internals import extract_user_id
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -124,18 +125,23 @@ def surface_of(body: dict[str, Any]) -> str:
     return "other"
 
 
-def install_request_metrics(app: App) -> None:
-    """Time every request by surface and put its kind and user id on every log line."""
+class ObservedApp(App):
+    """Bolt's App, timing each request by surface and naming it on every log line.
 
-    @app.middleware
-    def observe_request(
-        context: BoltContext, body: dict[str, Any], next: Callable[[], None]
-    ) -> None:
+    Bolt's middleware does not wrap the listeners (each `next()` only lets the chain go on),
+    so the measure is taken around `dispatch`, which returns once the request is acknowledged.
+    Listeners that run on after the ack inherit the log context through `ContextExecutor`.
+    """
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        """Dispatch `req` inside its log context and record how long it took."""
+        body = req.body if isinstance(req.body, dict) else {}
         surface = surface_of(body)
+        user_id = req.context.user_id or extract_user_id(body)
         started = time.perf_counter()
         try:
-            with request_context(surface, context.user_id):
-                next()
+            with request_context(surface, user_id):
+                return super().dispatch(req)
         finally:
             REQUEST_SECONDS.labels(surface).observe(time.perf_counter() - started)
 

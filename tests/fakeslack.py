@@ -32,9 +32,9 @@ Usage::
 
 Start-up checks: ``auth.test`` answers with the ``x-oauth-scopes`` header Slack sends (every
 bot scope of manifest.yml unless ``scopes=`` says otherwise); ``conversations.info`` knows the
-channels of ``add_channel`` (``member=False`` for one the bot was never invited to: posting there
-fails with ``not_in_channel``, and a private one is ``channel_not_found``); ``apps.connections.open``
-takes the ``app_token=`` the fake was made with.
+channels of ``add_channel`` (``member=False`` for one the bot was never invited to: posting
+there fails with ``not_in_channel``, and a private one is ``channel_not_found``);
+``apps.connections.open`` takes the ``app_token=`` the fake was made with.
 
 Only the standard library, slack_sdk and PyYAML (to read manifest.yml) are used.
 """
@@ -56,10 +56,10 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
