@@ -133,6 +133,23 @@ class ObservedApp(App):
     Listeners that run on after the ack inherit the log context through `ContextExecutor`.
     """
 
+    def _init_context(self, req: BoltRequest) -> None:
+        # Bolt gives each request a fresh plain WebClient copied from app.client
+        # (slack_bolt/app/app.py, App._init_context); make it a metered one.
+        super()._init_context(req)
+        plain = req.context.client
+        req.context["client"] = MeteredWebClient(
+            token=plain.token,
+            base_url=plain.base_url,
+            timeout=plain.timeout,
+            ssl=plain.ssl,
+            proxy=plain.proxy,
+            headers=plain.headers,
+            team_id=req.context.team_id,
+            logger=plain.logger,
+            retry_handlers=plain.retry_handlers,
+        )
+
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         """Dispatch `req` inside its log context and record how long it took."""
         body = req.body if isinstance(req.body, dict) else {}
