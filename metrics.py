@@ -40,9 +40,7 @@ from models import Delivery, DeliveryStatus, Plan, utcnow
 
 logger = logging.getLogger(__name__)
 
-SLACK_CALLS = Counter(
-    "pipbot_slack_api_calls", "Slack Web API calls made, by method.", ["method"]
-)
+SLACK_CALLS = Counter("pipbot_slack_api_calls", "Slack Web API calls made, by method.", ["method"])
 SLACK_ERRORS = Counter(
     "pipbot_slack_api_errors",
     "Slack Web API calls that failed, by method and Slack's error code.",
@@ -187,7 +185,8 @@ class OutboxCollector(Collector):
     def _read(self) -> list[Metric]:
         now = utcnow()
         deliveries = GaugeMetricFamily(
-            "pipbot_deliveries", "Deliveries in the outbox, by kind and status.",
+            "pipbot_deliveries",
+            "Deliveries in the outbox, by kind and status.",
             labels=["kind", "status"],
         )
         plans = GaugeMetricFamily("pipbot_plans", "Plans, by status.", labels=["status"])

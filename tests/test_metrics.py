@@ -50,9 +50,7 @@ def _samples(app: Any) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     assert headers["Content-Type"].startswith("text/plain; version=")
     families = list(text_string_to_metric_families(body.decode()))
     assert FAMILIES <= {f.name for f in families}
-    return {
-        (s.name, frozenset(s.labels.items())): s.value for f in families for s in f.samples
-    }
+    return {(s.name, frozenset(s.labels.items())): s.value for f in families for s in f.samples}
 
 
 def _value(samples: dict, name: str, **labels: str) -> float:
