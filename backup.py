@@ -45,7 +45,14 @@ def _backup_sqlite(url: URL, target: Path) -> str:
 
 def libpq_url(url: URL) -> tuple[str, str | None]:
     """The URL as libpq tools take it (no driver, no password) and the password apart."""
-    plain = url.set(drivername="postgresql", password=None)
+    plain = URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
     return plain.render_as_string(hide_password=False), url.password
 
 

@@ -148,6 +148,10 @@ def database_checks(database_url: str) -> list[Check]:
     return checks
 
 
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def migrate_command(settings: Settings) -> int:
     """Bring the schema to the newest revision and say which one that is."""
     logging.getLogger("alembic").setLevel(logging.INFO)
@@ -203,9 +207,9 @@ def verify_command(settings: Settings, public_id: str | None) -> int:
         return 1
     finally:
         engine.dispose()
-    noun = "plan" if len(plans) == 1 else "plans"
+    counted = f"{_count(len(plans), 'plan')}, {_count(events, 'event')}"
     if broken:
-        print(f"{broken} of {len(plans)} {noun} have a broken history ({events} events checked)")
+        print(f"{counted}: {_count(broken, 'history', 'histories')} broken")
         return 1
-    print(f"{len(plans)} {noun}, {events} events: every history is intact")
+    print(f"{counted}: every history is intact")
     return 0
