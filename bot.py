@@ -15,6 +15,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -139,6 +140,7 @@ def serve(settings: Settings) -> int:
     ticker = start_ticker(dispatcher) if settings.scheduler_enabled else None
     health = start_health_server(engine, settings.health_port) if settings.health_port else None
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    status = 0
     try:
         if settings.socket_mode:
             _serve_socket_mode(app, settings)
@@ -146,13 +148,17 @@ def serve(settings: Settings) -> int:
             _serve_http(app, engine, settings)
     except KeyboardInterrupt:
         logger.info("shutting down")
+    except (SlackApiError, OSError) as error:
+        # Socket Mode lost Slack for good (the HTTP server's own errors are OSErrors too).
+        logger.error("stopped: %s: %s", type(error).__name__, error)
+        status = 1
     finally:
         if health is not None:
             health.shutdown()
         if ticker is not None:
             ticker.shutdown(wait=True)
         engine.dispose()
-    return 0
+    return status
 
 
 def _check_client(settings: Settings) -> WebClient:

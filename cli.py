@@ -84,11 +84,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def check_client(settings: Settings) -> WebClient:
     """A client for the checks: short timeout, no retries (an answer now, not in a minute)."""
+    # The checks report failures in their own words: slack_sdk's error line would be a second.
+    quiet = logging.getLogger("pipbot.checks.slack_sdk")
+    quiet.setLevel(logging.CRITICAL + 1)
     return MeteredWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=CHECK_TIMEOUT_SECONDS,
         retry_handlers=[],
+        logger=quiet,
     )
 
 

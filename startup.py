@@ -55,6 +55,11 @@ def _code(error: SlackApiError) -> str:
     return str(data.get("error") or f"HTTP {error.response.status_code}")
 
 
+def _reason(error: OSError) -> str:
+    reason = getattr(error, "reason", None) or error
+    return f"{type(error).__name__}: {reason}"
+
+
 def _header(headers: dict[str, Any], name: str) -> str | None:
     for key, value in headers.items():
         if key.lower() == name:
@@ -80,12 +85,14 @@ def slack_checks(settings: Settings, client: WebClient) -> list[Check]:
             ]
         return [Check("Slack", ERROR, f"auth.test failed ({code}); the checks were not run")]
     except OSError as error:
+        # HTTP mode can still take requests and send later; Socket Mode cannot even connect.
         return [
             Check(
                 "Slack",
                 ERROR,
-                f"could not reach {settings.slack_api_url} ({type(error).__name__}); "
+                f"could not reach {settings.slack_api_url} ({_reason(error)}); "
                 "the checks were not run",
+                fatal=settings.socket_mode,
             )
         ]
     team = auth.get("team") or "the workspace"
