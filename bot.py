@@ -128,7 +128,10 @@ def serve(settings: Settings) -> int:
     checks = slack_checks(settings, _check_client(settings))
     fatal = next((c for c in checks if c.fatal), None)
     if fatal is not None:
-        print(f"pipbot: {fatal.name}: {fatal.detail}", file=sys.stderr)
+        if settings.log_format == "json":  # collectors expect every line to be JSON
+            logger.critical("%s: %s", fatal.name, fatal.detail)
+        else:
+            print(f"pipbot: {fatal.name}: {fatal.detail}", file=sys.stderr)
         return 2
     for problem in (c for c in checks if c.status != OK):
         logger.warning("%s: %s", problem.name, problem.detail)
