@@ -90,6 +90,7 @@ def test_metrics_count_deliveries_429s_and_requests(
     assert _value(after, "pipbot_oldest_due_delivery_age_seconds") == 0
     assert _value(after, "pipbot_deliveries_sent_last_minute") == 1  # two went 61 s ago
     assert _value(after, "pipbot_plans", status="active") == 1
+    assert ("pipbot_plans", frozenset({("status", "closed")})) in after  # 0, but present
     assert _value(after, "pipbot_database_up") == 1
 
     def delta(name: str, **labels: str) -> float:
