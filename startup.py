@@ -178,7 +178,7 @@ def _hr_channel_check(settings: Settings, client: WebClient) -> Check:
 def _hr_user_checks(settings: Settings, client: WebClient) -> list[Check]:
     if not settings.hr_user_ids:
         return [Check("HR_USER_IDS", OK, "empty: nobody has HR rights")]
-    how = "copy the id from the person's profile: (More) > Copy member ID"
+    how = "copy the id from the person's Slack profile: ⋮ (More) > Copy member ID"
     checks = []
     for user_id in sorted(settings.hr_user_ids):
         try:
