@@ -36,7 +36,7 @@ from metrics import (
 )
 from scheduler.dispatcher import Dispatcher
 from scheduler.ticker import start_ticker
-from startup import OK, slack_checks
+from startup import OK, check_client, slack_checks
 
 logger = logging.getLogger("pipbot")
 EVENTS_PATH = "/slack/events"
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 def serve(settings: Settings) -> int:
     """Check Slack, migrate the database and serve Slack until told to stop."""
     logs.configure(settings.log_format, settings.log_level)
-    checks = slack_checks(settings, _check_client(settings))
+    checks = slack_checks(settings, check_client(settings))
     fatal = next((c for c in checks if c.fatal), None)
     if fatal is not None:
         if settings.log_format == "json":  # collectors expect every line to be JSON
@@ -162,12 +162,6 @@ def serve(settings: Settings) -> int:
             ticker.shutdown(wait=True)
         engine.dispose()
     return status
-
-
-def _check_client(settings: Settings) -> WebClient:
-    from cli import check_client
-
-    return check_client(settings)
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +14,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from config import Settings
+from metrics import MeteredWebClient
 
 OK, WARNING, ERROR = "ok", "warning", "error"
+CHECK_TIMEOUT_SECONDS = 5
 # The bot scopes manifest.yml asks for, and what each one is for (a test keeps them equal).
 REQUIRED_SCOPES: dict[str, str] = {
     "commands": "the /pip command",
@@ -65,6 +68,20 @@ def _header(headers: dict[str, Any], name: str) -> str | None:
         if key.lower() == name:
             return str(value[0] if isinstance(value, list) else value)
     return None
+
+
+def check_client(settings: Settings) -> WebClient:
+    """A client for the checks: short timeout, no retries (an answer now, not in a minute)."""
+    # The checks report failures in their own words: slack_sdk's error line would be a second.
+    quiet = logging.getLogger("pipbot.checks.slack_sdk")
+    quiet.setLevel(logging.CRITICAL + 1)
+    return MeteredWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=CHECK_TIMEOUT_SECONDS,
+        retry_handlers=[],
+        logger=quiet,
+    )
 
 
 def slack_checks(settings: Settings, client: WebClient) -> list[Check]:
