@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 
 MAX_LINE = 2000
-_MESSAGE_MAX = 1000
-_TRACEBACK_MAX = MAX_LINE - _MESSAGE_MAX - 200  # room for the time, level and logger name
+_MESSAGE_MAX = 800
+_TRACEBACK_MAX = MAX_LINE - _MESSAGE_MAX - 600  # room for the time, level, logger and context
 _EXCEPTION_LINE_MAX = 200
 _WITHHELD = " (request details withheld)"
 # Bolt messages that carry a request body, cut where the body starts.
@@ -44,6 +44,8 @@ class LogLimits(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text and len(record.exc_text) > _TRACEBACK_MAX:
             record.exc_text = _short_traceback(record.exc_text)
+        # Formatters (ours in logs.py too) print exc_text when there is no exc_info to redo.
+        record.exc_info = None
         record.stack_info = None
         return True
 

@@ -88,7 +88,7 @@ def _event(event: dict[str, Any], event_id: str = "Ev0001") -> dict[str, Any]:
 def _no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
     """No traceback anywhere, and no error from our code (slack_sdk logs its own failed posts)."""
     for record in caplog.records:
-        assert record.exc_info is None, record.getMessage()
+        assert record.exc_info is None and not record.exc_text, record.getMessage()
         assert record.name.startswith("slack_sdk") or record.levelno < logging.ERROR, record.msg
 
 
