@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from slack_bolt import App, BoltRequest
@@ -91,8 +91,11 @@ class FrontDoor:
             if error.kind == "command":
                 return _json(200, {"response_type": "ephemeral", "text": COMMAND_UNREADABLE})
             return _json(400, {"error": "malformed request"})
+        bolt_headers: dict[str, str | Sequence[str]] = dict(headers)
         try:
-            request = BoltRequest(body=text, query=environ.get("QUERY_STRING", ""), headers=headers)
+            request = BoltRequest(
+                body=text, query=environ.get("QUERY_STRING", ""), headers=bolt_headers
+            )
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             logger.info("refused a malformed %s request: %s", kind, type(error).__name__)
             return _json(400, {"error": "malformed request"})
