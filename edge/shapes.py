@@ -22,7 +22,6 @@ _STR_VALUES = (
     "value",
     "selected_date",
     "selected_time",
-    "selected_date_time",
     "selected_user",
     "selected_conversation",
     "selected_channel",
