@@ -450,3 +450,13 @@ def test_every_listener_tells_failures_after_ack_itself(driver: SlackDriver) -> 
         if not getattr(lst.ack_function, "transactional", False)
     ]
     assert names and unsafe == []
+
+
+def test_a_command_that_mentions_payload_is_read_as_the_command_it_is(
+    http: WsgiClient, driver: SlackDriver, slack: FakeSlack
+) -> None:
+    # Bolt reads any form body containing "payload" as an (empty) interaction.
+    answer = http.post(_command(slack, "show payload"))
+    driver.executor.wait_idle()
+    assert answer.status == 200
+    assert "PIP-PAYLOAD" in answer.json()["text"]  # the plan-not-found answer, for that id
