@@ -140,12 +140,16 @@ def handle_plan_acknowledge(
     ack: Ack,
     body: dict[str, Any],
     client: WebClient,
+    context: BoltContext,
     actor: Actor,
     db: Session,
 ) -> None:
     """The employee acknowledges receipt: record it once, update the DM, tell the manager."""
     public_id, round_ = parse_acknowledge_value(body["actions"][0]["value"])
-    plan, _ = plans.acknowledge(db, actor, public_id, round_, utcnow())
+    settings = context["settings"]
+    plan, _ = plans.acknowledge(
+        db, actor, public_id, round_, utcnow(), hr_channel_id=settings.hr_channel_id
+    )
     current = plans.ack_round(db, plan)
     copies = [
         c

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -15,8 +15,9 @@ from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanStatus
 from services.calendar import checkin_dates
 from services.plans import is_acknowledged
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
-from views.common import escape, section
-from views.ids import Block
+from services.seals import SEAL, Seal
+from views.common import context, escape, section
+from views.ids import Block, EventType
 from views.plan_form import CADENCES, WEEKDAYS
 from views.plan_messages import (
     acknowledge_button,
@@ -34,7 +35,7 @@ class Attachment:
     """A file to upload with a message."""
 
     filename: str
-    content: str
+    content: str | bytes
     title: str
 
 
@@ -46,6 +47,7 @@ class Outgoing:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     thread_ts: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    seal: Seal | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,28 @@ def render_delivery(ctx: RenderContext) -> Outgoing | Skip:
     renderer = RENDERERS.get(ctx.delivery.kind)
     if renderer is None:
         raise LookupError(f"no renderer for delivery kind {ctx.delivery.kind}")
-    return renderer(ctx)
+    return _sealed(ctx, renderer(ctx))
+
+
+def _sealed(ctx: RenderContext, outcome: Outgoing | Skip) -> Outgoing | Skip:
+    """A message whose delivery carries a seal shows it in a context line (and, through
+    `message_metadata`, carries the full hash in its Slack metadata)."""
+    seal = Seal.from_payload((ctx.delivery.payload or {}).get(SEAL))
+    if seal is None or isinstance(outcome, Skip) or outcome.attachments:
+        return outcome
+    return replace(outcome, blocks=[*outcome.blocks, context(seal.line)], seal=seal)
+
+
+def message_metadata(delivery_id: int, kind: str, message: Outgoing) -> dict[str, Any]:
+    """The Slack metadata of a posted delivery: the delivery id, and the seal when it has one."""
+    payload: dict[str, Any] = {"delivery_id": delivery_id, "kind": kind}
+    if message.seal is None:
+        return {"event_type": EventType.DELIVERY, "event_payload": payload}
+    return {"event_type": EventType.SEAL, "event_payload": {**payload, **message.seal.payload()}}
+
+
+# Message metadata that carries a delivery id, to find a message already posted.
+DELIVERY_EVENT_TYPES = frozenset({EventType.DELIVERY, EventType.SEAL})
 
 
 def plan_of(ctx: RenderContext) -> Plan:
@@ -277,3 +300,43 @@ def _undeliverable(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
         error=str(payload.get("error", "")),
     )
     return Outgoing(text=text, blocks=[section(text)])
+
+
+@notice("receipt")
+def _receipt(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    text = render(
+        "receipt_recorded",
+        plan_id=plan.public_id,
+        when=fmt_when(plan.acknowledged_at or ctx.now),
+        manager=mention(plan.manager_id),
+    )
+    return Outgoing(
+        text=f"A message from PIP Bot about plan {plan.public_id}.", blocks=[section(text)]
+    )
+
+
+@hr_notice("receipt")
+def _hr_receipt(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    text = render(
+        "hr_receipt",
+        plan_id=plan.public_id,
+        employee=mention(plan.employee_id),
+        manager=mention(plan.manager_id),
+        when=fmt_when(plan.acknowledged_at or ctx.now),
+    )
+    return Outgoing(text=text, blocks=[section(text)])
+
+
+@hr_notice("amended")
+def _hr_amended(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    payload = ctx.delivery.payload
+    changed = [str(c) for c in payload.get("changed", [])]
+    text = render(
+        "hr_amended",
+        plan_id=plan.public_id,
+        employee=mention(plan.employee_id),
+        manager=mention(plan.manager_id),
+        changed=", ".join(changed).lower(),
+        reason=str(payload.get("reason", "")),
+    )
+    return Outgoing(text=text, blocks=split_sections(text))

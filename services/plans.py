@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import ActionStep, Delivery, DeliveryKind, Goal, Plan, PlanStatus
-from services import audit, locks
+from services import audit, locks, seals
 from services.access import Action, Actor, may, require
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
 from services.errors import InvalidPlan, PlanNotFound, UsageError
@@ -188,10 +188,16 @@ def ack_round(db: Session, plan: Plan) -> int:
 
 
 def acknowledge(
-    db: Session, actor: Actor, public_id: str, round_: int | None, now: datetime
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    round_: int | None,
+    now: datetime,
+    hr_channel_id: str | None = None,
 ) -> tuple[Plan, bool]:
-    """Record that the employee received the current version of the plan, and tell the
-    manager; True the first time. A button on an earlier version is refused (UsageError)."""
+    """Record that the employee received the current version of the plan, tell the manager,
+    and seal the moment (employee and HR); True the first time. A button on an earlier version
+    is refused (UsageError)."""
     plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE)
     if plan.status == PlanStatus.CLOSED:
         return plan, False
@@ -215,6 +221,9 @@ def acknowledge(
         due_at=now,
         plan_id=plan.id,
         payload={"notice": "acknowledged"},
+    )
+    seals.notify_sealed(
+        db, plan, notice="receipt", now=now, hr_channel_id=hr_channel_id, employee=True
     )
     return plan, True
 
