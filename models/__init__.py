@@ -16,6 +16,7 @@ from models.enums import (
 )
 from models.history import PlanEvent
 from models.plan import ActionStep, Goal, Plan
+from models.retention import Tombstone
 from models.slack import ProcessedEvent, SlackUser
 
 __all__ = [
@@ -38,5 +39,6 @@ __all__ = [
     "PlanStatus",
     "ProcessedEvent",
     "SlackUser",
+    "Tombstone",
     "utcnow",
 ]

@@ -14,6 +14,7 @@ from config import Settings
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanStatus
 from services.calendar import checkin_dates
 from services.plans import is_acknowledged
+from services.retention import policy_name
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
 from services.seals import SEAL, Seal
 from views.common import context, escape, section
@@ -340,3 +341,17 @@ def _hr_amended(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
         reason=str(payload.get("reason", "")),
     )
     return Outgoing(text=text, blocks=split_sections(text))
+
+
+@renders(DeliveryKind.RETENTION_NOTICE)
+def _retention_run(ctx: RenderContext) -> Outgoing | Skip:
+    payload = ctx.delivery.payload
+    days = int(payload.get("days", 0))
+    text = render(
+        "retention_run",
+        deleted=int(payload.get("deleted", 0)),
+        before=fmt_date(date.fromisoformat(str(payload["before"]))),
+        policy=policy_name(days),
+        held=int(payload.get("held", 0)),
+    )
+    return Outgoing(text=text, blocks=[section(text)])

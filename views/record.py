@@ -1,0 +1,55 @@
+"""What `/pip verify`, `python bot.py verify`, `/pip hold` and retention say, in plain words."""
+
+from __future__ import annotations
+
+from services.export import EVENT_TITLES, format_time
+from services.verify import Verdict, Witness
+
+
+def _where(witness: Witness, employee_name: str) -> str:
+    if witness.kind == "hr":
+        return f"the HR channel ({witness.channel})"
+    return f"the direct messages of {employee_name} ({witness.channel})"
+
+
+def _copies(n: int) -> str:
+    return "1 sealed copy" if n == 1 else f"{n} sealed copies"
+
+
+def verdict_text(verdict: Verdict, employee_name: str, tz: str) -> str:
+    """The answer about one plan's history: intact, the first bad event, or the bad seal."""
+    plan = verdict.public_id
+    if verdict.broken is not None:
+        broken = verdict.broken
+        title = EVENT_TITLES.get(broken.kind, broken.kind.replace("_", " ").capitalize())
+        return (
+            f"The history of {plan} does not match from event {broken.sequence} of "
+            f"{verdict.events} ({title}, {format_time(broken.at, tz)}): that event was changed "
+            "in the database after it was recorded. Keep the record exported before this date "
+            "and the sealed messages in Slack, and ask whoever runs PIP Bot's database."
+        )
+    if verdict.disagreement is not None:
+        witness = verdict.disagreement.witness
+        seal = witness.seal
+        stored = verdict.disagreement.stored_hash
+        now_says = (
+            f"the stored history has {stored[:4]}…{stored[-4:]} there"
+            if stored
+            else f"the stored history has only {verdict.events} events"
+        )
+        return (
+            f"The history of {plan} disagrees with a sealed copy in Slack: the copy sent "
+            f"{format_time(witness.sent_at, tz)} to {_where(witness, employee_name)} says "
+            f"event {seal.events} had the hash {seal.short}, and {now_says}. The history was "
+            "rewritten after that copy was sent. Keep the sealed messages in Slack, and ask "
+            "whoever runs PIP Bot's database."
+        )
+    if verdict.seals_matched == 0:
+        return (
+            f"The history of {plan} is intact: {verdict.events} events. No sealed copy of it "
+            "was found in Slack yet to compare with."
+        )
+    return (
+        f"The history of {plan} is intact: {verdict.events} events, and the "
+        f"{_copies(verdict.seals_matched)} in Slack match it."
+    )
