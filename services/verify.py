@@ -50,7 +50,8 @@ class Verdict:
 
     public_id: str
     events: int
-    seals_matched: int
+    seals_matched: int  # distinct seals (moments) that agree with the stored history
+    copies_matched: int  # the messages in Slack that carry them
     broken: BrokenEvent | None
     disagreement: Disagreement | None
 
@@ -68,13 +69,15 @@ def verify_plan(db: Session, plan: Plan, witnesses: list[Witness]) -> Verdict:
     if chain.first_broken is not None:
         event = next(e for e in events if e.sequence == chain.first_broken)
         broken = BrokenEvent(event.sequence, event.kind, event.created_at)
-    matched = 0
+    matched: set[tuple[int, str]] = set()
+    copies = 0
     disagreement = None
     for witness in sorted(witnesses, key=lambda w: float(w.ts)):
         count = witness.seal.events
         stored = events[count - 1].hash if 0 < count <= len(events) else None
         if stored == witness.seal.hash:
-            matched += 1
+            matched.add((count, stored))
+            copies += 1
         elif disagreement is None:
             disagreement = Disagreement(witness, stored)
-    return Verdict(plan.public_id, len(events), matched, broken, disagreement)
+    return Verdict(plan.public_id, len(events), len(matched), copies, broken, disagreement)

@@ -12,8 +12,8 @@ def _where(witness: Witness, employee_name: str) -> str:
     return f"the direct messages of {employee_name} ({witness.channel})"
 
 
-def _copies(n: int) -> str:
-    return "1 sealed copy" if n == 1 else f"{n} sealed copies"
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def verdict_text(verdict: Verdict, employee_name: str, tz: str) -> str:
@@ -46,10 +46,22 @@ def verdict_text(verdict: Verdict, employee_name: str, tz: str) -> str:
         )
     if verdict.seals_matched == 0:
         return (
-            f"The history of {plan} is intact: {verdict.events} events. No sealed copy of it "
-            "was found in Slack yet to compare with."
+            f"The history of {plan} is intact: {_count(verdict.events, 'event')}. "
+            "No sealed copy of it was found in Slack yet to compare with."
         )
     return (
-        f"The history of {plan} is intact: {verdict.events} events, and the "
-        f"{_copies(verdict.seals_matched)} in Slack match it."
+        f"The history of {plan} is intact: {_count(verdict.events, 'event')}, and "
+        f"{_count(verdict.seals_matched, 'seal')} sent into Slack "
+        f"({_count(verdict.copies_matched, 'copy', 'copies')}) match it."
     )
+
+
+def verdict_line(verdict: Verdict, employee_name: str) -> str:
+    """One line per plan for `python bot.py verify` (times in UTC)."""
+    if verdict.intact:
+        return (
+            f"{verdict.public_id}: intact, {_count(verdict.events, 'event')}, "
+            f"{_count(verdict.seals_matched, 'seal')} match "
+            f"({_count(verdict.copies_matched, 'copy', 'copies')} in Slack)"
+        )
+    return f"{verdict.public_id}: {verdict_text(verdict, employee_name, 'UTC')}"
