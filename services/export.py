@@ -62,7 +62,11 @@ EVENT_TITLES = {
     "amended": "Plan amended",
     "extended": "Plan extended",
     "closed": "Plan closed",
+    "legal_hold": "Legal hold placed",
+    "hold_released": "Legal hold released",
 }
+# Event data only the manager and HR read (the employee's copy says the event happened).
+RESTRICTED_DATA = {"legal_hold": {"reason"}}
 FIELD_LABELS = {
     "issues": "Issues",
     "expectations": "Expected standard",
@@ -664,6 +668,11 @@ def _summary(
             f"Reason: {data.get('reason', '')}",
             *(f"{c.field}: {c.before} → {c.after}" for c in _changes(data)),
         ]
+    if kind == "legal_hold":
+        reason = [f"Reason: {data['reason']}"] if data.get("reason") else []
+        return ["The plan is kept past the retention policy until HR releases it.", *reason]
+    if kind == "hold_released":
+        return ["The retention policy applies to the plan again."]
     if kind == "closed":
         effective = (
             f", effective {day_text(data['effective_date'])}" if data.get("effective_date") else ""
@@ -683,6 +692,8 @@ def _event_record(
     party: Callable[[str], Party],
 ) -> EventRecord:
     shown: dict[str, Any] = dict(event.data) if include_private else _without_private(event.data)
+    if not include_private:
+        shown = {k: v for k, v in shown.items() if k not in RESTRICTED_DATA.get(event.kind, set())}
     return EventRecord(
         sequence=event.sequence,
         at=event.created_at,
