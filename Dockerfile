@@ -13,7 +13,8 @@ WORKDIR /app
 COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 
-RUN useradd --create-home --uid 10001 pipbot
+# A non-root user that owns /app and /data (a volume there keeps a SQLite database).
+RUN useradd --create-home --uid 10001 pipbot && mkdir /data && chown pipbot:pipbot /app /data
 COPY --chown=pipbot:pipbot . .
 USER pipbot
 

@@ -15,6 +15,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,7 +36,7 @@ from metrics import (
 )
 from scheduler.dispatcher import Dispatcher
 from scheduler.ticker import start_ticker
-from startup import OK, slack_checks
+from startup import OK, check_client, slack_checks
 
 logger = logging.getLogger("pipbot")
 EVENTS_PATH = "/slack/events"
@@ -124,10 +125,13 @@ def main(argv: list[str] | None = None) -> int:
 def serve(settings: Settings) -> int:
     """Check Slack, migrate the database and serve Slack until told to stop."""
     logs.configure(settings.log_format, settings.log_level)
-    checks = slack_checks(settings, _check_client(settings))
+    checks = slack_checks(settings, check_client(settings))
     fatal = next((c for c in checks if c.fatal), None)
     if fatal is not None:
-        print(f"pipbot: {fatal.name}: {fatal.detail}", file=sys.stderr)
+        if settings.log_format == "json":  # collectors expect every line to be JSON
+            logger.critical("%s: %s", fatal.name, fatal.detail)
+        else:
+            print(f"pipbot: {fatal.name}: {fatal.detail}", file=sys.stderr)
         return 2
     for problem in (c for c in checks if c.status != OK):
         logger.warning("%s: %s", problem.name, problem.detail)
@@ -139,6 +143,7 @@ def serve(settings: Settings) -> int:
     ticker = start_ticker(dispatcher) if settings.scheduler_enabled else None
     health = start_health_server(engine, settings.health_port) if settings.health_port else None
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    status = 0
     try:
         if settings.socket_mode:
             _serve_socket_mode(app, settings)
@@ -146,19 +151,17 @@ def serve(settings: Settings) -> int:
             _serve_http(app, engine, settings)
     except KeyboardInterrupt:
         logger.info("shutting down")
+    except (SlackApiError, OSError) as error:
+        # Socket Mode lost Slack for good (the HTTP server's own errors are OSErrors too).
+        logger.error("stopped: %s: %s", type(error).__name__, error)
+        status = 1
     finally:
         if health is not None:
             health.shutdown()
         if ticker is not None:
             ticker.shutdown(wait=True)
         engine.dispose()
-    return 0
-
-
-def _check_client(settings: Settings) -> WebClient:
-    from cli import check_client
-
-    return check_client(settings)
+    return status
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -11,7 +11,6 @@ from pathlib import Path
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from dotenv import find_dotenv, load_dotenv
-from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -19,10 +18,7 @@ import logs
 from backup import BackupError, backup
 from config import ConfigError, Settings
 from db import alembic_config, make_engine, make_session_factory, migrate
-from metrics import MeteredWebClient
-from startup import ERROR, OK, WARNING, Check, slack_checks
-
-CHECK_TIMEOUT_SECONDS = 5
+from startup import ERROR, OK, WARNING, Check, check_client, slack_checks
 
 
 def parser() -> argparse.ArgumentParser:
@@ -103,16 +99,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return verify_with_slack(settings, args.plan)
     return verify_command(settings, args.plan)
-
-
-def check_client(settings: Settings) -> WebClient:
-    """A client for the checks: short timeout, no retries (an answer now, not in a minute)."""
-    return MeteredWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=CHECK_TIMEOUT_SECONDS,
-        retry_handlers=[],
-    )
 
 
 def _print_checks(checks: list[Check]) -> None:

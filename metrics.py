@@ -36,7 +36,7 @@ from sqlalchemy import Engine, func, select
 
 from db import database_ok
 from logs import request_context
-from models import Delivery, DeliveryStatus, Plan, utcnow
+from models import Delivery, DeliveryStatus, Plan, PlanStatus, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def _error_code(error: SlackApiError) -> str:
 class MeteredWebClient(WebClient):
     """A WebClient that counts its calls, errors and 429s in the metrics."""
 
-    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
         """Call Slack and count the call and its outcome."""
         SLACK_CALLS.labels(api_method).inc()
         try:
@@ -205,10 +205,14 @@ class OutboxCollector(Collector):
                 )
             ):
                 deliveries.add_metric([str(kind), str(status)], count)
-            for status, count in conn.execute(
+            # Every status is present, at 0 when no plan has it, so that alerts see a series.
+            by_status = {str(status): 0 for status in PlanStatus}
+            for plan_status, count in conn.execute(
                 select(Plan.status, func.count()).group_by(Plan.status)
             ):
-                plans.add_metric([str(status)], count)
+                by_status[str(plan_status)] = count
+            for plan_status, count in by_status.items():
+                plans.add_metric([plan_status], count)
             first_due = conn.scalar(
                 select(func.min(Delivery.due_at)).where(
                     Delivery.status.in_(_OWED), Delivery.due_at <= now

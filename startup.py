@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +14,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from config import Settings
+from metrics import MeteredWebClient
 
 OK, WARNING, ERROR = "ok", "warning", "error"
+CHECK_TIMEOUT_SECONDS = 5
 # The bot scopes manifest.yml asks for, and what each one is for (a test keeps them equal).
 REQUIRED_SCOPES: dict[str, str] = {
     "commands": "the /pip command",
@@ -55,11 +58,30 @@ def _code(error: SlackApiError) -> str:
     return str(data.get("error") or f"HTTP {error.response.status_code}")
 
 
+def _reason(error: OSError) -> str:
+    reason = getattr(error, "reason", None) or error
+    return f"{type(error).__name__}: {reason}"
+
+
 def _header(headers: dict[str, Any], name: str) -> str | None:
     for key, value in headers.items():
         if key.lower() == name:
             return str(value[0] if isinstance(value, list) else value)
     return None
+
+
+def check_client(settings: Settings) -> WebClient:
+    """A client for the checks: short timeout, no retries (an answer now, not in a minute)."""
+    # The checks report failures in their own words: slack_sdk's error line would be a second.
+    quiet = logging.getLogger("pipbot.checks.slack_sdk")
+    quiet.setLevel(logging.CRITICAL + 1)
+    return MeteredWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=CHECK_TIMEOUT_SECONDS,
+        retry_handlers=[],
+        logger=quiet,
+    )
 
 
 def slack_checks(settings: Settings, client: WebClient) -> list[Check]:
@@ -80,12 +102,14 @@ def slack_checks(settings: Settings, client: WebClient) -> list[Check]:
             ]
         return [Check("Slack", ERROR, f"auth.test failed ({code}); the checks were not run")]
     except OSError as error:
+        # HTTP mode can still take requests and send later; Socket Mode cannot even connect.
         return [
             Check(
                 "Slack",
                 ERROR,
-                f"could not reach {settings.slack_api_url} ({type(error).__name__}); "
+                f"could not reach {settings.slack_api_url} ({_reason(error)}); "
                 "the checks were not run",
+                fatal=settings.socket_mode,
             )
         ]
     team = auth.get("team") or "the workspace"
@@ -171,7 +195,7 @@ def _hr_channel_check(settings: Settings, client: WebClient) -> Check:
 def _hr_user_checks(settings: Settings, client: WebClient) -> list[Check]:
     if not settings.hr_user_ids:
         return [Check("HR_USER_IDS", OK, "empty: nobody has HR rights")]
-    how = "copy the id from the person's profile: (More) > Copy member ID"
+    how = "copy the id from the person's Slack profile: ⋮ (More) > Copy member ID"
     checks = []
     for user_id in sorted(settings.hr_user_ids):
         try:

@@ -140,3 +140,38 @@ def test_the_readme_says_how_to_switch_to_http_mode_and_find_member_ids() -> Non
         assert key in readme, key
     assert "Copy member ID" in readme
     assert "Who can open plans" in readme
+
+
+def _merge(base: Any, change: Any) -> Any:
+    if isinstance(base, dict) and isinstance(change, dict):
+        return {**base, **{k: _merge(base.get(k), v) for k, v in change.items()}}
+    if isinstance(base, list) and isinstance(change, list):
+        return [_merge(b, c) for b, c in zip(base, change, strict=True)]
+    return change
+
+
+def test_the_readme_http_mode_manifest_is_valid_under_slacks_schema() -> None:
+    import json
+
+    import pytest
+    from jsonschema import Draft7Validator
+
+    from tests.test_manifest import SCHEMA_PATH, find_schema
+
+    schema = find_schema()
+    if schema is None:
+        pytest.skip(f"the HTTP-mode manifest was NOT validated: {SCHEMA_PATH} was not found")
+    snippet = _readme().split("For HTTP mode instead", 1)[1].split("```yaml\n", 1)[1]
+    change = yaml.safe_load(snippet.split("```", 1)[0])
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    http = _merge(manifest, change)
+    assert http["settings"]["socket_mode_enabled"] is False
+    assert http["features"]["slash_commands"][0]["command"] == "/pip"
+    urls = {
+        http["features"]["slash_commands"][0]["url"],
+        http["settings"]["event_subscriptions"]["request_url"],
+        http["settings"]["interactivity"]["request_url"],
+    }
+    assert urls == {"https://pip.example.com/slack/events"}
+    validator = Draft7Validator(json.loads(schema.read_text()))
+    assert sorted(validator.iter_errors(http), key=str) == []

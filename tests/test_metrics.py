@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 import time_machine
 from prometheus_client.parser import text_string_to_metric_families
+from slack_sdk.http_retry import builtin_handlers
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import make_wsgi_app, start_health_server
+from bot import make_client, make_wsgi_app, start_health_server
+from config import Settings
 from metrics import surface_of
+from tests.conftest import EMPLOYEE
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import open_plan
 from tests.process import free_port
@@ -87,6 +90,7 @@ def test_metrics_count_deliveries_429s_and_requests(
     assert _value(after, "pipbot_oldest_due_delivery_age_seconds") == 0
     assert _value(after, "pipbot_deliveries_sent_last_minute") == 1  # two went 61 s ago
     assert _value(after, "pipbot_plans", status="active") == 1
+    assert ("pipbot_plans", frozenset({("status", "closed")})) in after  # 0, but present
     assert _value(after, "pipbot_database_up") == 1
 
     def delta(name: str, **labels: str) -> float:
@@ -135,3 +139,25 @@ def test_socket_mode_health_port_serves_health_and_metrics_only(engine: Engine) 
 )
 def test_surface_of(body: dict, surface: str) -> None:
     assert surface_of(body) == surface
+
+
+def test_a_429_the_client_retries_is_counted(
+    settings: Settings, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    slept: list[float] = []
+    monkeypatch.setattr(builtin_handlers.time, "sleep", slept.append)  # Slack's Retry-After
+    method = {"method": "users.info"}
+    before = [value("pipbot_slack_rate_limited_total", **method)]
+    before.append(value("pipbot_slack_api_calls_total", **method))
+    slack.fail_next("users.info", status=429)
+    user = make_client(settings).users_info(user=EMPLOYEE)["user"]
+    assert user["id"] == EMPLOYEE
+    assert len(slept) == 1 and slept[0] >= 1  # it waited as Slack asked, then retried
+    assert value("pipbot_slack_rate_limited_total", **method) == before[0] + 1
+    assert value("pipbot_slack_api_calls_total", **method) == before[1] + 1
+    assert [c.status for c in slack.calls_to("users.info")] == [429, 200]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,22 @@ def test_the_image_health_check_follows_the_bot(tmp_path: Path) -> None:
         finally:
             process.stop()
         assert healthcheck(process.port) == 1
+
+
+def test_with_log_format_json_every_line_is_json(tmp_path: Path) -> None:
+    scopes = [scope for scope in manifest_scopes() if scope != "files:write"]
+    with FakeSlack(bot_token=TOKEN, scopes=scopes).start() as slack:
+        output = _serve_briefly(_env(slack, tmp_path, LOG_FORMAT="json"), tmp_path)
+        refused = run_bot(
+            _env(slack, tmp_path, LOG_FORMAT="json", SLACK_BOT_TOKEN=PLACEHOLDER), cwd=tmp_path
+        )
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert [line["message"] for line in lines if line["level"] == "WARNING"] == [
+        "scopes: the bot token lacks the scope files:write (exported plans and report CSVs): "
+        "add it under OAuth & Permissions > Bot Token Scopes (or update the app from "
+        "manifest.yml), then reinstall the app"
+    ]
+    assert any(line["message"].startswith("PIP Bot listening on port") for line in lines)
+    assert refused.returncode == 2
+    [line] = [json.loads(line) for line in refused.stderr.splitlines()]
+    assert line["level"] == "CRITICAL" and "invalid_auth" in line["message"]
