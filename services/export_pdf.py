@@ -12,8 +12,10 @@ import io
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
@@ -37,24 +39,42 @@ HEADING_FILL = (243, 243, 243)
 PRIVATE_FILL = (255, 244, 229)
 LINE_HEIGHT = 5.0
 
-# fpdf2's SVG reader names the parts of our chart it does not draw (titles, ARIA); harmless.
+REPLACEMENT = "\ufffd"
+UNPRINTABLE_NOTE = (
+    "Some characters (such as emoji) cannot be printed with this PDF's font and show as "
+    f"{REPLACEMENT}; the HTML copy of the record shows them as written."
+)
+
+# fpdf2 logs the parts of our chart its SVG reader skips (titles, ARIA) and the glyphs a font
+# lacks; the latter would put characters people typed into the log, so both stay quiet.
 logging.getLogger("fpdf.svg").setLevel(logging.ERROR)
+logging.getLogger("fpdf.output").setLevel(logging.ERROR)
+
+
+@lru_cache(maxsize=1)
+def _printable() -> frozenset[int]:
+    """The code points DejaVu Sans (regular and bold) can draw."""
+    regular = TTFont(str(FONTS / "DejaVuSans.ttf")).getBestCmap()
+    bold = TTFont(str(FONTS / "DejaVuSans-Bold.ttf")).getBestCmap()
+    return frozenset(regular) & frozenset(bold)
 
 
 class _Document(FPDF):
     """An FPDF page set-up with the record's header and footer on every page."""
 
-    def __init__(self, record: PlanRecord, org_name: str, paper_size: str) -> None:
+    def __init__(
+        self, record: PlanRecord, org_name: str, printable_org_name: str, paper_size: str
+    ) -> None:
         super().__init__(orientation="portrait", unit="mm", format=PAPER[paper_size])
         self.record = record
-        self.org_name = org_name
+        self.org_name = printable_org_name
         self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
         self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
         self.set_margins(left=18, top=22, right=18)
         self.set_auto_page_break(auto=True, margin=20)
         self.alias_nb_pages()
         self.set_title(f"{record.public_id}: performance improvement plan record")
-        self.set_author(org_name or "PIP Bot")
+        self.set_author(printable_org_name or "PIP Bot")
         self.set_creator("PIP Bot")
         self.set_subject(CONFIDENTIAL)
         self.set_creation_date(record.generated_at)
@@ -91,9 +111,22 @@ class _Document(FPDF):
 class _Writer:
     """The record's sections, in the HTML's order, written onto `_Document` pages."""
 
-    def __init__(self, record: PlanRecord, org_name: str, paper_size: str) -> None:
+    def __init__(
+        self, record: PlanRecord, org_name: str, paper_size: str, note_unprintable: bool
+    ) -> None:
         self.record = record
-        self.pdf = _Document(record, org_name, paper_size)
+        self.pdf = _Document(record, org_name, self.clean(org_name), paper_size)
+        self.note_unprintable = note_unprintable
+        self.replaced = False
+
+    def clean(self, value: str) -> str:
+        """`value` with tabs as spaces and what the font cannot draw as U+FFFD (noted)."""
+        value = value.replace("\t", "    ")
+        printable = _printable()
+        if all(ord(c) in printable or c in "\n\r" for c in value):
+            return value
+        self.replaced = True
+        return "".join(c if ord(c) in printable or c in "\n\r" else REPLACEMENT for c in value)
 
     # -- text
 
@@ -107,7 +140,12 @@ class _Writer:
         pdf.set_font(FONT, "B" if bold else "", size)
         pdf.set_text_color(*colour)
         pdf.multi_cell(
-            0, LINE_HEIGHT * size / 10, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            0,
+            LINE_HEIGHT * size / 10,
+            self.clean(value),
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
         )
         pdf.set_text_color(*BLACK)
 
@@ -166,7 +204,8 @@ class _Writer:
                 row = table.row()
                 for i, value in enumerate(values):
                     row.cell(
-                        value, style=FontFace(emphasis="BOLD") if not bordered and i == 0 else None
+                        self.clean(value),
+                        style=FontFace(emphasis="BOLD") if not bordered and i == 0 else None,
                     )
         self.gap(2)
 
@@ -188,6 +227,8 @@ class _Writer:
             colour=GREY,
         )
         self.text(record.zone_line, size=9.5, colour=GREY)
+        if self.note_unprintable:
+            self.text(UNPRINTABLE_NOTE, size=9.5, colour=GREY)
         self.gap(1)
         private = (
             "Includes the manager's private notes (manager and HR only)."
@@ -361,7 +402,9 @@ class _Writer:
             new_y=YPos.NEXT,
         )
         pdf.set_font(FONT, "", 9)
-        pdf.multi_cell(0, 4.6, notes, align="L", fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(
+            0, 4.6, self.clean(notes), align="L", fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
         pdf.set_fill_color(255, 255, 255)
         self.gap(2)
 
@@ -471,4 +514,9 @@ class _Writer:
 
 def render_pdf(record: PlanRecord, *, org_name: str = "", paper_size: str = "A4") -> bytes:
     """The record as a PDF on `paper_size` (A4 or Letter), `org_name` heading every page."""
-    return _Writer(record, org_name, paper_size).write()
+    writer = _Writer(record, org_name, paper_size, note_unprintable=False)
+    document = writer.write()
+    if not writer.replaced:
+        return document
+    # Rare: say at the top that some characters could not be printed (a second pass).
+    return _Writer(record, org_name, paper_size, note_unprintable=True).write()

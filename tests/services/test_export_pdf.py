@@ -107,3 +107,19 @@ def test_the_goal_status_chart_is_drawn(db: Session) -> None:
         assert label in text
     # And its marks are drawn: a content stream far longer than the labels alone.
     assert len(chart_page.get_contents().get_data()) > 20_000
+
+
+def test_characters_the_font_lacks_are_marked_not_logged(
+    db: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dataclasses import replace
+
+    build_plan(db)
+    record = plan_record(db, Actor(MANAGER), PUBLIC_ID, now=at(date(2027, 4, 5)))
+    typed = "Agreed over coffee \U0001f642 with 中文 notes\tand a tab; Ärger über Öl"
+    with caplog.at_level("DEBUG"):
+        data = render_pdf(replace(record, issues=typed), org_name=ORG)
+    text = re.sub(r"\s+", " ", pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text())
+    assert "Agreed over coffee \ufffd with \ufffd\ufffd notes and a tab; Ärger über Öl" in text
+    assert "the HTML copy of the record shows them as written" in text
+    assert "\U0001f642" not in caplog.text and "中" not in caplog.text
