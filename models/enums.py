@@ -11,6 +11,7 @@ class PlanStatus(StrEnum):
     ACTIVE = "active"
     ACKNOWLEDGED = "acknowledged"
     EXTENDED = "extended"
+    PAUSED = "paused"
     CLOSED = "closed"
 
 
@@ -90,3 +91,4 @@ class DeliveryKind(StrEnum):
     HR_NOTICE = "hr_notice"
     NOTICE = "notice"
     RETENTION_NOTICE = "retention_notice"
+    RESUME = "resume"

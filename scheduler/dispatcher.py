@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from logs import bind_delivery_kind, delivery_context
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
-from scheduler import checkin_messages, close_messages  # noqa: F401 - register renderers
+from scheduler import checkin_messages, close_messages, pause_messages  # noqa: F401
 from scheduler.messages import (
     DELIVERY_EVENT_TYPES,
     Outgoing,
+    Postpone,
     RenderContext,
     Skip,
     message_metadata,
@@ -29,6 +30,7 @@ from scheduler.messages import (
 from services import outbox, users
 from services.schedule import retime_for_zone
 from slackio.directory import Directory
+from slackio.status import refresh_statuses
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +119,7 @@ class Dispatcher:
         if self.paused_until and now < self.paused_until:
             return 0
         self.refresh_profiles(now)
+        refresh_statuses(self.sessions, self.client, now)  # away statuses, at most 1 hour old
         owner = f"{self._name}:{uuid.uuid4().hex[:8]}"
         with self.sessions() as db:
             ids = outbox.claim_due(db, owner, now, self.lease, self.batch)
@@ -196,6 +199,15 @@ class Dispatcher:
                 db.rollback()
                 outbox.mark_final(db, delivery_id, owner, DeliveryStatus.SKIPPED, outcome.reason)
                 db.commit()
+                return 0
+            if isinstance(outcome, Postpone):
+                # Keep what the renderer moved along; this delivery waits without an attempt.
+                if outbox.retry_later(
+                    db, delivery_id, owner, outcome.until, outcome.reason, count_attempt=False
+                ):
+                    db.commit()
+                else:
+                    db.rollback()  # the lease passed to another sender, which decides
                 return 0
             # End the transaction before talking to Slack: SQLite's write lock must not be
             # held across a network call.

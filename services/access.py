@@ -33,6 +33,8 @@ class Action(StrEnum):
     CHECK_IN = "check_in"
     VERIFY = "verify"
     HOLD = "hold"
+    PAUSE = "pause"
+    RESUME = "resume"
 
 
 # The design's table "Who may do what", action by action.
@@ -49,6 +51,8 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.CHECK_IN: frozenset({Role.EMPLOYEE}),
     Action.VERIFY: frozenset({Role.MANAGER, Role.HR}),
     Action.HOLD: frozenset({Role.HR}),
+    Action.PAUSE: frozenset({Role.MANAGER, Role.HR}),
+    Action.RESUME: frozenset({Role.MANAGER, Role.HR}),
 }
 
 

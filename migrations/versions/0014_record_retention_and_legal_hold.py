@@ -1,7 +1,7 @@
 """Legal holds on plans, and tombstones of plans deleted under the retention policy.
 
 Revision ID: 0014
-Revises: 0001
+Revises: 0013
 Create Date: 2026-12-01 23:06:49.404941
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0001"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

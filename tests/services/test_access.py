@@ -45,6 +45,8 @@ EXPECTED: dict[Action, set[Actor]] = {
     Action.CHECK_IN: {EMPLOYEE},
     Action.VERIFY: {MANAGER, HR},
     Action.HOLD: {HR},
+    Action.PAUSE: {MANAGER, HR},
+    Action.RESUME: {MANAGER, HR},
 }
 
 
