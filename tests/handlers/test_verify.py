@@ -250,3 +250,25 @@ def test_a_history_rewritten_consistently_is_caught_by_its_seals(
     status, out = _cli(monkeypatch, capsys, slack, _url(session_factory))
     assert status == 1
     assert "disagrees with a sealed copy in Slack" in out and "1 history broken" in out
+
+
+def test_a_pause_is_sealed_too(
+    plan: Plan,
+    clock: time_machine.Coordinates,
+    driver: SlackDriver,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+) -> None:
+    from tests.handlers.test_pause import PAUSED, _pause
+
+    driver.dispatcher.tick()
+    clock.move_to(PAUSED)
+    _pause(driver, plan, tell=True)
+    driver.dispatcher.tick()
+    with session_factory() as db:
+        events = audit.history(db, db.get(Plan, plan.id))  # type: ignore[arg-type]
+    assert events[-1].kind == "paused"
+    for messages in (dm_messages(slack, EMPLOYEE), slack.messages(HR_CHANNEL)):
+        [sealed] = _sealed(messages)
+        payload = sealed["metadata"]["event_payload"]
+        assert (payload["events"], payload["hash"]) == (len(events), events[-1].hash)
