@@ -61,16 +61,16 @@ class Settings:
     checkin_time: time = time(10, 0)
     scheduler_enabled: bool = True
     hr_notice_detail: str = "summary"
+    holidays_enabled: bool = True
+    holiday_country: str | None = None
+    company_holidays: frozenset[date] = field(default_factory=frozenset)
+    away_status: tuple[str, ...] = DEFAULT_AWAY_STATUS
     log_format: str = "text"
     log_level: str = "info"
     health_port: int | None = None
     org_name: str = ""
     paper_size: str = "A4"
     retention_days: int | None = None
-    holidays_enabled: bool = True
-    holiday_country: str | None = None
-    company_holidays: frozenset[date] = field(default_factory=frozenset)
-    away_status: tuple[str, ...] = DEFAULT_AWAY_STATUS
 
     @property
     def holiday_rules(self) -> HolidayRules:
@@ -119,16 +119,16 @@ class Settings:
             hr_notice_detail=_choice(
                 "HR_NOTICE_DETAIL", get("HR_NOTICE_DETAIL"), HR_NOTICE_DETAILS, "summary"
             ),
+            holidays_enabled=_flag("HOLIDAYS", get("HOLIDAYS"), default=True),
+            holiday_country=_country(get("HOLIDAY_COUNTRY")),
+            company_holidays=_company_holidays(get("COMPANY_HOLIDAYS")),
+            away_status=_away_status(get("AWAY_STATUS")),
             log_format=_choice("LOG_FORMAT", get("LOG_FORMAT"), LOG_FORMATS, "text"),
             log_level=_choice("LOG_LEVEL", get("LOG_LEVEL"), LOG_LEVELS, "info"),
             health_port=_health_port(get("HEALTH_PORT")),
             org_name=_org_name(get("ORG_NAME")),
             paper_size=_paper_size(get("PAPER_SIZE")),
             retention_days=_retention_days(get("RETENTION_DAYS")),
-            holidays_enabled=_flag("HOLIDAYS", get("HOLIDAYS"), default=True),
-            holiday_country=_country(get("HOLIDAY_COUNTRY")),
-            company_holidays=_company_holidays(get("COMPANY_HOLIDAYS")),
-            away_status=_away_status(get("AWAY_STATUS")),
         )
 
 
