@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import ActionStep, Delivery, DeliveryKind, Goal, Plan, PlanStatus
+from models import ActionStep, Delivery, DeliveryKind, Goal, Plan, PlanStatus, Tombstone
 from services import audit, locks, seals
 from services.access import Action, Actor, may, require
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
@@ -31,10 +31,13 @@ OPEN_STATUSES = (
 
 
 def new_public_id(db: Session) -> str:
-    """A random plan id such as `PIP-7K3Q9A`, unused so far."""
+    """A random plan id such as `PIP-7K3Q9A`, unused so far (nor by a deleted plan, whose
+    sealed copies stay in Slack under its id)."""
     while True:
         candidate = ID_PREFIX + "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
-        if db.scalar(select(Plan.id).where(Plan.public_id == candidate)) is None:
+        if db.scalar(select(Plan.id).where(Plan.public_id == candidate)) is None and (
+            db.scalar(select(Tombstone.id).where(Tombstone.public_id == candidate)) is None
+        ):
             return candidate
 
 
