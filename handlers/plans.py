@@ -29,6 +29,7 @@ from views.plan_messages import (
     parse_acknowledge_value,
     respond_modal,
 )
+from views.record import sealed_blocks
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -171,7 +172,7 @@ def handle_plan_acknowledge(
             channel=sent.channel_id,
             ts=sent.message_ts,
             text=message["text"],
-            blocks=message["blocks"],
+            blocks=sealed_blocks(message["blocks"], sent.payload),  # the seal line stays
         )
     container = body.get("container", {})
     clicked = (container.get("channel_id"), container.get("message_ts"))

@@ -22,11 +22,10 @@ from services.schedule import (
     plan_checkin_dates,
 )
 from services.seals import SEAL, Seal
-from views.common import context, escape, section
+from views.common import escape, section
 from views.ids import Block, EventType
 from views.plan_form import CADENCES, WEEKDAYS
 from views.plan_messages import (
-    MESSAGE_MAX_BLOCKS,
     acknowledge_button,
     employee_plan_message,
     fmt_date,
@@ -35,6 +34,7 @@ from views.plan_messages import (
     split_sections,
 )
 from views.prose import Mrkdwn, mention, render
+from views.record import with_context_line
 
 
 @dataclass(frozen=True)
@@ -127,18 +127,6 @@ def _sealed(ctx: RenderContext, outcome: Outgoing | Skip) -> Outgoing | Skip:
     return replace(outcome, blocks=with_context_line(outcome.blocks, seal.line), seal=seal)
 
 
-def with_context_line(blocks: list[dict[str, Any]], line: str) -> list[dict[str, Any]]:
-    """`blocks` and a context line after them, within a message's 50 blocks: a full message
-    gets the line as one more element of its last context block (at most 10 elements)."""
-    if len(blocks) < MESSAGE_MAX_BLOCKS:
-        return [*blocks, context(line)]
-    element = {"type": "mrkdwn", "text": line}
-    for index in range(len(blocks) - 1, -1, -1):
-        block = blocks[index]
-        if block.get("type") == "context" and len(block.get("elements", [])) < 10:
-            widened = {**block, "elements": [*block["elements"], element]}
-            return [*blocks[:index], widened, *blocks[index + 1 :]]
-    return [*blocks[: MESSAGE_MAX_BLOCKS - 1], context(line)]
 
 
 def message_metadata(delivery_id: int, kind: str, message: Outgoing) -> dict[str, Any]:

@@ -25,6 +25,7 @@ class WitnessReader:
         self.oldest = f"{(since - timedelta(days=1)).timestamp():.6f}"
         self._channels: dict[str, list[Witness]] = {}
         self._dms: dict[str, str] = {}
+        self._me: str | None = None
         self.unreadable: dict[str, str] = {}  # where -> Slack's error
 
     def for_plan(self, public_id: str, employee_id: str) -> list[Witness]:
@@ -63,7 +64,14 @@ class WitnessReader:
                 self._channels[channel] = []
         return self._channels[channel]
 
+    def _bot_user(self) -> str:
+        """Our own bot user: only the messages it posted are witnesses."""
+        if self._me is None:
+            self._me = str(self.client.auth_test()["user_id"])
+        return self._me
+
     def _history(self, channel: str, kind: str) -> Iterator[Witness]:
+        me = self._bot_user()
         cursor: str | None = None
         while True:
             answer = self.client.conversations_history(
@@ -78,7 +86,7 @@ class WitnessReader:
                 if metadata.get("event_type") != EventType.SEAL:
                     continue
                 seal = Seal.from_payload(metadata.get("event_payload"))
-                if seal is not None and message.get("bot_id"):
+                if seal is not None and message.get("user") == me:
                     yield Witness(seal, channel, str(message["ts"]), kind)
             cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
             if not answer.get("has_more") or not cursor:

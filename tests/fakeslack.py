@@ -338,6 +338,15 @@ class FakeSlack:
                 "is_member": member,
             }
 
+    def add_message(self, channel: str, user: str, text: str, metadata: dict | None = None) -> str:
+        """A message someone else posted (a person, or another app as `user`); returns its ts."""
+        with self._lock:
+            message = {"type": "message", "ts": self._next_ts(), "text": text, "user": user}
+            if metadata is not None:
+                message["metadata"] = copy.deepcopy(metadata)
+            self._messages.setdefault(channel, []).append(message)
+            return message["ts"]
+
     def new_trigger_id(self, *, view_id: str | None = None) -> str:
         """Issue a trigger id valid once, for 3 s from now; view_id names the modal it came from."""
         with self._lock:

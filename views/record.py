@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.export import EVENT_TITLES, format_time
+from services.seals import SEAL, Seal
 from services.verify import Verdict, Witness
+from views.common import context
+from views.plan_messages import MESSAGE_MAX_BLOCKS
 
 
 def _where(witness: Witness, employee_name: str) -> str:
@@ -65,3 +70,24 @@ def verdict_line(verdict: Verdict, employee_name: str) -> str:
             f"({_count(verdict.copies_matched, 'copy', 'copies')} in Slack)"
         )
     return f"{verdict.public_id}: {verdict_text(verdict, employee_name, 'UTC')}"
+
+
+def with_context_line(blocks: list[dict[str, Any]], line: str) -> list[dict[str, Any]]:
+    """`blocks` and a context line after them, within a message's 50 blocks: a full message
+    gets the line as one more element of its last context block (at most 10 elements)."""
+    if len(blocks) < MESSAGE_MAX_BLOCKS:
+        return [*blocks, context(line)]
+    element = {"type": "mrkdwn", "text": line}
+    for index in range(len(blocks) - 1, -1, -1):
+        block = blocks[index]
+        if block.get("type") == "context" and len(block.get("elements", [])) < 10:
+            widened = {**block, "elements": [*block["elements"], element]}
+            return [*blocks[:index], widened, *blocks[index + 1 :]]
+    return [*blocks[: MESSAGE_MAX_BLOCKS - 1], context(line)]
+
+
+def sealed_blocks(blocks: list[dict[str, Any]], payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """`blocks` with the seal line of a delivery `payload` that carries one (re-drawn copies
+    keep the line they were sent with)."""
+    seal = Seal.from_payload(payload.get(SEAL))
+    return with_context_line(blocks, seal.line) if seal else blocks

@@ -155,6 +155,10 @@ def test_untouched_history_is_intact_with_three_seals(
         )
     history_calls = slack.calls_to("conversations.history")
     assert history_calls and all(c.args["include_all_metadata"] for c in history_calls)
+    # A "seal" posted by someone else (another app, a person) is not a witness.
+    forged = {"event_type": SEAL_TYPE, "event_payload": {"plan": plan.public_id, "events": 1}}
+    forged["event_payload"]["hash"] = "0" * 64
+    slack.add_message(HR_CHANNEL, "UOTHERAPP", "Record sealed", metadata=forged)
     status, out = _cli(monkeypatch, capsys, slack, _url(session_factory))
     assert status == 0, out
     assert f"{plan.public_id}: intact, {count} events, 3 seals match (6 copies in Slack)" in out
@@ -272,3 +276,25 @@ def test_a_pause_is_sealed_too(
         [sealed] = _sealed(messages)
         payload = sealed["metadata"]["event_payload"]
         assert (payload["events"], payload["hash"]) == (len(events), events[-1].hash)
+
+
+def test_the_amended_plan_keeps_its_seal_line_when_acknowledged(
+    plan: Plan,
+    clock: time_machine.Coordinates,
+    driver: SlackDriver,
+    slack: FakeSlack,
+) -> None:
+    from tests.handlers.test_amend import _click_acknowledge
+
+    _seal_it(plan, clock, driver, slack)  # the close comes last; the amended copy stays
+    [amended] = [
+        m
+        for m in _sealed(dm_messages(slack, EMPLOYEE))
+        if any(b.get("type") == "actions" for b in m["blocks"])
+    ]
+    line = amended["blocks"][-1]
+    assert line["type"] == "context" and "Record sealed" in line["elements"][0]["text"]
+    _click_acknowledge(driver, slack, amended)
+    [redrawn] = [m for m in dm_messages(slack, EMPLOYEE) if m["ts"] == amended["ts"]]
+    assert redrawn.get("edited") and redrawn["blocks"][-1] == line
+    assert redrawn["metadata"] == amended["metadata"]

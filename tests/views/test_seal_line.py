@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from scheduler.messages import with_context_line
 from views.common import context, section
 from views.plan_messages import MESSAGE_MAX_BLOCKS
+from views.record import with_context_line
 
 LINE = "Record sealed: 14 events · 3f9a…c21b"
 
