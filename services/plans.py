@@ -54,9 +54,26 @@ def get_plan(db: Session, actor: Actor, public_id: str, action: Action = Action.
     canonical = normalize_public_id(public_id)
     plan = db.scalar(select(Plan).where(Plan.public_id == canonical))
     if plan is None:
+        if actor.is_hr:
+            _tell_hr_it_was_deleted(db, canonical)
         raise PlanNotFound(canonical)
     require(actor, action, plan)
     return plan
+
+
+def _tell_hr_it_was_deleted(db: Session, public_id: str) -> None:
+    """HR asking for a plan deleted under the retention policy hears what its tombstone says."""
+    tombstone = db.scalar(
+        select(Tombstone).where(Tombstone.public_id == public_id).order_by(Tombstone.id.desc())
+    )
+    if tombstone is None:
+        return
+    outcome = f", outcome {tombstone.outcome}" if tombstone.outcome else ""
+    raise UsageError(
+        f"Plan {public_id} was deleted on {tombstone.deleted_at:%a %-d %b %Y} under the "
+        f"{tombstone.policy}. What is kept of it: team {tombstone.team_id}, "
+        f"{tombstone.start_date:%a %-d %b %Y} to {tombstone.end_date:%a %-d %b %Y}{outcome}."
+    )
 
 
 def open_plan_of(db: Session, employee_id: str) -> Plan | None:

@@ -35,7 +35,7 @@ from services.schedule import Recipients
 from services.users import Profile
 from tests.conftest import BOT_TOKEN, EMPLOYEE, HR, HR_CHANNEL, MANAGER, SIGNING_SECRET
 from tests.fakeslack import FakeSlack
-from tests.slackdriver import SlackDriver
+from tests.slackdriver import SlackDriver, response_json
 
 NOW = datetime(2027, 9, 1, 2, 0, tzinfo=UTC)  # a housekeeping run
 OPENED = date(2027, 5, 3)  # a Monday
@@ -207,6 +207,15 @@ def test_retention_deletes_only_what_is_past_the_policy_and_not_held(
         "A tombstone of each is kept: plan id, team, dates, outcome and when it was deleted. "
         "1 plan past the policy is kept on legal hold until released with `/pip release`."
     ]
+    # HR asking for the deleted plan hears what its tombstone keeps; anyone else, "not found".
+    told = response_json(driver.command(HR, f"show {old_id}"))["text"]
+    assert told == (
+        f"Plan {old_id} was deleted on Wed 1 Sep 2027 under the 30-day retention policy "
+        "(RETENTION_DAYS=30). What is kept of it: team T1, Mon 3 May 2027 to Fri 2 Jul 2027, "
+        "outcome successful."
+    )
+    refused = response_json(driver.command(MANAGER, f"show {old_id}"))["text"]
+    assert refused == f"No plan {old_id} was found."
     # A second run the same day finds nothing more and says nothing more.
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):
         again = housekeeping(session_factory, retention_settings, NOW + timedelta(hours=1))
