@@ -274,3 +274,34 @@ def test_old_event_ids_are_forgotten_and_a_retry_inside_the_day_is_still_dropped
         published = len(slack.calls_to("views.publish"))
         driver.event(event, event_id="Ev0RECENT", retry_num=1)  # Slack's retry: dropped
         assert len(slack.calls_to("views.publish")) == published
+
+
+def test_purge_command_deletes_and_says_so(
+    db: Session,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = _closed_plan(db, 1, NOW - timedelta(days=400))
+    public_id, plan_id = old.public_id, old.id
+    db.commit()
+    url = session_factory.kw["bind"].url.render_as_string(hide_password=False)
+    for name, value in {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "DATABASE_URL": url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("RETENTION_DAYS", raising=False)
+    capsys.readouterr()
+    assert cli.main(["purge"]) == 0
+    assert "RETENTION_DAYS is not set" in capsys.readouterr().out
+    monkeypatch.setenv("RETENTION_DAYS", "365")
+    with time_machine.travel(NOW, tick=False):
+        assert cli.main(["purge"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{public_id}: deleted",
+        "1 plan closed before Tue 1 Sep 2026 deleted under the 1-year retention policy",
+    ]
+    db.expire_all()
+    assert _owned_rows(db, plan_id) == dict.fromkeys(OWNED, 0)
