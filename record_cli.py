@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -14,7 +14,7 @@ from config import Settings
 from db import make_engine, make_session_factory
 from metrics import MeteredWebClient
 from models import Plan, utcnow
-from services import retention
+from services import retention, seals
 from services.export import format_day
 from services.users import last_known
 from services.verify import verify_plan
@@ -30,6 +30,7 @@ class _Listed:
     public_id: str
     employee_id: str
     created_at: datetime
+    known_dm: str | None = None
 
 
 def _count(n: int, noun: str, plural: str | None = None) -> str:
@@ -64,14 +65,19 @@ def verify_with_slack(
             if public_id is not None:
                 query = query.where(Plan.public_id == public_id.strip().upper())
             listed = [_Listed(*row) for row in db.execute(query.order_by(Plan.id))]
+            listed = [
+                replace(item, known_dm=seals.employee_channel(db, item.id, item.employee_id))
+                for item in listed
+            ]
         if public_id is not None and not listed:
             print(f"pipbot: there is no plan {public_id}", file=sys.stderr)
             return 1
         since = min((p.created_at for p in listed), default=utcnow())
         reader = WitnessReader(client, settings.hr_channel_id, since)
-        events = seals = broken = 0
+        events = matched = broken = 0
         for item in listed:
-            witnesses = reader.for_plan(item.public_id, item.employee_id)  # no transaction open
+            # No transaction is open while Slack is read.
+            witnesses = reader.for_plan(item.public_id, item.employee_id, item.known_dm)
             with sessions() as db:
                 plan = db.get(Plan, item.id)
                 if plan is None:  # deleted meanwhile (retention)
@@ -79,7 +85,7 @@ def verify_with_slack(
                 verdict = verify_plan(db, plan, witnesses)
                 employee = last_known(db, item.employee_id)
             events += verdict.events
-            seals += verdict.seals_matched
+            matched += verdict.seals_matched
             broken += 0 if verdict.intact else 1
             print(verdict_line(verdict, employee.display_name if employee else item.employee_id))
     except Exception as error:  # noqa: BLE001 - one line, not a traceback
@@ -89,7 +95,7 @@ def verify_with_slack(
         engine.dispose()
     for where, error in reader.unreadable.items():
         print(f"pipbot: could not read {where} ({error}); its sealed copies were not compared")
-    counted = f"{_count(len(listed), 'plan')}, {_count(events, 'event')}, {_count(seals, 'seal')}"
+    counted = f"{_count(len(listed), 'plan')}, {_count(events, 'event')}, {_count(matched, 'seal')}"
     if broken:
         print(f"{counted}: {_count(broken, 'history', 'histories')} broken")
         return 1

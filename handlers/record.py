@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from handlers.commands import plan_argument, subcommand
 from models import utcnow
-from services import plans, retention
+from services import plans, retention, seals
 from services.access import Action as Permission
 from services.access import Actor
 from services.export import format_day
@@ -39,13 +39,14 @@ def handle_command_verify(
     actor: Actor = context["actor"]
     plan = plans.get_plan(db, actor, plan_argument(args, "verify"), Permission.VERIFY)
     public_id, employee_id, opened = plan.public_id, plan.employee_id, plan.created_at
+    known_dm = seals.employee_channel(db, plan.id, employee_id)
     db.commit()  # nothing is held while Slack is read
     ack(
         response_type="ephemeral",
         text=f"Checking the history of {public_id} against its sealed copies in Slack.",
     )
     reader = WitnessReader(client, context["settings"].hr_channel_id, since=opened)
-    witnesses = reader.for_plan(public_id, employee_id)
+    witnesses = reader.for_plan(public_id, employee_id, known_dm)
     plan = plans.get_plan(db, actor, public_id, Permission.VERIFY)
     verdict = verify_plan(db, plan, witnesses)
     employee = last_known(db, employee_id)
@@ -62,9 +63,7 @@ def handle_command_verify(
 
 
 @subcommand("hold")
-def handle_command_hold(
-    ack: Ack, args: str, context: BoltContext, db: Session, **_: Any
-) -> None:
+def handle_command_hold(ack: Ack, args: str, context: BoltContext, db: Session, **_: Any) -> None:
     """`/pip hold <id> <reason>` (HR only): keep a plan past retention until released."""
     actor: Actor = context["actor"]
     public_id, _, reason = args.partition(" ")

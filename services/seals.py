@@ -145,3 +145,18 @@ def sent_seals(db: Session, plan: Plan) -> list[SentSeal]:
                 )
             )
     return found
+
+
+def employee_channel(db: Session, plan_id: int, employee_id: str) -> str | None:
+    """The DM channel the outbox last reached the plan's employee in (None if never)."""
+    return db.scalar(
+        select(Delivery.channel_id)
+        .where(
+            Delivery.plan_id == plan_id,
+            Delivery.recipient_id == employee_id,
+            Delivery.status == DeliveryStatus.SENT,
+            Delivery.channel_id.is_not(None),
+        )
+        .order_by(Delivery.sent_at.desc())
+        .limit(1)
+    )

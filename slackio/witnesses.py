@@ -28,10 +28,16 @@ class WitnessReader:
         self._me: str | None = None
         self.unreadable: dict[str, str] = {}  # where -> Slack's error
 
-    def for_plan(self, public_id: str, employee_id: str) -> list[Witness]:
-        """Every seal of `public_id` found in the employee's DM and the HR channel."""
+    def for_plan(
+        self, public_id: str, employee_id: str, known_dm: str | None = None
+    ) -> list[Witness]:
+        """Every seal of `public_id` found in the employee's DM and the HR channel.
+
+        `known_dm` is the DM the bot last posted in, read when Slack no longer opens one (a
+        deactivated employee).
+        """
         places: list[tuple[str, str]] = []
-        dm = self._dm(employee_id)
+        dm = self._dm(employee_id, known_dm)
         if dm is not None:
             places.append((dm, "dm"))
         if self.hr_channel_id:
@@ -43,15 +49,17 @@ class WitnessReader:
                     found.append(witness)
         return sorted(found, key=lambda w: float(w.ts))
 
-    def _dm(self, user_id: str) -> str | None:
+    def _dm(self, user_id: str, known_dm: str | None) -> str | None:
         if user_id not in self._dms:
             try:
                 self._dms[user_id] = str(
                     self.client.conversations_open(users=user_id)["channel"]["id"]
                 )
             except SlackApiError as error:
-                self.unreadable[f"the direct messages of {user_id}"] = _code(error)
-                return None
+                if known_dm is None:
+                    self.unreadable[f"the direct messages of {user_id}"] = _code(error)
+                    return None
+                self._dms[user_id] = known_dm
         return self._dms[user_id]
 
     def _read(self, channel: str, kind: str) -> list[Witness]:

@@ -298,3 +298,17 @@ def test_the_amended_plan_keeps_its_seal_line_when_acknowledged(
     [redrawn] = [m for m in dm_messages(slack, EMPLOYEE) if m["ts"] == amended["ts"]]
     assert redrawn.get("edited") and redrawn["blocks"][-1] == line
     assert redrawn["metadata"] == amended["metadata"]
+
+
+def test_a_deactivated_employee_s_copies_are_still_read(
+    plan: Plan,
+    clock: time_machine.Coordinates,
+    driver: SlackDriver,
+    slack: FakeSlack,
+) -> None:
+    _seal_it(plan, clock, driver, slack)
+    slack.add_user(EMPLOYEE, real_name="Eli Employee", deleted=True)  # Slack no longer opens a DM
+    answer = _verify_command(driver, slack, HR, plan)
+    assert "is intact" in answer and "3 seals sent into Slack (6 copies) match it" in answer
+    opened = slack.calls_to("conversations.open")[-1]
+    assert opened.response["ok"] is False
