@@ -14,6 +14,7 @@ import cli
 from config import Settings
 from models import (
     ActionStep,
+    Base,
     Checkin,
     CheckinGoalStatus,
     Delivery,
@@ -191,6 +192,10 @@ def test_retention_deletes_only_what_is_past_the_policy_and_not_held(
     assert _all_rows(db) == expected
     for model in (Goal, ActionStep, Checkin, CheckinGoalStatus, PlanEvent, Delivery):
         assert model.__tablename__ in OWNED  # the list above covers what a plan owns
+    for table in Base.metadata.sorted_tables:  # and so does every other table with a plan_id
+        if "plan_id" in table.c:
+            left = db.scalar(select(func.count()).where(table.c.plan_id == ids[old_id]))
+            assert left == 0, table.name
 
     [tombstone] = db.scalars(select(Tombstone)).all()
     assert (tombstone.public_id, tombstone.team_id) == (old_id, "T1")
