@@ -242,6 +242,8 @@ def _retention_days(value: str | None) -> int | None:
             "(leave it unset to keep closed plans forever)",
         )
     return int(value)
+
+
 def _country(value: str | None) -> str | None:
     if value is None:
         return None

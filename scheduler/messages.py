@@ -127,8 +127,6 @@ def _sealed(ctx: RenderContext, outcome: Outgoing | Skip) -> Outgoing | Skip:
     return replace(outcome, blocks=with_context_line(outcome.blocks, seal.line), seal=seal)
 
 
-
-
 def message_metadata(delivery_id: int, kind: str, message: Outgoing) -> dict[str, Any]:
     """The Slack metadata of a posted delivery: the delivery id, and the seal when it has one."""
     payload: dict[str, Any] = {"delivery_id": delivery_id, "kind": kind}
