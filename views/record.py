@@ -30,8 +30,8 @@ def verdict_text(verdict: Verdict, employee_name: str, tz: str) -> str:
         return (
             f"The history of {plan} does not match from event {broken.sequence} of "
             f"{verdict.events} ({title}, {format_time(broken.at, tz)}): that event was changed "
-            "in the database after it was recorded. Keep the record exported before this date "
-            "and the sealed messages in Slack, and ask whoever runs PIP Bot's database."
+            "in the database after it was recorded. Keep any earlier export of the record and "
+            "the sealed messages in Slack, and ask whoever runs PIP Bot's database what changed."
         )
     if verdict.disagreement is not None:
         witness = verdict.disagreement.witness
@@ -47,7 +47,7 @@ def verdict_text(verdict: Verdict, employee_name: str, tz: str) -> str:
             f"{format_time(witness.sent_at, tz)} to {_where(witness, employee_name)} says "
             f"event {seal.events} had the hash {seal.short}, and {now_says}. The history was "
             "rewritten after that copy was sent. Keep the sealed messages in Slack, and ask "
-            "whoever runs PIP Bot's database."
+            "whoever runs PIP Bot's database what changed."
         )
     if verdict.seals_matched == 0:
         return (
