@@ -30,11 +30,11 @@ def start_ticker(dispatcher: Dispatcher, interval: int = INTERVAL_SECONDS) -> Ba
         misfire_grace_time=interval,
     )
     scheduler.add_job(
-        _safe_housekeeping,
+        _daily_housekeeping,
         "interval",
         args=[dispatcher],
         hours=HOUSEKEEPING_HOURS,
-        id="housekeeping",
+        id="daily_housekeeping",
         coalesce=True,
         max_instances=1,
         next_run_time=datetime.now(UTC) + timedelta(minutes=1),
@@ -44,7 +44,7 @@ def start_ticker(dispatcher: Dispatcher, interval: int = INTERVAL_SECONDS) -> Ba
     return scheduler
 
 
-def _safe_housekeeping(dispatcher: Dispatcher) -> None:
+def _daily_housekeeping(dispatcher: Dispatcher) -> None:
     # Daily: forget old Slack event ids and delete plans past RETENTION_DAYS.
     try:
         housekeeping(dispatcher.sessions, dispatcher.settings)
