@@ -401,6 +401,8 @@ def _event(body: dict[str, Any]) -> Event:
     for key in ("message", "previous_message", "view"):
         _opt_dict(kind, event, key)
     _blocks(kind, event)
+    if kind == "app_home_opened" and event.get("user") is None:
+        raise Malformed(kind, "no user")  # whose Home tab would it be?
     return Event(
         event_id=_str(kind, body, "event_id", limit=64),
         type=kind,

@@ -181,7 +181,15 @@ def _block_actions(
 # Finding 3: signed payloads with unexpected shapes got a 500 or "Something went wrong".
 @pytest.mark.parametrize(
     "case",
-    ["user_number", "user_list", "event_null", "state_string", "blocks_null", "event_user_list"],
+    [
+        "user_number",
+        "user_list",
+        "event_null",
+        "state_string",
+        "blocks_null",
+        "event_user_list",
+        "home_without_user",  # found by the fuzz
+    ],
 )
 def test_signed_payloads_of_the_wrong_shape_get_400_without_a_traceback(
     http: WsgiClient,
@@ -204,6 +212,8 @@ def test_signed_payloads_of_the_wrong_shape_get_400_without_a_traceback(
         answer = http.interaction(_view_submission(view, values))
     elif case == "blocks_null":
         answer = http.interaction(_view_submission({**view, "blocks": None}, values))
+    elif case == "home_without_user":
+        answer = http.event(_event({"type": "app_home_opened", "user": None, "tab": "home"}))
     else:
         answer = http.event(_event({"type": "app_home_opened", "user": [EMPLOYEE], "tab": "home"}))
     driver.executor.wait_idle()
