@@ -41,10 +41,22 @@ def normalize_public_id(text: str) -> str:
     return cleaned
 
 
-def get_plan(db: Session, actor: Actor, public_id: str, action: Action = Action.VIEW) -> Plan:
-    """The plan with `public_id` if `actor` may do `action` to it; else PlanNotFound."""
+def get_plan(
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    action: Action = Action.VIEW,
+    *,
+    lock: bool = False,
+) -> Plan:
+    """The plan with `public_id` if `actor` may do `action` to it; else PlanNotFound.
+
+    With `lock`, the plan's row stays locked until the transaction ends and its state is
+    read afresh (see services/locks.py): the way a click checks state before changing it.
+    """
     canonical = normalize_public_id(public_id)
-    plan = db.scalar(select(Plan).where(Plan.public_id == canonical))
+    query = select(Plan).where(Plan.public_id == canonical)
+    plan = db.scalar(locks.for_update(query) if lock else query)
     if plan is None:
         raise PlanNotFound(canonical)
     require(actor, action, plan)
@@ -192,7 +204,7 @@ def acknowledge(
 ) -> tuple[Plan, bool]:
     """Record that the employee received the current version of the plan, and tell the
     manager; True the first time. A button on an earlier version is refused (UsageError)."""
-    plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE)
+    plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE, lock=True)
     if plan.status == PlanStatus.CLOSED:
         return plan, False
     if round_ is not None and round_ != ack_round(db, plan):
@@ -202,6 +214,7 @@ def acknowledge(
         )
     if is_acknowledged(plan):
         return plan, False
+    current = ack_round(db, plan)
     plan.acknowledged_at = now
     if plan.status == PlanStatus.ACTIVE:
         plan.status = PlanStatus.ACKNOWLEDGED
@@ -209,7 +222,7 @@ def acknowledge(
     cancel_pending(db, plan.id, {DeliveryKind.ACK_REMINDER, DeliveryKind.NOT_ACKNOWLEDGED})
     enqueue(
         db,
-        key=f"{plan.public_id}:notice:{plan.manager_id}:acknowledged:{now:%Y%m%dT%H%M%S%f}",
+        key=f"{plan.public_id}:notice:{plan.manager_id}:acknowledged:{current}",
         kind=DeliveryKind.NOTICE,
         recipient_id=plan.manager_id,
         due_at=now,
@@ -221,7 +234,7 @@ def acknowledge(
 
 def respond(db: Session, actor: Actor, public_id: str, text: str, now: datetime) -> Plan:
     """Store the employee's written response to the plan (their side of the story)."""
-    plan = get_plan(db, actor, public_id, Action.RESPOND)
+    plan = get_plan(db, actor, public_id, Action.RESPOND, lock=True)
     cleaned = text.strip()
     if not cleaned:
         raise InvalidPlan({"response": "Write your response, or close this form."})
@@ -229,12 +242,14 @@ def respond(db: Session, actor: Actor, public_id: str, text: str, now: datetime)
         raise InvalidPlan(
             {"response": f"Keep this to {LONG_TEXT_MAX} characters (it has {len(cleaned)})."}
         )
+    if plan.employee_response == cleaned:
+        return plan  # the same response again (a double click): nothing new to record
     plan.employee_response = cleaned
     plan.responded_at = now
-    audit.append_event(db, plan, actor.user_id, "responded", {"response": cleaned})
+    event = audit.append_event(db, plan, actor.user_id, "responded", {"response": cleaned})
     enqueue(
         db,
-        key=f"{plan.public_id}:notice:{plan.manager_id}:responded:{now:%Y%m%dT%H%M%S%f}",
+        key=f"{plan.public_id}:notice:{plan.manager_id}:responded:{event.sequence}",
         kind=DeliveryKind.NOTICE,
         recipient_id=plan.manager_id,
         due_at=now,
