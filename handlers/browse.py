@@ -14,6 +14,7 @@ from handlers.context import open_modal, transactional
 from models import utcnow
 from services.access import Actor
 from services.browse import Scope, list_plans, parse_scope, plan_detail
+from services.lists import ListKey
 from views.browse import list_message, show_modal
 from views.ids import Action
 
@@ -42,7 +43,15 @@ def handle_list_page(
 ) -> None:
     """Show another page of the list in place of the one clicked."""
     target = json.loads(body["actions"][0]["value"])
-    page = list_plans(db, actor, Scope(target["scope"]), int(target["page"]), utcnow())
+    page = list_plans(
+        db,
+        actor,
+        Scope(target["scope"]),
+        int(target["page"]),
+        utcnow(),
+        after=ListKey.from_json(target.get("after")),
+        before=ListKey.from_json(target.get("before")),
+    )
     message = list_message(page)
     db.commit()
     ack()

@@ -261,8 +261,14 @@ def record_review(
     private_notes: str,
     today: date,
     now: datetime,
+    seen_unscheduled: int | None = None,
 ) -> Checkin:
-    """The manager's review of a scheduled check-in, or an unscheduled one for `plan_id`."""
+    """The manager's review of a scheduled check-in, or an unscheduled one for `plan_id`.
+
+    `seen_unscheduled` is how many unscheduled check-ins the plan had when the form opened
+    (`unscheduled_count`): a second submission of the same form, with the same content,
+    finds the one the first added and records nothing.
+    """
     if checkin_id is not None:
         checkin: Checkin | None = get_checkin(db, actor, checkin_id, Action.LOG_REVIEW, lock=True)
         assert checkin is not None
@@ -270,7 +276,11 @@ def record_review(
     else:
         plan = get_plan(db, actor, plan_id or "", Action.LOG_REVIEW, lock=True)
         require_open(plan)
-        checkin = _same_unscheduled_review(db, plan, actor, today, marks, next_steps, private_notes)
+        checkin = None
+        if seen_unscheduled is not None:
+            checkin = _same_unscheduled_review(
+                db, plan, actor, seen_unscheduled, marks, next_steps, private_notes
+            )
     _check_marks(marks, plan, "goal_status", "goal_note")
     _check_texts(next_steps=next_steps, private_notes=private_notes)
     if checkin is not None and _same_review(checkin, marks, next_steps, private_notes):
@@ -326,26 +336,40 @@ def record_review(
     return checkin
 
 
+def unscheduled_count(db: Session, plan: Plan) -> int:
+    """How many unscheduled check-ins `plan` has (the review form's version)."""
+    return int(
+        db.scalar(
+            select(func.count()).where(
+                Checkin.plan_id == plan.id, Checkin.kind == CheckinKind.UNSCHEDULED
+            )
+        )
+        or 0
+    )
+
+
 def _same_unscheduled_review(
     db: Session,
     plan: Plan,
     actor: Actor,
-    today: date,
+    seen: int,
     marks: list[GoalMark],
     next_steps: str,
     private_notes: str,
 ) -> Checkin | None:
-    """Today's unscheduled check-in by `actor` that holds exactly this review, if any."""
-    for checkin in db.scalars(
-        select(Checkin).where(
-            Checkin.plan_id == plan.id,
-            Checkin.kind == CheckinKind.UNSCHEDULED,
-            Checkin.occurrence_date == today,
-            Checkin.reviewer_id == actor.user_id,
-        )
-    ):
-        if _same_review(checkin, marks, next_steps, private_notes):
-            return checkin
+    """The unscheduled check-in added since the form opened, if `actor` added it with
+    exactly this review (the same form submitted twice)."""
+    if unscheduled_count(db, plan) <= seen:
+        return None
+    newest = db.scalar(
+        select(Checkin)
+        .where(Checkin.plan_id == plan.id, Checkin.kind == CheckinKind.UNSCHEDULED)
+        .order_by(Checkin.id.desc())
+        .limit(1)
+    )
+    if newest is not None and newest.reviewer_id == actor.user_id:
+        if _same_review(newest, marks, next_steps, private_notes):
+            return newest
     return None
 
 

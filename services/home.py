@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import Checkin, CheckinStatus, Plan
 from services.access import Actor, may_run_org_report
-from services.browse import PlanLine, plan_line
+from services.plan_facts import PlanLine, plan_line, plan_lines
 from services.plans import OPEN_STATUSES
 
 HOME_LIST_LIMIT = 15
@@ -66,10 +66,9 @@ def home_data(db: Session, actor: Actor, now: datetime) -> HomeData:
         data.own.append(OwnPlan(plan_line(db, plan, now), checkin))
     managed = select(Plan).where(Plan.manager_id == actor.user_id, open_plan)
     data.managing_total = int(db.scalar(select(func.count()).select_from(managed.subquery())) or 0)
-    data.managing = [
-        plan_line(db, p, now)
-        for p in db.scalars(managed.order_by(Plan.end_date, Plan.id).limit(HOME_LIST_LIMIT))
-    ]
+    data.managing = plan_lines(
+        db, list(db.scalars(managed.order_by(Plan.end_date, Plan.id).limit(HOME_LIST_LIMIT))), now
+    )
     data.to_review = list(
         db.scalars(
             select(Checkin)
@@ -93,12 +92,18 @@ def org_counts(db: Session, now: datetime) -> OrgCounts:
     def count(*where: object) -> int:
         return int(db.scalar(select(func.count()).select_from(Plan).where(*where)) or 0)  # type: ignore[arg-type]
 
+    # Every check-in of an open plan falls on or after the start of the oldest open plan:
+    # bounding by it lets the (status, occurrence_date) index skip the closed plans' past,
+    # so these counts grow with the plans running now, not with the history.
+    oldest_open = select(func.min(Plan.start_date)).where(open_plan).scalar_subquery()
+    recent = Checkin.occurrence_date >= oldest_open
+
     def checkins(status: CheckinStatus) -> int:
         query = (
             select(func.count())
             .select_from(Checkin)
             .join(Plan, Plan.id == Checkin.plan_id)
-            .where(open_plan, Checkin.status == status)
+            .where(open_plan, Checkin.status == status, recent)
         )
         return int(db.scalar(query) or 0)
 
@@ -106,7 +111,9 @@ def org_counts(db: Session, now: datetime) -> OrgCounts:
         Plan.acknowledged_at.is_(None), Plan.acknowledged_at < Plan.ack_requested_at
     )
     ending = (Plan.end_date >= today, Plan.end_date <= today + timedelta(days=7))
-    with_missed = Plan.id.in_(select(Checkin.plan_id).where(Checkin.status == CheckinStatus.MISSED))
+    with_missed = Plan.id.in_(
+        select(Checkin.plan_id).where(Checkin.status == CheckinStatus.MISSED, recent)
+    )
     attention: list[tuple[str, Plan]] = []
     for label, where in (
         ("missed check-ins", (with_missed,)),

@@ -186,6 +186,7 @@ def test_two_review_submissions_record_one_review_and_tell_the_employee_once(
                 private_notes="",
                 today=TODAY,
                 now=NOW,
+                seen_unscheduled=0,  # both submit the form as it opened
             ).id
 
         results = _twice_at_once(sessions, review)
