@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from db import begin_read
 from handlers.commands import subcommand
 from handlers.context import deliver_soon, open_modal, transactional
 from models import DeliveryKind, utcnow
@@ -108,13 +109,23 @@ def handle_form_submit(
     actor: Actor,
     db: Session,
 ) -> None:
-    """Validate and open the plan; errors go back onto the form's fields (error handler)."""
+    """Validate and open the plan; errors go back onto the form's fields (error handler).
+
+    The form is checked in a read-only transaction against the cached profiles (Slack is
+    asked only about a person the cache does not know) and acknowledged before anything is
+    written; open_plan then checks again under its lock, and a plan that lost a race in
+    between is explained in a DM by the error handler.
+    """
     draft, _ = read_plan_form(view)
     directory = Directory(client)
-    employee = directory.profile(db, draft.employee_id, fresh=True) if draft.employee_id else None
+    begin_read(db)
+    employee = directory.profile(db, draft.employee_id) if draft.employee_id else None
     manager_tz = directory.tz(db, actor.user_id)
     settings = context["settings"]
     now = utcnow()
+    plans.check_draft(db, actor, draft, employee, local_date(now, manager_tz))
+    db.commit()
+    ack()
     plans.open_plan(
         db,
         actor,
@@ -131,7 +142,6 @@ def handle_form_submit(
         now=now,
     )
     db.commit()
-    ack()
     deliver_soon(db)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +20,30 @@ def dialect_insert(db: Session) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+_BATCH = "outbox_batch"
+
+
+@contextmanager
+def batched(db: Session) -> Iterator[None]:
+    """Inside, `enqueue` collects rows; on a clean exit they go in one multi-row INSERT.
+
+    A new plan owes about fifty messages: one statement instead of fifty round trips.
+    `enqueue` then answers True for every new key (the batch cannot see the table's).
+    """
+    rows: list[dict[str, Any]] = []
+    db.info[_BATCH] = rows
+    try:
+        yield
+    finally:
+        db.info.pop(_BATCH, None)
+    if rows:
+        db.execute(
+            dialect_insert(db)(Delivery)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["occurrence_key"])
+        )
+
+
 def enqueue(
     db: Session,
     *,
@@ -30,20 +56,26 @@ def enqueue(
     payload: dict[str, Any] | None = None,
 ) -> bool:
     """Owe one message; an occurrence key already owed is left as it is. True if added."""
-    now = utcnow()
-    statement = dialect_insert(db)(Delivery).values(
-        occurrence_key=key,
-        kind=kind,
-        recipient_id=recipient_id,
-        due_at=due_at,
-        next_attempt_at=due_at,
-        plan_id=plan_id,
-        checkin_id=checkin_id,
-        payload=payload or {},
-        status=DeliveryStatus.PENDING,
-        attempts=0,
-        created_at=now,
-    )
+    row: dict[str, Any] = {
+        "occurrence_key": key,
+        "kind": kind,
+        "recipient_id": recipient_id,
+        "due_at": due_at,
+        "next_attempt_at": due_at,
+        "plan_id": plan_id,
+        "checkin_id": checkin_id,
+        "payload": payload or {},
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "created_at": utcnow(),
+    }
+    batch = db.info.get(_BATCH)
+    if batch is not None:
+        if any(pending["occurrence_key"] == key for pending in batch):
+            return False
+        batch.append(row)
+        return True
+    statement = dialect_insert(db)(Delivery).values(**row)
     # RETURNING tells inserted from skipped on both dialects (psycopg's rowcount does not).
     inserted = db.execute(
         statement.on_conflict_do_nothing(index_elements=["occurrence_key"]).returning(Delivery.id)

@@ -14,7 +14,7 @@ from services import audit, locks
 from services.access import Action, Actor, may, require
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
 from services.errors import InvalidPlan, PlanNotFound, UsageError
-from services.outbox import cancel_pending, enqueue
+from services.outbox import batched, cancel_pending, enqueue
 from services.schedule import Recipients, schedule_new_plan
 from services.users import Profile
 
@@ -183,7 +183,8 @@ def open_plan(
     db.add(plan)
     db.flush()
     audit.append_event(db, plan, actor.user_id, "created", snapshot(plan))
-    schedule_new_plan(db, plan, recipients, now)
+    with batched(db):
+        schedule_new_plan(db, plan, recipients, now)
     return plan
 
 
