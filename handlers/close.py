@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db import begin_read
 from handlers.commands import plan_argument, subcommand
 from handlers.context import deliver_soon, open_modal, transactional
 from models import Checkin, utcnow
@@ -121,6 +122,7 @@ def handle_command_export(
     read and rendered after it, so a long plan never keeps Slack waiting.
     """
     actor: Actor = context["actor"]
+    begin_read(db)
     plan = plans.get_plan(db, actor, plan_argument(args, "export"), Permission.EXPORT)
     public_id = plan.public_id
     db.commit()
@@ -128,6 +130,7 @@ def handle_command_export(
         response_type="ephemeral",
         text=f"Preparing the record of {public_id}; it will be in your DM in a moment.",
     )
+    begin_read(db)
     record = plan_record(db, actor, public_id, utcnow())
     db.commit()
     channel = Directory(client).dm_channel(actor.user_id)
@@ -170,6 +173,8 @@ def handle_command_report(
         text="Preparing the report. The figures will appear here, and the CSV in your DM.",
     )
     today = local_date(utcnow(), Directory(client).tz(db, actor.user_id))
+    db.commit()  # the zone may have been looked up and remembered: that was the only write
+    begin_read(db)
     report = org_report(db, actor, today)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"pip-report-{today.isoformat()}.csv"
