@@ -20,6 +20,7 @@ from services.calendar import local_date
 from services.drafts import GoalDraft
 from services.outbox import sent_messages
 from services.schedule import Recipients
+from services.users import Profile
 from slackio.directory import Directory
 from views.common import escape
 from views.ids import Action, Block, Callback
@@ -119,13 +120,27 @@ def handle_form_submit(
     draft, _ = read_plan_form(view)
     directory = Directory(client)
     begin_read(db)
-    employee = directory.profile(db, draft.employee_id) if draft.employee_id else None
-    manager_tz = directory.tz(db, actor.user_id)
+    looked_up: list[Profile] = []
+
+    def person(user_id: str) -> Profile | None:
+        known = users.cached(db, user_id)
+        if known is None:  # not in the cache: ask Slack, remember it after the ack
+            known = directory.profile(db, user_id, store=False)
+            if known is not None:
+                looked_up.append(known)
+            begin_read(db)
+        return known
+
+    employee = person(draft.employee_id) if draft.employee_id else None
+    manager = users.last_known(db, actor.user_id) or person(actor.user_id)
+    manager_tz = manager.tz if manager else "UTC"
     settings = context["settings"]
     now = utcnow()
     plans.check_draft(db, actor, draft, employee, local_date(now, manager_tz))
     db.commit()
     ack()
+    for profile in looked_up:
+        users.remember(db, profile)
     plans.open_plan(
         db,
         actor,

@@ -30,17 +30,19 @@ def batched(db: Session) -> Iterator[None]:
     A new plan owes about fifty messages: one statement instead of fifty round trips.
     `enqueue` then answers True for every new key (the batch cannot see the table's).
     """
-    rows: list[dict[str, Any]] = []
+    rows: dict[str, dict[str, Any]] = {}  # by occurrence key
     db.info[_BATCH] = rows
     try:
         yield
     finally:
         db.info.pop(_BATCH, None)
     if rows:
+        # One cached statement with every row as parameters: a multi-row INSERT on
+        # PostgreSQL (SQLAlchemy's insertmanyvalues), one executemany on SQLite.
+        table: Any = Delivery.__table__
         db.execute(
-            dialect_insert(db)(Delivery)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["occurrence_key"])
+            dialect_insert(db)(table).on_conflict_do_nothing(index_elements=["occurrence_key"]),
+            list(rows.values()),
         )
 
 
@@ -71,9 +73,9 @@ def enqueue(
     }
     batch = db.info.get(_BATCH)
     if batch is not None:
-        if any(pending["occurrence_key"] == key for pending in batch):
+        if key in batch:
             return False
-        batch.append(row)
+        batch[key] = row
         return True
     statement = dialect_insert(db)(Delivery).values(**row)
     # RETURNING tells inserted from skipped on both dialects (psycopg's rowcount does not).
