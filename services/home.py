@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Checkin, CheckinStatus, Plan
@@ -85,48 +86,54 @@ def home_data(db: Session, actor: Actor, now: datetime) -> HomeData:
 
 
 def org_counts(db: Session, now: datetime) -> OrgCounts:
-    """Open plans, not acknowledged, missed and unreviewed check-ins, ending within 7 days."""
+    """Open plans, not acknowledged, missed and unreviewed check-ins, ending within 7 days.
+
+    Two aggregate statements (one pass over the open plans, one over their check-ins) and
+    three short lists; none reads the history of closed plans.
+    """
     today = now.date()
     open_plan = Plan.status.in_(OPEN_STATUSES)
 
-    def count(*where: object) -> int:
-        return int(db.scalar(select(func.count()).select_from(Plan).where(*where)) or 0)  # type: ignore[arg-type]
-
-    # Every check-in of an open plan falls on or after the start of the oldest open plan:
-    # bounding by it lets the (status, occurrence_date) index skip the closed plans' past,
-    # so these counts grow with the plans running now, not with the history.
-    oldest_open = select(func.min(Plan.start_date)).where(open_plan).scalar_subquery()
-    recent = Checkin.occurrence_date >= oldest_open
-
-    def checkins(status: CheckinStatus) -> int:
-        query = (
-            select(func.count())
-            .select_from(Checkin)
-            .join(Plan, Plan.id == Checkin.plan_id)
-            .where(open_plan, Checkin.status == status, recent)
-        )
-        return int(db.scalar(query) or 0)
+    def tally(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     unacknowledged = or_(
         Plan.acknowledged_at.is_(None), Plan.acknowledged_at < Plan.ack_requested_at
     )
-    ending = (Plan.end_date >= today, Plan.end_date <= today + timedelta(days=7))
+    ending = and_(Plan.end_date >= today, Plan.end_date <= today + timedelta(days=7))
+    open_total, not_acknowledged, ending_this_week = db.execute(
+        select(func.count(), tally(unacknowledged), tally(ending)).where(open_plan)
+    ).one()
+    # Every check-in of an open plan falls on or after the start of the oldest open plan:
+    # bounding by it lets the (status, occurrence_date) index skip the closed plans' past.
+    oldest_open = select(func.min(Plan.start_date)).where(open_plan).scalar_subquery()
+    recent = Checkin.occurrence_date >= oldest_open
+    waiting = (CheckinStatus.MISSED, CheckinStatus.ANSWERED)
+    missed, answered = db.execute(
+        select(
+            tally(Checkin.status == CheckinStatus.MISSED),
+            tally(Checkin.status == CheckinStatus.ANSWERED),
+        )
+        .select_from(Checkin)
+        .join(Plan, Plan.id == Checkin.plan_id)
+        .where(open_plan, Checkin.status.in_(waiting), recent)
+    ).one()
     with_missed = Plan.id.in_(
         select(Checkin.plan_id).where(Checkin.status == CheckinStatus.MISSED, recent)
     )
     attention: list[tuple[str, Plan]] = []
     for label, where in (
-        ("missed check-ins", (with_missed,)),
-        ("not acknowledged", (unacknowledged,)),
+        ("missed check-ins", with_missed),
+        ("not acknowledged", unacknowledged),
         ("ending within 7 days", ending),
     ):
-        query = select(Plan).where(open_plan, *where).order_by(Plan.end_date).limit(ATTENTION_LIMIT)
+        query = select(Plan).where(open_plan, where).order_by(Plan.end_date).limit(ATTENTION_LIMIT)
         attention += [(label, plan) for plan in db.scalars(query)]
     return OrgCounts(
-        open_plans=count(open_plan),
-        not_acknowledged=count(open_plan, unacknowledged),
-        missed_checkins=checkins(CheckinStatus.MISSED),
-        awaiting_review=checkins(CheckinStatus.ANSWERED),
-        ending_this_week=count(open_plan, *ending),
+        open_plans=int(open_total),
+        not_acknowledged=int(not_acknowledged),
+        missed_checkins=int(missed),
+        awaiting_review=int(answered),
+        ending_this_week=int(ending_this_week),
         attention=attention,
     )
