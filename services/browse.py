@@ -9,11 +9,12 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Author, Checkin, GoalStatus, Plan, PlanEvent, PlanStatus
+from models import Author, Checkin, GoalStatus, Plan, PlanEvent, PlanPause, PlanStatus
 from services import lists
 from services.access import Action, Actor, may, may_run_org_report
 from services.errors import NotAllowed, UsageError
 from services.lists import ListKey
+from services.pauses import pauses_of
 from services.plan_facts import PlanLine, plan_lines
 from services.plans import OPEN_STATUSES, get_plan
 
@@ -127,6 +128,7 @@ class PlanDetail:
     amendments: list[PlanEvent]
     include_private: bool
     today: date = field(default_factory=date.today)
+    pauses: list[PlanPause] = field(default_factory=list)
 
 
 def plan_detail(db: Session, actor: Actor, public_id: str) -> PlanDetail:
@@ -162,4 +164,5 @@ def plan_detail(db: Session, actor: Actor, public_id: str) -> PlanDetail:
         goals=goals,
         amendments=amendments,
         include_private=may(actor, Action.VIEW_PRIVATE_NOTES, plan),
+        pauses=pauses_of(db, plan),
     )

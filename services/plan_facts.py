@@ -10,8 +10,18 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Checkin, CheckinStatus, Delivery, DeliveryKind, DeliveryStatus, Plan, PlanStatus
+from models import (
+    Checkin,
+    CheckinStatus,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Plan,
+    PlanPause,
+    PlanStatus,
+)
 from services.calendar import add_business_days
+from services.pauses import open_pauses
 from services.plans import is_acknowledged
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
 
@@ -29,6 +39,7 @@ class PlanLine:
     overdue: list[str]
     ends_in_days: int | None = None  # for an open plan ending within a week
     overdue_for_employee: list[str] = field(default_factory=list)
+    pause: PlanPause | None = None  # the open pause of a paused plan
 
 
 def plan_lines(db: Session, plans: Sequence[Plan], now: datetime) -> list[PlanLine]:
@@ -36,7 +47,7 @@ def plan_lines(db: Session, plans: Sequence[Plan], now: datetime) -> list[PlanLi
 
     Two queries for the whole page, whatever its length: the next pending prompt of each
     plan (deliveries by plan and status) and each plan's check-ins counted by status
-    (checkins by plan and status).
+    (checkins by plan and status); a third for the open pauses when the page has paused plans.
     """
     open_ids = [p.id for p in plans if p.status != PlanStatus.CLOSED]
     next_prompt: dict[int, datetime] = {}
@@ -64,7 +75,11 @@ def plan_lines(db: Session, plans: Sequence[Plan], now: datetime) -> list[PlanLi
             .group_by(Checkin.plan_id, Checkin.status)
         ):
             counts[plan_id][status] = int(count)
-    return [_line(p, now, next_prompt.get(p.id), counts.get(p.id, {})) for p in plans]
+    pauses = open_pauses(db, [p.id for p in plans if p.status == PlanStatus.PAUSED])
+    return [
+        _line(p, now, next_prompt.get(p.id), counts.get(p.id, {}), pauses.get(p.id))
+        for p in plans
+    ]
 
 
 def plan_line(db: Session, plan: Plan, now: datetime) -> PlanLine:
@@ -82,19 +97,24 @@ def _overdue(plan: Plan, now: datetime, counts: dict[CheckinStatus, int]) -> lis
         return []
     items: list[str] = []
     late_ack = add_business_days(plan.ack_requested_at, NOT_ACKNOWLEDGED_BUSINESS_DAYS, "UTC")
-    if not is_acknowledged(plan) and now >= late_ack:
+    paused = plan.status == PlanStatus.PAUSED  # its clock stands still: nothing runs late
+    if not is_acknowledged(plan) and now >= late_ack and not paused:
         items.append("not acknowledged")
     if counts.get(CheckinStatus.ANSWERED):
         items.append(f"{counts[CheckinStatus.ANSWERED]} check-in(s) to review")
     if counts.get(CheckinStatus.MISSED):
         items.append(f"{counts[CheckinStatus.MISSED]} missed check-in(s)")
-    if plan.end_date < now.date():
+    if plan.end_date < now.date() and not paused:
         items.append("outcome not recorded")
     return items
 
 
 def _line(
-    plan: Plan, now: datetime, next_prompt: datetime | None, counts: dict[CheckinStatus, int]
+    plan: Plan,
+    now: datetime,
+    next_prompt: datetime | None,
+    counts: dict[CheckinStatus, int],
+    pause: PlanPause | None,
 ) -> PlanLine:
     is_open = plan.status != PlanStatus.CLOSED
     days_left = (plan.end_date - now.date()).days
@@ -106,4 +126,5 @@ def _line(
         overdue=overdue,
         ends_in_days=days_left if is_open and 0 <= days_left <= ENDING_SOON_DAYS else None,
         overdue_for_employee=[i for i in overdue if i.endswith(EMPLOYEE_ITEMS)],
+        pause=pause,
     )
