@@ -15,14 +15,22 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from logs import bind_delivery_kind, delivery_context
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
 from scheduler import checkin_messages, close_messages, pause_messages  # noqa: F401
-from scheduler.messages import Outgoing, Postpone, RenderContext, Skip, render_delivery
+from scheduler.messages import (
+    DELIVERY_EVENT_TYPES,
+    Outgoing,
+    Postpone,
+    RenderContext,
+    Skip,
+    message_metadata,
+    render_delivery,
+)
 from services import outbox, users
 from services.schedule import retime_for_zone
 from slackio.directory import Directory
 from slackio.status import refresh_statuses
-from views.ids import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -125,11 +133,12 @@ class Dispatcher:
                     )
                     db.commit()
                 continue
-            try:
-                posted += self._deliver(delivery_id, owner)
-            except Exception:
-                # The rest of the batch still goes; this one is retried when its lease ends.
-                logger.exception("delivery %s failed unexpectedly", delivery_id)
+            with delivery_context(delivery_id):
+                try:
+                    posted += self._deliver(delivery_id, owner)
+                except Exception:
+                    # The rest of the batch still goes; this one is retried when its lease ends.
+                    logger.exception("delivery %s failed unexpectedly", delivery_id)
         return posted
 
     def refresh_profiles(self, now: datetime, limit: int = REFRESH_BATCH) -> int:
@@ -175,6 +184,7 @@ class Dispatcher:
             delivery = db.get(Delivery, delivery_id)
             if delivery is None or delivery.lease_owner != owner:
                 return 0
+            bind_delivery_kind(delivery.kind)
             plan = db.get(Plan, delivery.plan_id) if delivery.plan_id else None
             now = utcnow()
             try:
@@ -235,10 +245,7 @@ class Dispatcher:
                 text=message.text,
                 blocks=message.blocks or None,
                 thread_ts=message.thread_ts,
-                metadata={
-                    "event_type": EventType.DELIVERY,
-                    "event_payload": {"delivery_id": delivery_id, "kind": delivery.kind.value},
-                },
+                metadata=message_metadata(delivery_id, delivery.kind.value, message),
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -310,7 +317,7 @@ class Dispatcher:
         for item in answer.get("messages", []):
             metadata: dict[str, Any] = item.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == EventType.DELIVERY and str(
+            if metadata.get("event_type") in DELIVERY_EVENT_TYPES and str(
                 payload.get("delivery_id")
             ) == str(delivery.id):
                 return str(item["ts"])

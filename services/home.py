@@ -37,6 +37,7 @@ class OrgCounts:
     awaiting_review: int
     ending_this_week: int
     attention: list[tuple[str, Plan]] = field(default_factory=list)
+    on_legal_hold: int = 0
 
 
 @dataclass
@@ -149,4 +150,7 @@ def org_counts(db: Session, now: datetime) -> OrgCounts:
         awaiting_review=int(answered),
         ending_this_week=int(ending_this_week),
         attention=attention,
+        on_legal_hold=int(
+            db.scalar(select(func.count()).where(Plan.legal_hold_at.is_not(None))) or 0
+        ),
     )

@@ -2,7 +2,7 @@
 
 A page is found by seeking in an index from the key of a line next to it, never by
 skipping rows with OFFSET, so page 500 costs what page 1 costs. The list is two segments,
-each served by an index in its order (migration 0014): open plans by
+each served by an index in its order (migration 0015): open plans by
 `ix_plans_open_end_date_id` (a partial index on `(end_date, id)` of plans that are not
 closed) and closed ones by `ix_plans_status_end_date_id`.
 """

@@ -77,8 +77,7 @@ def plan_lines(db: Session, plans: Sequence[Plan], now: datetime) -> list[PlanLi
             counts[plan_id][status] = int(count)
     pauses = open_pauses(db, [p.id for p in plans if p.status == PlanStatus.PAUSED])
     return [
-        _line(p, now, next_prompt.get(p.id), counts.get(p.id, {}), pauses.get(p.id))
-        for p in plans
+        _line(p, now, next_prompt.get(p.id), counts.get(p.id, {}), pauses.get(p.id)) for p in plans
     ]
 
 

@@ -23,6 +23,7 @@ from models import (
     Outcome,
     Plan,
     PlanStatus,
+    SlackUser,
 )
 from services.access import Actor, may_run_org_report
 from services.calendar import business_days_after
@@ -30,6 +31,7 @@ from services.checkins import STATUS_LABELS
 from services.errors import NotAllowed
 from services.plans import OPEN_STATUSES
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
+from services.users import Profile
 
 REFUSAL = "Only HR can run the report."
 # An answer waits for the manager's review this many business days before it counts as overdue.
@@ -41,7 +43,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
     "plan_id",
     "employee_id",
+    "employee_name",
     "manager_id",
+    "manager_name",
     "status",
     "start_date",
     "end_date",
@@ -460,21 +464,27 @@ def _row_chunks(db: Session, today: date) -> Iterator[list[dict[str, str]]]:
         first, last = facts[0].id, facts[-1].id
         counts = _checkin_counts(db, today, Checkin.plan_id.between(first, last))
         goal_marks = _latest_goal_marks(db, first, last)
-        yield [_row(plan, counts.get(plan.id), goal_marks.get(plan.id)) for plan in facts]
+        names = _names(db, {p.employee_id for p in facts} | {p.manager_id for p in facts})
+        yield [_row(plan, counts.get(plan.id), goal_marks.get(plan.id), names) for plan in facts]
         if len(facts) < CSV_CHUNK_PLANS:
             return
         after = last
 
 
 def _row(
-    plan: _PlanFacts, tally: _CheckinCounts | None, marks: _GoalMarks | None
+    plan: _PlanFacts,
+    tally: _CheckinCounts | None,
+    marks: _GoalMarks | None,
+    names: dict[str, str],
 ) -> dict[str, str]:
     tally = tally or _CheckinCounts()
     acknowledged_on = plan.acknowledged_at if plan.is_acknowledged else None
     return {
         "plan_id": plan.public_id,
         "employee_id": plan.employee_id,
+        "employee_name": names.get(plan.employee_id, ""),
         "manager_id": plan.manager_id,
+        "manager_name": names.get(plan.manager_id, ""),
         "status": plan.status.value,
         "start_date": plan.start_date.isoformat(),
         "end_date": plan.end_date.isoformat(),
@@ -491,6 +501,14 @@ def _row(
             plan.outcome_effective_date.isoformat() if plan.outcome_effective_date else ""
         ),
     }
+
+
+def _names(db: Session, user_ids: set[str]) -> dict[str, str]:
+    """The names people know these users by, from the cached Slack profiles."""
+    if not user_ids:
+        return {}
+    rows = db.scalars(select(SlackUser).where(SlackUser.user_id.in_(sorted(user_ids))))
+    return {row.user_id: Profile.from_row(row).display_name for row in rows}
 
 
 def spreadsheet_safe(value: str) -> str:
