@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from db import begin_read
 from handlers.commands import subcommand
 from handlers.context import FORM_KEY, deliver_soon, open_modal, transactional
 from models import DeliveryKind, utcnow
@@ -18,9 +19,10 @@ from services.access import Action as Permission
 from services.access import Actor
 from services.calendar import local_date
 from services.drafts import MAX_GOALS, GoalDraft
-from services.errors import InvalidPlan
+from services.errors import InvalidPlan, NotAllowed
 from services.outbox import sent_messages
 from services.schedule import Recipients
+from services.users import Profile
 from slackio.directory import Directory
 from views.common import escape
 from views.ids import Action, Block, Callback
@@ -143,16 +145,48 @@ def handle_form_submit(
     actor: Actor,
     db: Session,
 ) -> None:
-    """Validate and open the plan; errors go back onto the form's fields (error handler)."""
+    """Validate and open the plan; errors go back onto the form's fields (error handler).
+
+    The form is checked in a read-only transaction against the cached profiles (Slack is
+    asked only about a person the cache does not know) and acknowledged before anything is
+    written; open_plan then checks again under its lock, and a plan that lost a race in
+    between is explained in a DM by the error handler.
+    """
     meta = form_meta(view, context[FORM_KEY])
     if meta is None:
         raise InvalidPlan({"form": FORM_UNREADABLE})
     draft, _ = read_plan_form(view, meta)
     directory = Directory(client)
-    employee = directory.profile(db, draft.employee_id, fresh=True) if draft.employee_id else None
-    manager_tz = directory.tz(db, actor.user_id)
+    begin_read(db)
+    looked_up: list[Profile] = []
+
+    def person(user_id: str) -> Profile | None:
+        known = users.cached(db, user_id)
+        if known is None:  # not in the cache: ask Slack, remember it after the ack
+            known = directory.profile(db, user_id, store=False)
+            if known is not None:
+                looked_up.append(known)
+            begin_read(db)
+        return known
+
+    employee = person(draft.employee_id) if draft.employee_id else None
+    manager = users.last_known(db, actor.user_id) or person(actor.user_id)
+    manager_tz = manager.tz if manager else "UTC"
     settings = context["settings"]
     now = utcnow()
+    hidden = plans.check_draft(db, actor, draft, employee, local_date(now, manager_tz))
+    hidden_ids = (hidden.id, hidden.public_id) if hidden is not None else None
+    db.commit()
+    refusal = PLAN_REFERRED if settings.hr_channel_id else PLAN_REFERRED_NO_HR
+    if hidden_ids is not None:  # the one answer that says nothing about that open plan
+        plans.refer_to_hr(db, actor, hidden_ids, settings.hr_channel_id, now)
+        db.commit()
+        ack(response_action="errors", errors={Block.EMPLOYEE: refusal})
+        deliver_soon(db)
+        return
+    ack()
+    for profile in looked_up:
+        users.remember(db, profile)
     opened = plans.open_plan(
         db,
         actor,
@@ -170,12 +204,9 @@ def handle_form_submit(
         now=now,
     )
     db.commit()
-    if opened is None:  # the one answer that says nothing about the employee's open plan
-        refusal = PLAN_REFERRED if settings.hr_channel_id else PLAN_REFERRED_NO_HR
-        ack(response_action="errors", errors={Block.EMPLOYEE: refusal})
-    else:
-        ack()
     deliver_soon(db)
+    if opened is None:  # such a plan was opened meanwhile: HR is told, the submitter in a DM
+        raise NotAllowed(refusal)
 
 
 @transactional

@@ -14,7 +14,7 @@ from services import audit, locks, seals
 from services.access import Action, Actor, may, require
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
 from services.errors import InvalidPlan, PlanNotFound, UsageError
-from services.outbox import cancel_pending, enqueue
+from services.outbox import batched, cancel_pending, enqueue
 from services.schedule import Recipients, schedule_new_plan
 from services.users import Profile
 
@@ -49,10 +49,22 @@ def normalize_public_id(text: str) -> str:
     return cleaned
 
 
-def get_plan(db: Session, actor: Actor, public_id: str, action: Action = Action.VIEW) -> Plan:
-    """The plan with `public_id` if `actor` may do `action` to it; else PlanNotFound."""
+def get_plan(
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    action: Action = Action.VIEW,
+    *,
+    lock: bool = False,
+) -> Plan:
+    """The plan with `public_id` if `actor` may do `action` to it; else PlanNotFound.
+
+    With `lock`, the plan's row stays locked until the transaction ends and its state is
+    read afresh (see services/locks.py): the way a click checks state before changing it.
+    """
     canonical = normalize_public_id(public_id)
-    plan = db.scalar(select(Plan).where(Plan.public_id == canonical))
+    query = select(Plan).where(Plan.public_id == canonical)
+    plan = db.scalar(locks.for_update(query) if lock else query)
     if plan is None:
         if actor.is_hr:
             _tell_hr_it_was_deleted(db, canonical)
@@ -107,22 +119,28 @@ def check_draft(
 
 
 def refer_to_hr(
-    db: Session, actor: Actor, existing: Plan, hr_channel_id: str | None, now: datetime
+    db: Session,
+    actor: Actor,
+    existing: tuple[int, str],
+    hr_channel_id: str | None,
+    now: datetime,
 ) -> bool:
-    """Tell HR that `actor` tried to open a plan for someone whose open plan they may not
-    see (once a day per person trying); False when no HR channel is set to tell."""
+    """Tell HR that `actor` tried to open a plan for someone whose open plan (`existing`: its
+    id and public id) they may not see, once a day per person trying; False when no HR
+    channel is set to tell."""
     if hr_channel_id is None:
         return False
+    plan_id, public_id = existing
     enqueue(
         db,
         key=(
-            f"{existing.public_id}:hr_notice:{hr_channel_id}:open_refused:"
+            f"{public_id}:hr_notice:{hr_channel_id}:open_refused:"
             f"{actor.user_id}:{now.date().isoformat()}"
         ),
         kind=DeliveryKind.HR_NOTICE,
         recipient_id=hr_channel_id,
         due_at=now,
-        plan_id=existing.id,
+        plan_id=plan_id,
         payload={"notice": "open_refused", "submitter": actor.user_id},
     )
     return True
@@ -184,7 +202,7 @@ def open_plan(
         locks.hold(db, f"pip:open-plan:{draft.employee_id}")
     hidden = check_draft(db, actor, draft, employee, today)
     if hidden is not None:
-        refer_to_hr(db, actor, hidden, recipients.hr_channel_id, now)
+        refer_to_hr(db, actor, (hidden.id, hidden.public_id), recipients.hr_channel_id, now)
         return None
     assert draft.employee_id and draft.start_date and draft.cadence is not None
     assert draft.weekday is not None
@@ -227,7 +245,8 @@ def open_plan(
     db.add(plan)
     db.flush()
     audit.append_event(db, plan, actor.user_id, "created", snapshot(plan))
-    schedule_new_plan(db, plan, recipients, now)
+    with batched(db):
+        schedule_new_plan(db, plan, recipients, now)
     return plan
 
 
@@ -254,7 +273,7 @@ def acknowledge(
     """Record that the employee received the current version of the plan, tell the manager,
     and seal the moment (employee and HR); True the first time. A button on an earlier version
     is refused (UsageError)."""
-    plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE)
+    plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE, lock=True)
     if plan.status == PlanStatus.CLOSED:
         return plan, False
     if round_ is not None and round_ != ack_round(db, plan):
@@ -264,6 +283,7 @@ def acknowledge(
         )
     if is_acknowledged(plan):
         return plan, False
+    current = ack_round(db, plan)
     plan.acknowledged_at = now
     if plan.status == PlanStatus.ACTIVE:
         plan.status = PlanStatus.ACKNOWLEDGED
@@ -271,7 +291,7 @@ def acknowledge(
     cancel_pending(db, plan.id, {DeliveryKind.ACK_REMINDER, DeliveryKind.NOT_ACKNOWLEDGED})
     enqueue(
         db,
-        key=f"{plan.public_id}:notice:{plan.manager_id}:acknowledged:{now:%Y%m%dT%H%M%S%f}",
+        key=f"{plan.public_id}:notice:{plan.manager_id}:acknowledged:{current}",
         kind=DeliveryKind.NOTICE,
         recipient_id=plan.manager_id,
         due_at=now,
@@ -286,7 +306,7 @@ def acknowledge(
 
 def respond(db: Session, actor: Actor, public_id: str, text: str, now: datetime) -> Plan:
     """Store the employee's written response to the plan (their side of the story)."""
-    plan = get_plan(db, actor, public_id, Action.RESPOND)
+    plan = get_plan(db, actor, public_id, Action.RESPOND, lock=True)
     cleaned = text.strip()
     if not cleaned:
         raise InvalidPlan({"response": "Write your response, or close this form."})
@@ -294,12 +314,14 @@ def respond(db: Session, actor: Actor, public_id: str, text: str, now: datetime)
         raise InvalidPlan(
             {"response": f"Keep this to {LONG_TEXT_MAX} characters (it has {len(cleaned)})."}
         )
+    if plan.employee_response == cleaned:
+        return plan  # the same response again (a double click): nothing new to record
     plan.employee_response = cleaned
     plan.responded_at = now
-    audit.append_event(db, plan, actor.user_id, "responded", {"response": cleaned})
+    event = audit.append_event(db, plan, actor.user_id, "responded", {"response": cleaned})
     enqueue(
         db,
-        key=f"{plan.public_id}:notice:{plan.manager_id}:responded:{now:%Y%m%dT%H%M%S%f}",
+        key=f"{plan.public_id}:notice:{plan.manager_id}:responded:{event.sequence}",
         kind=DeliveryKind.NOTICE,
         recipient_id=plan.manager_id,
         due_at=now,
