@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"pipbot: configuration error: {error}", file=sys.stderr)
         return 2
+    logger.info(settings.approval_description())
     engine = make_engine(settings.database_url)
     migrate(engine)
     session_factory = make_session_factory(engine)

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import amend, browse, checkins, close, commands, errors, events, plans
+from handlers import (
+    amend,
+    approval,
+    browse,
+    checkins,
+    close,
+    commands,
+    errors,
+    events,
+    plans,
+)
 
-MODULES = (errors, commands, events, plans, checkins, browse, amend, close)
+MODULES = (errors, commands, events, plans, approval, checkins, browse, amend, close)
 
 
 def register_listeners(app: App) -> None:

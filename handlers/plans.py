@@ -10,13 +10,14 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import subcommand
-from handlers.context import deliver_soon, open_modal, transactional
+from handlers.context import deliver_soon, hr_recipients, open_modal, transactional
 from models import DeliveryKind, utcnow
 from services import plans, users
 from services.access import Action as Permission
 from services.access import Actor
 from services.calendar import local_date
 from services.drafts import GoalDraft
+from services.errors import NotAllowed
 from services.outbox import sent_messages
 from services.schedule import Recipients
 from slackio.directory import Directory
@@ -56,9 +57,13 @@ def handle_command_new(
 ) -> None:
     """`/pip new [@employee]`: open the plan form at once, inside the trigger's 3 seconds."""
     match = MENTION.search(args)
+    if not context["actor"].may_open_plans:
+        raise NotAllowed(plans.NOT_IN_GROUP)
     known = users.last_known(db, context["actor"].user_id)  # no network before the modal
     today = local_date(utcnow(), known.tz if known else "UTC")
-    open_modal(ack, client, db, command["trigger_id"], new_plan_modal(match and match[1], today))
+    approval = context["settings"].approval_required
+    view = new_plan_modal(match and match[1], today, approval)
+    open_modal(ack, client, db, command["trigger_id"], view)
     if args and not match:
         respond(
             response_type="ephemeral",
@@ -129,6 +134,8 @@ def handle_form_submit(
         ),
         today=local_date(now, manager_tz),
         now=now,
+        approval=settings.approval_required,
+        hr_recipients=hr_recipients(context, besides=actor.user_id),
     )
     db.commit()
     ack()

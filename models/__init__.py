@@ -13,6 +13,7 @@ from models.enums import (
     GoalStatus,
     Outcome,
     PlanStatus,
+    Review,
 )
 from models.history import PlanEvent
 from models.plan import ActionStep, Goal, Plan
@@ -37,6 +38,7 @@ __all__ = [
     "PlanEvent",
     "PlanStatus",
     "ProcessedEvent",
+    "Review",
     "SlackUser",
     "utcnow",
 ]

@@ -8,10 +8,20 @@ from enum import StrEnum
 class PlanStatus(StrEnum):
     """Where a plan is in its lifecycle."""
 
+    DRAFT = "draft"
+    WITHDRAWN = "withdrawn"
     ACTIVE = "active"
     ACKNOWLEDGED = "acknowledged"
     EXTENDED = "extended"
     CLOSED = "closed"
+
+
+class Review(StrEnum):
+    """Where a draft stands before it is sent: with HR, back with the manager, or ready."""
+
+    PENDING = "pending"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
 
 
 class Outcome(StrEnum):
@@ -88,4 +98,5 @@ class DeliveryKind(StrEnum):
     OUTCOME_REMINDER = "outcome_reminder"
     OUTCOME_OVERDUE = "outcome_overdue"
     HR_NOTICE = "hr_notice"
+    SEND_REMINDER = "send_reminder"
     NOTICE = "notice"

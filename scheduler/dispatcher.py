@@ -16,7 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
-from scheduler import checkin_messages, close_messages  # noqa: F401 - register renderers
+from scheduler import (  # noqa: F401 - register renderers
+    approval_messages,
+    checkin_messages,
+    close_messages,
+)
 from scheduler.messages import Outgoing, RenderContext, Skip, render_delivery
 from services import outbox, users
 from services.schedule import retime_for_zone

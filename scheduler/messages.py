@@ -223,8 +223,15 @@ def _hr_opened(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
         manager=mention(plan.manager_id),
         start=fmt_date(plan.start_date),
         end=fmt_date(plan.end_date),
+        moved=int(ctx.delivery.payload.get("moved_days", 0) or 0),
+        planned_start=_date_or_none(ctx.delivery.payload.get("planned_start")),
+        planned_end=_date_or_none(ctx.delivery.payload.get("planned_end")),
     )
     return Outgoing(text=text, blocks=[section(text)])
+
+
+def _date_or_none(value: object) -> str | None:
+    return fmt_date(date.fromisoformat(str(value))) if value else None
 
 
 @hr_notice("extended")

@@ -27,6 +27,11 @@ USAGES: tuple[Usage, ...] = (
     Usage("extend", "/pip extend <plan id>", "Move a plan's end date, with a reason."),
     Usage("checkin", "/pip checkin <plan id>", "Log an unscheduled check-in review now."),
     Usage("close", "/pip close <plan id>", "Record the outcome and close a plan."),
+    Usage(
+        "withdraw",
+        "/pip withdraw <plan id>",
+        "Withdraw a draft before it is sent; the employee never hears of it.",
+    ),
     Usage("export", "/pip export <plan id>", "Get the full record as a document in a DM."),
     Usage("report", "/pip report", "HR only: the organisation's plans in figures, with a CSV."),
     Usage("help", "/pip help", "This list."),

@@ -22,6 +22,10 @@ class Callback(StrEnum):
     EDIT_PLAN = "pip_edit_plan"
     EXTEND = "pip_extend"
     CLOSE = "pip_close"
+    REVIEW_DRAFT = "pip_review_draft"
+    EDIT_DRAFT = "pip_edit_draft"
+    ASK_HR = "pip_ask_hr"
+    READ_VOICE = "pip_read_voice"
 
 
 class Action(StrEnum):
@@ -66,6 +70,15 @@ class Action(StrEnum):
     OUTCOME = "outcome"
     SUMMARY = "summary"
     EFFECTIVE_DATE = "effective_date"
+    DELIVERY = "delivery"
+    REVIEW_DRAFT = "review_draft"
+    DECISION = "decision"
+    COMMENT = "comment"
+    EDIT_DRAFT = "edit_draft"
+    SEND_PLAN = "send_plan"
+    ASK_HR = "ask_hr"
+    ASK_HR_TEXT = "ask_hr_text"
+    READ_VOICE = "read_voice"
 
 
 class Block(StrEnum):
@@ -103,6 +116,11 @@ class Block(StrEnum):
     OUTCOME = "outcome"
     SUMMARY = "summary"
     EFFECTIVE_DATE = "effective_date"
+    DELIVERY = "delivery"
+    DECISION = "decision"
+    COMMENT = "comment"
+    DRAFT_ACTIONS = "draft_actions"
+    ASK_HR_TEXT = "ask_hr_text"
 
 
 class EventType(StrEnum):
