@@ -97,6 +97,7 @@ def handle_review_submit(
     plan = approval.plan_for_review(db, actor, public_id, round_)
     decision, comment = decision_of(view)
     recipients = _recipients(db, client, plan, context)
+    Directory(client).profile(db, actor.user_id)  # others are told this name if they try too
     now = utcnow()
     decided = approval.decide(
         db,

@@ -54,6 +54,7 @@ def form_values(
     length: str | None = "60",
     end: date | None = None,
     goals: list[dict[str, Any]] | None = None,
+    delivery: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """`state.values` for the form in `view`, valid unless a keyword says otherwise."""
     slots, _ = form_slots(view)
@@ -80,6 +81,11 @@ def form_values(
         Block.END_DATE: {Action.END_DATE: _date(end)},
         Block.CONSEQUENCES: {Action.CONSEQUENCES: _text(consequences)},
     }
+    if delivery is not None:
+        option = {"text": {"type": "plain_text", "text": delivery}, "value": delivery}
+        values[Block.DELIVERY] = {
+            Action.DELIVERY: {"type": "radio_buttons", "selected_option": option}
+        }
     for slot, goal in zip(slots, goals, strict=False):
         values[goal_block(Block.GOAL_DESCRIPTION, slot)] = {
             Action.GOAL_DESCRIPTION: _text(goal.get("description", ""))
