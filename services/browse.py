@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -21,7 +21,7 @@ from models import (
     PlanEvent,
     PlanStatus,
 )
-from services.access import Action, Actor, may, may_run_org_report
+from services.access import UNSENT_STATUSES, Action, Actor, may, may_run_org_report
 from services.calendar import add_business_days
 from services.errors import NotAllowed, UsageError
 from services.plans import OPEN_STATUSES, get_plan, is_acknowledged
@@ -38,6 +38,7 @@ class Scope(StrEnum):
     ALL = "all"
     ACTIVE = "active"
     CLOSED = "closed"
+    DRAFTS = "drafts"
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class PlanPage:
 
 
 def parse_scope(text: str) -> tuple[Scope, int]:
-    """`/pip list [all|active|closed] [page]` arguments; UsageError for anything else."""
+    """`/pip list [all|active|closed|drafts] [page]` arguments; UsageError for anything else."""
     scope, page = Scope.MINE, 1
     for word in text.lower().split():
         if word.isdigit() and int(word) >= 1:
@@ -75,8 +76,8 @@ def parse_scope(text: str) -> tuple[Scope, int]:
         else:
             raise UsageError(
                 f"“{word}” is not something I can list. Try `/pip list`, or for HR "
-                "`/pip list all`, `/pip list active` or `/pip list closed` (add a page number "
-                "to skip ahead)."
+                "`/pip list all`, `/pip list active`, `/pip list closed` or `/pip list drafts` "
+                "(add a page number to skip ahead)."
             )
     return scope, page
 
@@ -87,8 +88,12 @@ def list_plans(
     """A page of the plans `actor` may list: their own, or (HR) all, active or closed."""
     query = select(Plan)
     if scope == Scope.MINE:
+        # An employee's own plan is listed only once it was sent; drafts are the manager's.
         query = query.where(
-            or_(Plan.manager_id == actor.user_id, Plan.employee_id == actor.user_id)
+            or_(
+                Plan.manager_id == actor.user_id,
+                and_(Plan.employee_id == actor.user_id, Plan.status.not_in(UNSENT_STATUSES)),
+            )
         )
     elif not may_run_org_report(actor):
         raise NotAllowed("Only HR can list every plan. `/pip list` shows yours.")
@@ -96,6 +101,12 @@ def list_plans(
         query = query.where(Plan.status.in_(OPEN_STATUSES))
     elif scope == Scope.CLOSED:
         query = query.where(Plan.status == PlanStatus.CLOSED)
+    elif scope == Scope.DRAFTS:
+        query = query.where(Plan.status == PlanStatus.DRAFT)
+    if scope != Scope.MINE:  # a draft about an HR person is never shown to them
+        query = query.where(
+            or_(Plan.employee_id != actor.user_id, Plan.status.not_in(UNSENT_STATUSES))
+        )
     total = int(db.scalar(select(func.count()).select_from(query.subquery())) or 0)
     pages = max(1, -(-total // page_size))
     page = min(max(page, 1), pages)
@@ -125,8 +136,8 @@ EMPLOYEE_ITEMS = ("not acknowledged", "missed check-in(s)")
 
 def overdue_items(db: Session, plan: Plan, now: datetime) -> list[str]:
     """What is late on `plan`, in words a manager acts on (EMPLOYEE_ITEMS concern both)."""
-    if plan.status == PlanStatus.CLOSED:
-        return []
+    if plan.status not in OPEN_STATUSES:
+        return []  # closed, or never sent: nothing is owed yet
     items: list[str] = []
     late_ack = add_business_days(plan.ack_requested_at, NOT_ACKNOWLEDGED_BUSINESS_DAYS, "UTC")
     if not is_acknowledged(plan) and now >= late_ack:
@@ -149,7 +160,7 @@ def overdue_items(db: Session, plan: Plan, now: datetime) -> list[str]:
 
 def plan_line(db: Session, plan: Plan, now: datetime) -> PlanLine:
     """`plan` with its acknowledgement, next check-in and what is overdue."""
-    is_open = plan.status != PlanStatus.CLOSED
+    is_open = plan.status in OPEN_STATUSES
     days_left = (plan.end_date - now.date()).days
     overdue = overdue_items(db, plan, now)
     return PlanLine(

@@ -23,7 +23,7 @@ from models import (
     Plan,
     PlanStatus,
 )
-from services.access import Actor, may_run_org_report
+from services.access import UNSENT_STATUSES, Actor, may_run_org_report
 from services.calendar import business_days_after
 from services.checkins import STATUS_LABELS
 from services.errors import NotAllowed
@@ -155,7 +155,8 @@ def _require_hr(actor: Actor) -> None:
 
 
 def _plans(db: Session) -> list[_PlanFacts]:
-    """Every plan's reported columns in one query (no ORM objects, no relationships)."""
+    """Every sent plan's reported columns in one query (no ORM objects, no relationships);
+    drafts, withdrawn or not, never reached an employee and are not reported."""
     rows = db.execute(
         select(
             Plan.id,
@@ -169,7 +170,9 @@ def _plans(db: Session) -> list[_PlanFacts]:
             Plan.outcome_effective_date,
             Plan.ack_requested_at,
             Plan.acknowledged_at,
-        ).order_by(Plan.id)
+        )
+        .where(Plan.status.not_in(UNSENT_STATUSES))
+        .order_by(Plan.id)
     )
     return [_PlanFacts(*row) for row in rows]
 

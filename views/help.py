@@ -19,7 +19,11 @@ class Usage:
 
 USAGES: tuple[Usage, ...] = (
     Usage("new", "/pip new [@employee]", "Open a new plan in a form (the employee preselected)."),
-    Usage("list", "/pip list [all|active|closed]", "Your plans; HR can list every plan."),
+    Usage(
+        "list",
+        "/pip list [all|active|closed|drafts]",
+        "Your plans and drafts; HR can list every plan, and the drafts waiting for approval.",
+    ),
     Usage("show", "/pip show <plan id>", "The whole plan: goals, check-ins, history."),
     Usage(
         "edit", "/pip edit <plan id>", "Amend a plan, with a reason; the employee re-acknowledges."

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.home import HomeData
-from views.browse import plan_line_text
+from views.approval import review_value
+from views.browse import draft_words, plan_line_text
 from views.checkins import occurrence_label
 from views.common import context, divider, escape, header, plain, section
 from views.help import help_blocks
@@ -53,6 +54,45 @@ def _own_blocks(data: HomeData) -> list[dict[str, Any]]:
                     ],
                 }
             )
+    return blocks
+
+
+def _draft_blocks(data: HomeData) -> list[dict[str, Any]]:
+    if not data.drafts:
+        return []
+    blocks: list[dict[str, Any]] = [header("Your drafts")]
+    for plan in data.drafts:
+        blocks.append(
+            section(
+                f"*{plan.public_id}* · <@{plan.employee_id}> · {draft_words(plan)}\n"
+                f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}",
+                accessory=_button(Action.SHOW_PLAN, "Show", plan.public_id),
+            )
+        )
+    blocks.append(context("An employee sees nothing of a draft until it is sent."))
+    return blocks
+
+
+def _approval_blocks(data: HomeData) -> list[dict[str, Any]]:
+    if not data.awaiting_approval:
+        return []
+    blocks: list[dict[str, Any]] = [header("Waiting for HR approval")]
+    for plan in data.awaiting_approval:
+        blocks.append(
+            section(
+                f"*{plan.public_id}* · <@{plan.employee_id}> with <@{plan.manager_id}> · "
+                f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}",
+                accessory=_button(
+                    Action.REVIEW_DRAFT,
+                    "Review",
+                    review_value(plan.public_id, plan.review_round),
+                    primary=True,
+                ),
+            )
+        )
+    more = data.awaiting_approval_total - len(data.awaiting_approval)
+    if more > 0:
+        blocks.append(context(f"And {more} more: `/pip list drafts` shows them all."))
     return blocks
 
 
@@ -109,7 +149,8 @@ def _hr_blocks(data: HomeData) -> list[dict[str, Any]]:
 def home_view(data: HomeData) -> dict[str, Any]:
     """The Home tab: the person's own plan, the plans they run, HR's figures, then help."""
     blocks: list[dict[str, Any]] = [header("PIP Bot")]
-    blocks += _own_blocks(data) + _manager_blocks(data) + _hr_blocks(data)
+    blocks += _own_blocks(data) + _draft_blocks(data) + _manager_blocks(data)
+    blocks += _approval_blocks(data) + _hr_blocks(data)
     if len(blocks) == 1:
         blocks.append(context("You have no open plans."))
     blocks.append(divider())
