@@ -68,6 +68,8 @@ def plan_for_review(db: Session, actor: Actor, public_id: str, round_: int | Non
         raise UsageError(
             f"You wrote draft {plan.public_id}, so someone else in HR needs to review it."
         )
+    if plan.review is None and plan.status == PlanStatus.DRAFT:
+        raise UsageError(f"Draft {plan.public_id} does not need HR approval; its manager sends it.")
     round_ = plan.review_round if round_ is None else round_
     problem = decided_text(db, plan, round_)
     if problem:
