@@ -14,9 +14,10 @@ from handlers import (
     errors,
     events,
     plans,
+    voice,
 )
 
-MODULES = (errors, commands, events, plans, approval, checkins, browse, amend, close)
+MODULES = (errors, commands, events, plans, approval, checkins, browse, amend, close, voice)
 
 
 def register_listeners(app: App) -> None:

@@ -15,7 +15,9 @@ from models import utcnow
 from services.access import Actor
 from services.events import first_sighting
 from services.home import home_data
+from views.common import section
 from views.home import home_view
+from views.plan_messages import discreet_text
 
 
 def register(app: App) -> None:
@@ -56,11 +58,13 @@ def handle_direct_message(
     if record_thread_reply(db, client, actor, event):
         return
     db.commit()  # end the read before talking to Slack
+    about = (
+        "I'm PIP Bot. I keep performance improvement plans, their check-ins and their "
+        "history. Type `/pip help` to see what you can do."
+    )
     client.chat_postMessage(
         channel=event["channel"],
         thread_ts=event.get("thread_ts"),
-        text=(
-            "I'm PIP Bot. I keep performance improvement plans, their check-ins and their "
-            "history. Type `/pip help` to see what you can do."
-        ),
+        text=discreet_text(),
+        blocks=[section(about)],
     )

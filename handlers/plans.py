@@ -26,6 +26,7 @@ from views.ids import Action, Block, Callback
 from views.plan_form import form_meta, form_reason, new_plan_modal, plan_modal, read_plan_form
 from views.plan_messages import (
     acknowledgement_blocks,
+    discreet_text,
     employee_plan_message,
     parse_acknowledge_value,
     respond_modal,
@@ -147,10 +148,12 @@ def handle_plan_acknowledge(
     ack: Ack,
     body: dict[str, Any],
     client: WebClient,
+    context: BoltContext,
     actor: Actor,
     db: Session,
 ) -> None:
     """The employee acknowledges receipt: record it once, update the DM, tell the manager."""
+    settings = context["settings"]
     public_id, round_ = parse_acknowledge_value(body["actions"][0]["value"])
     plan, _ = plans.acknowledge(db, actor, public_id, round_, utcnow())
     current = plans.ack_round(db, plan)
@@ -165,6 +168,7 @@ def handle_plan_acknowledge(
     for sent in copies:
         message = employee_plan_message(
             plan,
+            hr_contact=settings.hr_contact,
             round_=current,
             changed=list(sent.payload.get("changed", [])),
             reason=str(sent.payload.get("reason", "")),
@@ -183,7 +187,7 @@ def handle_plan_acknowledge(
         client.chat_update(
             channel=clicked[0],
             ts=clicked[1],
-            text=message.get("text") or "Plan acknowledged.",
+            text=discreet_text(plan.manager_id),
             blocks=kept + acknowledgement_blocks(plan, current)[:1],
         )
     deliver_soon(db)
@@ -202,12 +206,14 @@ def handle_plan_respond(
 def handle_response_submit(
     ack: Ack,
     view: dict[str, Any],
+    context: BoltContext,
     actor: Actor,
     db: Session,
 ) -> None:
     """Store the employee's response, add it to the history and show it to the manager."""
     text = _response_text(view)
-    plans.respond(db, actor, view.get("private_metadata", ""), text, utcnow())
+    to_hr = hr_recipients(context, besides=actor.user_id)
+    plans.respond(db, actor, view.get("private_metadata", ""), text, utcnow(), to_hr)
     db.commit()
     ack()
     deliver_soon(db)

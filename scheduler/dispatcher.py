@@ -20,6 +20,7 @@ from scheduler import (  # noqa: F401 - register renderers
     approval_messages,
     checkin_messages,
     close_messages,
+    voice_messages,
 )
 from scheduler.messages import Outgoing, RenderContext, Skip, render_delivery
 from services import outbox, users

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from views.ids import Block
 from views.plan_form import CADENCES, WEEKDAYS
 from views.plan_messages import (
     acknowledge_button,
+    discreet_text,
     employee_plan_message,
     fmt_date,
     fmt_when,
@@ -92,7 +93,29 @@ def render_delivery(ctx: RenderContext) -> Outgoing | Skip:
     renderer = RENDERERS.get(ctx.delivery.kind)
     if renderer is None:
         raise LookupError(f"no renderer for delivery kind {ctx.delivery.kind}")
-    return renderer(ctx)
+    outcome = renderer(ctx)
+    if isinstance(outcome, Outgoing) and plan is not None:
+        if ctx.delivery.recipient_id == plan.employee_id:
+            return discreet(outcome, plan, ctx.delivery)
+    return outcome
+
+
+# What the employee gets from their manager (anything else is from the bot).
+FROM_MANAGER = {DeliveryKind.ACK_REQUEST}
+FROM_MANAGER_NOTICES = {"review", "outcome"}
+
+
+def discreet(message: Outgoing, plan: Plan, delivery: Delivery) -> Outgoing:
+    """`message` with notification text that says only who it is from: phones show it on
+    the lock screen. The body (blocks, or the text itself when there are none) is unchanged."""
+    from_manager = delivery.kind in FROM_MANAGER or (
+        delivery.kind == DeliveryKind.NOTICE
+        and delivery.payload.get("notice") in FROM_MANAGER_NOTICES
+    )
+    if message.attachments:
+        return message  # an upload's text is its body (employees are sent none)
+    text = discreet_text(plan.manager_id if from_manager else None)
+    return replace(message, text=text, blocks=message.blocks or split_sections(message.text))
 
 
 def plan_of(ctx: RenderContext) -> Plan:
@@ -121,6 +144,7 @@ def _ack_request(ctx: RenderContext) -> Outgoing | Skip:
     payload = ctx.delivery.payload
     message = employee_plan_message(
         plan,
+        hr_contact=ctx.settings.hr_contact,
         round_=int(payload.get("round", 1)),
         changed=list(payload.get("changed", [])),
         reason=str(payload.get("reason", "")),

@@ -36,6 +36,7 @@ class Action(StrEnum):
     SEND = "send"
     WITHDRAW = "withdraw"
     ASK_HR = "ask_hr"
+    READ_VOICE = "read_voice"
 
 
 # The design's table "Who may do what", action by action.
@@ -55,6 +56,7 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.SEND: frozenset({Role.MANAGER}),
     Action.WITHDRAW: frozenset({Role.MANAGER}),
     Action.ASK_HR: frozenset({Role.EMPLOYEE}),
+    Action.READ_VOICE: frozenset({Role.HR}),
 }
 # A plan that never reached its employee: a draft, or a draft withdrawn before sending.
 UNSENT_STATUSES = (PlanStatus.DRAFT, PlanStatus.WITHDRAWN)

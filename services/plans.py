@@ -283,8 +283,16 @@ def acknowledge(
     return plan, True
 
 
-def respond(db: Session, actor: Actor, public_id: str, text: str, now: datetime) -> Plan:
-    """Store the employee's written response to the plan (their side of the story)."""
+def respond(
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    text: str,
+    now: datetime,
+    hr_recipients: tuple[str, ...] = (),
+) -> Plan:
+    """Store the employee's written response to the plan (their side of the story); the
+    manager and HR (`hr_recipients`: the channel, or each HR person) are told."""
     plan = get_plan(db, actor, public_id, Action.RESPOND)
     cleaned = text.strip()
     if not cleaned:
@@ -305,6 +313,17 @@ def respond(db: Session, actor: Actor, public_id: str, text: str, now: datetime)
         plan_id=plan.id,
         payload={"notice": "responded", "response": cleaned},
     )
+    event = audit.history(db, plan)[-1]
+    for recipient in hr_recipients:
+        enqueue(
+            db,
+            key=f"{plan.public_id}:hr_notice:{recipient}:responded:{event.sequence}",
+            kind=DeliveryKind.HR_NOTICE,
+            recipient_id=recipient,
+            due_at=now,
+            plan_id=plan.id,
+            payload={"notice": "responded", "sequence": event.sequence},
+        )
     return plan
 
 

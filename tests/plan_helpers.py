@@ -117,3 +117,25 @@ def open_plan(
 def dm_messages(slack: FakeSlack, user_id: str) -> list[dict[str, Any]]:
     """Every message the bot posted in its DM with `user_id`, oldest first."""
     return slack.messages(slack.dm_channel(user_id))
+
+
+def body(message: dict[str, Any]) -> str:
+    """What a person reads of a message: its blocks' text, and its notification text.
+
+    A DM to an employee has neutral notification text ("You have a new message…"), so what
+    it says is in the blocks.
+    """
+    parts = [str(message.get("text") or "")]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                parts.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(message.get("blocks") or [])
+    return "\n".join(parts)
