@@ -423,3 +423,48 @@ def test_a_withdrawn_draft_is_never_heard_of(
     driver.dispatcher.tick()
     assert dm_messages(slack, EMPLOYEE) == []
     assert [e.kind for e in history(session_factory, plan)] == ["submitted", "withdrawn"]
+
+
+def test_a_plan_the_submitter_may_not_see_is_flagged_for_hr_only(
+    clock: time_machine.Coordinates,
+    driver: SlackDriver,
+    slack: FakeSlack,
+    session_factory: sessionmaker[Session],
+) -> None:
+    # Another manager's plan for the employee is open, and the manager may not see it.
+    view = open_form(driver, user=OTHER_MANAGER)
+    values = form_values(view, start=TODAY)
+    assert response_json(driver.submit(OTHER_MANAGER, view, values)) == {}
+    assert review(driver, HR, requests_in(slack)[-1], "approve") == {}
+    existing = the_plan(session_factory)
+    assert existing.status == PlanStatus.ACTIVE
+
+    # Field errors do not depend on it: the same broken form for someone without a plan.
+    slack.add_user("UFRESH", name="fred", real_name="Fred Fresh", tz="Europe/Berlin")
+    answers = []
+    for employee in (EMPLOYEE, "UFRESH"):
+        view = open_form(driver)
+        broken = form_values(view, start=TODAY, employee=employee, consequences="")
+        answers.append(response_json(driver.submit(MANAGER, view, broken)))
+    assert answers[0] == answers[1] and set(answers[0]["errors"]) == {Block.CONSEQUENCES}
+
+    # A valid draft goes to HR as usual; only HR's copy names the open plan.
+    assert submit_draft(driver) == {}
+    draft = the_plan(session_factory)
+    told = dm_messages(slack, MANAGER)[-1]
+    assert "is with HR for approval" in told["text"] and existing.public_id not in str(told)
+    request = requests_in(slack)[-1]
+    assert f"already has an open plan, *{existing.public_id}*" in str(request["blocks"])
+    assert existing.public_id not in json_dump_all(dm_messages(slack, MANAGER))
+
+    # HR cannot send it on while the other plan is open, and is told why.
+    refused = review(driver, HR, request, "approve")
+    assert existing.public_id in str(refused["errors"])
+    assert the_plan(session_factory).review == Review.PENDING
+    assert [e.kind for e in history(session_factory, draft)] == ["submitted"]
+
+
+def json_dump_all(messages: list[dict[str, Any]]) -> str:
+    import json
+
+    return json.dumps(messages)
