@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -39,11 +39,13 @@ def skip_retried_events(
 
 
 @transactional
-def handle_home_opened(event: dict[str, Any], client: WebClient, actor: Actor, db: Session) -> None:
+def handle_home_opened(
+    event: dict[str, Any], client: WebClient, context: BoltContext, actor: Actor, db: Session
+) -> None:
     """Publish the person's Home tab."""
     if event.get("tab", "home") != "home":
         return
-    view = home_view(home_data(db, actor, utcnow()))
+    view = home_view(home_data(db, actor, utcnow()), context["settings"].hr_contact)
     db.commit()
     client.views_publish(user_id=actor.user_id, view=view)
 

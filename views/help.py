@@ -51,6 +51,19 @@ def help_blocks(problem: str | None = None) -> list[dict[str, Any]]:
     lines = [f"`{u.syntax}`\n{u.summary}" for u in USAGES]
     blocks.append(section("\n\n".join(lines)))
     blocks.append(
+        section(
+            "*Managers:* a new plan is a draft until it is sent, and the employee sees nothing "
+            "of a draft. Where HR approves plans, it goes to HR first; you are told when HR "
+            "decides, and *Edit draft* opens it again with everything kept. Choose *I will send "
+            "it after we meet* to get a *Send* button instead.\n"
+            "*Employees:* *Acknowledge receipt* means you received the plan, not that you "
+            "agree. *Respond* adds your side to the plan (your manager and HR see it); *Ask HR "
+            "to review* sends HR a note about your plan.\n"
+            "*HR:* drafts waiting for you are in your Home tab and `/pip list drafts`; press "
+            "*Review* to approve or ask for changes."
+        )
+    )
+    blocks.append(
         context(
             "Everything PIP Bot answers is visible only to you or sent in a direct message. "
             "Plan ids look like `PIP-7K3Q9A`."
