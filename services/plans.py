@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import ActionStep, Delivery, DeliveryKind, Goal, Plan, PlanStatus, Review
 from services import audit, draft_outbox, locks
-from services.access import UNSENT_STATUSES, Action, Actor, may, require
+from services.access import Action, Actor, may, require
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
 from services.errors import InvalidPlan, NotAllowed, PlanNotFound, UsageError
 from services.outbox import cancel_pending, enqueue
@@ -62,11 +62,17 @@ def get_plan(db: Session, actor: Actor, public_id: str, action: Action = Action.
     if plan is None:
         raise PlanNotFound(canonical)
     require(actor, action, plan)
-    if plan.status in UNSENT_STATUSES and action not in DRAFT_ACTIONS:
-        state = "a draft" if plan.status == PlanStatus.DRAFT else "a withdrawn draft"
+    if plan.status == PlanStatus.WITHDRAWN and action not in DRAFT_ACTIONS:
         raise UsageError(
-            f"Plan {plan.public_id} is {state}: it has not been sent to the employee, so it "
-            "can't be changed, checked in or closed. `/pip show` shows where it stands."
+            f"Plan {plan.public_id} is a withdrawn draft: it was never sent to the employee, "
+            "and nothing more can be done with it. `/pip show` shows its history."
+        )
+    if plan.status == PlanStatus.DRAFT and action not in DRAFT_ACTIONS:
+        raise UsageError(
+            f"Plan {plan.public_id} is a draft: it has not been sent to the employee yet, so it "
+            "can't be amended, extended, checked in or closed. To change it, press *Edit "
+            "draft* in my message about it; to drop it, type "
+            f"`/pip withdraw {plan.public_id}`. `/pip show` shows where it stands."
         )
     return plan
 
