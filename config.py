@@ -6,10 +6,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+
+from services.calendar import HolidayRules, known_country
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///pipbot.db"
@@ -21,6 +23,18 @@ _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _GROUP_HANDLE = re.compile(r"^@?[a-z0-9][a-z0-9._-]{0,79}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+# What a Slack status says when its person is away (emoji exactly, words anywhere in the text).
+DEFAULT_AWAY_STATUS = (
+    ":palm_tree:",
+    ":face_with_thermometer:",
+    ":airplane:",
+    "vacation",
+    "holiday",
+    "out of office",
+    "OOO",
+    "on leave",
+    "sick",
+)
 
 
 class ConfigError(Exception):
@@ -71,6 +85,16 @@ class Settings:
             return f"plan approval: {rule} (PLAN_APPROVAL=auto, {why})"
         return f"plan approval: {rule} (PLAN_APPROVAL={self.plan_approval})"
 
+    holidays_enabled: bool = True
+    holiday_country: str | None = None
+    company_holidays: frozenset[date] = field(default_factory=frozenset)
+    away_status: tuple[str, ...] = DEFAULT_AWAY_STATUS
+
+    @property
+    def holiday_rules(self) -> HolidayRules:
+        """Whose holidays count: on or off, one country for everyone, the company's days."""
+        return HolidayRules(self.holidays_enabled, self.holiday_country, self.company_holidays)
+
     @property
     def socket_mode(self) -> bool:
         """True when an app-level token is set and the bot runs in Socket Mode."""
@@ -117,6 +141,10 @@ class Settings:
             manager_group=_group("MANAGER_GROUP", get("MANAGER_GROUP")),
             hr_group=_group("HR_GROUP", get("HR_GROUP")),
             hr_contact=_hr_contact(get("HR_CONTACT")),
+            holidays_enabled=_flag("HOLIDAYS", get("HOLIDAYS"), default=True),
+            holiday_country=_country(get("HOLIDAY_COUNTRY")),
+            company_holidays=_company_holidays(get("COMPANY_HOLIDAYS")),
+            away_status=_away_status(get("AWAY_STATUS")),
         )
         if settings.plan_approval == "hr" and not settings.hr_configured:
             raise ConfigError(
@@ -222,3 +250,40 @@ def _flag(name: str, value: str | None, *, default: bool) -> bool:
     if value.lower() in _FALSE:
         return False
     raise ConfigError(name, f"{value!r} is not true or false")
+
+
+def _country(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z]{2}", value) or not known_country(value):
+        raise ConfigError(
+            "HOLIDAY_COUNTRY",
+            f"{value!r} is not a country with known public holidays (ISO codes such as DE, US, GB)",
+        )
+    return value.upper()
+
+
+def _company_holidays(value: str | None) -> frozenset[date]:
+    if value is None:
+        return frozenset()
+    days: set[date] = set()
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", part):
+                raise ValueError(part)
+            days.add(date.fromisoformat(part))
+        except ValueError:
+            raise ConfigError(
+                "COMPANY_HOLIDAYS", f"{part!r} is not a date as YYYY-MM-DD (comma-separated)"
+            ) from None
+    return frozenset(days)
+
+
+def _away_status(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_AWAY_STATUS
+    if value.lower() in _FALSE:
+        return ()
+    return tuple(p.strip() for p in value.split(",") if p.strip())

@@ -13,11 +13,24 @@ from handlers import (
     commands,
     errors,
     events,
+    pauses,
     plans,
     voice,
 )
 
-MODULES = (errors, commands, events, plans, approval, checkins, browse, amend, close, voice)
+MODULES = (
+    errors,
+    commands,
+    events,
+    plans,
+    approval,
+    checkins,
+    browse,
+    amend,
+    close,
+    pauses,
+    voice,
+)
 
 
 def register_listeners(app: App) -> None:

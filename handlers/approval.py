@@ -47,11 +47,12 @@ def register(app: App) -> None:
 def _recipients(db: Session, client: WebClient, plan: Plan, context: BoltContext) -> Recipients:
     directory = Directory(client)
     settings = context["settings"]
-    return Recipients(
-        employee_tz=directory.tz(db, plan.employee_id),
-        manager_tz=directory.tz(db, plan.manager_id),
-        hr_channel_id=settings.hr_channel_id,
-        checkin_time=settings.checkin_time,
+    return Recipients.of(
+        directory.tz(db, plan.employee_id),
+        directory.tz(db, plan.manager_id),
+        settings.hr_channel_id,
+        settings.checkin_time,
+        settings.holiday_rules,
     )
 
 

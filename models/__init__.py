@@ -16,6 +16,7 @@ from models.enums import (
     Review,
 )
 from models.history import PlanEvent
+from models.pause import PlanPause, SlackStatus
 from models.plan import ActionStep, Goal, Plan
 from models.slack import ProcessedEvent, SlackUser
 
@@ -36,9 +37,11 @@ __all__ = [
     "Outcome",
     "Plan",
     "PlanEvent",
+    "PlanPause",
     "PlanStatus",
     "ProcessedEvent",
     "Review",
+    "SlackStatus",
     "SlackUser",
     "utcnow",
 ]

@@ -13,6 +13,7 @@ class PlanStatus(StrEnum):
     ACTIVE = "active"
     ACKNOWLEDGED = "acknowledged"
     EXTENDED = "extended"
+    PAUSED = "paused"
     CLOSED = "closed"
 
 
@@ -100,3 +101,4 @@ class DeliveryKind(StrEnum):
     HR_NOTICE = "hr_notice"
     SEND_REMINDER = "send_reminder"
     NOTICE = "notice"
+    RESUME = "resume"

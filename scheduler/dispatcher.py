@@ -20,12 +20,14 @@ from scheduler import (  # noqa: F401 - register renderers
     approval_messages,
     checkin_messages,
     close_messages,
+    pause_messages,
     voice_messages,
 )
-from scheduler.messages import Outgoing, RenderContext, Skip, render_delivery
+from scheduler.messages import Outgoing, Postpone, RenderContext, Skip, render_delivery
 from services import outbox, users
 from services.schedule import retime_for_zone
 from slackio.directory import Directory
+from slackio.status import refresh_statuses
 from views.ids import EventType
 
 logger = logging.getLogger(__name__)
@@ -115,6 +117,7 @@ class Dispatcher:
         if self.paused_until and now < self.paused_until:
             return 0
         self.refresh_profiles(now)
+        refresh_statuses(self.sessions, self.client, now)  # away statuses, at most 1 hour old
         owner = f"{self._name}:{uuid.uuid4().hex[:8]}"
         with self.sessions() as db:
             ids = outbox.claim_due(db, owner, now, self.lease, self.batch)
@@ -192,6 +195,15 @@ class Dispatcher:
                 db.rollback()
                 outbox.mark_final(db, delivery_id, owner, DeliveryStatus.SKIPPED, outcome.reason)
                 db.commit()
+                return 0
+            if isinstance(outcome, Postpone):
+                # Keep what the renderer moved along; this delivery waits without an attempt.
+                if outbox.retry_later(
+                    db, delivery_id, owner, outcome.until, outcome.reason, count_attempt=False
+                ):
+                    db.commit()
+                else:
+                    db.rollback()  # the lease passed to another sender, which decides
                 return 0
             # End the transaction before talking to Slack: SQLite's write lock must not be
             # held across a network call.

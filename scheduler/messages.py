@@ -12,9 +12,14 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanStatus
-from services.calendar import checkin_dates
+from services.pauses import HELD_WHILE_PAUSED
 from services.plans import is_acknowledged
-from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
+from services.schedule import (
+    NOT_ACKNOWLEDGED_BUSINESS_DAYS,
+    Recipients,
+    cached_recipients,
+    plan_checkin_dates,
+)
 from views.common import escape, section
 from views.ids import Block
 from views.plan_form import CADENCES, WEEKDAYS
@@ -57,6 +62,17 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class Postpone:
+    """The message is owed later (its person is away): try again at `until`.
+
+    Unlike a Skip, what the renderer changed is kept (the rest of its check-in moved along).
+    """
+
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class RenderContext:
     """What a renderer may read: the delivery, its plan, the database and the settings."""
 
@@ -67,7 +83,7 @@ class RenderContext:
     now: datetime
 
 
-Renderer = Callable[[RenderContext], Outgoing | Skip]
+Renderer = Callable[[RenderContext], Outgoing | Skip | Postpone]
 RENDERERS: dict[DeliveryKind, Renderer] = {}
 
 # Messages that still matter once a plan is closed.
@@ -84,12 +100,15 @@ def renders(kind: DeliveryKind) -> Callable[[Renderer], Renderer]:
     return decorate
 
 
-def render_delivery(ctx: RenderContext) -> Outgoing | Skip:
-    """The message for `ctx.delivery`, or why it is no longer owed."""
+def render_delivery(ctx: RenderContext) -> Outgoing | Skip | Postpone:
+    """The message for `ctx.delivery`, or why it is no longer owed (or not yet)."""
     plan = ctx.plan
     if plan is not None and plan.status == PlanStatus.CLOSED:
         if ctx.delivery.kind not in AFTER_CLOSE:
             return Skip("plan closed")
+    if plan is not None and plan.status == PlanStatus.PAUSED:
+        if ctx.delivery.kind in HELD_WHILE_PAUSED:
+            return Skip("plan paused")
     renderer = RENDERERS.get(ctx.delivery.kind)
     if renderer is None:
         raise LookupError(f"no renderer for delivery kind {ctx.delivery.kind}")
@@ -116,6 +135,14 @@ def discreet(message: Outgoing, plan: Plan, delivery: Delivery) -> Outgoing:
         return message  # an upload's text is its body (employees are sent none)
     text = discreet_text(plan.manager_id if from_manager else None)
     return replace(message, text=text, blocks=message.blocks or split_sections(message.text))
+
+
+def recipients_of(ctx: RenderContext, plan: Plan) -> Recipients:
+    """The plan's recipients, zones and business days from the profile cache."""
+    settings = ctx.settings
+    return cached_recipients(
+        ctx.db, plan, settings.hr_channel_id, settings.checkin_time, settings.holiday_rules
+    )
 
 
 def plan_of(ctx: RenderContext) -> Plan:
@@ -190,7 +217,7 @@ def _not_acknowledged(ctx: RenderContext) -> Outgoing | Skip:
 @renders(DeliveryKind.PLAN_CONFIRMATION)
 def _plan_confirmation(ctx: RenderContext) -> Outgoing | Skip:
     plan = plan_of(ctx)
-    dates = checkin_dates(plan.start_date, plan.end_date, plan.checkin_weekday, plan.cadence)
+    dates = plan_checkin_dates(ctx.db, plan, recipients_of(ctx, plan).employee_days)
     text = render(
         "plan_confirmation",
         plan_id=plan.public_id,

@@ -37,6 +37,8 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     ASK_HR = "ask_hr"
     READ_VOICE = "read_voice"
+    PAUSE = "pause"
+    RESUME = "resume"
 
 
 # The design's table "Who may do what", action by action.
@@ -57,6 +59,8 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.WITHDRAW: frozenset({Role.MANAGER}),
     Action.ASK_HR: frozenset({Role.EMPLOYEE}),
     Action.READ_VOICE: frozenset({Role.HR}),
+    Action.PAUSE: frozenset({Role.MANAGER, Role.HR}),
+    Action.RESUME: frozenset({Role.MANAGER, Role.HR}),
 }
 # A plan that never reached its employee: a draft, or a draft withdrawn before sending.
 UNSENT_STATUSES = (PlanStatus.DRAFT, PlanStatus.WITHDRAWN)

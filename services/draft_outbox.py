@@ -58,7 +58,7 @@ def offer_sending(
         key=f"{plan.public_id}:send_reminder:{plan.manager_id}:round{plan.review_round}",
         kind=DeliveryKind.SEND_REMINDER,
         recipient_id=plan.manager_id,
-        due_at=add_business_days(now, SEND_REMINDER_BUSINESS_DAYS, to.manager_tz),
+        due_at=add_business_days(now, SEND_REMINDER_BUSINESS_DAYS, to.manager_tz, to.manager_days),
         plan_id=plan.id,
         payload={"round": plan.review_round},
     )

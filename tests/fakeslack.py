@@ -301,6 +301,15 @@ class FakeSlack:
         with self._lock:
             self._usergroups[group_id]["users"] = list(members)
 
+    def set_status(
+        self, user_id: str, emoji: str = "", text: str = "", expiration: int = 0
+    ) -> None:
+        """Set (or clear, with no arguments) a member's Slack status, as `users.info` shows it."""
+        with self._lock:
+            user = self._users[user_id]
+            user["status_emoji"], user["status_text"] = emoji, text
+            user["status_expiration"] = expiration
+
     def add_channel(self, channel_id: str) -> None:
         """Make a channel id known (e.g. the HR channel), so messages can be posted to it."""
         with self._lock:
@@ -550,6 +559,9 @@ class FakeSlack:
                 "display_name": user["name"],
                 "display_name_normalized": user["name"],
                 "team": self.team_id,
+                "status_emoji": user.get("status_emoji", ""),
+                "status_text": user.get("status_text", ""),
+                "status_expiration": user.get("status_expiration", 0),
             },
         }
 

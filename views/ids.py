@@ -26,6 +26,7 @@ class Callback(StrEnum):
     EDIT_DRAFT = "pip_edit_draft"
     ASK_HR = "pip_ask_hr"
     READ_VOICE = "pip_read_voice"
+    PAUSE = "pip_pause"
 
 
 class Action(StrEnum):
@@ -79,6 +80,8 @@ class Action(StrEnum):
     ASK_HR = "ask_hr"
     ASK_HR_TEXT = "ask_hr_text"
     READ_VOICE = "read_voice"
+    RESUME_ON = "resume_on"
+    TELL_EMPLOYEE = "tell_employee"
 
 
 class Block(StrEnum):
@@ -121,6 +124,8 @@ class Block(StrEnum):
     COMMENT = "comment"
     DRAFT_ACTIONS = "draft_actions"
     ASK_HR_TEXT = "ask_hr_text"
+    RESUME_ON = "resume_on"
+    TELL_EMPLOYEE = "tell_employee"
 
 
 class EventType(StrEnum):

@@ -1,7 +1,7 @@
 """drafts and HR approval: the review of a draft, its round, and when a plan was sent
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01 22:46:03.863297
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -39,9 +39,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("decided_by", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(
-            sa.Column(
-                "send_after_meeting", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
+            sa.Column("send_after_meeting", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch_op.add_column(sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True))
     # Every plan before drafts existed went to its employee when it was opened.
