@@ -150,6 +150,7 @@ def handle_edit_draft_submit(
     db: Session,
 ) -> None:
     """Save the changed draft; with approval it goes back to HR as a new round."""
+    to_hr = hr_recipients(context, besides=actor.user_id)  # before the database is touched
     meta = form_meta(view)
     plan = plans.get_plan(db, actor, meta.plan_id or "", Permission.EDIT_DRAFT)
     draft, _ = read_plan_form(view)
@@ -161,7 +162,7 @@ def handle_edit_draft_submit(
         plan.public_id,
         draft,
         approval=context["settings"].approval_required,
-        hr_recipients=hr_recipients(context, besides=actor.user_id),
+        hr_recipients=to_hr,
         recipients=recipients,
         today=local_date(now, recipients.manager_tz),
         now=now,

@@ -115,6 +115,7 @@ def handle_form_submit(
     db: Session,
 ) -> None:
     """Validate and open the plan; errors go back onto the form's fields (error handler)."""
+    to_hr = hr_recipients(context, besides=actor.user_id)  # before the database is touched
     draft, _ = read_plan_form(view)
     directory = Directory(client)
     employee = directory.profile(db, draft.employee_id, fresh=True) if draft.employee_id else None
@@ -137,7 +138,7 @@ def handle_form_submit(
         today=local_date(now, manager_tz),
         now=now,
         approval=settings.approval_required,
-        hr_recipients=hr_recipients(context, besides=actor.user_id),
+        hr_recipients=to_hr,
     )
     db.commit()
     ack()

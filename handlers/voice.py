@@ -44,12 +44,13 @@ def handle_ask_hr_submit(
     ack: Ack, view: dict[str, Any], context: BoltContext, actor: Actor, db: Session
 ) -> None:
     """Record the request in the history, send it to HR and confirm it to the employee."""
+    to_hr = hr_recipients(context, besides=actor.user_id)  # before the database is touched
     voice.ask_hr(
         db,
         actor,
         view.get("private_metadata", ""),
         state.text(view, Block.ASK_HR_TEXT, Action.ASK_HR_TEXT),
-        hr_recipients=hr_recipients(context, besides=actor.user_id),
+        hr_recipients=to_hr,
         now=utcnow(),
     )
     db.commit()
