@@ -468,3 +468,39 @@ def json_dump_all(messages: list[dict[str, Any]]) -> str:
     import json
 
     return json.dumps(messages)
+
+
+def test_without_an_hr_channel_each_hr_person_is_asked_and_every_copy_is_updated(
+    clock: time_machine.Coordinates,
+    settings: Settings,
+    driver: SlackDriver,
+    slack: FakeSlack,
+    session_factory: sessionmaker[Session],
+) -> None:
+    object.__setattr__(settings, "hr_channel_id", None)
+    assert submit_draft(driver) == {}
+    copies = {hr: requests_in(slack, slack.dm_channel(hr)) for hr in (HR, HR2)}
+    assert all(len(found) == 1 for found in copies.values()), copies
+    assert slack.messages(HR_CHANNEL) == []
+    # The Home tab of HR lists the draft with its Review button.
+    driver.event({"type": "app_home_opened", "user": HR, "channel": "D0HOME", "tab": "home"})
+    home = str(slack.home_view(HR))
+    assert "Waiting for HR approval" in home and Action.REVIEW_DRAFT in home
+    request = copies[HR2][0]
+    before = len(slack.calls_to("views.open"))
+    driver.click(
+        HR2,
+        Action.REVIEW_DRAFT,
+        value=button(request, Action.REVIEW_DRAFT)["value"],  # type: ignore[index]
+        block_id=Block.DRAFT_ACTIONS,
+        message=request,
+        channel_id=slack.dm_channel(HR2),
+    )
+    view = opened_view(slack, before)
+    assert view is not None
+    assert response_json(driver.submit(HR2, view, decision_values("approve"))) == {}
+    for hr in (HR, HR2):
+        [decided] = requests_in(slack, slack.dm_channel(hr))
+        assert f"Approved by <@{HR2}>" in str(decided["blocks"])
+        assert button(decided, Action.REVIEW_DRAFT) is None
+    assert len(dm_messages(slack, EMPLOYEE)) == 1
