@@ -21,6 +21,8 @@ HR_NOTICE_DETAILS = ("summary", "full")
 PLAN_APPROVALS = ("hr", "none", "auto")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _GROUP_HANDLE = re.compile(r"^@?[a-z0-9][a-z0-9._-]{0,79}$")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 # What a Slack status says when its person is away (emoji exactly, words anywhere in the text).
@@ -89,6 +91,9 @@ class Settings:
     holiday_country: str | None = None
     company_holidays: frozenset[date] = field(default_factory=frozenset)
     away_status: tuple[str, ...] = DEFAULT_AWAY_STATUS
+    log_format: str = "text"
+    log_level: str = "info"
+    health_port: int | None = None
 
     @property
     def holiday_rules(self) -> HolidayRules:
@@ -145,6 +150,9 @@ class Settings:
             holiday_country=_country(get("HOLIDAY_COUNTRY")),
             company_holidays=_company_holidays(get("COMPANY_HOLIDAYS")),
             away_status=_away_status(get("AWAY_STATUS")),
+            log_format=_choice("LOG_FORMAT", get("LOG_FORMAT"), LOG_FORMATS, "text"),
+            log_level=_choice("LOG_LEVEL", get("LOG_LEVEL"), LOG_LEVELS, "info"),
+            health_port=_health_port(get("HEALTH_PORT")),
         )
         if settings.plan_approval == "hr" and not settings.hr_configured:
             raise ConfigError(
@@ -167,6 +175,14 @@ def _port(value: str | None) -> int:
         return 3000
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise ConfigError("PORT", f"{value!r} is not a port number between 1 and 65535")
+    return int(value)
+
+
+def _health_port(value: str | None) -> int | None:
+    if value is None or value.lower() in _FALSE:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError("HEALTH_PORT", f"{value!r} is not a port number between 1 and 65535")
     return int(value)
 
 

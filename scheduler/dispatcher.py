@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from logs import bind_delivery_kind, delivery_context
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
 from scheduler import (  # noqa: F401 - register renderers
     approval_messages,
@@ -131,11 +132,12 @@ class Dispatcher:
                     )
                     db.commit()
                 continue
-            try:
-                posted += self._deliver(delivery_id, owner)
-            except Exception:
-                # The rest of the batch still goes; this one is retried when its lease ends.
-                logger.exception("delivery %s failed unexpectedly", delivery_id)
+            with delivery_context(delivery_id):
+                try:
+                    posted += self._deliver(delivery_id, owner)
+                except Exception:
+                    # The rest of the batch still goes; this one is retried when its lease ends.
+                    logger.exception("delivery %s failed unexpectedly", delivery_id)
         return posted
 
     def refresh_profiles(self, now: datetime, limit: int = REFRESH_BATCH) -> int:
@@ -181,6 +183,7 @@ class Dispatcher:
             delivery = db.get(Delivery, delivery_id)
             if delivery is None or delivery.lease_owner != owner:
                 return 0
+            bind_delivery_kind(delivery.kind)
             plan = db.get(Plan, delivery.plan_id) if delivery.plan_id else None
             now = utcnow()
             try:
