@@ -40,6 +40,11 @@ def _submitted(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
         f"nothing about it until it is approved{after}. You get a message here when HR decides. "
         f"To withdraw the draft instead, type `/pip withdraw {plan.public_id}`."
     )
+    if ctx.delivery.payload.get("unsent"):
+        text += (
+            "\nThere is no HR channel and nobody else with HR rights to send the request to, so "
+            "please tell your HR team that it is waiting: they find it with `/pip list drafts`."
+        )
     return Outgoing(text=text, blocks=[section(text)])
 
 

@@ -45,7 +45,7 @@ def request_approval(
             plan_id=plan.id,
             payload={"notice": APPROVAL_REQUEST, "round": plan.review_round, "flagged": flagged},
         )
-    notify_manager(db, plan, "submitted", now)
+    notify_manager(db, plan, "submitted", now, unsent=not hr_recipients)
 
 
 def offer_sending(

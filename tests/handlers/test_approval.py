@@ -504,3 +504,18 @@ def test_without_an_hr_channel_each_hr_person_is_asked_and_every_copy_is_updated
         assert f"Approved by <@{HR2}>" in str(decided["blocks"])
         assert button(decided, Action.REVIEW_DRAFT) is None
     assert len(dm_messages(slack, EMPLOYEE)) == 1
+
+
+def test_a_draft_nobody_in_hr_could_be_sent_says_so(
+    clock: time_machine.Coordinates,
+    settings: Settings,
+    driver: SlackDriver,
+    slack: FakeSlack,
+    session_factory: sessionmaker[Session],
+) -> None:
+    object.__setattr__(settings, "hr_channel_id", None)
+    object.__setattr__(settings, "hr_user_ids", frozenset({MANAGER}))
+    assert submit_draft(driver) == {}
+    told = dm_messages(slack, MANAGER)[-1]["text"]
+    assert "nobody else with HR rights" in told and "/pip list drafts" in told
+    assert the_plan(session_factory).status == PlanStatus.DRAFT
