@@ -15,6 +15,7 @@ from handlers import (
     events,
     pauses,
     plans,
+    record,
     voice,
 )
 
@@ -29,6 +30,7 @@ MODULES = (
     amend,
     close,
     pauses,
+    record,
     voice,
 )
 

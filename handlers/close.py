@@ -19,6 +19,7 @@ from services.calendar import local_date
 from services.close import close_plan
 from services.errors import UsageError
 from services.export import export_filename, plan_record, render_html, render_markdown
+from services.export_pdf import render_pdf
 from services.report import org_report, report_csv
 from slackio.directory import Directory
 from views.amend import extend_modal
@@ -113,8 +114,9 @@ def handle_command_export(
     db: Session,
     **_: Any,
 ) -> None:
-    """`/pip export <id>`: the whole record as HTML and Markdown, uploaded into your DM."""
+    """`/pip export <id>`: the whole record as PDF, HTML and Markdown, uploaded into your DM."""
     actor: Actor = context["actor"]
+    settings = context["settings"]
     record = plan_record(db, actor, plan_argument(args, "export"), utcnow())
     db.commit()
     ack(
@@ -126,6 +128,13 @@ def handle_command_export(
         channel=channel,
         initial_comment=f"The record of plan *{record.public_id}*, as of now.",
         file_uploads=[
+            {
+                "content": render_pdf(
+                    record, org_name=settings.org_name, paper_size=settings.paper_size
+                ),
+                "filename": export_filename(record, "pdf"),
+                "title": f"{record.public_id} record (PDF)",
+            },
             {
                 "content": render_html(record),
                 "filename": export_filename(record, "html"),

@@ -31,6 +31,7 @@ from views.plan_messages import (
     parse_acknowledge_value,
     respond_modal,
 )
+from views.record import sealed_blocks
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -157,7 +158,10 @@ def handle_plan_acknowledge(
     """The employee acknowledges receipt: record it once, update the DM, tell the manager."""
     settings = context["settings"]
     public_id, round_ = parse_acknowledge_value(body["actions"][0]["value"])
-    plan, _ = plans.acknowledge(db, actor, public_id, round_, utcnow())
+    settings = context["settings"]
+    plan, _ = plans.acknowledge(
+        db, actor, public_id, round_, utcnow(), hr_channel_id=settings.hr_channel_id
+    )
     current = plans.ack_round(db, plan)
     copies = [
         c
@@ -179,7 +183,7 @@ def handle_plan_acknowledge(
             channel=sent.channel_id,
             ts=sent.message_ts,
             text=message["text"],
-            blocks=message["blocks"],
+            blocks=sealed_blocks(message["blocks"], sent.payload),  # the seal line stays
         )
     container = body.get("container", {})
     clicked = (container.get("channel_id"), container.get("message_ts"))

@@ -18,6 +18,7 @@ from models.enums import (
 from models.history import PlanEvent
 from models.pause import PlanPause, SlackStatus
 from models.plan import ActionStep, Goal, Plan
+from models.retention import Tombstone
 from models.slack import ProcessedEvent, SlackUser
 
 __all__ = [
@@ -43,5 +44,6 @@ __all__ = [
     "Review",
     "SlackStatus",
     "SlackUser",
+    "Tombstone",
     "utcnow",
 ]

@@ -101,4 +101,5 @@ class DeliveryKind(StrEnum):
     HR_NOTICE = "hr_notice"
     SEND_REMINDER = "send_reminder"
     NOTICE = "notice"
+    RETENTION_NOTICE = "retention_notice"
     RESUME = "resume"

@@ -53,6 +53,10 @@ class Plan(Base):
     decided_at: Mapped[datetime | None]
     send_after_meeting: Mapped[bool] = mapped_column(default=False)
     sent_at: Mapped[datetime | None]
+    # A legal hold keeps a closed plan past RETENTION_DAYS until HR releases it.
+    legal_hold_at: Mapped[datetime | None]
+    legal_hold_by: Mapped[str | None] = mapped_column(String(32))
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)
 
     goals: Mapped[list[Goal]] = relationship(
         back_populates="plan", order_by="Goal.position", cascade="all, delete-orphan"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from scheduler.dispatcher import Dispatcher
+from scheduler.housekeeping import housekeeping
 
 logger = logging.getLogger(__name__)
 INTERVAL_SECONDS = 30
+HOUSEKEEPING_HOURS = 24
 
 
 def start_ticker(dispatcher: Dispatcher, interval: int = INTERVAL_SECONDS) -> BackgroundScheduler:
@@ -27,8 +29,27 @@ def start_ticker(dispatcher: Dispatcher, interval: int = INTERVAL_SECONDS) -> Ba
         next_run_time=datetime.now(UTC),
         misfire_grace_time=interval,
     )
+    scheduler.add_job(
+        _daily_housekeeping,
+        "interval",
+        args=[dispatcher],
+        hours=HOUSEKEEPING_HOURS,
+        id="daily_housekeeping",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now(UTC) + timedelta(minutes=1),
+        misfire_grace_time=3600,
+    )
     scheduler.start()
     return scheduler
+
+
+def _daily_housekeeping(dispatcher: Dispatcher) -> None:
+    # Daily: forget old Slack event ids and delete plans past RETENTION_DAYS.
+    try:
+        housekeeping(dispatcher.sessions, dispatcher.settings)
+    except Exception:
+        logger.exception("housekeeping failed; it runs again tomorrow")
 
 
 def _safe_tick(dispatcher: Dispatcher) -> None:

@@ -37,6 +37,8 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     ASK_HR = "ask_hr"
     READ_VOICE = "read_voice"
+    VERIFY = "verify"
+    HOLD = "hold"
     PAUSE = "pause"
     RESUME = "resume"
 
@@ -59,6 +61,8 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.WITHDRAW: frozenset({Role.MANAGER}),
     Action.ASK_HR: frozenset({Role.EMPLOYEE}),
     Action.READ_VOICE: frozenset({Role.HR}),
+    Action.VERIFY: frozenset({Role.MANAGER, Role.HR}),
+    Action.HOLD: frozenset({Role.HR}),
     Action.PAUSE: frozenset({Role.MANAGER, Role.HR}),
     Action.RESUME: frozenset({Role.MANAGER, Role.HR}),
 }

@@ -19,7 +19,7 @@ from models import (
     Plan,
     PlanStatus,
 )
-from services import audit
+from services import audit, seals
 from services.access import Action, Actor
 from services.drafts import (
     LONG_TEXT_MAX,
@@ -247,7 +247,17 @@ def amend_plan(
         raise InvalidPlan({"reason": "Nothing in the plan changed. Change something, or cancel."})
     audit.append_event(db, plan, actor.user_id, "amended", {"reason": cleaned, "changes": changes})
     amendment = Amendment(plan, cleaned, changes)
-    _reschedule(db, plan, recipients, now, {"reason": cleaned, "changed": amendment.labels})
+    extra = {"reason": cleaned, "changed": amendment.labels}
+    _reschedule(db, plan, recipients, now, seals.stamp(db, plan, extra))
+    seals.notify_sealed(
+        db,
+        plan,
+        notice="amended",
+        now=now,
+        hr_channel_id=recipients.hr_channel_id,
+        employee=False,  # the employee's sealed copy is the amended plan itself
+        extra=extra,
+    )
     return amendment
 
 
@@ -300,7 +310,8 @@ def extend_plan(
     plan.updated_at = now
     audit.append_event(db, plan, actor.user_id, "extended", {"reason": cleaned, "changes": changes})
     amendment = Amendment(plan, cleaned, changes)
-    _reschedule(db, plan, recipients, now, {"reason": cleaned, "changed": amendment.labels})
+    extra = {"reason": cleaned, "changed": amendment.labels}
+    _reschedule(db, plan, recipients, now, seals.stamp(db, plan, extra))
     if recipients.hr_channel_id:
         hr = recipients.hr_channel_id
         enqueue(
@@ -310,6 +321,8 @@ def extend_plan(
             recipient_id=hr,
             due_at=now,
             plan_id=plan.id,
-            payload={"notice": "extended", **changes["end_date"], "reason": cleaned},
+            payload=seals.stamp(
+                db, plan, {"notice": "extended", **changes["end_date"], "reason": cleaned}
+            ),
         )
     return amendment

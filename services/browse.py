@@ -202,6 +202,7 @@ class PlanDetail:
     amendments: list[PlanEvent]
     include_private: bool
     today: date = field(default_factory=date.today)
+    for_hr: bool = False  # HR sees the legal hold
     pauses: list[PlanPause] = field(default_factory=list)
 
 
@@ -238,5 +239,6 @@ def plan_detail(db: Session, actor: Actor, public_id: str) -> PlanDetail:
         goals=goals,
         amendments=amendments,
         include_private=may(actor, Action.VIEW_PRIVATE_NOTES, plan),
+        for_hr=may(actor, Action.HOLD, plan),
         pauses=pauses_of(db, plan),
     )

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from models import DeliveryKind, GoalStatus, Outcome, Plan, PlanStatus
-from services import audit
+from services import audit, seals
 from services.access import Action, Actor
 from services.checkins import GoalMark
 from services.drafts import LONG_TEXT_MAX
@@ -101,7 +101,7 @@ def close_plan(
 def _tell_everyone(
     db: Session, plan: Plan, final: list[dict[str, object]], hr: str | None, now: datetime
 ) -> None:
-    payload = {"notice": "outcome", "goals": final}
+    payload = seals.stamp(db, plan, {"notice": "outcome", "goals": final})
     for recipient in (plan.employee_id, plan.manager_id):
         enqueue(
             db,
@@ -121,7 +121,11 @@ def _tell_everyone(
                 recipient_id=hr,
                 due_at=now,  # claimed in id order: the notice, then the record
                 plan_id=plan.id,
-                payload={"notice": notice, "goals": final},
+                payload=(
+                    seals.stamp(db, plan, {"notice": notice, "goals": final})
+                    if notice == "closed"
+                    else {"notice": notice, "goals": final}
+                ),
             )
 
 

@@ -36,6 +36,7 @@ class OrgCounts:
     awaiting_review: int
     ending_this_week: int
     attention: list[tuple[str, Plan]] = field(default_factory=list)
+    on_legal_hold: int = 0
 
 
 @dataclass
@@ -145,4 +146,7 @@ def org_counts(db: Session, now: datetime) -> OrgCounts:
         awaiting_review=checkins(CheckinStatus.ANSWERED),
         ending_this_week=count(open_plan, *ending),
         attention=attention,
+        on_legal_hold=int(
+            db.scalar(select(func.count()).where(Plan.legal_hold_at.is_not(None))) or 0
+        ),
     )

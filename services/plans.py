@@ -9,8 +9,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import ActionStep, Delivery, DeliveryKind, Goal, Plan, PlanStatus, Review
-from services import audit, draft_outbox, locks
+from models import (
+    ActionStep,
+    Delivery,
+    DeliveryKind,
+    Goal,
+    Plan,
+    PlanStatus,
+    Review,
+    Tombstone,
+)
+from services import audit, draft_outbox, locks, seals
 from services.access import Action, Actor, may, require
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
 from services.errors import InvalidPlan, NotAllowed, PlanNotFound, UsageError
@@ -45,10 +54,13 @@ NOT_IN_GROUP = (
 
 
 def new_public_id(db: Session) -> str:
-    """A random plan id such as `PIP-7K3Q9A`, unused so far."""
+    """A random plan id such as `PIP-7K3Q9A`, unused so far (nor by a deleted plan, whose
+    sealed copies stay in Slack under its id)."""
     while True:
         candidate = ID_PREFIX + "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
-        if db.scalar(select(Plan.id).where(Plan.public_id == candidate)) is None:
+        if db.scalar(select(Plan.id).where(Plan.public_id == candidate)) is None and (
+            db.scalar(select(Tombstone.id).where(Tombstone.public_id == candidate)) is None
+        ):
             return candidate
 
 
@@ -65,6 +77,8 @@ def get_plan(db: Session, actor: Actor, public_id: str, action: Action = Action.
     canonical = normalize_public_id(public_id)
     plan = db.scalar(select(Plan).where(Plan.public_id == canonical))
     if plan is None:
+        if actor.is_hr:
+            _tell_hr_it_was_deleted(db, canonical)
         raise PlanNotFound(canonical)
     require(actor, action, plan)
     if plan.status == PlanStatus.WITHDRAWN and action not in DRAFT_ACTIONS:
@@ -80,6 +94,21 @@ def get_plan(db: Session, actor: Actor, public_id: str, action: Action = Action.
             f"`/pip withdraw {plan.public_id}`. `/pip show` shows where it stands."
         )
     return plan
+
+
+def _tell_hr_it_was_deleted(db: Session, public_id: str) -> None:
+    """HR asking for a plan deleted under the retention policy hears what its tombstone says."""
+    tombstone = db.scalar(
+        select(Tombstone).where(Tombstone.public_id == public_id).order_by(Tombstone.id.desc())
+    )
+    if tombstone is None:
+        return
+    outcome = f", outcome {tombstone.outcome}" if tombstone.outcome else ""
+    raise UsageError(
+        f"Plan {public_id} was deleted on {tombstone.deleted_at:%a %-d %b %Y} under the "
+        f"{tombstone.policy}. What is kept of it: team {tombstone.team_id}, "
+        f"{tombstone.start_date:%a %-d %b %Y} to {tombstone.end_date:%a %-d %b %Y}{outcome}."
+    )
 
 
 def open_plan_of(db: Session, employee_id: str) -> Plan | None:
@@ -263,10 +292,16 @@ def ack_round(db: Session, plan: Plan) -> int:
 
 
 def acknowledge(
-    db: Session, actor: Actor, public_id: str, round_: int | None, now: datetime
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    round_: int | None,
+    now: datetime,
+    hr_channel_id: str | None = None,
 ) -> tuple[Plan, bool]:
-    """Record that the employee received the current version of the plan, and tell the
-    manager; True the first time. A button on an earlier version is refused (UsageError)."""
+    """Record that the employee received the current version of the plan, tell the manager,
+    and seal the moment (employee and HR); True the first time. A button on an earlier version
+    is refused (UsageError)."""
     plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE)
     if plan.status == PlanStatus.CLOSED:
         return plan, False
@@ -290,6 +325,9 @@ def acknowledge(
         due_at=now,
         plan_id=plan.id,
         payload={"notice": "acknowledged"},
+    )
+    seals.notify_sealed(
+        db, plan, notice="receipt", now=now, hr_channel_id=hr_channel_id, employee=True
     )
     return plan, True
 

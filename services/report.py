@@ -22,6 +22,7 @@ from models import (
     Outcome,
     Plan,
     PlanStatus,
+    SlackUser,
 )
 from services.access import UNSENT_STATUSES, Actor, may_run_org_report
 from services.calendar import business_days_after
@@ -29,6 +30,7 @@ from services.checkins import STATUS_LABELS
 from services.errors import NotAllowed
 from services.plans import OPEN_STATUSES
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
+from services.users import Profile
 
 REFUSAL = "Only HR can run the report."
 # An answer waits for the manager's review this many business days before it counts as overdue.
@@ -40,7 +42,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
     "plan_id",
     "employee_id",
+    "employee_name",
     "manager_id",
+    "manager_name",
     "status",
     "start_date",
     "end_date",
@@ -345,6 +349,7 @@ def report_rows(db: Session, actor: Actor, today: date) -> list[dict[str, str]]:
     plans = _plans(db)
     counts = _checkin_counts(db, today)
     goal_marks = _latest_goal_marks(db)
+    names = _names(db, {p.employee_id for p in plans} | {p.manager_id for p in plans})
     rows: list[dict[str, str]] = []
     for plan in plans:
         tally = counts.get(plan.id, _CheckinCounts())
@@ -354,7 +359,9 @@ def report_rows(db: Session, actor: Actor, today: date) -> list[dict[str, str]]:
             {
                 "plan_id": plan.public_id,
                 "employee_id": plan.employee_id,
+                "employee_name": names.get(plan.employee_id, ""),
                 "manager_id": plan.manager_id,
+                "manager_name": names.get(plan.manager_id, ""),
                 "status": plan.status.value,
                 "start_date": plan.start_date.isoformat(),
                 "end_date": plan.end_date.isoformat(),
@@ -373,6 +380,14 @@ def report_rows(db: Session, actor: Actor, today: date) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def _names(db: Session, user_ids: set[str]) -> dict[str, str]:
+    """The names people know these users by, from the cached Slack profiles."""
+    if not user_ids:
+        return {}
+    rows = db.scalars(select(SlackUser).where(SlackUser.user_id.in_(sorted(user_ids))))
+    return {row.user_id: Profile.from_row(row).display_name for row in rows}
 
 
 def spreadsheet_safe(value: str) -> str:

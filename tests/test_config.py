@@ -161,3 +161,32 @@ def test_bot_exits_2_naming_plan_approval(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "PLAN_APPROVAL" in lines[0], result.stderr
+
+
+def test_the_record_settings() -> None:
+    defaults = Settings.from_env(VALID)
+    assert (defaults.org_name, defaults.paper_size, defaults.retention_days) == ("", "A4", None)
+    settings = Settings.from_env(
+        {**VALID, "ORG_NAME": "Acme Ltd", "PAPER_SIZE": "letter", "RETENTION_DAYS": "2555"}
+    )
+    assert (settings.org_name, settings.paper_size, settings.retention_days) == (
+        "Acme Ltd",
+        "Letter",
+        2555,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("PAPER_SIZE", "A5", "is not one of A4, Letter"),
+        ("RETENTION_DAYS", "7y", "is not a number of days"),
+        ("RETENTION_DAYS", "0", "is not a number of days"),
+        ("RETENTION_DAYS", "-30", "leave it unset to keep closed plans forever"),
+        ("ORG_NAME", "x" * 101, "longer than 100 characters"),
+    ],
+)
+def test_bad_record_settings_say_what_is_wrong(variable: str, value: str, says: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({**VALID, variable: value})
+    assert raised.value.variable == variable and says in str(raised.value)

@@ -77,6 +77,13 @@ def plan_line_text(line: PlanLine, viewer_id: str) -> str:
     return text
 
 
+def _hold_line(plan: Plan) -> str:
+    """HR's note that a plan is on legal hold (empty when it is not)."""
+    if plan.legal_hold_at is None:
+        return ""
+    return f"\n:lock: On legal hold since {fmt_date(plan.legal_hold_at.date())}"
+
+
 def list_message(page: PlanPage) -> dict[str, Any]:
     """One page of a plan list as an ephemeral message, with page buttons."""
     title = SCOPE_TITLES[page.scope]
@@ -94,7 +101,8 @@ def list_message(page: PlanPage) -> dict[str, Any]:
     for line in page.lines:
         blocks.append(
             section(
-                plan_line_text(line, page.viewer_id),
+                plan_line_text(line, page.viewer_id)
+                + (_hold_line(line.plan) if page.scope != Scope.MINE else ""),
                 accessory=_show_button(line.plan.public_id),
             )
         )
@@ -180,6 +188,15 @@ def plan_detail_blocks(detail: PlanDetail) -> list[dict[str, Any]]:
             f"Status: {status}"
         )
     ]
+    if detail.for_hr and plan.legal_hold_at is not None:
+        reason = escape(plan.legal_hold_reason or "")
+        blocks.append(
+            section(
+                f"{_hold_line(plan).strip()}, placed by <@{plan.legal_hold_by}>: {reason}\n"
+                "It is not deleted under the retention policy until HR releases it "
+                f"with `/pip release {plan.public_id}`."
+            )
+        )
     blocks += plan_body(plan)
     blocks.append(header("Goal progress"))
     for number, (goal, progress) in enumerate(zip(plan.goals, detail.goals, strict=True), 1):

@@ -49,6 +49,8 @@ EXPECTED: dict[Action, set[Actor]] = {
     Action.WITHDRAW: {MANAGER},
     Action.ASK_HR: {EMPLOYEE},
     Action.READ_VOICE: {HR},
+    Action.VERIFY: {MANAGER, HR},
+    Action.HOLD: {HR},
     Action.PAUSE: {MANAGER, HR},
     Action.RESUME: {MANAGER, HR},
 }
