@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from db import begin_read
 from handlers.commands import subcommand
 from handlers.context import deliver_soon, hr_recipients, open_modal, transactional
 from models import DeliveryKind, utcnow
@@ -20,6 +21,7 @@ from services.drafts import GoalDraft
 from services.errors import NotAllowed
 from services.outbox import sent_messages
 from services.schedule import Recipients
+from services.users import Profile
 from slackio.directory import Directory
 from views.common import escape
 from views.ids import Action, Block, Callback
@@ -115,14 +117,41 @@ def handle_form_submit(
     actor: Actor,
     db: Session,
 ) -> None:
-    """Validate and open the plan; errors go back onto the form's fields (error handler)."""
+    """Validate and open the plan; errors go back onto the form's fields (error handler).
+
+    The form is checked in a read-only transaction against the cached profiles (Slack is
+    asked only about a person the cache does not know) and acknowledged before anything is
+    written; open_plan then checks again under its lock, and a plan that lost a race in
+    between is explained in a DM by the error handler.
+    """
     to_hr = hr_recipients(context, besides=actor.user_id)  # before the database is touched
     draft, _ = read_plan_form(view)
     directory = Directory(client)
-    employee = directory.profile(db, draft.employee_id, fresh=True) if draft.employee_id else None
-    manager_tz = directory.tz(db, actor.user_id)
+    begin_read(db)
+    looked_up: list[Profile] = []
+
+    def person(user_id: str) -> Profile | None:
+        known = users.cached(db, user_id)
+        if known is None:  # not in the cache: ask Slack, remember it after the ack
+            known = directory.profile(db, user_id, store=False)
+            if known is not None:
+                looked_up.append(known)
+            begin_read(db)
+        return known
+
+    employee = person(draft.employee_id) if draft.employee_id else None
+    manager = users.last_known(db, actor.user_id) or person(actor.user_id)
+    manager_tz = manager.tz if manager else "UTC"
     settings = context["settings"]
     now = utcnow()
+    if not actor.may_open_plans:
+        raise NotAllowed(plans.NOT_IN_GROUP)
+    approval = settings.approval_required
+    plans.check_draft(db, actor, draft, employee, local_date(now, manager_tz), approval=approval)
+    db.commit()
+    ack()
+    for profile in looked_up:
+        users.remember(db, profile)
     plans.open_plan(
         db,
         actor,
@@ -138,11 +167,10 @@ def handle_form_submit(
         ),
         today=local_date(now, manager_tz),
         now=now,
-        approval=settings.approval_required,
+        approval=approval,
         hr_recipients=to_hr,
     )
     db.commit()
-    ack()
     deliver_soon(db)
 
 

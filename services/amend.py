@@ -206,7 +206,7 @@ def amend_plan(
     `goal_ids` gives, for each goal of the draft in order, the goal it edits (None: a new one).
     Only future deliveries change: what was sent stays as it was.
     """
-    plan = get_plan(db, actor, public_id, Action.AMEND)
+    plan = get_plan(db, actor, public_id, Action.AMEND, lock=True)
     if plan.status == PlanStatus.CLOSED:
         raise InvalidPlan({"reason": "This plan is closed and can no longer be changed."})
     require_running(plan, "reason")
@@ -287,7 +287,7 @@ def extend_plan(
     now: datetime,
 ) -> Amendment:
     """Move the end date later, with a reason: an amendment that HR hears about too."""
-    plan = get_plan(db, actor, public_id, Action.EXTEND)
+    plan = get_plan(db, actor, public_id, Action.EXTEND, lock=True)
     if plan.status == PlanStatus.CLOSED:
         raise InvalidPlan({"end_date": "This plan is closed and can no longer be extended."})
     require_running(plan, "end_date")

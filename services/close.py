@@ -46,7 +46,9 @@ def close_plan(
 ) -> Plan:
     """Record the outcome, cancel everything still owed, and tell the employee, the manager
     and the HR channel (with the record). The caller commits."""
-    plan = get_plan(db, actor, public_id, Action.CLOSE)
+    plan = get_plan(db, actor, public_id, Action.CLOSE, lock=True)
+    if _same_closing(plan, closing):
+        return plan  # the same close again (a double click): nothing new to record
     errors: dict[str, str] = {}
     if plan.status == PlanStatus.CLOSED:
         errors["outcome"] = (
@@ -96,6 +98,14 @@ def close_plan(
     )
     _tell_everyone(db, plan, final, hr_channel_id, now)
     return plan
+
+
+def _same_closing(plan: Plan, closing: Closing) -> bool:
+    return plan.status == PlanStatus.CLOSED and (
+        plan.outcome,
+        plan.outcome_summary,
+        plan.outcome_effective_date,
+    ) == (closing.outcome, closing.summary.strip(), closing.effective_date)
 
 
 def _tell_everyone(

@@ -23,7 +23,7 @@ from services import audit, draft_outbox, locks, seals
 from services.access import Action, Actor, may, require
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
 from services.errors import InvalidPlan, NotAllowed, PlanNotFound, UsageError
-from services.outbox import cancel_pending, enqueue
+from services.outbox import batched, cancel_pending, enqueue
 from services.schedule import Recipients, schedule_new_plan
 from services.users import Profile
 
@@ -46,6 +46,8 @@ DRAFT_ACTIONS = {
     Action.EDIT_DRAFT,
     Action.SEND,
     Action.WITHDRAW,
+    Action.VERIFY,
+    Action.HOLD,
 }
 NOT_IN_GROUP = (
     "Opening plans is limited to a group of managers in this workspace, and you are not in "
@@ -72,10 +74,22 @@ def normalize_public_id(text: str) -> str:
     return cleaned
 
 
-def get_plan(db: Session, actor: Actor, public_id: str, action: Action = Action.VIEW) -> Plan:
-    """The plan with `public_id` if `actor` may do `action` to it; else PlanNotFound."""
+def get_plan(
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    action: Action = Action.VIEW,
+    *,
+    lock: bool = False,
+) -> Plan:
+    """The plan with `public_id` if `actor` may do `action` to it; else PlanNotFound.
+
+    With `lock`, the plan's row stays locked until the transaction ends and its state is
+    read afresh (see services/locks.py): the way a click checks state before changing it.
+    """
     canonical = normalize_public_id(public_id)
-    plan = db.scalar(select(Plan).where(Plan.public_id == canonical))
+    query = select(Plan).where(Plan.public_id == canonical)
+    plan = db.scalar(locks.for_update(query) if lock else query)
     if plan is None:
         if actor.is_hr:
             _tell_hr_it_was_deleted(db, canonical)
@@ -275,7 +289,8 @@ def open_plan(
     if plan.status == PlanStatus.DRAFT:
         draft_outbox.offer_sending(db, plan, recipients, now)
         return plan
-    schedule_new_plan(db, plan, recipients, now)
+    with batched(db):
+        schedule_new_plan(db, plan, recipients, now)
     return plan
 
 
@@ -302,7 +317,7 @@ def acknowledge(
     """Record that the employee received the current version of the plan, tell the manager,
     and seal the moment (employee and HR); True the first time. A button on an earlier version
     is refused (UsageError)."""
-    plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE)
+    plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE, lock=True)
     if plan.status == PlanStatus.CLOSED:
         return plan, False
     if round_ is not None and round_ != ack_round(db, plan):
@@ -312,6 +327,7 @@ def acknowledge(
         )
     if is_acknowledged(plan):
         return plan, False
+    current = ack_round(db, plan)
     plan.acknowledged_at = now
     if plan.status == PlanStatus.ACTIVE:
         plan.status = PlanStatus.ACKNOWLEDGED
@@ -319,7 +335,7 @@ def acknowledge(
     cancel_pending(db, plan.id, {DeliveryKind.ACK_REMINDER, DeliveryKind.NOT_ACKNOWLEDGED})
     enqueue(
         db,
-        key=f"{plan.public_id}:notice:{plan.manager_id}:acknowledged:{now:%Y%m%dT%H%M%S%f}",
+        key=f"{plan.public_id}:notice:{plan.manager_id}:acknowledged:{current}",
         kind=DeliveryKind.NOTICE,
         recipient_id=plan.manager_id,
         due_at=now,
@@ -342,7 +358,7 @@ def respond(
 ) -> Plan:
     """Store the employee's written response to the plan (their side of the story); the
     manager and HR (`hr_recipients`: the channel, or each HR person) are told."""
-    plan = get_plan(db, actor, public_id, Action.RESPOND)
+    plan = get_plan(db, actor, public_id, Action.RESPOND, lock=True)
     cleaned = text.strip()
     if not cleaned:
         raise InvalidPlan({"response": "Write your response, or close this form."})
@@ -350,12 +366,14 @@ def respond(
         raise InvalidPlan(
             {"response": f"Keep this to {LONG_TEXT_MAX} characters (it has {len(cleaned)})."}
         )
+    if plan.employee_response == cleaned:
+        return plan  # the same response again (a double click): nothing new to record
     plan.employee_response = cleaned
     plan.responded_at = now
-    audit.append_event(db, plan, actor.user_id, "responded", {"response": cleaned})
+    event = audit.append_event(db, plan, actor.user_id, "responded", {"response": cleaned})
     enqueue(
         db,
-        key=f"{plan.public_id}:notice:{plan.manager_id}:responded:{now:%Y%m%dT%H%M%S%f}",
+        key=f"{plan.public_id}:notice:{plan.manager_id}:responded:{event.sequence}",
         kind=DeliveryKind.NOTICE,
         recipient_id=plan.manager_id,
         due_at=now,

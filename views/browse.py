@@ -107,17 +107,22 @@ def list_message(page: PlanPage) -> dict[str, Any]:
             )
         )
     nav = []
-    for label, target, action in (
-        ("Previous", page.page - 1, Action.LIST_PAGE_BACK),
-        ("More", page.page + 1, Action.LIST_PAGE),
+    # Each button carries the key of the line next to the page it asks for: turning the
+    # page is then an index seek from there (services/lists.py).
+    for label, target, action, seek, key in (
+        ("Previous", page.page - 1, Action.LIST_PAGE_BACK, "before", page.first_key),
+        ("More", page.page + 1, Action.LIST_PAGE, "after", page.last_key),
     ):
         if 1 <= target <= page.pages:
+            value: dict[str, Any] = {"scope": page.scope.value, "page": target}
+            if key is not None:
+                value[seek] = key.to_json()
             nav.append(
                 {
                     "type": "button",
                     "action_id": action,
                     "text": plain(label),
-                    "value": json.dumps({"scope": page.scope.value, "page": target}),
+                    "value": json.dumps(value),
                 }
             )
     if page.pages > 1:

@@ -242,7 +242,11 @@ def test_export_of_someone_elses_plan_is_not_found(
 
 def test_report_is_for_hr_with_a_csv(plan: Plan, driver: SlackDriver, slack: FakeSlack) -> None:
     reply = response_json(driver.command(HR, "report"))
-    assert "Open plans:* 1" in json.dumps(reply["blocks"])
+    # Acknowledged at once; the figures follow in the same place (response_url).
+    assert reply["response_type"] == "ephemeral" and "Preparing the report" in reply["text"]
+    [figures] = slack.calls_to("response_url")
+    assert figures.args["response_type"] == "ephemeral"
+    assert "Open plans:* 1" in json.dumps(figures.args["blocks"])
     [upload] = slack.uploads
     assert upload["channel_id"] == slack.dm_channel(HR)
     rows = list(csv.DictReader(io.StringIO(upload["content"].decode())))
