@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from db import begin_read
 from handlers.commands import subcommand
-from handlers.context import FORM_KEY, deliver_soon, open_modal, transactional
+from handlers.context import FORM_KEY, deliver_soon, hr_recipients, open_modal, transactional
 from models import DeliveryKind, utcnow
 from services import plans, users
 from services.access import Action as Permission
@@ -39,6 +39,7 @@ from views.plan_form import (
 )
 from views.plan_messages import (
     acknowledgement_blocks,
+    discreet_text,
     employee_plan_message,
     parse_acknowledge_value,
     respond_modal,
@@ -72,9 +73,12 @@ def handle_command_new(
 ) -> None:
     """`/pip new [@employee]`: open the plan form at once, inside the trigger's 3 seconds."""
     match = MENTION.search(args)
+    if not context["actor"].may_open_plans:
+        raise NotAllowed(plans.NOT_IN_GROUP)
     known = users.last_known(db, context["actor"].user_id)  # no network before the modal
     today = local_date(utcnow(), known.tz if known else "UTC")
-    view = new_plan_modal(match and match[1], today, key=context[FORM_KEY])
+    approval = context["settings"].approval_required
+    view = new_plan_modal(match and match[1], today, approval, key=context[FORM_KEY])
     open_modal(ack, client, db, command["trigger_id"], view)
     if args and not match:
         respond(
@@ -152,6 +156,7 @@ def handle_form_submit(
     written; open_plan then checks again under its lock, and a plan that lost a race in
     between is explained in a DM by the error handler.
     """
+    to_hr = hr_recipients(context, besides=actor.user_id)  # before the database is touched
     meta = form_meta(view, context[FORM_KEY])
     if meta is None:
         raise InvalidPlan({"form": FORM_UNREADABLE})
@@ -174,8 +179,11 @@ def handle_form_submit(
     manager_tz = manager.tz if manager else "UTC"
     settings = context["settings"]
     now = utcnow()
+    if not actor.may_open_plans:
+        raise NotAllowed(plans.NOT_IN_GROUP)
+    approval = settings.approval_required
     hidden = plans.check_draft(db, actor, draft, employee, local_date(now, manager_tz))
-    hidden_ids = (hidden.id, hidden.public_id) if hidden is not None else None
+    hidden_ids = (hidden.id, hidden.public_id) if hidden is not None and not approval else None
     db.commit()
     refusal = PLAN_REFERRED if settings.hr_channel_id else PLAN_REFERRED_NO_HR
     if hidden_ids is not None:  # the one answer that says nothing about that open plan
@@ -202,6 +210,8 @@ def handle_form_submit(
         ),
         today=local_date(now, manager_tz),
         now=now,
+        approval=approval,
+        hr_recipients=to_hr,
     )
     db.commit()
     deliver_soon(db)
@@ -219,6 +229,7 @@ def handle_plan_acknowledge(
     db: Session,
 ) -> None:
     """The employee acknowledges receipt: record it once, update the DM, tell the manager."""
+    settings = context["settings"]
     public_id, round_ = parse_acknowledge_value(body["actions"][0]["value"])
     settings = context["settings"]
     plan, _ = plans.acknowledge(
@@ -236,6 +247,7 @@ def handle_plan_acknowledge(
     for sent in copies:
         message = employee_plan_message(
             plan,
+            hr_contact=settings.hr_contact,
             round_=current,
             changed=list(sent.payload.get("changed", [])),
             reason=str(sent.payload.get("reason", "")),
@@ -254,7 +266,7 @@ def handle_plan_acknowledge(
         client.chat_update(
             channel=clicked[0],
             ts=clicked[1],
-            text=message.get("text") or "Plan acknowledged.",
+            text=discreet_text(plan.manager_id),
             blocks=kept + acknowledgement_blocks(plan, current)[:1],
         )
     deliver_soon(db)
@@ -273,12 +285,14 @@ def handle_plan_respond(
 def handle_response_submit(
     ack: Ack,
     view: dict[str, Any],
+    context: BoltContext,
     actor: Actor,
     db: Session,
 ) -> None:
     """Store the employee's response, add it to the history and show it to the manager."""
     text = _response_text(view)
-    plans.respond(db, actor, view.get("private_metadata", ""), text, utcnow())
+    to_hr = hr_recipients(context, besides=actor.user_id)
+    plans.respond(db, actor, view.get("private_metadata", ""), text, utcnow(), to_hr)
     db.commit()
     ack()
     deliver_soon(db)

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from logs import bind_delivery_kind, delivery_context
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
-from scheduler import checkin_messages, close_messages, pause_messages  # noqa: F401
+from scheduler import (  # noqa: F401 - register renderers
+    approval_messages,
+    checkin_messages,
+    close_messages,
+    pause_messages,
+    voice_messages,
+)
 from scheduler.messages import (
     DELIVERY_EVENT_TYPES,
     Outgoing,
