@@ -152,9 +152,9 @@ def handle_form_submit(
     """Validate and open the plan; errors go back onto the form's fields (error handler).
 
     The form is checked in a read-only transaction against the cached profiles (Slack is
-    asked only about a person the cache does not know) and acknowledged before anything is
-    written; open_plan then checks again under its lock, and a plan that lost a race in
-    between is explained in a DM by the error handler.
+    asked only about a person the cache does not know), then written in one short write
+    transaction (open_plan checks again under its lock) and only then acknowledged: a
+    submission that fails keeps its modal open with what the manager typed, never lost.
     """
     to_hr = hr_recipients(context, besides=actor.user_id)  # before the database is touched
     meta = form_meta(view, context[FORM_KEY])
@@ -192,7 +192,6 @@ def handle_form_submit(
         ack(response_action="errors", errors={Block.EMPLOYEE: refusal})
         deliver_soon(db)
         return
-    ack()
     for profile in looked_up:
         users.remember(db, profile)
     opened = plans.open_plan(
@@ -215,8 +214,10 @@ def handle_form_submit(
     )
     db.commit()
     deliver_soon(db)
-    if opened is None:  # such a plan was opened meanwhile: HR is told, the submitter in a DM
-        raise NotAllowed(refusal)
+    if opened is None:  # such a plan was opened meanwhile: HR is told, the form says so
+        ack(response_action="errors", errors={Block.EMPLOYEE: refusal})
+        return
+    ack()
 
 
 @transactional

@@ -185,7 +185,7 @@ def test_a_second_open_plan_is_refused_by_name(
     view = open_form(driver)
     reply = response_json(driver.submit(MANAGER, view, form_values(view, start=TODAY)))
     assert first.public_id in reply["errors"][Block.EMPLOYEE]
-    assert _count(session_factory, Plan) == 1
+    assert _count(session_factory, Plan) == 1 and len(calls) == 2
 
 
 def test_a_valid_plan_is_stored_whole_with_its_outbox(
@@ -293,3 +293,51 @@ def test_another_manager_cannot_see_the_existing_plan_in_the_error(
     message = reply["errors"][Block.EMPLOYEE]
     assert message == PLAN_REFERRED
     assert plan_id not in json.dumps(reply) and "already has" not in message
+
+
+def test_a_write_that_fails_keeps_the_form_open_with_everything_typed(
+    driver: SlackDriver,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The form is acknowledged only after the plan is stored: a failed write loses nothing."""
+    import services.plans
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services.plans, "open_plan", fail)
+    view = open_form(driver)
+    reply = response_json(driver.submit(MANAGER, view, form_values(view, start=TODAY)))
+    # The modal stays open (errors on its first input), so what was typed is still there.
+    assert reply["response_action"] == "errors"
+    [message] = reply["errors"].values()
+    assert "Nothing you typed was lost" in message
+    assert _count(session_factory, Plan) == 0
+    assert dm_messages(slack, EMPLOYEE) == [] and dm_messages(slack, MANAGER) == []
+
+
+def test_a_plan_that_lost_a_race_is_refused_on_the_form(
+    driver: SlackDriver,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plan opened between the check and the write is refused on the form, not after it."""
+    import services.plans
+
+    first = open_plan(driver, session_factory, TODAY)
+    view = open_form(driver)
+    real_check = services.plans.check_draft
+    calls: list[int] = []
+
+    def check_before_the_race(*args: Any, **kwargs: Any) -> Any:
+        # The handler's own check runs before the other plan "arrives"; open_plan's sees it.
+        calls.append(1)
+        return None if len(calls) == 1 else real_check(*args, **kwargs)
+
+    monkeypatch.setattr(services.plans, "check_draft", check_before_the_race)
+    reply = response_json(driver.submit(MANAGER, view, form_values(view, start=TODAY)))
+    assert reply["response_action"] == "errors"
+    assert first.public_id in reply["errors"][Block.EMPLOYEE]
+    assert _count(session_factory, Plan) == 1 and len(calls) == 2
