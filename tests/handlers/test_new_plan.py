@@ -185,7 +185,7 @@ def test_a_second_open_plan_is_refused_by_name(
     view = open_form(driver)
     reply = response_json(driver.submit(MANAGER, view, form_values(view, start=TODAY)))
     assert first.public_id in reply["errors"][Block.EMPLOYEE]
-    assert _count(session_factory, Plan) == 1 and len(calls) == 2
+    assert _count(session_factory, Plan) == 1
 
 
 def test_a_valid_plan_is_stored_whole_with_its_outbox(
