@@ -79,8 +79,6 @@ def create_app(
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not settings.socket_mode,
         token_verification_enabled=False,
-        # Listeners send what they made due right after their work (see handlers/context.py),
-        # so give them more threads than Bolt's default.
         listener_executor=listener_executor or ThreadPoolExecutor(max_workers=LISTENER_THREADS),
         logger=logging.getLogger("pipbot.bolt"),
     )
