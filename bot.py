@@ -34,6 +34,9 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 WSGI_THREADS = 8
 LISTENER_THREADS = 16
+# A post that gets no answer gives up after this long; shutting down waits for it to.
+DELIVERY_TIMEOUT = 10
+SHUTDOWN_GRACE = DELIVERY_TIMEOUT + 2
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -59,7 +62,7 @@ def make_delivery_client(settings: Settings) -> WebClient:
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
-        timeout=10,
+        timeout=DELIVERY_TIMEOUT,
         retry_handlers=[],
     )
 
@@ -104,8 +107,14 @@ def make_wsgi_app(app: App, engine: Engine) -> WSGIApp:
     return application
 
 
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+def _stop_on_sigterm(dispatcher: Dispatcher) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        # No new post starts from here on; the main thread then stops serving and waits
+        # for the posts in flight (see main).
+        dispatcher.stop_claiming()
+        raise KeyboardInterrupt
+
+    return handler
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,8 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     session_factory = make_session_factory(engine)
     dispatcher = Dispatcher(session_factory, make_delivery_client(settings), settings)
     app = create_app(settings, session_factory, dispatcher=dispatcher)
-    ticker = start_ticker(dispatcher) if settings.scheduler_enabled else None
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm(dispatcher))
+    ticker = None
+    if settings.scheduler_enabled:
+        dispatcher.start()
+        ticker = start_ticker(dispatcher)
     try:
         if settings.socket_mode:
             _serve_socket_mode(app, settings)
@@ -133,7 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("shutting down")
     finally:
         if ticker is not None:
-            ticker.shutdown(wait=True)
+            ticker.shutdown(wait=False)
+        if not dispatcher.stop(grace=SHUTDOWN_GRACE):
+            logger.warning(
+                "posts still in flight after %ss; their leases will expire", SHUTDOWN_GRACE
+            )
         engine.dispose()
     return 0
 

@@ -129,11 +129,15 @@ class Dispatcher(Sender):
         self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
         self._thread.start()
 
+    def stop_claiming(self) -> None:
+        """Claim nothing more and start no new post (safe in a signal handler)."""
+        self._stop.set()
+        self._wake.set()
+
     def stop(self, grace: float) -> bool:
         """Stop claiming, let posts in flight finish within `grace` seconds, give back what
         was claimed but not started. True when everything stopped in time."""
-        self._stop.set()
-        self._wake.set()
+        self.stop_claiming()
         stopped = True
         if self._thread is not None:
             self._thread.join(grace)

@@ -97,6 +97,7 @@ class Pacer:
             self._sleep_until(self._reserve_channel(channel))
             self._wait_out_pause(method)
         self._sleep_until(self._reserve(method))
+        self._wait_out_pause(method)  # a 429 may have come in while this thread slept
         if self.stop.is_set():
             raise Stopping
 
