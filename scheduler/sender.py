@@ -1,11 +1,14 @@
 """Sending one claimed delivery: render it, find its channel, post it once, settle the outcome.
 
-A normal delivery is one Slack call, `chat.postMessage`: the recipient's profile (time zone,
-deactivation) comes from the cache the background refresh keeps, and the bot's DM channel
-with each person is opened once, ever, and remembered. We post to that remembered channel
-id rather than to the user id (which Slack also accepts) because the channel must be known
-*before* the post: it is written on the delivery first, so that after a lost answer or a
-crash the next attempt knows where to look for the message instead of posting it again.
+A normal delivery is one Slack call, `chat.postMessage`. The recipient's profile (time zone,
+deactivation) comes from the cache the background refresh keeps (only a person never seen is
+looked up). The bot's DM with a person is addressed by its remembered channel id; to a person
+never written to, we post to their user id, which Slack accepts for the app's DM, and
+remember the DM channel id its answer names. So `conversations.open` is not needed at all in
+the normal path; it is asked once, ever, only when a first post's answer was lost and its
+DM's history must be read. Either way the channel is written on the delivery *before* the
+post, so that after a lost answer or a crash the next attempt knows to look for the message
+instead of posting it again.
 """
 
 from __future__ import annotations
@@ -169,7 +172,8 @@ class Sender:
             if maybe_posted:
                 found = self._already_posted(channel, delivery, message)
                 if found is not None:
-                    outbox.mark_sent(db, delivery_id, owner, channel, found, utcnow())
+                    where, found = found
+                    outbox.mark_sent(db, delivery_id, owner, where, found, utcnow())
                     db.commit()
                     logger.info("delivery %s was already posted (ts %s)", delivery_id, found)
                     return 0
@@ -215,6 +219,8 @@ class Sender:
         posted = outbox.mark_sent(
             db, delivery_id, owner, str(answer["channel"]), str(answer["ts"]), utcnow()
         )
+        if posted:
+            self._learn_dm(db, owed.recipient_id, str(answer["channel"]))
         if not posted:
             logger.warning("delivery %s was posted after its lease passed to another", delivery_id)
             db.rollback()
@@ -224,6 +230,7 @@ class Sender:
 
     def _upload(self, db: Session, owed: Owed, owner: str, channel: str, message: Outgoing) -> int:
         """Post `message` as file uploads with its text as the comment."""
+        channel = self._dm_of(channel)
         answer = self._call(
             "files.completeUploadExternal",
             lambda: self.client.files_upload_v2(
@@ -244,7 +251,7 @@ class Sender:
         return 1
 
     def _channel_for(self, db: Session, recipient: str) -> str:
-        """The channel to post in: a channel id as it is, a person's remembered DM.
+        """Where to post: a channel id as it is; a person's remembered DM, or their user id.
 
         Uses the cached profile whatever its age (the background refresh keeps it fresh);
         only a person never seen before is looked up.
@@ -261,17 +268,33 @@ class Sender:
             raise RecipientGone("user_disabled")
         if profile.is_bot:
             raise RecipientGone("cannot_dm_bot")
-        channel = self.directory.remembered_dm_channel(db, recipient)
-        db.commit()
-        return channel
+        return users.dm_channel(db, recipient) or recipient
 
-    def _already_posted(self, channel: str, delivery: Delivery, message: Outgoing) -> str | None:
-        """The ts of a message in `channel` that carries this delivery's metadata, if any.
+    def _learn_dm(self, db: Session, recipient: str, channel: str) -> None:
+        """Remember the DM channel a post to a user id landed in."""
+        if recipient.startswith(("U", "W")) and channel.startswith("D"):
+            if users.dm_channel(db, recipient) != channel:
+                users.remember_dm_channel(db, recipient, channel)
+
+    def _dm_of(self, channel: str) -> str:
+        """`channel`, or when it is a user id, the bot's DM with them (opened once, ever)."""
+        if not channel.startswith(("U", "W")):
+            return channel
+        with self.sessions() as db:
+            dm = self.directory.remembered_dm_channel(db, channel)
+            db.commit()
+        return dm
+
+    def _already_posted(
+        self, channel: str, delivery: Delivery, message: Outgoing
+    ) -> tuple[str, str] | None:
+        """The channel and ts of a message that carries this delivery's metadata, if any.
 
         Reads from just before the first attempt began, following the cursor page by page
         until the message is found or the history is exhausted: in a busy channel it may lie
         hundreds of messages back.
         """
+        channel = self._dm_of(channel)  # a lost post to a user id: read their DM
         since = delivery.first_attempt_at or delivery.created_at
         oldest = f"{(since - HISTORY_MARGIN).timestamp():.6f}"
         cursor: str | None = None
@@ -300,7 +323,7 @@ class Sender:
                 if metadata.get("event_type") == EventType.DELIVERY and str(
                     payload.get("delivery_id")
                 ) == str(delivery.id):
-                    return str(item["ts"])
+                    return channel, str(item["ts"])
             cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return None

@@ -389,10 +389,15 @@ class FakeSlack:
         with self._lock:
             self._slow[method] = seconds
 
-    def hang(self, method: str, *, after_accept: bool = True) -> None:
-        """Never answer calls of `method` (until stop()); `after_accept`: they take effect."""
+    def hang(self, method: str, *, after_accept: bool = True, enabled: bool = True) -> None:
+        """Never answer calls of `method` (until stop()); `after_accept`: they take effect.
+
+        `enabled=False` answers new calls again (calls already hanging stay so)."""
         with self._lock:
-            self._hanging[method] = after_accept
+            if enabled:
+                self._hanging[method] = after_accept
+            else:
+                self._hanging.pop(method, None)
 
     def inside_retry_after(self, method: str) -> list[Call]:
         """Calls of `method` that arrived while a Retry-After answered for it still ran."""

@@ -30,19 +30,22 @@ def seed(
     due: datetime,
     *,
     known: bool = False,
+    dm_known: bool = False,
     per_person: int = 1,
 ) -> list[int]:
     """`count` "acknowledged" notices due at `due`, for count/per_person employees, each on
-    a plan of their own; `known`: their profiles and DM channels already cached."""
+    a plan of their own; `known`: their profiles are cached; `dm_known`: their DMs too."""
     with sessions() as db:
-        if known:
+        if known or dm_known:
             users.remember(db, users.Profile(user_id=MANAGER, tz="UTC"), due)
         for i in range(count):
             employee = person(i // per_person)
             if i % per_person == 0:
                 slack.add_user(employee, name=employee.lower(), tz="UTC")
-                if known:
+                if known or dm_known:
                     users.remember(db, users.Profile(user_id=employee, tz="UTC"), due)
+                    db.flush()
+                if dm_known:
                     users.remember_dm_channel(db, employee, slack.dm_channel(employee))
             plan = Plan(
                 public_id=f"PIP-K{i:05d}",

@@ -86,13 +86,15 @@ def test_a_persons_second_delivery_makes_no_lookup(
 
     clock.move_to(DUE)
     assert dispatcher.tick() == 1
-    assert lookups() == ["users.info", "conversations.open"]  # OUTSIDER was never met before
+    assert lookups() == ["users.info"]  # OUTSIDER was never met before
     calls_before = len(slack.calls)
 
     clock.move_to(DUE + timedelta(hours=1))
     assert dispatcher.tick() == 1
     assert [c.method for c in slack.calls[calls_before:]] == [POST]
-    assert lookups() == ["users.info", "conversations.open"]
+    assert lookups() == ["users.info"]
+    with session_factory() as db:
+        assert users.dm_channel(db, OUTSIDER) == slack.dm_channel(OUTSIDER)  # from the answer
     for delivery_id in (first, second):
         assert len(_carrying(slack, OUTSIDER, delivery_id)) == 1
 
