@@ -3,7 +3,7 @@
 One thread per process (`start`) waits on a wake-up event: listeners set it after they made
 something due (`kick`), the ticker sets it periodically, and the thread itself wakes when the
 next delivery falls due. Each wake-up drains: claim a batch, post it from a small pool (one
-worker per recipient, so a channel's messages keep their order and their pace), claim the next
+worker per plan, so a plan's messages keep their order), claim the next
 batch while the last one is still going, until nothing is due. Slack's limits are kept by the
 process-wide `Pacer`; a fleet of replicas shares them through heartbeat rows.
 
@@ -228,8 +228,12 @@ class Dispatcher(Sender):
         return posted
 
     def _claim(self, now: datetime, limit: int) -> list[tuple[str, list[int]]]:
-        """Lease up to `limit` due deliveries; returns them grouped by recipient, most urgent
-        group first, each group in the order its messages fell due."""
+        """Lease up to `limit` due deliveries; returns them grouped by plan (or recipient,
+        for messages of no plan), most urgent group first, each in the order it fell due.
+
+        A plan's messages go one after another: rendering one may create or change what
+        another reads (its check-ins, what a backlog folds), and a person's DM keeps order.
+        """
         owner = f"{self._name}:{uuid.uuid4().hex[:8]}"
         with self.sessions() as db:
             ids = outbox.claim_due(db, owner, now, self.lease, limit)
@@ -237,23 +241,27 @@ class Dispatcher(Sender):
             if not ids:
                 return []
             rows = db.execute(
-                select(Delivery.id, Delivery.recipient_id, Delivery.kind).where(
-                    Delivery.id.in_(ids)
-                )
+                select(
+                    Delivery.id,
+                    Delivery.plan_id,
+                    Delivery.recipient_id,
+                    Delivery.kind,
+                    Delivery.next_attempt_at,
+                ).where(Delivery.id.in_(ids))
             ).all()
             db.rollback()
-        order = {delivery_id: position for position, delivery_id in enumerate(sorted(ids))}
         groups: dict[str, list[int]] = {}
-        urgency: dict[str, int] = {}
-        for delivery_id, recipient, kind in sorted(rows, key=lambda r: order[r[0]]):
-            groups.setdefault(recipient, []).append(delivery_id)
-            rank = 0 if kind in outbox.URGENT_KINDS else 1
-            urgency[recipient] = min(urgency.get(recipient, rank), rank)
-        ranked = sorted(groups, key=lambda r: (urgency[r], order[groups[r][0]]))
-        return [(owner, groups[recipient]) for recipient in ranked]
+        urgency: dict[str, tuple[int, datetime]] = {}
+        for delivery_id, plan_id, recipient, kind, due in sorted(rows, key=lambda r: (r[4], r[0])):
+            key = f"plan:{plan_id}" if plan_id is not None else f"to:{recipient}"
+            groups.setdefault(key, []).append(delivery_id)
+            rank = (0 if kind in outbox.URGENT_KINDS else 1, due)
+            urgency[key] = min(urgency.get(key, rank), rank)
+        ranked = sorted(groups, key=lambda k: urgency[k])
+        return [(owner, groups[key]) for key in ranked]
 
     def _send_group(self, owner: str, ids: list[int]) -> int:
-        """Post one recipient's claimed deliveries in order; give back the rest on stop."""
+        """Post one group's claimed deliveries in order; give back the rest on stop."""
         posted = 0
         for index, delivery_id in enumerate(ids):
             blocked = self._stop.is_set() or bool(

@@ -83,6 +83,16 @@ def renders(kind: DeliveryKind) -> Callable[[Renderer], Renderer]:
     return decorate
 
 
+Fold = Callable[[RenderContext], "Outgoing | Skip | None"]
+Annotate = Callable[[RenderContext, Outgoing], Outgoing]
+_BACKLOG: list[tuple[Fold, Annotate]] = []
+
+
+def handles_backlog(fold: Fold, annotate: Annotate) -> None:
+    """Register how a backlog after downtime is folded (see scheduler/backlog.py)."""
+    _BACKLOG.append((fold, annotate))
+
+
 def render_delivery(ctx: RenderContext) -> Outgoing | Skip:
     """The message for `ctx.delivery`, or why it is no longer owed."""
     plan = ctx.plan
@@ -92,7 +102,15 @@ def render_delivery(ctx: RenderContext) -> Outgoing | Skip:
     renderer = RENDERERS.get(ctx.delivery.kind)
     if renderer is None:
         raise LookupError(f"no renderer for delivery kind {ctx.delivery.kind}")
-    return renderer(ctx)
+    for fold, _ in _BACKLOG:
+        folded = fold(ctx)
+        if folded is not None:
+            return folded
+    outcome = renderer(ctx)
+    for _, annotate in _BACKLOG:
+        if isinstance(outcome, Outgoing):
+            outcome = annotate(ctx, outcome)
+    return outcome
 
 
 def plan_of(ctx: RenderContext) -> Plan:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
-from scheduler import checkin_messages, close_messages  # noqa: F401 - register renderers
+from scheduler import backlog, checkin_messages, close_messages  # noqa: F401 - register renderers
 from scheduler.messages import Outgoing, RenderContext, Skip, render_delivery
 from scheduler.pacing import POST, Pacer, Paused, Stopping, is_rate_limited, paced, retry_after
 from services import outbox, users
