@@ -37,7 +37,7 @@ __all__ = ["LEASE", "Dispatcher"]
 logger = logging.getLogger(__name__)
 
 BATCH = 10  # the smallest claim (unless a fixed `batch` is asked for)
-WORKERS = 8
+WORKERS = 32  # mostly waiting: for a slot, a channel, an answer
 BATCH_SECONDS = 3.0  # claim about this many seconds' worth of posts at a time
 HEARTBEAT_EVERY = 2.0
 IDLE_WAIT = 30.0  # the longest sleep between drains; the ticker wakes us as often
@@ -158,7 +158,11 @@ class Dispatcher(Sender):
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self._idle_wait())
+            try:
+                self._heartbeat(utcnow())  # idle replicas count too: the fleet's share is known
+            except Exception:  # noqa: BLE001 - the database may be briefly away
+                logger.warning("could not write the dispatcher heartbeat")
+            self._wake.wait(min(self._idle_wait(), 2 * HEARTBEAT_EVERY))
             if self._stop.is_set():
                 break
             self._wake.clear()

@@ -84,6 +84,7 @@ class Pacer:
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float, float]] = {}
         self._next_in_channel: dict[str, tuple[float, float]] = {}
+        self._posted: dict[str, tuple[float, float]] = {}
         self._paused: dict[str, datetime] = {}
 
     def rate(self, method: str) -> float:
@@ -98,6 +99,11 @@ class Pacer:
             self._wait_out_pause(method)
         self._sleep_until(self._reserve(method))
         self._wait_out_pause(method)  # a 429 may have come in while this thread slept
+        if channel is not None:
+            # The last post there may have gone out later than its slot (it waited for the
+            # method): keep a full interval after it actually went.
+            while (wait := self._post_in_channel(channel)) > 0:
+                self._sleep_until(time.monotonic() + wait)
         if self.stop.is_set():
             raise Stopping
 
@@ -157,6 +163,26 @@ class Pacer:
                     c: t for c, t in self._next_in_channel.items() if t[0] > mono
                 }
             return mono + wait
+
+    def _post_in_channel(self, channel: str) -> float:
+        """Seconds still to wait since the last post in `channel`; 0 and noted when none."""
+        with self._lock:
+            mono, wall = _now()
+            last_mono, last_wall = self._posted.get(channel, (mono - 1e9, wall - 1e9))
+            wait = max(
+                0.0,
+                min(
+                    last_mono + self.channel_interval - mono,
+                    last_wall + self.channel_interval - wall,
+                ),
+            )
+            if wait == 0.0:
+                self._posted[channel] = (mono, wall)
+                if len(self._posted) > 10_000:
+                    self._posted = {
+                        c: t for c, t in self._posted.items() if t[0] > mono - self.channel_interval
+                    }
+            return wait
 
     def _sleep_until(self, moment: float) -> None:
         delay = moment - time.monotonic()

@@ -191,7 +191,7 @@ class Sender:
                     unfurl_links=False,
                     unfurl_media=False,
                 ),
-                channel,
+                owed.recipient_id,  # paced per recipient: their user id and DM are one channel
             )
         except Stopping:
             db.rollback()
@@ -209,7 +209,7 @@ class Sender:
             return 0
         except SlackApiError as error:
             db.rollback()
-            self._handle_api_error(db, owed, owner, error)
+            self._handle_api_error(db, owed, owner, error, maybe_posted=maybe_posted)
             return 0
         except (TimeoutError, OSError) as error:
             # Includes socket timeouts and urllib's URLError: Slack may have posted it.
@@ -330,12 +330,18 @@ class Sender:
 
     # -- failures: each runs in the delivery's own session, after its rollback
 
-    def _handle_api_error(self, db: Session, owed: Owed, owner: str, error: SlackApiError) -> None:
+    def _handle_api_error(
+        self, db: Session, owed: Owed, owner: str, error: SlackApiError, *, maybe_posted: bool
+    ) -> None:
         code = str(error.response.get("error") or "")
         status = error.response.status_code
         if is_rate_limited(error):
             wait = retry_after(error)
             self._release(db, owed, owner, f"rate limited {wait:g}s", wait=wait)
+            if not maybe_posted:
+                # Refused outright: nothing to look for in the history next time.
+                outbox.forget_channel(db, owed.id)
+                db.commit()
         elif code == "account_inactive" and self._token_works():
             # Our token is fine, so it is the recipient who is gone.
             self._recipient_gone(db, owed, owner, code)

@@ -209,6 +209,16 @@ def remember_channel(
     )
 
 
+def forget_channel(db: Session, delivery_id: int) -> None:
+    """Forget the channel of a pending delivery whose only attempt was refused (not posted)."""
+    db.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
+        .values(channel_id=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def release(db: Session, delivery_ids: list[int], owner: str, at: datetime) -> int:
     """Give back claimed deliveries `owner` never started, due again at `at`, no attempt used."""
     if not delivery_ids:
