@@ -2,36 +2,44 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from types import FrameType
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from dotenv import find_dotenv, load_dotenv
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import handlers
-from config import ConfigError, Settings
-from db import database_ok, make_engine, make_session_factory, migrate
+import logs
+from config import Settings
+from db import make_engine, make_session_factory, migrate
 from handlers.context import install as install_context
+from metrics import (
+    HEALTH_PATH,
+    METRICS_PATH,
+    OPS_PATHS,
+    CountingRateLimitRetryHandler,
+    MeteredWebClient,
+    ObservedApp,
+    ops_app,
+)
 from scheduler.dispatcher import Dispatcher
 from scheduler.ticker import start_ticker
+from startup import OK, check_client, slack_checks
 
 logger = logging.getLogger("pipbot")
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
 WSGI_THREADS = 8
 LISTENER_THREADS = 16
 # A post that gets no answer gives up after this long; shutting down waits for it to.
@@ -40,18 +48,17 @@ SHUTDOWN_GRACE = DELIVERY_TIMEOUT + 2
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def make_client(settings: Settings) -> WebClient:
     """A Web API client on `SLACK_API_URL` that retries rate limits and dropped connections."""
-    return WebClient(
+    return MeteredWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=10,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=2),
+            CountingRateLimitRetryHandler(max_retry_count=2),
         ],
     )
 
@@ -59,7 +66,7 @@ def make_client(settings: Settings) -> WebClient:
 def make_delivery_client(settings: Settings) -> WebClient:
     """A client for the dispatcher with no automatic retries: a retried post could post twice,
     so the dispatcher decides itself (see scheduler/dispatcher.py)."""
-    return WebClient(
+    return MeteredWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=DELIVERY_TIMEOUT,
@@ -77,12 +84,13 @@ def create_app(
 ) -> App:
     """Build the Bolt app with every listener; no network or database work happens here."""
     dispatcher = dispatcher or Dispatcher(session_factory, make_delivery_client(settings), settings)
-    app = App(
+    app = ObservedApp(
         client=client or make_client(settings),
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not settings.socket_mode,
         token_verification_enabled=False,
-        listener_executor=listener_executor or ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+        # A ContextExecutor, so that log lines from listeners name the request (see logs.py).
+        listener_executor=listener_executor or logs.ContextExecutor(max_workers=LISTENER_THREADS),
         logger=logging.getLogger("pipbot.bolt"),
     )
     install_context(app, settings, session_factory, dispatcher)
@@ -91,17 +99,14 @@ def create_app(
 
 
 def make_wsgi_app(app: App, engine: Engine) -> WSGIApp:
-    """The HTTP front door: Slack traffic at /slack/events, a health check at /healthz."""
+    """The HTTP front door: Slack traffic at /slack/events, /healthz and /metrics."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    ops = ops_app(engine)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
-        if environ.get("PATH_INFO") == HEALTH_PATH and method in {"GET", "HEAD"}:
-            healthy = database_ok(engine)
-            body = json.dumps({"status": "ok" if healthy else "unavailable", "database": healthy})
-            status = "200 OK" if healthy else "503 Service Unavailable"
-            start_response(status, [("Content-Type", "application/json")])
-            return [body.encode()]
+        if environ.get("PATH_INFO") in OPS_PATHS and method in {"GET", "HEAD"}:
+            return ops(environ, start_response)
         return slack(environ, start_response)
 
     return application
@@ -118,24 +123,37 @@ def _stop_on_sigterm(dispatcher: Dispatcher) -> Callable[[int, FrameType | None]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Read the configuration, migrate the database and serve Slack until told to stop."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    load_dotenv(find_dotenv(usecwd=True))
-    try:
-        settings = Settings.from_env()
-    except ConfigError as error:
-        print(f"pipbot: configuration error: {error}", file=sys.stderr)
+    """Run the command line (`serve` by default): see cli.py and `python bot.py --help`."""
+    from cli import main as cli_main
+
+    return cli_main(argv)
+
+
+def serve(settings: Settings) -> int:
+    """Check Slack, migrate the database and serve Slack until told to stop."""
+    logs.configure(settings.log_format, settings.log_level)
+    checks = slack_checks(settings, check_client(settings))
+    fatal = next((c for c in checks if c.fatal), None)
+    if fatal is not None:
+        if settings.log_format == "json":  # collectors expect every line to be JSON
+            logger.critical("%s: %s", fatal.name, fatal.detail)
+        else:
+            print(f"pipbot: {fatal.name}: {fatal.detail}", file=sys.stderr)
         return 2
+    for problem in (c for c in checks if c.status != OK):
+        logger.warning("%s: %s", problem.name, problem.detail)
     engine = make_engine(settings.database_url)
     migrate(engine)
     session_factory = make_session_factory(engine)
     dispatcher = Dispatcher(session_factory, make_delivery_client(settings), settings)
     app = create_app(settings, session_factory, dispatcher=dispatcher)
+    health = start_health_server(engine, settings.health_port) if settings.health_port else None
     signal.signal(signal.SIGTERM, _stop_on_sigterm(dispatcher))
     ticker = None
     if settings.scheduler_enabled:
         dispatcher.start()
         ticker = start_ticker(dispatcher)
+    status = 0
     try:
         if settings.socket_mode:
             _serve_socket_mode(app, settings)
@@ -143,7 +161,13 @@ def main(argv: list[str] | None = None) -> int:
             _serve_http(app, engine, settings)
     except KeyboardInterrupt:
         logger.info("shutting down")
+    except (SlackApiError, OSError) as error:
+        # Socket Mode lost Slack for good (the HTTP server's own errors are OSErrors too).
+        logger.error("stopped: %s: %s", type(error).__name__, error)
+        status = 1
     finally:
+        if health is not None:
+            health.shutdown()
         if ticker is not None:
             ticker.shutdown(wait=False)
         if not dispatcher.stop(grace=SHUTDOWN_GRACE):
@@ -151,7 +175,20 @@ def main(argv: list[str] | None = None) -> int:
                 "posts still in flight after %ss; their leases will expire", SHUTDOWN_GRACE
             )
         engine.dispose()
-    return 0
+    return status
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes and health probes are not worth a log line each."""
+
+
+def start_health_server(engine: Engine, port: int, host: str = "0.0.0.0") -> WSGIServer:
+    """Serve /healthz and /metrics on `port` from a daemon thread (for Socket Mode)."""
+    server = make_server(host, port, ops_app(engine), handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
+    logger.info("health and metrics on port %s (%s, %s)", port, HEALTH_PATH, METRICS_PATH)
+    return server
 
 
 def _serve_socket_mode(app: App, settings: Settings) -> None:
@@ -171,7 +208,13 @@ def _serve_http(app: App, engine: Engine, settings: Settings) -> None:
     server = create_server(
         make_wsgi_app(app, engine), host="0.0.0.0", port=settings.port, threads=WSGI_THREADS
     )
-    logger.info("PIP Bot listening on port %s (%s, %s)", settings.port, EVENTS_PATH, HEALTH_PATH)
+    logger.info(
+        "PIP Bot listening on port %s (%s, %s, %s)",
+        settings.port,
+        EVENTS_PATH,
+        HEALTH_PATH,
+        METRICS_PATH,
+    )
     try:
         server.run()
     finally:

@@ -6,18 +6,34 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+
+from services.calendar import HolidayRules, known_country
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///pipbot.db"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 HR_NOTICE_DETAILS = ("summary", "full")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+# What a Slack status says when its person is away (emoji exactly, words anywhere in the text).
+DEFAULT_AWAY_STATUS = (
+    ":palm_tree:",
+    ":face_with_thermometer:",
+    ":airplane:",
+    "vacation",
+    "holiday",
+    "out of office",
+    "OOO",
+    "on leave",
+    "sick",
+)
 
 
 class ConfigError(Exception):
@@ -45,6 +61,18 @@ class Settings:
     hr_notice_detail: str = "summary"
     # chat.postMessage calls a second for the whole workspace (Slack publishes no figure).
     post_rate: float = 10.0
+    holidays_enabled: bool = True
+    holiday_country: str | None = None
+    company_holidays: frozenset[date] = field(default_factory=frozenset)
+    away_status: tuple[str, ...] = DEFAULT_AWAY_STATUS
+    log_format: str = "text"
+    log_level: str = "info"
+    health_port: int | None = None
+
+    @property
+    def holiday_rules(self) -> HolidayRules:
+        """Whose holidays count: on or off, one country for everyone, the company's days."""
+        return HolidayRules(self.holidays_enabled, self.holiday_country, self.company_holidays)
 
     @property
     def socket_mode(self) -> bool:
@@ -89,6 +117,13 @@ class Settings:
                 "HR_NOTICE_DETAIL", get("HR_NOTICE_DETAIL"), HR_NOTICE_DETAILS, "summary"
             ),
             post_rate=_post_rate(get("SLACK_POST_RATE")),
+            holidays_enabled=_flag("HOLIDAYS", get("HOLIDAYS"), default=True),
+            holiday_country=_country(get("HOLIDAY_COUNTRY")),
+            company_holidays=_company_holidays(get("COMPANY_HOLIDAYS")),
+            away_status=_away_status(get("AWAY_STATUS")),
+            log_format=_choice("LOG_FORMAT", get("LOG_FORMAT"), LOG_FORMATS, "text"),
+            log_level=_choice("LOG_LEVEL", get("LOG_LEVEL"), LOG_LEVELS, "info"),
+            health_port=_health_port(get("HEALTH_PORT")),
         )
 
 
@@ -105,6 +140,14 @@ def _port(value: str | None) -> int:
         return 3000
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise ConfigError("PORT", f"{value!r} is not a port number between 1 and 65535")
+    return int(value)
+
+
+def _health_port(value: str | None) -> int | None:
+    if value is None or value.lower() in _FALSE:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError("HEALTH_PORT", f"{value!r} is not a port number between 1 and 65535")
     return int(value)
 
 
@@ -181,3 +224,40 @@ def _flag(name: str, value: str | None, *, default: bool) -> bool:
     if value.lower() in _FALSE:
         return False
     raise ConfigError(name, f"{value!r} is not true or false")
+
+
+def _country(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z]{2}", value) or not known_country(value):
+        raise ConfigError(
+            "HOLIDAY_COUNTRY",
+            f"{value!r} is not a country with known public holidays (ISO codes such as DE, US, GB)",
+        )
+    return value.upper()
+
+
+def _company_holidays(value: str | None) -> frozenset[date]:
+    if value is None:
+        return frozenset()
+    days: set[date] = set()
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", part):
+                raise ValueError(part)
+            days.add(date.fromisoformat(part))
+        except ValueError:
+            raise ConfigError(
+                "COMPANY_HOLIDAYS", f"{part!r} is not a date as YYYY-MM-DD (comma-separated)"
+            ) from None
+    return frozenset(days)
+
+
+def _away_status(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_AWAY_STATUS
+    if value.lower() in _FALSE:
+        return ()
+    return tuple(p.strip() for p in value.split(",") if p.strip())

@@ -20,6 +20,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions."""
+    # Errors would otherwise quote statement parameters (what people typed) into log lines.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)

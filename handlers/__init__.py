@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import amend, browse, checkins, close, commands, errors, events, plans
+from handlers import amend, browse, checkins, close, commands, errors, events, pauses, plans
 
-MODULES = (errors, commands, events, plans, checkins, browse, amend, close)
+MODULES = (errors, commands, events, plans, checkins, browse, amend, close, pauses)
 
 
 def register_listeners(app: App) -> None:

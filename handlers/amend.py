@@ -16,6 +16,7 @@ from services.access import Action as Permission
 from services.access import Actor
 from services.amend import amend_plan, draft_from_plan, extend_plan
 from services.calendar import local_date
+from services.pauses import refuse_if_paused
 from services.schedule import Recipients
 from slackio.directory import Directory
 from views.amend import extend_modal, read_extension
@@ -41,6 +42,7 @@ def handle_command_edit(
 ) -> None:
     """`/pip edit <id>`: the plan form, prefilled, with a required reason."""
     plan = plans.get_plan(db, context["actor"], plan_argument(args, "edit"), Permission.AMEND)
+    refuse_if_paused(plan)
     view = edit_plan_modal(
         draft_from_plan(plan), plan.public_id, plan.employee_id, [g.id for g in plan.goals]
     )
@@ -59,6 +61,7 @@ def handle_command_extend(
 ) -> None:
     """`/pip extend <id>`: a new end date and a reason."""
     plan = plans.get_plan(db, context["actor"], plan_argument(args, "extend"), Permission.EXTEND)
+    refuse_if_paused(plan)
     view = extend_modal(plan)
     open_modal(ack, client, db, command["trigger_id"], view)
 
@@ -66,11 +69,12 @@ def handle_command_extend(
 def _recipients(db: Session, client: WebClient, plan: Plan, context: BoltContext) -> Recipients:
     directory = Directory(client)
     settings = context["settings"]
-    return Recipients(
-        employee_tz=directory.tz(db, plan.employee_id),
-        manager_tz=directory.tz(db, plan.manager_id),
-        hr_channel_id=settings.hr_channel_id,
-        checkin_time=settings.checkin_time,
+    return Recipients.of(
+        directory.tz(db, plan.employee_id),
+        directory.tz(db, plan.manager_id),
+        settings.hr_channel_id,
+        settings.checkin_time,
+        settings.holiday_rules,
     )
 
 

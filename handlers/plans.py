@@ -121,11 +121,12 @@ def handle_form_submit(
         team_id=context.team_id or "",
         draft=draft,
         employee=employee,
-        recipients=Recipients(
-            employee_tz=employee.tz if employee else "UTC",
-            manager_tz=manager_tz,
-            hr_channel_id=settings.hr_channel_id,
-            checkin_time=settings.checkin_time,
+        recipients=Recipients.of(
+            employee.tz if employee else "UTC",
+            manager_tz,
+            settings.hr_channel_id,
+            settings.checkin_time,
+            settings.holiday_rules,
         ),
         today=local_date(now, manager_tz),
         now=now,

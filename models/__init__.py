@@ -15,6 +15,7 @@ from models.enums import (
     PlanStatus,
 )
 from models.history import PlanEvent
+from models.pause import PlanPause, SlackStatus
 from models.plan import ActionStep, Goal, Plan
 from models.slack import ProcessedEvent, SlackUser
 
@@ -36,8 +37,10 @@ __all__ = [
     "Outcome",
     "Plan",
     "PlanEvent",
+    "PlanPause",
     "PlanStatus",
     "ProcessedEvent",
+    "SlackStatus",
     "SlackUser",
     "utcnow",
 ]

@@ -11,6 +11,7 @@ class PlanStatus(StrEnum):
     ACTIVE = "active"
     ACKNOWLEDGED = "acknowledged"
     EXTENDED = "extended"
+    PAUSED = "paused"
     CLOSED = "closed"
 
 
@@ -89,3 +90,4 @@ class DeliveryKind(StrEnum):
     OUTCOME_OVERDUE = "outcome_overdue"
     HR_NOTICE = "hr_notice"
     NOTICE = "notice"
+    RESUME = "resume"

@@ -20,6 +20,7 @@ import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -27,10 +28,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from logs import delivery_context
 from models import Delivery, utcnow
 from scheduler.pacing import POST, Pacer, Paused, Stopping
-from scheduler.sender import LEASE, Sender
+from scheduler.sender import LEASE, PacedLookups, Sender
 from services import fleet, outbox, users
+from slackio.status import refresh_statuses
 
 __all__ = ["LEASE", "Dispatcher"]
 
@@ -198,6 +201,9 @@ class Dispatcher(Sender):
         return max(BATCH, int(self.pacer.rate(POST) * BATCH_SECONDS))
 
     def _drain(self) -> int:
+        # Away statuses of people owed a check-in now, at most an hour old (issue 13).
+        lookups: Any = PacedLookups(self.client, self.pacer)
+        refresh_statuses(self.sessions, lookups, utcnow())
         posted = 0
         in_flight: dict[Future[int], int] = {}
         horizon = time.monotonic() + self.lease.total_seconds() / 2
@@ -274,11 +280,12 @@ class Dispatcher(Sender):
             if blocked:
                 self._give_back(ids[index:], owner)
                 break
-            try:
-                posted += self.deliver(delivery_id, owner)
-            except Exception:
-                # The rest still goes; this one is retried when its lease ends.
-                logger.exception("delivery %s failed unexpectedly", delivery_id)
+            with delivery_context(delivery_id):
+                try:
+                    posted += self.deliver(delivery_id, owner)
+                except Exception:
+                    # The rest still goes; this one is retried when its lease ends.
+                    logger.exception("delivery %s failed unexpectedly", delivery_id)
         return posted
 
     def _give_back(self, ids: list[int], owner: str) -> None:

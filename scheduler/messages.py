@@ -12,9 +12,14 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanStatus
-from services.calendar import checkin_dates
+from services.pauses import HELD_WHILE_PAUSED
 from services.plans import is_acknowledged
-from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
+from services.schedule import (
+    NOT_ACKNOWLEDGED_BUSINESS_DAYS,
+    Recipients,
+    cached_recipients,
+    plan_checkin_dates,
+)
 from views.common import escape, section
 from views.ids import Block
 from views.plan_form import CADENCES, WEEKDAYS
@@ -56,6 +61,17 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class Postpone:
+    """The message is owed later (its person is away): try again at `until`.
+
+    Unlike a Skip, what the renderer changed is kept (the rest of its check-in moved along).
+    """
+
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class RenderContext:
     """What a renderer may read: the delivery, its plan, the database and the settings."""
 
@@ -66,7 +82,7 @@ class RenderContext:
     now: datetime
 
 
-Renderer = Callable[[RenderContext], Outgoing | Skip]
+Renderer = Callable[[RenderContext], Outgoing | Skip | Postpone]
 RENDERERS: dict[DeliveryKind, Renderer] = {}
 
 # Messages that still matter once a plan is closed.
@@ -93,12 +109,15 @@ def handles_backlog(fold: Fold, annotate: Annotate) -> None:
     _BACKLOG.append((fold, annotate))
 
 
-def render_delivery(ctx: RenderContext) -> Outgoing | Skip:
-    """The message for `ctx.delivery`, or why it is no longer owed."""
+def render_delivery(ctx: RenderContext) -> Outgoing | Skip | Postpone:
+    """The message for `ctx.delivery`, or why it is no longer owed (or not yet)."""
     plan = ctx.plan
     if plan is not None and plan.status == PlanStatus.CLOSED:
         if ctx.delivery.kind not in AFTER_CLOSE:
             return Skip("plan closed")
+    if plan is not None and plan.status == PlanStatus.PAUSED:
+        if ctx.delivery.kind in HELD_WHILE_PAUSED:
+            return Skip("plan paused")
     renderer = RENDERERS.get(ctx.delivery.kind)
     if renderer is None:
         raise LookupError(f"no renderer for delivery kind {ctx.delivery.kind}")
@@ -111,6 +130,14 @@ def render_delivery(ctx: RenderContext) -> Outgoing | Skip:
         if isinstance(outcome, Outgoing):
             outcome = annotate(ctx, outcome)
     return outcome
+
+
+def recipients_of(ctx: RenderContext, plan: Plan) -> Recipients:
+    """The plan's recipients, zones and business days from the profile cache."""
+    settings = ctx.settings
+    return cached_recipients(
+        ctx.db, plan, settings.hr_channel_id, settings.checkin_time, settings.holiday_rules
+    )
 
 
 def plan_of(ctx: RenderContext) -> Plan:
@@ -184,7 +211,7 @@ def _not_acknowledged(ctx: RenderContext) -> Outgoing | Skip:
 @renders(DeliveryKind.PLAN_CONFIRMATION)
 def _plan_confirmation(ctx: RenderContext) -> Outgoing | Skip:
     plan = plan_of(ctx)
-    dates = checkin_dates(plan.start_date, plan.end_date, plan.checkin_weekday, plan.cadence)
+    dates = plan_checkin_dates(ctx.db, plan, recipients_of(ctx, plan).employee_days)
     text = render(
         "plan_confirmation",
         plan_id=plan.public_id,

@@ -23,9 +23,15 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from logs import bind_delivery_kind
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
-from scheduler import backlog, checkin_messages, close_messages  # noqa: F401 - register renderers
-from scheduler.messages import Outgoing, RenderContext, Skip, render_delivery
+from scheduler import (  # noqa: F401 - register renderers
+    backlog,
+    checkin_messages,
+    close_messages,
+    pause_messages,
+)
+from scheduler.messages import Outgoing, Postpone, RenderContext, Skip, render_delivery
 from scheduler.pacing import POST, Pacer, Paused, Stopping, is_rate_limited, paced, retry_after
 from services import outbox, users
 from services.schedule import retime_for_zone
@@ -95,6 +101,21 @@ class RecipientGone(Exception):
         self.error = error
 
 
+class PacedLookups:
+    """The client's `users.info` in slots of the pacer, for helpers that take a client."""
+
+    def __init__(self, client: WebClient, pacer: Pacer) -> None:
+        self.client = client
+        self.pacer = pacer
+
+    def users_info(self, **kwargs: Any) -> Any:
+        """`users.info`, paced; a pause or a shutdown reads as an OSError (try again later)."""
+        try:
+            return paced(self.pacer, "users.info", lambda: self.client.users_info(**kwargs))
+        except (Stopping, Paused) as error:
+            raise OSError(str(error) or "stopping") from error
+
+
 class Sender:
     """Posts single claimed deliveries; shared by the dispatcher's worker threads."""
 
@@ -130,6 +151,7 @@ class Sender:
             delivery = db.get(Delivery, delivery_id)
             if delivery is None or delivery.lease_owner != owner:
                 return 0
+            bind_delivery_kind(delivery.kind)
             plan = db.get(Plan, delivery.plan_id) if delivery.plan_id else None
             now = utcnow()
             try:
@@ -144,6 +166,15 @@ class Sender:
                 db.rollback()
                 outbox.mark_final(db, delivery_id, owner, DeliveryStatus.SKIPPED, outcome.reason)
                 db.commit()
+                return 0
+            if isinstance(outcome, Postpone):
+                # Keep what the renderer moved along; this delivery waits without an attempt.
+                if outbox.retry_later(
+                    db, delivery_id, owner, outcome.until, outcome.reason, count_attempt=False
+                ):
+                    db.commit()
+                else:
+                    db.rollback()  # the lease passed to another sender, which decides
                 return 0
             # End the transaction before talking to Slack: SQLite's write lock must not be
             # held across a network call.

@@ -31,6 +31,8 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     RESPOND = "respond"
     CHECK_IN = "check_in"
+    PAUSE = "pause"
+    RESUME = "resume"
 
 
 # The design's table "Who may do what", action by action.
@@ -45,6 +47,8 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.ACKNOWLEDGE: frozenset({Role.EMPLOYEE}),
     Action.RESPOND: frozenset({Role.EMPLOYEE}),
     Action.CHECK_IN: frozenset({Role.EMPLOYEE}),
+    Action.PAUSE: frozenset({Role.MANAGER, Role.HR}),
+    Action.RESUME: frozenset({Role.MANAGER, Role.HR}),
 }
 
 

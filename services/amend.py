@@ -32,6 +32,7 @@ from services.drafts import (
 )
 from services.errors import InvalidPlan
 from services.outbox import enqueue
+from services.pauses import require_running
 from services.plans import get_plan, snapshot
 from services.schedule import (
     Recipients,
@@ -208,6 +209,7 @@ def amend_plan(
     plan = get_plan(db, actor, public_id, Action.AMEND)
     if plan.status == PlanStatus.CLOSED:
         raise InvalidPlan({"reason": "This plan is closed and can no longer be changed."})
+    require_running(plan, "reason")
     draft.employee_id = plan.employee_id
     errors = validate(
         draft,
@@ -278,6 +280,7 @@ def extend_plan(
     plan = get_plan(db, actor, public_id, Action.EXTEND)
     if plan.status == PlanStatus.CLOSED:
         raise InvalidPlan({"end_date": "This plan is closed and can no longer be extended."})
+    require_running(plan, "end_date")
     errors: dict[str, str] = {}
     if new_end is None:
         errors["end_date"] = "Choose the new end date."

@@ -19,11 +19,13 @@ from models import (
     GoalStatus,
     Plan,
     PlanEvent,
+    PlanPause,
     PlanStatus,
 )
 from services.access import Action, Actor, may, may_run_org_report
 from services.calendar import add_business_days
 from services.errors import NotAllowed, UsageError
+from services.pauses import open_pause, pauses_of
 from services.plans import OPEN_STATUSES, get_plan, is_acknowledged
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
 
@@ -50,6 +52,7 @@ class PlanLine:
     overdue: list[str]
     ends_in_days: int | None = None  # for an open plan ending within a week
     overdue_for_employee: list[str] = field(default_factory=list)
+    pause: PlanPause | None = None  # the open pause of a paused plan
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,8 @@ def overdue_items(db: Session, plan: Plan, now: datetime) -> list[str]:
         return []
     items: list[str] = []
     late_ack = add_business_days(plan.ack_requested_at, NOT_ACKNOWLEDGED_BUSINESS_DAYS, "UTC")
-    if not is_acknowledged(plan) and now >= late_ack:
+    paused = plan.status == PlanStatus.PAUSED  # its clock stands still: nothing runs late
+    if not is_acknowledged(plan) and now >= late_ack and not paused:
         items.append("not acknowledged")
     counts = dict(
         db.execute(
@@ -142,7 +146,7 @@ def overdue_items(db: Session, plan: Plan, now: datetime) -> list[str]:
         items.append(f"{counts[CheckinStatus.ANSWERED]} check-in(s) to review")
     if counts.get(CheckinStatus.MISSED):
         items.append(f"{counts[CheckinStatus.MISSED]} missed check-in(s)")
-    if plan.end_date < now.date():
+    if plan.end_date < now.date() and not paused:
         items.append("outcome not recorded")
     return items
 
@@ -159,6 +163,7 @@ def plan_line(db: Session, plan: Plan, now: datetime) -> PlanLine:
         overdue=overdue,
         ends_in_days=days_left if is_open and 0 <= days_left <= ENDING_SOON_DAYS else None,
         overdue_for_employee=[i for i in overdue if i.endswith(EMPLOYEE_ITEMS)],
+        pause=open_pause(db, plan) if plan.status == PlanStatus.PAUSED else None,
     )
 
 
@@ -186,6 +191,7 @@ class PlanDetail:
     amendments: list[PlanEvent]
     include_private: bool
     today: date = field(default_factory=date.today)
+    pauses: list[PlanPause] = field(default_factory=list)
 
 
 def plan_detail(db: Session, actor: Actor, public_id: str) -> PlanDetail:
@@ -221,4 +227,5 @@ def plan_detail(db: Session, actor: Actor, public_id: str) -> PlanDetail:
         goals=goals,
         amendments=amendments,
         include_private=may(actor, Action.VIEW_PRIVATE_NOTES, plan),
+        pauses=pauses_of(db, plan),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -23,11 +23,13 @@ from models import (
     GoalStatus,
     Plan,
     PlanEvent,
+    PlanPause,
     PlanStatus,
 )
 from services import audit
 from services.access import Action, Actor, may
 from services.checkins import STATUS_LABELS, marks_by
+from services.pauses import pauses_of
 from services.plans import get_plan, is_acknowledged
 from services.users import last_known
 
@@ -43,6 +45,7 @@ PLAN_STATUS_LABELS = {
     PlanStatus.ACTIVE: "Active",
     PlanStatus.ACKNOWLEDGED: "Acknowledged",
     PlanStatus.EXTENDED: "Extended",
+    PlanStatus.PAUSED: "Paused",
     PlanStatus.CLOSED: "Closed",
 }
 CADENCE_LABELS = {Cadence.WEEKLY: "Every week", Cadence.BIWEEKLY: "Every two weeks"}
@@ -56,6 +59,10 @@ EVENT_TITLES = {
     "checkin_reviewed": "Check-in reviewed",
     "review_updated": "Review updated",
     "checkin_missed": "Check-in missed",
+    "review_missed": "Review missing",
+    "checkin_waiting": "Check-in waiting (away)",
+    "paused": "Plan paused",
+    "resumed": "Plan resumed",
     "amended": "Plan amended",
     "extended": "Plan extended",
     "closed": "Plan closed",
@@ -195,6 +202,22 @@ class AmendmentRecord:
 
 
 @dataclass(frozen=True)
+class PauseRecord:
+    """A stretch the plan was paused: from, until, by whom, why, and the end date it moved."""
+
+    number: int
+    paused_on: date
+    paused_by: Party
+    reason: str | None  # None in a copy whose reader was not told it
+    resume_on: date | None
+    resumed_on: date | None
+    resumed_by: Party | None
+    business_days: int | None
+    end_before: date | None
+    end_after: date | None
+
+
+@dataclass(frozen=True)
 class OutcomeRecord:
     """How the plan ended."""
 
@@ -285,6 +308,7 @@ class PlanRecord:
     history: list[EventRecord]
     chain: ChainStatus
     timeline: Timeline
+    pauses: list[PauseRecord] = field(default_factory=list)
 
 
 # --- building the record ---------------------------------------------------------------------
@@ -306,7 +330,14 @@ def plan_record(db: Session, actor: Actor, public_id: str, now: datetime) -> Pla
     )
     events = audit.history(db, plan)
     chain = audit.verify_chain(db, plan)
-    history = [_event_record(event, goal_labels, include_private, party) for event in events]
+    pauses = pauses_of(db, plan)
+    told = {p.id for p in pauses if p.tell_employee}
+    history = [
+        _event_record(
+            _reason_hidden(event, include_private, told), goal_labels, include_private, party
+        )
+        for event in events
+    ]
     return PlanRecord(
         public_id=plan.public_id,
         status=_plan_status(plan),
@@ -358,6 +389,39 @@ def plan_record(db: Session, actor: Actor, public_id: str, now: datetime) -> Pla
             head=events[-1].hash if events else audit.GENESIS,
         ),
         timeline=_timeline(plan, checkins),
+        pauses=[_pause_record(i, p, include_private, party) for i, p in enumerate(pauses, 1)],
+    )
+
+
+def _reason_hidden(event: PlanEvent, include_private: bool, told: set[int]) -> PlanEvent:
+    """The event, without a pause reason the employee was not told (employee's copy)."""
+    if include_private or event.kind != "paused" or event.data.get("pause_id") in told:
+        return event
+    data = {k: v for k, v in event.data.items() if k != "reason"}
+    return PlanEvent(
+        sequence=event.sequence,
+        created_at=event.created_at,
+        actor_id=event.actor_id,
+        kind=event.kind,
+        data=data,
+        hash=event.hash,
+    )
+
+
+def _pause_record(
+    number: int, pause: PlanPause, include_private: bool, party: Callable[[str], Party]
+) -> PauseRecord:
+    return PauseRecord(
+        number=number,
+        paused_on=pause.paused_on,
+        paused_by=party(pause.paused_by),
+        reason=pause.reason if include_private or pause.tell_employee else None,
+        resume_on=pause.resume_on,
+        resumed_on=pause.resumed_on,
+        resumed_by=party(pause.resumed_by) if pause.resumed_by else None,
+        business_days=pause.business_days,
+        end_before=pause.end_before,
+        end_after=pause.end_after,
     )
 
 
@@ -588,8 +652,31 @@ def _summary(
             *_mark_lines(data, goal_labels),
             *_labelled(data, ("next_steps", "Next steps"), ("private_notes", "Private notes")),
         ]
-    if kind == "checkin_missed":
-        return [f"The check-in of {day} was missed."]
+    if kind in ("checkin_missed", "review_missed"):
+        parts = data.get("outstanding") or ["self_assessment", "review"]
+        missing = " and ".join(
+            {"self_assessment": "no self-assessment", "review": "no review"}.get(str(p), str(p))
+            for p in parts
+        )
+        return [f"The check-in of {day} had {missing} when the next one was due."]
+    if kind == "checkin_waiting":
+        who = party(str(data.get("waiting_for", ""))).name
+        return [f"The check-in of {day} waited: {who} appeared to be away (Slack status)."]
+    if kind == "paused":
+        until = f" until {data['resume_on']}" if data.get("resume_on") else ""
+        reason = [f"Reason: {data['reason']}"] if data.get("reason") else []
+        told = "with" if data.get("tell_employee") else "without"
+        return [
+            f"Paused from {data.get('paused_on')}{until}; the employee was told {told} the reason.",
+            *reason,
+        ]
+    if kind == "resumed":
+        how = "on its resume date" if data.get("automatic") else "by hand"
+        return [
+            f"Resumed on {data.get('resumed_on')} ({how}) after {data.get('business_days')} "
+            "business day(s) paused.",
+            *(f"{c.field}: {c.before} → {c.after}" for c in _changes(data)),
+        ]
     if kind in AMENDMENT_KINDS:
         return [
             f"Reason: {data.get('reason', '')}",

@@ -22,7 +22,12 @@ from services.users import Profile
 ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ID_LENGTH = 6  # 32**6, about a billion ids: not guessable, not enumerable
 ID_PREFIX = "PIP-"
-OPEN_STATUSES = (PlanStatus.ACTIVE, PlanStatus.ACKNOWLEDGED, PlanStatus.EXTENDED)
+OPEN_STATUSES = (
+    PlanStatus.ACTIVE,
+    PlanStatus.ACKNOWLEDGED,
+    PlanStatus.EXTENDED,
+    PlanStatus.PAUSED,
+)
 
 
 def new_public_id(db: Session) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -9,14 +10,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Delivery, DeliveryKind, DeliveryStatus, Plan
+from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanPause, PlanStatus
+from services import users
 from services.calendar import (
     CADENCE_DAYS,
+    WEEKDAYS,
+    HolidayRules,
+    Workdays,
     add_business_days,
     business_days_after,
     checkin_dates,
+    first_weekday_on_or_after,
     local_instant,
     next_business_day,
+    on_or_after,
 )
 from services.outbox import enqueue
 
@@ -35,6 +42,42 @@ class Recipients:
     manager_tz: str
     hr_channel_id: str | None
     checkin_time: time
+    employee_days: Workdays = WEEKDAYS
+    manager_days: Workdays = WEEKDAYS
+
+    @classmethod
+    def of(
+        cls,
+        employee_tz: str,
+        manager_tz: str,
+        hr_channel_id: str | None,
+        checkin_time: time,
+        rules: HolidayRules,
+    ) -> Recipients:
+        """Recipients whose business days follow `rules` in their own zones."""
+        return cls(
+            employee_tz,
+            manager_tz,
+            hr_channel_id,
+            checkin_time,
+            rules.workdays(employee_tz),
+            rules.workdays(manager_tz),
+        )
+
+
+def cached_recipients(
+    db: Session, plan: Plan, hr_channel_id: str | None, checkin_time: time, rules: HolidayRules
+) -> Recipients:
+    """The plan's recipients from the profile cache (no Slack call; UTC when never seen)."""
+    employee = users.last_known(db, plan.employee_id)
+    manager = users.last_known(db, plan.manager_id)
+    return Recipients.of(
+        employee.tz if employee else "UTC",
+        manager.tz if manager else "UTC",
+        hr_channel_id,
+        checkin_time,
+        rules,
+    )
 
 
 def key(plan: Plan, kind: DeliveryKind, recipient: str, suffix: str = "") -> str:
@@ -70,11 +113,13 @@ def schedule_acknowledgement(
         key=key(plan, DeliveryKind.ACK_REMINDER, plan.employee_id, suffix),
         kind=DeliveryKind.ACK_REMINDER,
         recipient_id=plan.employee_id,
-        due_at=add_business_days(now, ACK_REMINDER_BUSINESS_DAYS, to.employee_tz),
+        due_at=add_business_days(now, ACK_REMINDER_BUSINESS_DAYS, to.employee_tz, to.employee_days),
         plan_id=plan.id,
         payload=payload,
     )
-    overdue = add_business_days(now, NOT_ACKNOWLEDGED_BUSINESS_DAYS, to.employee_tz)
+    overdue = add_business_days(
+        now, NOT_ACKNOWLEDGED_BUSINESS_DAYS, to.employee_tz, to.employee_days
+    )
     for recipient in (plan.manager_id, to.hr_channel_id):
         if recipient:
             enqueue(
@@ -119,59 +164,129 @@ def _enqueue_local(
     )
 
 
+Break = tuple[date, date | None]
+
+
+def pause_breaks(db: Session, plan: Plan) -> list[Break]:
+    """The plan's pauses as (first day paused, day check-ins restart or None while paused)."""
+    rows = db.execute(
+        select(PlanPause.paused_on, PlanPause.restart_on)
+        .where(PlanPause.plan_id == plan.id)
+        .order_by(PlanPause.paused_at)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def checkin_runs(
+    plan: Plan, workdays: Workdays = WEEKDAYS, breaks: Sequence[Break] = ()
+) -> list[list[date]]:
+    """The plan's check-in dates in runs between pauses, oldest first.
+
+    A run ends the day before a pause; the next starts on the plan's weekday on or after the
+    day check-ins restart. While a pause is open there is no later run.
+    """
+    runs: list[list[date]] = []
+    first: date | None = None
+    for paused_on, restart_on in breaks:
+        dates = checkin_dates(
+            plan.start_date,
+            plan.end_date,
+            plan.checkin_weekday,
+            plan.cadence,
+            workdays,
+            first=first,
+        )
+        runs.append([d for d in dates if d < paused_on])
+        if restart_on is None:
+            return runs
+        restart = max(restart_on, plan.start_date + timedelta(days=1))
+        first = first_weekday_on_or_after(restart, plan.checkin_weekday)
+    runs.append(
+        checkin_dates(
+            plan.start_date,
+            plan.end_date,
+            plan.checkin_weekday,
+            plan.cadence,
+            workdays,
+            first=first,
+        )
+    )
+    return runs
+
+
+def plan_checkin_dates(db: Session, plan: Plan, workdays: Workdays = WEEKDAYS) -> list[date]:
+    """Every check-in date of `plan`, holidays moved and paused stretches left out."""
+    return [day for run in checkin_runs(plan, workdays, pause_breaks(db, plan)) for day in run]
+
+
 def schedule_checkins(db: Session, plan: Plan, to: Recipients, after: datetime) -> int:
     """Every check-in's prompts, reminders and missed notice due after `after`; returns the count.
 
-    For an occurrence on day D (the employee's local date, which names it):
-    - the employee's prompt on D, and one reminder the next business day;
-    - the manager's review prompt the next business day, so the answer is there to review,
-      and one reminder 2 business days after that;
+    For an occurrence on day D (the employee's local date, which names it; a holiday of
+    theirs moves it to their next business day):
+    - the employee's prompt on D, and one reminder their next business day;
+    - the manager's review prompt on the manager's next business day, so the answer is
+      there to review, and one reminder 2 of the manager's business days after that;
     - on the next occurrence's date (D plus the cadence after the last one), a check of
       whether it was missed, told to the HR channel (or the manager when there is none).
+      The last check-in before a pause has none: nobody can miss what a pause interrupted.
     All times are the check-in time in the recipient's own zone, except the missed check,
     which follows the employee's (it is about their occurrence).
     """
-    dates = checkin_dates(plan.start_date, plan.end_date, plan.checkin_weekday, plan.cadence)
+    runs = checkin_runs(plan, to.employee_days, pause_breaks(db, plan))
     step = timedelta(days=CADENCE_DAYS[plan.cadence])
     added = 0
-    for index, day in enumerate(dates):
-        review_day = next_business_day(day)
-        following = dates[index + 1] if index + 1 < len(dates) else day + step
-        missed_to = to.hr_channel_id or plan.manager_id
-        for kind, recipient, local_day, tz in (
-            (DeliveryKind.CHECKIN_PROMPT, plan.employee_id, day, to.employee_tz),
-            (DeliveryKind.CHECKIN_REMINDER, plan.employee_id, review_day, to.employee_tz),
-            (DeliveryKind.REVIEW_PROMPT, plan.manager_id, review_day, to.manager_tz),
-            (
-                DeliveryKind.REVIEW_REMINDER,
-                plan.manager_id,
-                business_days_after(review_day, REVIEW_REMINDER_BUSINESS_DAYS),
-                to.manager_tz,
-            ),
-            (DeliveryKind.CHECKIN_MISSED, missed_to, following, to.employee_tz),
-        ):
-            added += _enqueue_local(db, plan, kind, recipient, day, local_day, tz, to, after)
+    missed_to = to.hr_channel_id or plan.manager_id
+    for number, run in enumerate(runs):
+        last_run = number == len(runs) - 1 and plan.status != PlanStatus.PAUSED
+        for index, day in enumerate(run):
+            review_day = next_business_day(day, to.manager_days)
+            following: date | None = run[index + 1] if index + 1 < len(run) else None
+            if following is None and last_run:
+                following = day + step
+            owed: list[tuple[DeliveryKind, str, date, str]] = [
+                (DeliveryKind.CHECKIN_PROMPT, plan.employee_id, day, to.employee_tz),
+                (
+                    DeliveryKind.CHECKIN_REMINDER,
+                    plan.employee_id,
+                    next_business_day(day, to.employee_days),
+                    to.employee_tz,
+                ),
+                (DeliveryKind.REVIEW_PROMPT, plan.manager_id, review_day, to.manager_tz),
+                (
+                    DeliveryKind.REVIEW_REMINDER,
+                    plan.manager_id,
+                    business_days_after(review_day, REVIEW_REMINDER_BUSINESS_DAYS, to.manager_days),
+                    to.manager_tz,
+                ),
+            ]
+            if following is not None:
+                owed.append((DeliveryKind.CHECKIN_MISSED, missed_to, following, to.employee_tz))
+            for kind, recipient, local_day, tz in owed:
+                added += _enqueue_local(db, plan, kind, recipient, day, local_day, tz, to, after)
     return added
 
 
 def schedule_end_of_plan(db: Session, plan: Plan, to: Recipients) -> None:
-    """On the end date the manager is asked for the outcome; without one 2 business days
-    later they are reminded, and 5 business days later the HR channel is told.
+    """On the end date (or the manager's next business day) the manager is asked for the
+    outcome; without one 2 business days later they are reminded, and 5 business days later
+    the HR channel is told. Business days are the manager's.
 
     Times are the check-in time in the manager's zone; closing the plan cancels what is left.
     """
     end = plan.end_date
+    days = to.manager_days
     for kind, recipient, local_day in (
-        (DeliveryKind.END_OF_PLAN, plan.manager_id, end),
+        (DeliveryKind.END_OF_PLAN, plan.manager_id, on_or_after(end, days)),
         (
             DeliveryKind.OUTCOME_REMINDER,
             plan.manager_id,
-            business_days_after(end, OUTCOME_REMINDER_BUSINESS_DAYS),
+            business_days_after(end, OUTCOME_REMINDER_BUSINESS_DAYS, days),
         ),
         (
             DeliveryKind.OUTCOME_OVERDUE,
             to.hr_channel_id,
-            business_days_after(end, OUTCOME_OVERDUE_BUSINESS_DAYS),
+            business_days_after(end, OUTCOME_OVERDUE_BUSINESS_DAYS, days),
         ),
     ):
         if recipient:

@@ -37,7 +37,13 @@ Usage::
         client.chat_postMessage(channel=slack.dm_channel("U1"), text="hi")
         assert slack.messages(slack.dm_channel("U1"))[0]["text"] == "hi"
 
-Only the standard library and slack_sdk are used.
+Start-up checks: ``auth.test`` answers with the ``x-oauth-scopes`` header Slack sends (every
+bot scope of manifest.yml unless ``scopes=`` says otherwise); ``conversations.info`` knows the
+channels of ``add_channel`` (``member=False`` for one the bot was never invited to: posting
+there fails with ``not_in_channel``, and a private one is ``channel_not_found``);
+``apps.connections.open`` takes the ``app_token=`` the fake was made with.
+
+Only the standard library, slack_sdk and PyYAML (to read manifest.yml) are used.
 """
 
 from __future__ import annotations
@@ -57,16 +63,19 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
+import yaml
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 __all__ = ["Call", "FakeSlack"]
 
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 40_000
@@ -190,9 +199,17 @@ class FakeSlack:
     hang_seconds = 30.0  # upper bound for fail_next(hang=True); stop() releases earlier
 
     def __init__(
-        self, bot_token: str = "xoxb-test-token", team_id: str = "T0001", bot_user_id: str = "UBOT"
+        self,
+        bot_token: str = "xoxb-test-token",
+        team_id: str = "T0001",
+        bot_user_id: str = "UBOT",
+        *,
+        app_token: str | None = None,
+        scopes: list[str] | None = None,
     ) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
+        self.scopes = manifest_scopes() if scopes is None else list(scopes)
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.url = ""  # set by start()
@@ -205,6 +222,7 @@ class FakeSlack:
         self._last_ts = 0
         self._users: dict[str, dict[str, Any]] = {}
         self._channels: set[str] = set()
+        self._channel_info: dict[str, dict[str, Any]] = {}
         self._dm_owner: dict[str, str] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -216,6 +234,8 @@ class FakeSlack:
         self._hanging: dict[str, bool] = {}
         self._methods: dict[str, Callable[[dict], dict]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
+            "conversations.info": self._conversations_info,
             "users.info": self._users_info,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
@@ -325,10 +345,35 @@ class FakeSlack:
             else:
                 self._dm_owner[self.dm_channel(user_id)] = user_id
 
-    def add_channel(self, channel_id: str) -> None:
-        """Make a channel id known (e.g. the HR channel), so messages can be posted to it."""
+    def set_status(
+        self, user_id: str, emoji: str = "", text: str = "", expiration: int = 0
+    ) -> None:
+        """Set (or clear, with no arguments) a member's Slack status, as `users.info` shows it."""
+        with self._lock:
+            user = self._users[user_id]
+            user["status_emoji"], user["status_text"] = emoji, text
+            user["status_expiration"] = expiration
+
+    def add_channel(
+        self,
+        channel_id: str,
+        *,
+        name: str | None = None,
+        member: bool = True,
+        private: bool = True,
+    ) -> None:
+        """Make a channel known (e.g. the HR channel); the bot is in it unless `member=False`."""
         with self._lock:
             self._channels.add(channel_id)
+            self._channel_info[channel_id] = {
+                "id": channel_id,
+                "name": name or channel_id.lower(),
+                "is_channel": not private,
+                "is_group": private,
+                "is_private": private,
+                "is_archived": False,
+                "is_member": member,
+            }
 
     def new_trigger_id(self, *, view_id: str | None = None) -> str:
         """Issue a trigger id valid once, for 3 s from now; view_id names the modal it came from."""
@@ -458,7 +503,8 @@ class FakeSlack:
         token = args.pop("token", None)
         arrived, wall = time.monotonic(), time.time()
         with self._lock:
-            reply = self._check_auth(authorization, token)
+            expected = self.app_token if method == "apps.connections.open" else self.bot_token
+            reply = self._check_auth(authorization, token, expected)
             if reply is None:
                 reply = self._rate_limited(method, args, arrived)
             if reply is None and self._hanging.get(method) is False:
@@ -532,12 +578,14 @@ class FakeSlack:
             )
         )
 
-    def _check_auth(self, authorization: str | None, token: str | None) -> _Reply | None:
+    def _check_auth(
+        self, authorization: str | None, token: str | None, expected: str | None
+    ) -> _Reply | None:
         if authorization and authorization.startswith("Bearer "):
             token = authorization.removeprefix("Bearer ").strip()
         if not token:
             return _Reply(200, {"ok": False, "error": "not_authed"})
-        if token != self.bot_token:
+        if token != expected:
             return _Reply(200, {"ok": False, "error": "invalid_auth"})
         return None
 
@@ -548,7 +596,9 @@ class FakeSlack:
         if handler is None:
             return _Reply(404, {"ok": False, "error": "unknown_method"})
         try:
-            return _Reply(200, {"ok": True, **handler(args)})
+            # Slack names the token's scopes on every answer.
+            scopes = {"x-oauth-scopes": ",".join(self.scopes)}
+            return _Reply(200, {"ok": True, **handler(args)}, scopes)
         except _ApiError as exc:
             return _Reply(200, exc.body())
         except Exception as exc:  # a bug in the fake: say so instead of dropping the connection
@@ -593,6 +643,9 @@ class FakeSlack:
         if not channel:
             raise _ApiError("channel_not_found")
         if channel in self._channels or channel in self._dm_owner:
+            info = self._channel_info.get(channel)
+            if info is not None and not info["is_member"]:
+                raise _ApiError("channel_not_found" if info["is_private"] else "not_in_channel")
             return channel
         user = self._users.get(channel)
         if user is not None and not user["is_bot"]:
@@ -658,6 +711,9 @@ class FakeSlack:
                 "display_name": user["name"],
                 "display_name_normalized": user["name"],
                 "team": self.team_id,
+                "status_emoji": user.get("status_emoji", ""),
+                "status_text": user.get("status_text", ""),
+                "status_expiration": user.get("status_expiration", 0),
             },
         }
 
@@ -690,6 +746,19 @@ class FakeSlack:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, args: dict) -> dict:
+        # Nothing listens there: tests use this only to tell a good app token from a bad one.
+        return {"url": f"wss://127.0.0.1:9/link/?ticket={secrets.token_hex(8)}"}
+
+    def _conversations_info(self, args: dict) -> dict:
+        channel = str(args.get("channel") or "")
+        if channel in self._dm_owner:
+            return {"channel": {"id": channel, "is_im": True, "user": self._dm_owner[channel]}}
+        info = self._channel_info.get(channel)
+        if info is None or (info["is_private"] and not info["is_member"]):
+            raise _ApiError("channel_not_found")
+        return {"channel": dict(info)}
 
     def _users_info(self, args: dict) -> dict:
         user = self._users.get(args.get("user", ""))
@@ -1257,3 +1326,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+
+def manifest_scopes() -> list[str]:
+    """The bot scopes manifest.yml asks for."""
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    return list(manifest["oauth_config"]["scopes"]["bot"])

@@ -24,17 +24,25 @@ def free_port() -> int:
 def bot_env(**overrides: str) -> dict[str, str]:
     """A clean environment for the bot: no Slack or database variables but those given."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PIP_", "HR_"))}
-    for name in ("DATABASE_URL", "PORT", "CHECKIN_TIME", "SCHEDULER_ENABLED"):
+    for name in (
+        "DATABASE_URL",
+        "PORT",
+        "CHECKIN_TIME",
+        "SCHEDULER_ENABLED",
+        "LOG_FORMAT",
+        "LOG_LEVEL",
+        "HEALTH_PORT",
+    ):
         keep.pop(name, None)
     return {**keep, **overrides}
 
 
 def run_bot(
-    env: dict[str, str], cwd: Path, timeout: float = 30
+    env: dict[str, str], cwd: Path, timeout: float = 30, args: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python bot.py` to completion (for start-up failures)."""
+    """Run `python bot.py [args]` to completion (start-up failures and the other commands)."""
     return subprocess.run(
-        [sys.executable, str(ROOT / "bot.py")],
+        [sys.executable, str(ROOT / "bot.py"), *args],
         env=env,
         cwd=cwd,
         capture_output=True,

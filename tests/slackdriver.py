@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 from urllib.parse import urlencode
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from logs import ContextExecutor
 from scheduler.dispatcher import Dispatcher
 from tests.fakeslack import FakeSlack
 
@@ -19,8 +20,11 @@ TEAM_ID = "T0001"
 API_APP_ID = "A0001"
 
 
-class TrackingExecutor(ThreadPoolExecutor):
-    """A thread pool that can wait until every listener it ran has finished."""
+class TrackingExecutor(ContextExecutor):
+    """A thread pool that can wait until every listener it ran has finished.
+
+    Like the bot's own listener pool, it runs listeners in the request's logging context.
+    """
 
     def __init__(self) -> None:
         super().__init__(max_workers=4, thread_name_prefix="listener")

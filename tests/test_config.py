@@ -82,6 +82,7 @@ def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> Non
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
         ({**VALID, "CHECKIN_TIME": "25:99"}, "CHECKIN_TIME"),
         ({**VALID, "DATABASE_URL": "::not a url::"}, "DATABASE_URL"),
+        ({**VALID, "COMPANY_HOLIDAYS": "2027-12-24,31/12/2027"}, "COMPANY_HOLIDAYS"),
     ],
 )
 def test_bot_exits_2_with_one_line(env: dict[str, str], variable: str, tmp_path: Path) -> None:

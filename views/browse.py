@@ -12,6 +12,7 @@ from services.plans import is_acknowledged
 from views.checkins import STATUS_EMOJI
 from views.common import context, divider, escape, header, plain, section
 from views.ids import Action, Block, Callback
+from views.pause import pause_text, status_words
 from views.plan_messages import fmt_date, fmt_when, long_sections, plan_body, split_sections
 
 MODAL_PAGE_BLOCKS = 90
@@ -39,7 +40,7 @@ def plan_line_text(line: PlanLine, viewer_id: str) -> str:
     """
     for_employee = viewer_id == line.plan.employee_id
     plan = line.plan
-    status = plan.status.value + (f" ({plan.outcome.value})" if plan.outcome else "")
+    status = status_words(plan, line.pause)
     parts = [
         f"*{plan.public_id}* · <@{plan.employee_id}> with <@{plan.manager_id}>",
         f"{status} · {'acknowledged' if line.acknowledged else 'not acknowledged yet'}",
@@ -153,7 +154,8 @@ def _amendment_text(event: PlanEvent) -> str:
 def plan_detail_blocks(detail: PlanDetail) -> list[dict[str, Any]]:
     """The whole plan as blocks (any number: `show_modal` pages them)."""
     plan = detail.plan
-    status = plan.status.value + (f" ({plan.outcome.value})" if plan.outcome else "")
+    current = next((p for p in detail.pauses if p.resumed_at is None), None)
+    status = status_words(plan, current)
     blocks: list[dict[str, Any]] = [
         section(
             f"*{plan.public_id}* · <@{plan.employee_id}>, managed by <@{plan.manager_id}>\n"
@@ -184,6 +186,11 @@ def plan_detail_blocks(detail: PlanDetail) -> list[dict[str, Any]]:
         blocks.append(header("Amendments"))
         for event in detail.amendments:
             blocks += split_sections(_amendment_text(event))
+    if detail.pauses:
+        blocks.append(header("Pauses"))
+        for pause in detail.pauses:
+            shown = detail.include_private or pause.tell_employee
+            blocks += split_sections(pause_text(pause, with_reason=shown))
     if plan.outcome_summary:
         blocks += long_sections("Outcome", plan.outcome_summary)
     return blocks

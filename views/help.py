@@ -25,6 +25,12 @@ USAGES: tuple[Usage, ...] = (
         "edit", "/pip edit <plan id>", "Amend a plan, with a reason; the employee re-acknowledges."
     ),
     Usage("extend", "/pip extend <plan id>", "Move a plan's end date, with a reason."),
+    Usage(
+        "pause",
+        "/pip pause <plan id>",
+        "Manager or HR: put a plan on hold (leave, an investigation); no dates run meanwhile.",
+    ),
+    Usage("resume", "/pip resume <plan id>", "Manager or HR: restart a paused plan now."),
     Usage("checkin", "/pip checkin <plan id>", "Log an unscheduled check-in review now."),
     Usage("close", "/pip close <plan id>", "Record the outcome and close a plan."),
     Usage("export", "/pip export <plan id>", "Get the full record as a document in a DM."),

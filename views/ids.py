@@ -22,6 +22,7 @@ class Callback(StrEnum):
     EDIT_PLAN = "pip_edit_plan"
     EXTEND = "pip_extend"
     CLOSE = "pip_close"
+    PAUSE = "pip_pause"
 
 
 class Action(StrEnum):
@@ -66,6 +67,8 @@ class Action(StrEnum):
     OUTCOME = "outcome"
     SUMMARY = "summary"
     EFFECTIVE_DATE = "effective_date"
+    RESUME_ON = "resume_on"
+    TELL_EMPLOYEE = "tell_employee"
 
 
 class Block(StrEnum):
@@ -103,6 +106,8 @@ class Block(StrEnum):
     OUTCOME = "outcome"
     SUMMARY = "summary"
     EFFECTIVE_DATE = "effective_date"
+    RESUME_ON = "resume_on"
+    TELL_EMPLOYEE = "tell_employee"
 
 
 class EventType(StrEnum):

@@ -70,6 +70,8 @@ OPERATIONS: dict[str, Callable[[SlackDriver, str, str, str], None]] = {
     "edit": lambda d, u, p, c: d.command(u, f"edit {p}"),
     "extend": lambda d, u, p, c: d.command(u, f"extend {p}"),
     "checkin": lambda d, u, p, c: d.command(u, f"checkin {p}"),
+    "pause": lambda d, u, p, c: d.command(u, f"pause {p}"),
+    "resume": lambda d, u, p, c: d.command(u, f"resume {p}"),
     "acknowledge": lambda d, u, p, c: _click(d, u, Action.ACKNOWLEDGE, p),
     "respond": lambda d, u, p, c: _click(d, u, Action.RESPOND, p),
     "checkin_modal": lambda d, u, p, c: _click(d, u, Action.CHECK_IN, c),
@@ -84,6 +86,8 @@ ALLOWED = {
     "edit": {MANAGER},
     "extend": {MANAGER},
     "checkin": {MANAGER},
+    "pause": {MANAGER, HR},
+    "resume": {MANAGER, HR},
     "acknowledge": {EMPLOYEE},
     "respond": {EMPLOYEE},
     "checkin_modal": {EMPLOYEE},
@@ -122,8 +126,19 @@ def _shows_the_plan(op: str, sent: str, calls: list[Any], plan_id: str) -> bool:
     methods = {c.method for c in calls if c.response.get("ok", True)}
     if op in {"list", "home"}:
         return plan_id in sent
-    if op in {"show", "edit", "extend", "checkin", "respond", "checkin_modal", "review_modal"}:
+    if op in {
+        "show",
+        "edit",
+        "extend",
+        "checkin",
+        "pause",
+        "respond",
+        "checkin_modal",
+        "review_modal",
+    }:
         return "views.open" in methods
+    if op == "resume":  # the plan is not paused: those allowed are told so, by its id
+        return f"Plan {plan_id} is not paused" in sent
     if op == "acknowledge":
         return "chat.update" in methods
     raise AssertionError(op)

@@ -311,7 +311,8 @@ def test_pip_checkin_refusals(
 
 
 def _hr_missed(slack: FakeSlack) -> list[dict[str, Any]]:
-    return [m for m in slack.messages(HR_CHANNEL) if "was missed" in m["text"]]
+    """HR notices that the employee's self-assessment is missing (their miss)."""
+    return [m for m in slack.messages(HR_CHANNEL) if "no self-assessment from" in m["text"]]
 
 
 def test_nudges_and_missed_checkins_on_the_right_days_once(

@@ -286,6 +286,7 @@ def test_figures_equal_hand_computed_values(seeded: Session) -> None:
         PlanStatus.ACTIVE: 2,
         PlanStatus.ACKNOWLEDGED: 1,
         PlanStatus.EXTENDED: 1,
+        PlanStatus.PAUSED: 0,
     }
     assert report.open_total == 4
 
@@ -373,7 +374,13 @@ def test_an_empty_organisation_has_no_rates(db: Session) -> None:
 
     assert report.plans_total == 0
     assert report.open_by_status == {
-        s: 0 for s in (PlanStatus.ACTIVE, PlanStatus.ACKNOWLEDGED, PlanStatus.EXTENDED)
+        s: 0
+        for s in (
+            PlanStatus.ACTIVE,
+            PlanStatus.ACKNOWLEDGED,
+            PlanStatus.EXTENDED,
+            PlanStatus.PAUSED,
+        )
     }
     assert report.outcomes == {o: 0 for o in Outcome}
     assert report.acknowledgement_rate is None
