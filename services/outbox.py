@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models import Delivery, DeliveryKind, DeliveryStatus, utcnow
 
@@ -79,21 +79,34 @@ def claim_due(db: Session, owner: str, now: datetime, lease: timedelta, limit: i
     """Lease up to `limit` due deliveries to `owner`; returns their ids. The caller commits.
 
     Due means pending with its next attempt at or before `now`, or claimed by someone whose
-    lease ran out (a crashed sender). One statement: on PostgreSQL the inner SELECT locks with
-    FOR UPDATE SKIP LOCKED, so concurrent dispatchers take disjoint rows; on SQLite the
-    statement runs inside BEGIN IMMEDIATE (see db.py), which serialises writers.
+    lease ran out (a crashed sender); a recipient someone is sending to now waits its turn.
+    A recipient's deliveries due at one instant are claimed together.
+
+    One statement: on PostgreSQL the inner SELECT locks with FOR UPDATE SKIP LOCKED, so
+    concurrent dispatchers take disjoint rows; on SQLite the statement runs inside BEGIN
+    IMMEDIATE (see db.py), which serialises writers.
     """
+    busy = aliased(Delivery)
     due = (
         select(Delivery.id)
         .where(
             or_(
                 and_(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now),
                 and_(Delivery.status == DeliveryStatus.CLAIMED, Delivery.lease_expires_at < now),
-            )
+            ),
+            # One sender per recipient at a time across the fleet: Slack takes one post a
+            # second per channel, and replicas do not share their pacing.
+            ~exists().where(
+                busy.recipient_id == Delivery.recipient_id,
+                busy.id != Delivery.id,
+                busy.status == DeliveryStatus.CLAIMED,
+                busy.lease_expires_at >= now,
+            ),
         )
         .order_by(
             case((Delivery.kind.in_(URGENT_KINDS), 0), else_=1),
             Delivery.next_attempt_at,
+            Delivery.recipient_id,
             Delivery.id,
         )
         .limit(limit)
