@@ -45,7 +45,7 @@ DEFAULT_RATE = TIER_3
 POST = "chat.postMessage"
 # A little under the limit: clocks and networks jitter, and a 429 costs a whole second.
 HEADROOM = 0.97
-CHANNEL_INTERVAL = 1.05
+CHANNEL_INTERVAL = 1.1
 # Other methods may burst this many calls ("sporadic bursts welcome"); posts never burst, so
 # that the replicas of a fleet, each at its share, never add up to more than the limit.
 BURST = 5.0
@@ -115,6 +115,12 @@ class Pacer:
             if current is None or until > current:
                 self._paused[method] = until
             return self._paused[method]
+
+    def answered(self, channel: str) -> None:
+        """A post in `channel` was answered: the next waits a full interval from now, since
+        the request may have reached Slack later than its slot (a busy machine)."""
+        with self._lock:
+            self._posted[channel] = _now()
 
     def paused_until(self, method: str) -> datetime | None:
         """When the pause of `method` ends, if it is paused now."""
@@ -218,3 +224,6 @@ def paced(pacer: Pacer | None, method: str, call: Callable[[], T], channel: str 
         if is_rate_limited(error):
             pacer.pause(method, retry_after(error))
         raise
+    finally:
+        if channel is not None:
+            pacer.answered(channel)
