@@ -1,4 +1,4 @@
-"""`python bot.py [serve|check|migrate|backup PATH|verify]`: the one entry point."""
+"""`python bot.py [serve|check|migrate|backup PATH|verify|purge]`: the one entry point."""
 
 from __future__ import annotations
 
@@ -45,9 +45,24 @@ def parser() -> argparse.ArgumentParser:
     )
     backup_command.add_argument("path", type=Path, help="the new backup file")
     verify = commands.add_parser(
-        "verify", help="recompute every plan's tamper-evident history; exit 1 if one is broken"
+        "verify",
+        help="recompute every plan's tamper-evident history and compare it with the sealed "
+        "copies in Slack; exit 1 if one does not match",
     )
     verify.add_argument("--plan", metavar="ID", help="only this plan (e.g. PIP-7K3Q9)")
+    verify.add_argument(
+        "--offline",
+        action="store_true",
+        help="only recompute the stored histories, without reading Slack (a restored backup)",
+    )
+    purge = commands.add_parser(
+        "purge",
+        help="delete the closed plans past RETENTION_DAYS that are not on legal hold, "
+        "leaving tombstones",
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="list what would be deleted; change nothing"
+    )
     return root
 
 
@@ -75,6 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return migrate_command(settings)
     if command == "backup":
         return backup_command_run(settings, args.path)
+    if command == "purge":
+        from record_cli import purge_command
+
+        return purge_command(settings, dry_run=args.dry_run)
+    if not args.offline:
+        from record_cli import verify_with_slack
+
+        return verify_with_slack(settings, args.plan)
     return verify_command(settings, args.plan)
 
 

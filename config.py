@@ -20,6 +20,8 @@ _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 HR_NOTICE_DETAILS = ("summary", "full")
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+PAPER_SIZES = ("A4", "Letter")
+MAX_RETENTION_DAYS = 36500
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 # What a Slack status says when its person is away (emoji exactly, words anywhere in the text).
@@ -68,6 +70,9 @@ class Settings:
     log_format: str = "text"
     log_level: str = "info"
     health_port: int | None = None
+    org_name: str = ""
+    paper_size: str = "A4"
+    retention_days: int | None = None
 
     @property
     def holiday_rules(self) -> HolidayRules:
@@ -124,6 +129,9 @@ class Settings:
             log_format=_choice("LOG_FORMAT", get("LOG_FORMAT"), LOG_FORMATS, "text"),
             log_level=_choice("LOG_LEVEL", get("LOG_LEVEL"), LOG_LEVELS, "info"),
             health_port=_health_port(get("HEALTH_PORT")),
+            org_name=_org_name(get("ORG_NAME")),
+            paper_size=_paper_size(get("PAPER_SIZE")),
+            retention_days=_retention_days(get("RETENTION_DAYS")),
         )
 
 
@@ -224,6 +232,33 @@ def _flag(name: str, value: str | None, *, default: bool) -> bool:
     if value.lower() in _FALSE:
         return False
     raise ConfigError(name, f"{value!r} is not true or false")
+
+
+def _org_name(value: str | None) -> str:
+    if value is not None and len(value) > 100:
+        raise ConfigError("ORG_NAME", "is longer than 100 characters (it heads every page)")
+    return value or ""
+
+
+def _paper_size(value: str | None) -> str:
+    if value is None:
+        return "A4"
+    for size in PAPER_SIZES:
+        if value.lower() == size.lower():
+            return size
+    raise ConfigError("PAPER_SIZE", f"{value!r} is not one of {', '.join(PAPER_SIZES)}")
+
+
+def _retention_days(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_RETENTION_DAYS:
+        raise ConfigError(
+            "RETENTION_DAYS",
+            f"{value!r} is not a number of days between 1 and {MAX_RETENTION_DAYS} "
+            "(leave it unset to keep closed plans forever)",
+        )
+    return int(value)
 
 
 def _country(value: str | None) -> str | None:

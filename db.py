@@ -123,3 +123,14 @@ def database_ok(engine: Engine) -> bool:
         return True
     except Exception:  # noqa: BLE001 - any failure means "not healthy"
         return False
+
+
+def begin_read(session: Session) -> None:
+    """Begin `session`'s next transaction DEFERRED on SQLite: for work that only reads.
+
+    Sessions begin IMMEDIATE (writers queue instead of failing), which also makes a long read
+    hold the write lock; a read-only request calls this first so it never does. No effect
+    on PostgreSQL, or when the session is already in a transaction.
+    """
+    if not session.in_transaction():
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})

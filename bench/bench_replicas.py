@@ -110,6 +110,20 @@ def _owed_now(url: str) -> int:
         engine.dispose()
 
 
+def _wait_for_plans(url: str, plans: int, timeout: float = 10) -> None:
+    """The form is acknowledged before the plan is written: wait until all are stored."""
+    engine = make_engine(url)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                if int(conn.scalar(text("SELECT count(*) FROM plans")) or 0) >= plans:
+                    return
+            time.sleep(0.05)  # the listener writes the plan right after the ack
+    finally:
+        engine.dispose()
+
+
 def _bring_first_prompts_forward(url: str) -> int:
     engine = make_engine(url)
     try:
@@ -182,6 +196,7 @@ def run(
             ready = time.monotonic() - started
             for i in range(plans):
                 _open_plan(slack, web[i % 2], f"UMGR{i:03d}", f"UEMP{i:03d}")
+            _wait_for_plans(url, plans)
             moved = _bring_first_prompts_forward(url)
             posted_before = len(slack.calls_to("chat.postMessage"))
             if scheduler is None:

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import amend, browse, checkins, close, commands, errors, events, pauses, plans
+from handlers import (
+    amend,
+    browse,
+    checkins,
+    close,
+    commands,
+    errors,
+    events,
+    pauses,
+    plans,
+    record,
+)
 
-MODULES = (errors, commands, events, plans, checkins, browse, amend, close, pauses)
+MODULES = (errors, commands, events, plans, checkins, browse, amend, close, pauses, record)
 
 
 def register_listeners(app: App) -> None:

@@ -9,11 +9,13 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from db import begin_read
 from handlers.commands import plan_argument, subcommand
 from handlers.context import open_modal, transactional
 from models import utcnow
 from services.access import Actor
 from services.browse import Scope, list_plans, parse_scope, plan_detail
+from services.lists import ListKey
 from views.browse import list_message, show_modal
 from views.ids import Action
 
@@ -31,6 +33,7 @@ def register(app: App) -> None:
 def handle_command_list(ack: Ack, args: str, context: BoltContext, db: Session, **_: Any) -> None:
     """`/pip list [all|active|closed] [page]`: an ephemeral, paged list."""
     scope, page = parse_scope(args)
+    begin_read(db)
     message = list_message(list_plans(db, context["actor"], scope, page, utcnow()))
     db.commit()
     ack(response_type="ephemeral", **message)
@@ -42,7 +45,16 @@ def handle_list_page(
 ) -> None:
     """Show another page of the list in place of the one clicked."""
     target = json.loads(body["actions"][0]["value"])
-    page = list_plans(db, actor, Scope(target["scope"]), int(target["page"]), utcnow())
+    begin_read(db)
+    page = list_plans(
+        db,
+        actor,
+        Scope(target["scope"]),
+        int(target["page"]),
+        utcnow(),
+        after=ListKey.from_json(target.get("after")),
+        before=ListKey.from_json(target.get("before")),
+    )
     message = list_message(page)
     db.commit()
     ack()
@@ -60,6 +72,7 @@ def handle_command_show(
     **_: Any,
 ) -> None:
     """`/pip show <id>`: the whole plan in a modal."""
+    begin_read(db)
     view = show_modal(plan_detail(db, context["actor"], plan_argument(args, "show")))
     open_modal(ack, client, db, command["trigger_id"], view)
 
@@ -69,6 +82,7 @@ def handle_show_button(
     ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
 ) -> None:
     """A Show button (list or Home): the whole plan in a modal."""
+    begin_read(db)
     view = show_modal(plan_detail(db, actor, body["actions"][0]["value"]))
     open_modal(ack, client, db, body["trigger_id"], view)
 
@@ -79,6 +93,7 @@ def handle_show_page(
 ) -> None:
     """Turn the page of a plan modal (access is checked again for every page)."""
     target = json.loads(body["actions"][0]["value"])
+    begin_read(db)
     view = show_modal(plan_detail(db, actor, str(target["plan"])), int(target["page"]))
     db.commit()
     ack()

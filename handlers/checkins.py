@@ -99,7 +99,7 @@ def handle_command_checkin(
     actor: Actor = context["actor"]
     plan = plans.get_plan(db, actor, plan_argument(args, "checkin"), Permission.LOG_REVIEW)
     checkins.require_open(plan)
-    view = review_modal(plan, None)
+    view = review_modal(plan, None, checkins.unscheduled_count(db, plan))
     open_modal(ack, client, db, command["trigger_id"], view)
 
 
@@ -124,6 +124,7 @@ def handle_review_submit(
         private_notes=state.text(view, Block.PRIVATE_NOTES, Action.PRIVATE_NOTES),
         today=local_date(now, manager_tz),
         now=now,
+        seen_unscheduled=meta.get("seen") if isinstance(meta.get("seen"), int) else None,
     )
     db.commit()
     ack()

@@ -9,6 +9,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from db import begin_read
 from handlers.checkins import record_thread_reply
 from handlers.context import transactional
 from models import utcnow
@@ -41,6 +42,7 @@ def handle_home_opened(event: dict[str, Any], client: WebClient, actor: Actor, d
     """Publish the person's Home tab."""
     if event.get("tab", "home") != "home":
         return
+    begin_read(db)
     view = home_view(home_data(db, actor, utcnow()))
     db.commit()
     client.views_publish(user_id=actor.user_id, view=view)

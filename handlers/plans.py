@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from db import begin_read
 from handlers.commands import subcommand
 from handlers.context import deliver_soon, open_modal, transactional
 from models import DeliveryKind, utcnow
@@ -19,6 +20,7 @@ from services.calendar import local_date
 from services.drafts import GoalDraft
 from services.outbox import sent_messages
 from services.schedule import Recipients
+from services.users import Profile
 from slackio.directory import Directory
 from views.common import escape
 from views.ids import Action, Block, Callback
@@ -29,6 +31,7 @@ from views.plan_messages import (
     parse_acknowledge_value,
     respond_modal,
 )
+from views.record import sealed_blocks
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -108,13 +111,37 @@ def handle_form_submit(
     actor: Actor,
     db: Session,
 ) -> None:
-    """Validate and open the plan; errors go back onto the form's fields (error handler)."""
+    """Validate and open the plan; errors go back onto the form's fields (error handler).
+
+    The form is checked in a read-only transaction against the cached profiles (Slack is
+    asked only about a person the cache does not know) and acknowledged before anything is
+    written; open_plan then checks again under its lock, and a plan that lost a race in
+    between is explained in a DM by the error handler.
+    """
     draft, _ = read_plan_form(view)
     directory = Directory(client)
-    employee = directory.profile(db, draft.employee_id, fresh=True) if draft.employee_id else None
-    manager_tz = directory.tz(db, actor.user_id)
+    begin_read(db)
+    looked_up: list[Profile] = []
+
+    def person(user_id: str) -> Profile | None:
+        known = users.cached(db, user_id)
+        if known is None:  # not in the cache: ask Slack, remember it after the ack
+            known = directory.profile(db, user_id, store=False)
+            if known is not None:
+                looked_up.append(known)
+            begin_read(db)
+        return known
+
+    employee = person(draft.employee_id) if draft.employee_id else None
+    manager = users.last_known(db, actor.user_id) or person(actor.user_id)
+    manager_tz = manager.tz if manager else "UTC"
     settings = context["settings"]
     now = utcnow()
+    plans.check_draft(db, actor, draft, employee, local_date(now, manager_tz))
+    db.commit()
+    ack()
+    for profile in looked_up:
+        users.remember(db, profile)
     plans.open_plan(
         db,
         actor,
@@ -132,7 +159,6 @@ def handle_form_submit(
         now=now,
     )
     db.commit()
-    ack()
     deliver_soon(db)
 
 
@@ -141,12 +167,16 @@ def handle_plan_acknowledge(
     ack: Ack,
     body: dict[str, Any],
     client: WebClient,
+    context: BoltContext,
     actor: Actor,
     db: Session,
 ) -> None:
     """The employee acknowledges receipt: record it once, update the DM, tell the manager."""
     public_id, round_ = parse_acknowledge_value(body["actions"][0]["value"])
-    plan, _ = plans.acknowledge(db, actor, public_id, round_, utcnow())
+    settings = context["settings"]
+    plan, _ = plans.acknowledge(
+        db, actor, public_id, round_, utcnow(), hr_channel_id=settings.hr_channel_id
+    )
     current = plans.ack_round(db, plan)
     copies = [
         c
@@ -167,7 +197,7 @@ def handle_plan_acknowledge(
             channel=sent.channel_id,
             ts=sent.message_ts,
             text=message["text"],
-            blocks=message["blocks"],
+            blocks=sealed_blocks(message["blocks"], sent.payload),  # the seal line stays
         )
     container = body.get("container", {})
     clicked = (container.get("channel_id"), container.get("message_ts"))

@@ -17,6 +17,7 @@ from models.enums import (
 from models.history import PlanEvent
 from models.pause import PlanPause, SlackStatus
 from models.plan import ActionStep, Goal, Plan
+from models.retention import Tombstone
 from models.slack import ProcessedEvent, SlackUser
 
 __all__ = [
@@ -42,5 +43,6 @@ __all__ = [
     "ProcessedEvent",
     "SlackStatus",
     "SlackUser",
+    "Tombstone",
     "utcnow",
 ]

@@ -20,10 +20,12 @@ class Checkin(Base):
         # One scheduled check-in per plan and local date; unscheduled ones are free.
         UniqueConstraint("plan_id", "kind", "occurrence_date", "sequence"),
         Index(None, "status", "occurrence_date"),
+        # A plan's check-ins by status: list lines, Home, the report (and the foreign key).
+        Index(None, "plan_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
     kind: Mapped[CheckinKind] = mapped_column(str_enum(CheckinKind))
     occurrence_date: Mapped[date]
     sequence: Mapped[int] = mapped_column(default=0)

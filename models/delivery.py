@@ -19,6 +19,10 @@ class Delivery(Base):
     __table_args__ = (
         Index(None, "status", "next_attempt_at"),
         Index(None, "plan_id", "status"),
+        # The prompt a plain DM reply answers: the channel's latest sent messages.
+        Index(None, "channel_id", "sent_at"),
+        # The claim's second half: leases that ran out.
+        Index(None, "status", "lease_expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -90,4 +90,5 @@ class DeliveryKind(StrEnum):
     OUTCOME_OVERDUE = "outcome_overdue"
     HR_NOTICE = "hr_notice"
     NOTICE = "notice"
+    RETENTION_NOTICE = "retention_notice"
     RESUME = "resume"

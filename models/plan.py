@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum, utcnow
@@ -18,7 +18,16 @@ class Plan(Base):
     __table_args__ = (
         Index(None, "manager_id", "status"),
         Index(None, "employee_id", "status"),
-        Index(None, "status", "end_date"),
+        # List order (services/lists.py): closed plans by end date and id, and open ones
+        # by a partial index that holds only them, so neither seek wades through the other.
+        Index(None, "status", "end_date", "id"),
+        Index(
+            "ix_plans_open_end_date_id",
+            "end_date",
+            "id",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +54,10 @@ class Plan(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None]
+    # A legal hold keeps a closed plan past RETENTION_DAYS until HR releases it.
+    legal_hold_at: Mapped[datetime | None]
+    legal_hold_by: Mapped[str | None] = mapped_column(String(32))
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)
 
     goals: Mapped[list[Goal]] = relationship(
         back_populates="plan", order_by="Goal.position", cascade="all, delete-orphan"

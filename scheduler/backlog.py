@@ -15,6 +15,7 @@ without talking to each other):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -69,12 +70,7 @@ def annotate(ctx: RenderContext, message: Outgoing) -> Outgoing:
     extra = "\n".join(lines)
     blocks = list(message.blocks)
     blocks.insert(min(1, len(blocks)), section(extra))
-    return Outgoing(
-        text=f"{message.text}\n{extra}",
-        blocks=blocks,
-        thread_ts=message.thread_ts,
-        attachments=message.attachments,
-    )
+    return replace(message, text=f"{message.text}\n{extra}", blocks=blocks)
 
 
 # -- prompts and nudges

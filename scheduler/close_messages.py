@@ -17,6 +17,7 @@ from services.access import Actor
 from services.checkins import STATUS_LABELS
 from services.close import OUTCOME_LABELS
 from services.export import export_filename, plan_record, render_html, render_markdown
+from services.export_pdf import render_pdf
 from views.checkins import STATUS_EMOJI
 from views.common import escape, plain, section
 from views.ids import Action, Block
@@ -146,6 +147,15 @@ def _hr_record(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     return Outgoing(
         text=text,
         attachments=[
+            Attachment(
+                export_filename(record, "pdf"),
+                render_pdf(
+                    record,
+                    org_name=ctx.settings.org_name,
+                    paper_size=ctx.settings.paper_size,
+                ),
+                "Plan record (PDF)",
+            ),
             Attachment(export_filename(record, "html"), render_html(record), "Plan record (HTML)"),
             Attachment(
                 export_filename(record, "md"), render_markdown(record), "Plan record (Markdown)"

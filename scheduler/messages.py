@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -14,14 +14,16 @@ from config import Settings
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanStatus
 from services.pauses import HELD_WHILE_PAUSED
 from services.plans import is_acknowledged
+from services.retention import policy_name
 from services.schedule import (
     NOT_ACKNOWLEDGED_BUSINESS_DAYS,
     Recipients,
     cached_recipients,
     plan_checkin_dates,
 )
+from services.seals import SEAL, Seal
 from views.common import escape, section
-from views.ids import Block
+from views.ids import Block, EventType
 from views.plan_form import CADENCES, WEEKDAYS
 from views.plan_messages import (
     acknowledge_button,
@@ -32,6 +34,7 @@ from views.plan_messages import (
     split_sections,
 )
 from views.prose import Mrkdwn, mention, render
+from views.record import with_context_line
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class Attachment:
     """A file to upload with a message."""
 
     filename: str
-    content: str
+    content: str | bytes
     title: str
 
 
@@ -51,6 +54,7 @@ class Outgoing:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     thread_ts: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    seal: Seal | None = None
 
 
 @dataclass(frozen=True)
@@ -124,12 +128,33 @@ def render_delivery(ctx: RenderContext) -> Outgoing | Skip | Postpone:
     for fold, _ in _BACKLOG:
         folded = fold(ctx)
         if folded is not None:
-            return folded
+            return _sealed(ctx, folded)
     outcome = renderer(ctx)
     for _, annotate in _BACKLOG:
         if isinstance(outcome, Outgoing):
             outcome = annotate(ctx, outcome)
-    return outcome
+    return _sealed(ctx, outcome)
+
+
+def _sealed(ctx: RenderContext, outcome: Outgoing | Skip) -> Outgoing | Skip:
+    """A message whose delivery carries a seal shows it in a context line (and, through
+    `message_metadata`, carries the full hash in its Slack metadata)."""
+    seal = Seal.from_payload((ctx.delivery.payload or {}).get(SEAL))
+    if seal is None or isinstance(outcome, Skip) or outcome.attachments:
+        return outcome
+    return replace(outcome, blocks=with_context_line(outcome.blocks, seal.line), seal=seal)
+
+
+def message_metadata(delivery_id: int, kind: str, message: Outgoing) -> dict[str, Any]:
+    """The Slack metadata of a posted delivery: the delivery id, and the seal when it has one."""
+    payload: dict[str, Any] = {"delivery_id": delivery_id, "kind": kind}
+    if message.seal is None:
+        return {"event_type": EventType.DELIVERY, "event_payload": payload}
+    return {"event_type": EventType.SEAL, "event_payload": {**payload, **message.seal.payload()}}
+
+
+# Message metadata that carries a delivery id, to find a message already posted.
+DELIVERY_EVENT_TYPES = frozenset({EventType.DELIVERY, EventType.SEAL})
 
 
 def recipients_of(ctx: RenderContext, plan: Plan) -> Recipients:
@@ -320,5 +345,59 @@ def _undeliverable(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
         recipient=_who(str(payload.get("recipient", ""))),
         what=str(payload.get("what", "a message")),
         error=str(payload.get("error", "")),
+    )
+    return Outgoing(text=text, blocks=[section(text)])
+
+
+@notice("receipt")
+def _receipt(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    text = render(
+        "receipt_recorded",
+        plan_id=plan.public_id,
+        when=fmt_when(plan.acknowledged_at or ctx.now),
+        manager=mention(plan.manager_id),
+    )
+    return Outgoing(
+        text=f"A message from PIP Bot about plan {plan.public_id}.", blocks=[section(text)]
+    )
+
+
+@hr_notice("receipt")
+def _hr_receipt(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    text = render(
+        "hr_receipt",
+        plan_id=plan.public_id,
+        employee=mention(plan.employee_id),
+        manager=mention(plan.manager_id),
+        when=fmt_when(plan.acknowledged_at or ctx.now),
+    )
+    return Outgoing(text=text, blocks=[section(text)])
+
+
+@hr_notice("amended")
+def _hr_amended(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    payload = ctx.delivery.payload
+    changed = [str(c) for c in payload.get("changed", [])]
+    text = render(
+        "hr_amended",
+        plan_id=plan.public_id,
+        employee=mention(plan.employee_id),
+        manager=mention(plan.manager_id),
+        changed=", ".join(changed).lower(),
+        reason=str(payload.get("reason", "")),
+    )
+    return Outgoing(text=text, blocks=split_sections(text))
+
+
+@renders(DeliveryKind.RETENTION_NOTICE)
+def _retention_run(ctx: RenderContext) -> Outgoing | Skip:
+    payload = ctx.delivery.payload
+    days = int(payload.get("days", 0))
+    text = render(
+        "retention_run",
+        deleted=int(payload.get("deleted", 0)),
+        before=fmt_date(date.fromisoformat(str(payload["before"]))),
+        policy=policy_name(days),
+        held=int(payload.get("held", 0)),
     )
     return Outgoing(text=text, blocks=[section(text)])

@@ -31,12 +31,19 @@ from scheduler import (  # noqa: F401 - register renderers
     close_messages,
     pause_messages,
 )
-from scheduler.messages import Outgoing, Postpone, RenderContext, Skip, render_delivery
+from scheduler.messages import (
+    DELIVERY_EVENT_TYPES,
+    Outgoing,
+    Postpone,
+    RenderContext,
+    Skip,
+    message_metadata,
+    render_delivery,
+)
 from scheduler.pacing import POST, Pacer, Paused, Stopping, is_rate_limited, paced, retry_after
 from services import outbox, users
 from services.schedule import retime_for_zone
 from slackio.directory import Directory
-from views.ids import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -215,10 +222,7 @@ class Sender:
                     text=message.text,
                     blocks=message.blocks or None,
                     thread_ts=message.thread_ts,
-                    metadata={
-                        "event_type": EventType.DELIVERY,
-                        "event_payload": {"delivery_id": delivery_id, "kind": owed.kind.value},
-                    },
+                    metadata=message_metadata(delivery_id, owed.kind.value, message),
                     unfurl_links=False,
                     unfurl_media=False,
                 ),
@@ -351,7 +355,7 @@ class Sender:
             for item in answer.get("messages", []):
                 metadata: dict[str, Any] = item.get("metadata") or {}
                 payload = metadata.get("event_payload") or {}
-                if metadata.get("event_type") == EventType.DELIVERY and str(
+                if metadata.get("event_type") in DELIVERY_EVENT_TYPES and str(
                     payload.get("delivery_id")
                 ) == str(delivery.id):
                     return channel, str(item["ts"])

@@ -1,25 +1,26 @@
-"""APScheduler as the clock: a periodic wake-up of the dispatcher, and its housekeeping."""
+"""APScheduler as the clock: a periodic wake-up of the dispatcher, and housekeeping."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from models import utcnow
 from scheduler.dispatcher import Dispatcher
+from scheduler.housekeeping import housekeeping
 
 logger = logging.getLogger(__name__)
 INTERVAL_SECONDS = 30
-HOUSEKEEPING_SECONDS = 300
+PROFILES_SECONDS = 300
+HOUSEKEEPING_HOURS = 24
 
 
 def start_ticker(dispatcher: Dispatcher, interval: int = INTERVAL_SECONDS) -> BackgroundScheduler:
-    """Wake the dispatcher now and every `interval` seconds, and keep profiles fresh.
-
-    The database, not these jobs, is the truth: a wake-up finds whatever is due.
-    """
+    """Wake the dispatcher now and every `interval` seconds, keep profiles fresh, and run the
+    daily housekeeping. The database, not these jobs, is the truth: a wake-up finds whatever
+    is due."""
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(
         dispatcher.wake,
@@ -32,24 +33,43 @@ def start_ticker(dispatcher: Dispatcher, interval: int = INTERVAL_SECONDS) -> Ba
         misfire_grace_time=interval,
     )
     scheduler.add_job(
-        _housekeeping,
+        _refresh_profiles,
         "interval",
         args=[dispatcher],
-        seconds=HOUSEKEEPING_SECONDS,
+        seconds=PROFILES_SECONDS,
         id="housekeeping",
         coalesce=True,
         max_instances=1,
         next_run_time=datetime.now(UTC),
-        misfire_grace_time=HOUSEKEEPING_SECONDS,
+        misfire_grace_time=PROFILES_SECONDS,
+    )
+    scheduler.add_job(
+        _daily_housekeeping,
+        "interval",
+        args=[dispatcher],
+        hours=HOUSEKEEPING_HOURS,
+        id="daily_housekeeping",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now(UTC) + timedelta(minutes=1),
+        misfire_grace_time=3600,
     )
     scheduler.start()
     return scheduler
 
 
-def _housekeeping(dispatcher: Dispatcher) -> None:
-    # Failing housekeeping (database briefly away, say) must not stop the clock.
+def _refresh_profiles(dispatcher: Dispatcher) -> None:
+    # Profiles not read for a day (time zones move); failing must not stop the clock.
     try:
         if dispatcher.refresh_profiles(utcnow()):
             dispatcher.wake()  # a moved time zone may have made prompts due
     except Exception:
-        logger.exception("housekeeping failed; retrying on the next run")
+        logger.exception("refreshing profiles failed; retrying on the next run")
+
+
+def _daily_housekeeping(dispatcher: Dispatcher) -> None:
+    # Daily: forget old Slack event ids and delete plans past RETENTION_DAYS.
+    try:
+        housekeeping(dispatcher.sessions, dispatcher.settings)
+    except Exception:
+        logger.exception("housekeeping failed; it runs again tomorrow")

@@ -31,6 +31,8 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     RESPOND = "respond"
     CHECK_IN = "check_in"
+    VERIFY = "verify"
+    HOLD = "hold"
     PAUSE = "pause"
     RESUME = "resume"
 
@@ -47,6 +49,8 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.ACKNOWLEDGE: frozenset({Role.EMPLOYEE}),
     Action.RESPOND: frozenset({Role.EMPLOYEE}),
     Action.CHECK_IN: frozenset({Role.EMPLOYEE}),
+    Action.VERIFY: frozenset({Role.MANAGER, Role.HR}),
+    Action.HOLD: frozenset({Role.HR}),
     Action.PAUSE: frozenset({Role.MANAGER, Role.HR}),
     Action.RESUME: frozenset({Role.MANAGER, Role.HR}),
 }

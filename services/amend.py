@@ -19,7 +19,7 @@ from models import (
     Plan,
     PlanStatus,
 )
-from services import audit
+from services import audit, seals
 from services.access import Action, Actor
 from services.drafts import (
     LONG_TEXT_MAX,
@@ -206,7 +206,7 @@ def amend_plan(
     `goal_ids` gives, for each goal of the draft in order, the goal it edits (None: a new one).
     Only future deliveries change: what was sent stays as it was.
     """
-    plan = get_plan(db, actor, public_id, Action.AMEND)
+    plan = get_plan(db, actor, public_id, Action.AMEND, lock=True)
     if plan.status == PlanStatus.CLOSED:
         raise InvalidPlan({"reason": "This plan is closed and can no longer be changed."})
     require_running(plan, "reason")
@@ -247,7 +247,17 @@ def amend_plan(
         raise InvalidPlan({"reason": "Nothing in the plan changed. Change something, or cancel."})
     audit.append_event(db, plan, actor.user_id, "amended", {"reason": cleaned, "changes": changes})
     amendment = Amendment(plan, cleaned, changes)
-    _reschedule(db, plan, recipients, now, {"reason": cleaned, "changed": amendment.labels})
+    extra = {"reason": cleaned, "changed": amendment.labels}
+    _reschedule(db, plan, recipients, now, seals.stamp(db, plan, extra))
+    seals.notify_sealed(
+        db,
+        plan,
+        notice="amended",
+        now=now,
+        hr_channel_id=recipients.hr_channel_id,
+        employee=False,  # the employee's sealed copy is the amended plan itself
+        extra=extra,
+    )
     return amendment
 
 
@@ -277,7 +287,7 @@ def extend_plan(
     now: datetime,
 ) -> Amendment:
     """Move the end date later, with a reason: an amendment that HR hears about too."""
-    plan = get_plan(db, actor, public_id, Action.EXTEND)
+    plan = get_plan(db, actor, public_id, Action.EXTEND, lock=True)
     if plan.status == PlanStatus.CLOSED:
         raise InvalidPlan({"end_date": "This plan is closed and can no longer be extended."})
     require_running(plan, "end_date")
@@ -300,7 +310,8 @@ def extend_plan(
     plan.updated_at = now
     audit.append_event(db, plan, actor.user_id, "extended", {"reason": cleaned, "changes": changes})
     amendment = Amendment(plan, cleaned, changes)
-    _reschedule(db, plan, recipients, now, {"reason": cleaned, "changed": amendment.labels})
+    extra = {"reason": cleaned, "changed": amendment.labels}
+    _reschedule(db, plan, recipients, now, seals.stamp(db, plan, extra))
     if recipients.hr_channel_id:
         hr = recipients.hr_channel_id
         enqueue(
@@ -310,6 +321,8 @@ def extend_plan(
             recipient_id=hr,
             due_at=now,
             plan_id=plan.id,
-            payload={"notice": "extended", **changes["end_date"], "reason": cleaned},
+            payload=seals.stamp(
+                db, plan, {"notice": "extended", **changes["end_date"], "reason": cleaned}
+            ),
         )
     return amendment

@@ -6,31 +6,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import (
-    Author,
-    Checkin,
-    CheckinStatus,
-    Delivery,
-    DeliveryKind,
-    DeliveryStatus,
-    GoalStatus,
-    Plan,
-    PlanEvent,
-    PlanPause,
-    PlanStatus,
-)
+from models import Author, Checkin, GoalStatus, Plan, PlanEvent, PlanPause, PlanStatus
+from services import lists
 from services.access import Action, Actor, may, may_run_org_report
-from services.calendar import add_business_days
 from services.errors import NotAllowed, UsageError
-from services.pauses import open_pause, pauses_of
-from services.plans import OPEN_STATUSES, get_plan, is_acknowledged
-from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
+from services.lists import ListKey
+from services.pauses import pauses_of
+from services.plan_facts import PlanLine, plan_lines
+from services.plans import OPEN_STATUSES, get_plan
 
 PAGE_SIZE = 15
-ENDING_SOON_DAYS = 7
 
 
 class Scope(StrEnum):
@@ -43,19 +31,6 @@ class Scope(StrEnum):
 
 
 @dataclass(frozen=True)
-class PlanLine:
-    """One plan in a list, with what is next and what is overdue."""
-
-    plan: Plan
-    acknowledged: bool
-    next_checkin: datetime | None
-    overdue: list[str]
-    ends_in_days: int | None = None  # for an open plan ending within a week
-    overdue_for_employee: list[str] = field(default_factory=list)
-    pause: PlanPause | None = None  # the open pause of a paused plan
-
-
-@dataclass(frozen=True)
 class PlanPage:
     """One page of a plan list."""
 
@@ -65,6 +40,16 @@ class PlanPage:
     total: int
     lines: list[PlanLine]
     viewer_id: str = ""
+
+    @property
+    def first_key(self) -> ListKey | None:
+        """The list key of the first line (what Previous seeks before)."""
+        return lists.key_of(self.lines[0].plan) if self.lines else None
+
+    @property
+    def last_key(self) -> ListKey | None:
+        """The list key of the last line (what More seeks after)."""
+        return lists.key_of(self.lines[-1].plan) if self.lines else None
 
 
 def parse_scope(text: str) -> tuple[Scope, int]:
@@ -85,86 +70,38 @@ def parse_scope(text: str) -> tuple[Scope, int]:
 
 
 def list_plans(
-    db: Session, actor: Actor, scope: Scope, page: int, now: datetime, page_size: int = PAGE_SIZE
+    db: Session,
+    actor: Actor,
+    scope: Scope,
+    page: int,
+    now: datetime,
+    page_size: int = PAGE_SIZE,
+    *,
+    after: ListKey | None = None,
+    before: ListKey | None = None,
 ) -> PlanPage:
-    """A page of the plans `actor` may list: their own, or (HR) all, active or closed."""
-    query = select(Plan)
+    """A page of the plans `actor` may list: their own, or (HR) all, active or closed.
+
+    Plans are in list order (open before closed, then by end date and id). The page
+    buttons carry the key of the line next to the page they ask for (`after`, `before`),
+    so turning a page is an index seek however many plans there are (lists.py); a page
+    number typed by hand is found from the nearer end.
+    """
+    where: list[ColumnElement[bool]] = []
     if scope == Scope.MINE:
-        query = query.where(
-            or_(Plan.manager_id == actor.user_id, Plan.employee_id == actor.user_id)
-        )
+        where.append(or_(Plan.manager_id == actor.user_id, Plan.employee_id == actor.user_id))
     elif not may_run_org_report(actor):
         raise NotAllowed("Only HR can list every plan. `/pip list` shows yours.")
     elif scope == Scope.ACTIVE:
-        query = query.where(Plan.status.in_(OPEN_STATUSES))
+        where.append(Plan.status.in_(OPEN_STATUSES))
     elif scope == Scope.CLOSED:
-        query = query.where(Plan.status == PlanStatus.CLOSED)
-    total = int(db.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        where.append(Plan.status == PlanStatus.CLOSED)
+    total = int(db.scalar(select(func.count()).select_from(Plan).where(*where)) or 0)
     pages = max(1, -(-total // page_size))
     page = min(max(page, 1), pages)
-    plans = list(
-        db.scalars(
-            query.order_by(Plan.status == PlanStatus.CLOSED, Plan.end_date, Plan.id)
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        )
-    )
-    lines = [plan_line(db, p, now) for p in plans]
+    plans = lists.page_of(db, where, page, pages, total, page_size, after=after, before=before)
+    lines = plan_lines(db, plans, now)
     return PlanPage(scope, page, pages, total, lines, actor.user_id)
-
-
-def _next_prompt(db: Session, plan: Plan) -> datetime | None:
-    return db.scalar(
-        select(func.min(Delivery.due_at)).where(
-            Delivery.plan_id == plan.id,
-            Delivery.kind == DeliveryKind.CHECKIN_PROMPT,
-            Delivery.status == DeliveryStatus.PENDING,
-        )
-    )
-
-
-EMPLOYEE_ITEMS = ("not acknowledged", "missed check-in(s)")
-
-
-def overdue_items(db: Session, plan: Plan, now: datetime) -> list[str]:
-    """What is late on `plan`, in words a manager acts on (EMPLOYEE_ITEMS concern both)."""
-    if plan.status == PlanStatus.CLOSED:
-        return []
-    items: list[str] = []
-    late_ack = add_business_days(plan.ack_requested_at, NOT_ACKNOWLEDGED_BUSINESS_DAYS, "UTC")
-    paused = plan.status == PlanStatus.PAUSED  # its clock stands still: nothing runs late
-    if not is_acknowledged(plan) and now >= late_ack and not paused:
-        items.append("not acknowledged")
-    counts = dict(
-        db.execute(
-            select(Checkin.status, func.count())
-            .where(Checkin.plan_id == plan.id)
-            .group_by(Checkin.status)
-        ).all()
-    )
-    if counts.get(CheckinStatus.ANSWERED):
-        items.append(f"{counts[CheckinStatus.ANSWERED]} check-in(s) to review")
-    if counts.get(CheckinStatus.MISSED):
-        items.append(f"{counts[CheckinStatus.MISSED]} missed check-in(s)")
-    if plan.end_date < now.date() and not paused:
-        items.append("outcome not recorded")
-    return items
-
-
-def plan_line(db: Session, plan: Plan, now: datetime) -> PlanLine:
-    """`plan` with its acknowledgement, next check-in and what is overdue."""
-    is_open = plan.status != PlanStatus.CLOSED
-    days_left = (plan.end_date - now.date()).days
-    overdue = overdue_items(db, plan, now)
-    return PlanLine(
-        plan=plan,
-        acknowledged=is_acknowledged(plan),
-        next_checkin=_next_prompt(db, plan) if is_open else None,
-        overdue=overdue,
-        ends_in_days=days_left if is_open and 0 <= days_left <= ENDING_SOON_DAYS else None,
-        overdue_for_employee=[i for i in overdue if i.endswith(EMPLOYEE_ITEMS)],
-        pause=open_pause(db, plan) if plan.status == PlanStatus.PAUSED else None,
-    )
 
 
 @dataclass(frozen=True)
@@ -191,6 +128,7 @@ class PlanDetail:
     amendments: list[PlanEvent]
     include_private: bool
     today: date = field(default_factory=date.today)
+    for_hr: bool = False  # HR sees the legal hold
     pauses: list[PlanPause] = field(default_factory=list)
 
 
@@ -227,5 +165,6 @@ def plan_detail(db: Session, actor: Actor, public_id: str) -> PlanDetail:
         goals=goals,
         amendments=amendments,
         include_private=may(actor, Action.VIEW_PRIVATE_NOTES, plan),
+        for_hr=may(actor, Action.HOLD, plan),
         pauses=pauses_of(db, plan),
     )

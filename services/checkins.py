@@ -19,7 +19,7 @@ from models import (
     Plan,
     PlanStatus,
 )
-from services import audit
+from services import audit, locks
 from services.access import Action, Actor, may
 from services.drafts import LONG_TEXT_MAX
 from services.errors import InvalidPlan, PlanNotFound, UsageError
@@ -72,14 +72,24 @@ def find_scheduled(db: Session, plan: Plan, occurrence: date) -> Checkin | None:
     )
 
 
-def get_checkin(db: Session, actor: Actor, checkin_id: int | str, action: Action) -> Checkin:
-    """A check-in `actor` may act on; anything else looks like it does not exist."""
+def get_checkin(
+    db: Session, actor: Actor, checkin_id: int | str, action: Action, *, lock: bool = False
+) -> Checkin:
+    """A check-in `actor` may act on; anything else looks like it does not exist.
+
+    With `lock`, its plan's row and its own stay locked until the transaction ends and are
+    read afresh (services/locks.py), plan first, the order every click takes them in.
+    """
     try:
         found = db.get(Checkin, int(checkin_id))
     except (TypeError, ValueError):
         found = None
     if found is None or not may(actor, action, found.plan):
         raise PlanNotFound(str(checkin_id), what="check-in")
+    if lock:
+        db.scalar(locks.for_update(select(Plan).where(Plan.id == found.plan_id)))
+        db.scalar(locks.for_update(select(Checkin).where(Checkin.id == found.id)))
+        db.expire(found, ["goal_statuses"])
     require_open(found.plan)
     return found
 
@@ -144,6 +154,19 @@ def _replace_marks(db: Session, checkin: Checkin, author: Author, marks: list[Go
     db.expire(checkin, ["goal_statuses"])
 
 
+def _same_marks(checkin: Checkin, author: Author, marks: list[GoalMark]) -> bool:
+    stored = {(r.goal_id, r.status, r.note) for r in checkin.goal_statuses if r.author == author}
+    return stored == {(m.goal_id, m.status, m.note.strip()) for m in marks}
+
+
+def _same_review(checkin: Checkin, marks: list[GoalMark], next_steps: str, notes: str) -> bool:
+    return (
+        checkin.reviewed_at is not None
+        and (checkin.next_steps, checkin.private_notes) == (next_steps.strip(), notes.strip())
+        and _same_marks(checkin, Author.MANAGER, marks)
+    )
+
+
 def _marks_data(marks: list[GoalMark]) -> list[dict[str, object]]:
     return [
         {"goal_id": m.goal_id, "status": m.status.value if m.status else None, "note": m.note}
@@ -163,11 +186,19 @@ def record_answer(
     now: datetime,
 ) -> Checkin:
     """The employee's self-assessment; answering again updates the same check-in."""
-    checkin = get_checkin(db, actor, checkin_id, Action.CHECK_IN)
+    checkin = get_checkin(db, actor, checkin_id, Action.CHECK_IN, lock=True)
     _check_marks(marks, checkin.plan, "goal_status", "goal_note")
     if not progress.strip():
         raise InvalidPlan({"progress": "Say how things are going overall."})
     _check_texts(progress=progress, blockers=blockers, support_needed=support_needed)
+    texts = (progress.strip(), blockers.strip(), support_needed.strip())
+    stored = (checkin.employee_progress, checkin.employee_blockers, checkin.employee_support_needed)
+    if (
+        checkin.employee_submitted_at is not None
+        and stored == texts
+        and _same_marks(checkin, Author.EMPLOYEE, marks)
+    ):
+        return checkin  # the same answer again (a double click): nothing new to record
     _replace_marks(db, checkin, Author.EMPLOYEE, marks)
     updating = checkin.employee_submitted_at is not None
     checkin.employee_submitted_at = now
@@ -230,17 +261,30 @@ def record_review(
     private_notes: str,
     today: date,
     now: datetime,
+    seen_unscheduled: int | None = None,
 ) -> Checkin:
-    """The manager's review of a scheduled check-in, or an unscheduled one for `plan_id`."""
+    """The manager's review of a scheduled check-in, or an unscheduled one for `plan_id`.
+
+    `seen_unscheduled` is how many unscheduled check-ins the plan had when the form opened
+    (`unscheduled_count`): a second submission of the same form, with the same content,
+    finds the one the first added and records nothing.
+    """
     if checkin_id is not None:
-        checkin = get_checkin(db, actor, checkin_id, Action.LOG_REVIEW)
+        checkin: Checkin | None = get_checkin(db, actor, checkin_id, Action.LOG_REVIEW, lock=True)
+        assert checkin is not None
         plan = checkin.plan
     else:
-        plan = get_plan(db, actor, plan_id or "", Action.LOG_REVIEW)
+        plan = get_plan(db, actor, plan_id or "", Action.LOG_REVIEW, lock=True)
         require_open(plan)
         checkin = None
+        if seen_unscheduled is not None:
+            checkin = _same_unscheduled_review(
+                db, plan, actor, seen_unscheduled, marks, next_steps, private_notes
+            )
     _check_marks(marks, plan, "goal_status", "goal_note")
     _check_texts(next_steps=next_steps, private_notes=private_notes)
+    if checkin is not None and _same_review(checkin, marks, next_steps, private_notes):
+        return checkin  # the same review again (a double click): nothing new to record
     if checkin is None:
         sequence = db.scalar(
             select(func.count()).where(
@@ -264,7 +308,7 @@ def record_review(
     checkin.next_steps = next_steps.strip()
     checkin.private_notes = private_notes.strip()
     checkin.status = CheckinStatus.REVIEWED
-    audit.append_event(
+    event = audit.append_event(
         db,
         plan,
         actor.user_id,
@@ -281,7 +325,7 @@ def record_review(
     # The employee gets the review (without the private notes) in a DM.
     enqueue(
         db,
-        key=f"{plan.public_id}:review:{checkin.id}:{now:%Y%m%dT%H%M%S%f}",
+        key=f"{plan.public_id}:review:{checkin.id}:{event.sequence}",
         kind=DeliveryKind.NOTICE,
         recipient_id=plan.employee_id,
         due_at=now,
@@ -290,6 +334,43 @@ def record_review(
         payload={"notice": "review", "checkin_id": checkin.id},
     )
     return checkin
+
+
+def unscheduled_count(db: Session, plan: Plan) -> int:
+    """How many unscheduled check-ins `plan` has (the review form's version)."""
+    return int(
+        db.scalar(
+            select(func.count()).where(
+                Checkin.plan_id == plan.id, Checkin.kind == CheckinKind.UNSCHEDULED
+            )
+        )
+        or 0
+    )
+
+
+def _same_unscheduled_review(
+    db: Session,
+    plan: Plan,
+    actor: Actor,
+    seen: int,
+    marks: list[GoalMark],
+    next_steps: str,
+    private_notes: str,
+) -> Checkin | None:
+    """The unscheduled check-in added since the form opened, if `actor` added it with
+    exactly this review (the same form submitted twice)."""
+    if unscheduled_count(db, plan) <= seen:
+        return None
+    newest = db.scalar(
+        select(Checkin)
+        .where(Checkin.plan_id == plan.id, Checkin.kind == CheckinKind.UNSCHEDULED)
+        .order_by(Checkin.id.desc())
+        .limit(1)
+    )
+    if newest is not None and newest.reviewer_id == actor.user_id:
+        if _same_review(newest, marks, next_steps, private_notes):
+            return newest
+    return None
 
 
 def marks_by(checkin: Checkin, author: Author) -> dict[int, CheckinGoalStatus]:

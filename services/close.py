@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from models import DeliveryKind, GoalStatus, Outcome, Plan, PlanStatus
-from services import audit
+from services import audit, seals
 from services.access import Action, Actor
 from services.checkins import GoalMark
 from services.drafts import LONG_TEXT_MAX
@@ -46,7 +46,9 @@ def close_plan(
 ) -> Plan:
     """Record the outcome, cancel everything still owed, and tell the employee, the manager
     and the HR channel (with the record). The caller commits."""
-    plan = get_plan(db, actor, public_id, Action.CLOSE)
+    plan = get_plan(db, actor, public_id, Action.CLOSE, lock=True)
+    if _same_closing(plan, closing):
+        return plan  # the same close again (a double click): nothing new to record
     errors: dict[str, str] = {}
     if plan.status == PlanStatus.CLOSED:
         errors["outcome"] = (
@@ -98,10 +100,18 @@ def close_plan(
     return plan
 
 
+def _same_closing(plan: Plan, closing: Closing) -> bool:
+    return plan.status == PlanStatus.CLOSED and (
+        plan.outcome,
+        plan.outcome_summary,
+        plan.outcome_effective_date,
+    ) == (closing.outcome, closing.summary.strip(), closing.effective_date)
+
+
 def _tell_everyone(
     db: Session, plan: Plan, final: list[dict[str, object]], hr: str | None, now: datetime
 ) -> None:
-    payload = {"notice": "outcome", "goals": final}
+    payload = seals.stamp(db, plan, {"notice": "outcome", "goals": final})
     for recipient in (plan.employee_id, plan.manager_id):
         enqueue(
             db,
@@ -121,7 +131,11 @@ def _tell_everyone(
                 recipient_id=hr,
                 due_at=now,  # claimed in id order: the notice, then the record
                 plan_id=plan.id,
-                payload={"notice": notice, "goals": final},
+                payload=(
+                    seals.stamp(db, plan, {"notice": notice, "goals": final})
+                    if notice == "closed"
+                    else {"notice": notice, "goals": final}
+                ),
             )
 
 

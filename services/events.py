@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import ProcessedEvent, utcnow
 
-KEEP_FOR = timedelta(days=2)
+KEEP_FOR = timedelta(days=1)  # Slack retries within minutes; a day is plenty
 
 
 def first_sighting(db: Session, event_id: str) -> bool:
@@ -25,7 +25,7 @@ def first_sighting(db: Session, event_id: str) -> bool:
 
 
 def forget_old(db: Session, now: datetime | None = None) -> int:
-    """Drop event ids older than Slack's retry window (and then some); returns how many."""
+    """Drop event ids older than a day (Slack retries within minutes); returns how many."""
     cutoff = (now or utcnow()) - KEEP_FOR
     result = db.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
     db.commit()

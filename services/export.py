@@ -5,12 +5,14 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -31,6 +33,7 @@ from services.access import Action, Actor, may
 from services.checkins import STATUS_LABELS, marks_by
 from services.pauses import pauses_of
 from services.plans import get_plan, is_acknowledged
+from services.seals import sent_seals
 from services.users import last_known
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -66,7 +69,11 @@ EVENT_TITLES = {
     "amended": "Plan amended",
     "extended": "Plan extended",
     "closed": "Plan closed",
+    "legal_hold": "Legal hold placed",
+    "hold_released": "Legal hold released",
 }
+# Event data only the manager and HR read (the employee's copy says the event happened).
+RESTRICTED_DATA = {"legal_hold": {"reason"}}
 FIELD_LABELS = {
     "issues": "Issues",
     "expectations": "Expected standard",
@@ -276,6 +283,17 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class SealRecord:
+    """A copy of the history's head that was sent into Slack, outside the database."""
+
+    sent_at: datetime
+    where: str
+    events: int
+    hash: str
+    matches: bool | None = None
+
+
+@dataclass(frozen=True)
 class PlanRecord:
     """Everything the exported document shows, private notes already removed when not allowed."""
 
@@ -308,13 +326,30 @@ class PlanRecord:
     history: list[EventRecord]
     chain: ChainStatus
     timeline: Timeline
+    tz: str = "UTC"
+    seals: list[SealRecord] = field(default_factory=list)
     pauses: list[PauseRecord] = field(default_factory=list)
+
+    @property
+    def zone_line(self) -> str:
+        """The one sentence that says which zone every time in the record is in."""
+        if self.tz == "UTC":
+            return f"Times are in UTC, the time zone of {self.employee.name}."
+        abbreviation = f"{self.generated_at.astimezone(_zone(self.tz)):%Z}"
+        return (
+            f"Times are in {self.tz} time ({abbreviation}), the time zone of {self.employee.name}."
+        )
 
 
 # --- building the record ---------------------------------------------------------------------
 
 
-def plan_record(db: Session, actor: Actor, public_id: str, now: datetime) -> PlanRecord:
+def plan_record(
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    now: datetime,
+) -> PlanRecord:
     """The record of the plan `actor` asked to export; PlanNotFound/NotAllowed otherwise."""
     plan = get_plan(db, actor, public_id, Action.EXPORT)
     include_private = may(actor, Action.VIEW_PRIVATE_NOTES, plan)
@@ -389,6 +424,8 @@ def plan_record(db: Session, actor: Actor, public_id: str, now: datetime) -> Pla
             head=events[-1].hash if events else audit.GENESIS,
         ),
         timeline=_timeline(plan, checkins),
+        tz=_employee_zone(db, plan.employee_id),
+        seals=_seals(db, plan, events, party),
         pauses=[_pause_record(i, p, include_private, party) for i, p in enumerate(pauses, 1)],
     )
 
@@ -423,6 +460,39 @@ def _pause_record(
         end_before=pause.end_before,
         end_after=pause.end_after,
     )
+
+
+def _seals(
+    db: Session, plan: Plan, events: list[PlanEvent], party: Callable[[str], Party]
+) -> list[SealRecord]:
+    """The sealed messages the bot sent, each checked against the stored history."""
+    found = []
+    for sent in sent_seals(db, plan):
+        recipient = sent.recipient_id
+        if recipient.startswith(("C", "G")):
+            where = f"HR channel ({recipient})"
+        else:
+            where = f"Direct message to {party(recipient).name}"
+        count = sent.seal.events
+        stored = events[count - 1].hash if 0 < count <= len(events) else None
+        found.append(
+            SealRecord(sent.sent_at, where, count, sent.seal.hash, stored == sent.seal.hash)
+        )
+    return found
+
+
+def _employee_zone(db: Session, user_id: str) -> str:
+    profile = last_known(db, user_id)
+    zone = profile.tz if profile else "UTC"
+    try:
+        _zone(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return zone
+
+
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def _party_lookup(db: Session) -> Callable[[str], Party]:
@@ -558,7 +628,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, dict):
         if "description" in value:
             details = [
-                f"{name}: {value[key]}"
+                f"{name}: {day_text(value[key]) if key == 'due_date' else value[key]}"
                 for key, name in (("measure", "measure"), ("target", "target"), ("due_date", "due"))
                 if value.get(key)
             ]
@@ -572,6 +642,8 @@ def _describe_field(name: str, value: Any) -> str:
         return _weekday(value)
     if name == "cadence" and isinstance(value, str) and value in set(Cadence):
         return CADENCE_LABELS[Cadence(value)]
+    if name in ("start_date", "end_date") and value:
+        return day_text(value)
     return _describe(value)
 
 
@@ -619,12 +691,13 @@ def _summary(
     party: Callable[[str], Party],
 ) -> list[str]:
     """What one event says, in a few readable lines (from data already filtered)."""
-    day = data.get("occurrence_date", "")
+    day = day_text(data.get("occurrence_date", ""))
     if kind == "created":
         goals, steps = data.get("goals") or [], data.get("steps") or []
         employee = party(str(data.get("employee_id", ""))).name
         return [
-            f"Opened the plan for {employee}, {data.get('start_date')} to {data.get('end_date')},"
+            f"Opened the plan for {employee}, {day_text(data.get('start_date'))} to "
+            f"{day_text(data.get('end_date'))},"
             f" with {len(goals)} goal(s) and {len(steps)} action step(s)."
         ]
     if kind == "acknowledged":
@@ -663,17 +736,19 @@ def _summary(
         who = party(str(data.get("waiting_for", ""))).name
         return [f"The check-in of {day} waited: {who} appeared to be away (Slack status)."]
     if kind == "paused":
-        until = f" until {data['resume_on']}" if data.get("resume_on") else ""
+        until = f" until {day_text(data['resume_on'])}" if data.get("resume_on") else ""
         reason = [f"Reason: {data['reason']}"] if data.get("reason") else []
         told = "with" if data.get("tell_employee") else "without"
         return [
-            f"Paused from {data.get('paused_on')}{until}; the employee was told {told} the reason.",
+            f"Paused from {day_text(data.get('paused_on'))}{until}; "
+            f"the employee was told {told} the reason.",
             *reason,
         ]
     if kind == "resumed":
         how = "on its resume date" if data.get("automatic") else "by hand"
         return [
-            f"Resumed on {data.get('resumed_on')} ({how}) after {data.get('business_days')} "
+            f"Resumed on {day_text(data.get('resumed_on'))} ({how}) after "
+            f"{data.get('business_days')} "
             "business day(s) paused.",
             *(f"{c.field}: {c.before} → {c.after}" for c in _changes(data)),
         ]
@@ -682,8 +757,15 @@ def _summary(
             f"Reason: {data.get('reason', '')}",
             *(f"{c.field}: {c.before} → {c.after}" for c in _changes(data)),
         ]
+    if kind == "legal_hold":
+        reason = [f"Reason: {data['reason']}"] if data.get("reason") else []
+        return ["The plan is kept past the retention policy until HR releases it.", *reason]
+    if kind == "hold_released":
+        return ["The retention policy applies to the plan again."]
     if kind == "closed":
-        effective = f", effective {data['effective_date']}" if data.get("effective_date") else ""
+        effective = (
+            f", effective {day_text(data['effective_date'])}" if data.get("effective_date") else ""
+        )
         return [
             f"Outcome: {str(data.get('outcome', '')).capitalize()}{effective}.",
             *_labelled(data, ("summary", "Summary")),
@@ -699,6 +781,8 @@ def _event_record(
     party: Callable[[str], Party],
 ) -> EventRecord:
     shown: dict[str, Any] = dict(event.data) if include_private else _without_private(event.data)
+    if not include_private:
+        shown = {k: v for k, v in shown.items() if k not in RESTRICTED_DATA.get(event.kind, set())}
     return EventRecord(
         sequence=event.sequence,
         at=event.created_at,
@@ -884,12 +968,39 @@ def timeline_text(record: PlanRecord) -> str:
 # --- rendering -------------------------------------------------------------------------------
 
 
+def format_day(value: date | None) -> str:
+    """A date with its weekday, as people read it: `Tue 1 Dec 2026`."""
+    return f"{value:%a %-d %b %Y}" if value is not None else ""
+
+
+def format_time(value: datetime | None, tz: str) -> str:
+    """An instant in the zone `tz`, named: `Tue 1 Dec 2026 10:02 CET`."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(_zone(tz))
+    return f"{local:%a %-d %b %Y %H:%M %Z}"
+
+
+def day_text(value: Any) -> str:
+    """A stored ISO date (as events keep them) with its weekday; anything else as it is."""
+    if isinstance(value, date):
+        return format_day(value)
+    try:
+        return format_day(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
 def _format_date(value: date | None) -> str:
-    return value.isoformat() if value is not None else ""
+    return format_day(value)
 
 
-def _format_datetime(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
+@pass_context
+def _format_datetime(context: Context, value: datetime | None) -> str:
+    record = context.get("record")
+    return format_time(value, record.tz if isinstance(record, PlanRecord) else "UTC")
 
 
 def _md_indent(text: str, width: int = 2) -> str:

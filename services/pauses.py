@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanPause, PlanStatus
-from services import audit
+from services import audit, seals
 from services.access import Action, Actor
 from services.calendar import (
     business_days_after,
@@ -232,7 +232,8 @@ def _tell(
     manager: bool = True,
 ) -> None:
     """Owe the `what` (paused / resumed) messages to the employee, the manager and HR."""
-    payload = {"notice": what, "pause_id": pause.id}
+    # Each pause and resume is a moment that matters: the messages carry the history's seal.
+    payload = seals.stamp(db, plan, {"notice": what, "pause_id": pause.id})
     people = [plan.employee_id] if employee else []
     if manager:
         people.append(plan.manager_id)

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import ActionStep, Delivery, DeliveryKind, Goal, Plan, PlanStatus
-from services import audit, locks
+from models import ActionStep, Delivery, DeliveryKind, Goal, Plan, PlanStatus, Tombstone
+from services import audit, locks, seals
 from services.access import Action, Actor, may, require
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
 from services.errors import InvalidPlan, PlanNotFound, UsageError
-from services.outbox import cancel_pending, enqueue
+from services.outbox import batched, cancel_pending, enqueue
 from services.schedule import Recipients, schedule_new_plan
 from services.users import Profile
 
@@ -31,10 +31,13 @@ OPEN_STATUSES = (
 
 
 def new_public_id(db: Session) -> str:
-    """A random plan id such as `PIP-7K3Q9A`, unused so far."""
+    """A random plan id such as `PIP-7K3Q9A`, unused so far (nor by a deleted plan, whose
+    sealed copies stay in Slack under its id)."""
     while True:
         candidate = ID_PREFIX + "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
-        if db.scalar(select(Plan.id).where(Plan.public_id == candidate)) is None:
+        if db.scalar(select(Plan.id).where(Plan.public_id == candidate)) is None and (
+            db.scalar(select(Tombstone.id).where(Tombstone.public_id == candidate)) is None
+        ):
             return candidate
 
 
@@ -46,14 +49,43 @@ def normalize_public_id(text: str) -> str:
     return cleaned
 
 
-def get_plan(db: Session, actor: Actor, public_id: str, action: Action = Action.VIEW) -> Plan:
-    """The plan with `public_id` if `actor` may do `action` to it; else PlanNotFound."""
+def get_plan(
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    action: Action = Action.VIEW,
+    *,
+    lock: bool = False,
+) -> Plan:
+    """The plan with `public_id` if `actor` may do `action` to it; else PlanNotFound.
+
+    With `lock`, the plan's row stays locked until the transaction ends and its state is
+    read afresh (see services/locks.py): the way a click checks state before changing it.
+    """
     canonical = normalize_public_id(public_id)
-    plan = db.scalar(select(Plan).where(Plan.public_id == canonical))
+    query = select(Plan).where(Plan.public_id == canonical)
+    plan = db.scalar(locks.for_update(query) if lock else query)
     if plan is None:
+        if actor.is_hr:
+            _tell_hr_it_was_deleted(db, canonical)
         raise PlanNotFound(canonical)
     require(actor, action, plan)
     return plan
+
+
+def _tell_hr_it_was_deleted(db: Session, public_id: str) -> None:
+    """HR asking for a plan deleted under the retention policy hears what its tombstone says."""
+    tombstone = db.scalar(
+        select(Tombstone).where(Tombstone.public_id == public_id).order_by(Tombstone.id.desc())
+    )
+    if tombstone is None:
+        return
+    outcome = f", outcome {tombstone.outcome}" if tombstone.outcome else ""
+    raise UsageError(
+        f"Plan {public_id} was deleted on {tombstone.deleted_at:%a %-d %b %Y} under the "
+        f"{tombstone.policy}. What is kept of it: team {tombstone.team_id}, "
+        f"{tombstone.start_date:%a %-d %b %Y} to {tombstone.end_date:%a %-d %b %Y}{outcome}."
+    )
 
 
 def open_plan_of(db: Session, employee_id: str) -> Plan | None:
@@ -176,7 +208,8 @@ def open_plan(
     db.add(plan)
     db.flush()
     audit.append_event(db, plan, actor.user_id, "created", snapshot(plan))
-    schedule_new_plan(db, plan, recipients, now)
+    with batched(db):
+        schedule_new_plan(db, plan, recipients, now)
     return plan
 
 
@@ -193,11 +226,17 @@ def ack_round(db: Session, plan: Plan) -> int:
 
 
 def acknowledge(
-    db: Session, actor: Actor, public_id: str, round_: int | None, now: datetime
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    round_: int | None,
+    now: datetime,
+    hr_channel_id: str | None = None,
 ) -> tuple[Plan, bool]:
-    """Record that the employee received the current version of the plan, and tell the
-    manager; True the first time. A button on an earlier version is refused (UsageError)."""
-    plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE)
+    """Record that the employee received the current version of the plan, tell the manager,
+    and seal the moment (employee and HR); True the first time. A button on an earlier version
+    is refused (UsageError)."""
+    plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE, lock=True)
     if plan.status == PlanStatus.CLOSED:
         return plan, False
     if round_ is not None and round_ != ack_round(db, plan):
@@ -207,6 +246,7 @@ def acknowledge(
         )
     if is_acknowledged(plan):
         return plan, False
+    current = ack_round(db, plan)
     plan.acknowledged_at = now
     if plan.status == PlanStatus.ACTIVE:
         plan.status = PlanStatus.ACKNOWLEDGED
@@ -214,19 +254,22 @@ def acknowledge(
     cancel_pending(db, plan.id, {DeliveryKind.ACK_REMINDER, DeliveryKind.NOT_ACKNOWLEDGED})
     enqueue(
         db,
-        key=f"{plan.public_id}:notice:{plan.manager_id}:acknowledged:{now:%Y%m%dT%H%M%S%f}",
+        key=f"{plan.public_id}:notice:{plan.manager_id}:acknowledged:{current}",
         kind=DeliveryKind.NOTICE,
         recipient_id=plan.manager_id,
         due_at=now,
         plan_id=plan.id,
         payload={"notice": "acknowledged"},
     )
+    seals.notify_sealed(
+        db, plan, notice="receipt", now=now, hr_channel_id=hr_channel_id, employee=True
+    )
     return plan, True
 
 
 def respond(db: Session, actor: Actor, public_id: str, text: str, now: datetime) -> Plan:
     """Store the employee's written response to the plan (their side of the story)."""
-    plan = get_plan(db, actor, public_id, Action.RESPOND)
+    plan = get_plan(db, actor, public_id, Action.RESPOND, lock=True)
     cleaned = text.strip()
     if not cleaned:
         raise InvalidPlan({"response": "Write your response, or close this form."})
@@ -234,12 +277,14 @@ def respond(db: Session, actor: Actor, public_id: str, text: str, now: datetime)
         raise InvalidPlan(
             {"response": f"Keep this to {LONG_TEXT_MAX} characters (it has {len(cleaned)})."}
         )
+    if plan.employee_response == cleaned:
+        return plan  # the same response again (a double click): nothing new to record
     plan.employee_response = cleaned
     plan.responded_at = now
-    audit.append_event(db, plan, actor.user_id, "responded", {"response": cleaned})
+    event = audit.append_event(db, plan, actor.user_id, "responded", {"response": cleaned})
     enqueue(
         db,
-        key=f"{plan.public_id}:notice:{plan.manager_id}:responded:{now:%Y%m%dT%H%M%S%f}",
+        key=f"{plan.public_id}:notice:{plan.manager_id}:responded:{event.sequence}",
         kind=DeliveryKind.NOTICE,
         recipient_id=plan.manager_id,
         due_at=now,

@@ -33,11 +33,15 @@ class Directory:
         self.on_zone_change = on_zone_change
         self.pacer = pacer
 
-    def profile(self, db: Session, user_id: str, *, fresh: bool = False) -> Profile | None:
+    def profile(
+        self, db: Session, user_id: str, *, fresh: bool = False, store: bool = True
+    ) -> Profile | None:
         """`user_id`'s profile (None when Slack does not know them); `fresh` skips the cache.
 
         Before asking Slack it commits any open transaction of `db`: on SQLite a session
         holds the write lock for its whole transaction, and no lock is held over the network.
+        With `store=False` nothing is written (the caller remembers it later, say after an
+        acknowledgement that must not wait for the write lock).
         """
         if not fresh:
             known = users.cached(db, user_id)
@@ -52,6 +56,8 @@ class Directory:
                 return None
             raise
         profile = Profile.from_slack(answer["user"])
+        if not store:
+            return profile
         before = users.last_known(db, user_id)
         users.remember(db, profile)
         if before is not None and before.tz != profile.tz and self.on_zone_change is not None:

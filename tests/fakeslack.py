@@ -375,6 +375,15 @@ class FakeSlack:
                 "is_member": member,
             }
 
+    def add_message(self, channel: str, user: str, text: str, metadata: dict | None = None) -> str:
+        """A message someone else posted (a person, or another app as `user`); returns its ts."""
+        with self._lock:
+            message = {"type": "message", "ts": self._next_ts(), "text": text, "user": user}
+            if metadata is not None:
+                message["metadata"] = copy.deepcopy(metadata)
+            self._messages.setdefault(channel, []).append(message)
+            return message["ts"]
+
     def new_trigger_id(self, *, view_id: str | None = None) -> str:
         """Issue a trigger id valid once, for 3 s from now; view_id names the modal it came from."""
         with self._lock:
@@ -879,7 +888,7 @@ class FakeSlack:
             return latest is None or key < latest or (key == latest and inclusive)
 
         found = [m for m in reversed(self._messages.get(channel, [])) if wanted(m)]
-        return _page(found, args, "messages")
+        return _without_metadata(_page(found, args, "messages"), args)
 
     def _conversations_replies(self, args: dict) -> dict:
         channel = self._resolve_channel(args)
@@ -892,7 +901,7 @@ class FakeSlack:
             for m in self._messages.get(channel, [])
             if m["ts"] == root or m.get("thread_ts") == root
         ]
-        return _page(thread, args, "messages")
+        return _without_metadata(_page(thread, args, "messages"), args)
 
     # ----------------------------------------------------------------- methods: views
 
@@ -1200,6 +1209,14 @@ def _page(items: list[dict], args: dict, key: str) -> dict:
         "has_more": more,
         "response_metadata": {"next_cursor": next_cursor},
     }
+
+
+def _without_metadata(page: dict, args: dict) -> dict:
+    """Slack returns message metadata only to a reader that asks with include_all_metadata."""
+    if not _truthy(args.get("include_all_metadata")):
+        for message in page["messages"]:
+            message.pop("metadata", None)
+    return page
 
 
 def _decode_json_fields(args: dict) -> dict:

@@ -105,7 +105,7 @@ def test_sqlite_backup_while_the_bot_writes_holds_every_plan(tmp_path: Path) -> 
         copy.close()
     assert saved[: len(before)] == before  # every plan committed before the backup began
     assert saved == _public_ids(engine)[: len(saved)]  # a consistent snapshot, no gaps
-    verified = _cli(f"sqlite:///{tmp_path / 'out.db'}", tmp_path, "verify")
+    verified = _cli(f"sqlite:///{tmp_path / 'out.db'}", tmp_path, "verify", "--offline")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert f"{len(saved)} plans" in verified.stdout and "every history is intact" in verified.stdout
     engine.dispose()
@@ -169,7 +169,7 @@ def test_pg_dump_backup_restores_into_a_fresh_database(
     with make_session_factory(fresh)() as db, make_session_factory(engine)() as old:
         hashes = select(PlanEvent.hash).order_by(PlanEvent.id)
         assert list(db.scalars(hashes)) == list(old.scalars(hashes))
-    verified = _cli(fresh_url, tmp_path, "verify")
+    verified = _cli(fresh_url, tmp_path, "verify", "--offline")
     assert verified.returncode == 0 and "3 plans" in verified.stdout, verified.stdout
     fresh.dispose()
     engine.dispose()
@@ -180,7 +180,7 @@ def test_verify_finds_a_changed_history(tmp_path: Path) -> None:
     engine = make_engine(url)
     migrate(engine)
     first, second = _open(engine, 1), _open(engine, 2)
-    assert _cli(url, tmp_path, "verify").returncode == 0
+    assert _cli(url, tmp_path, "verify", "--offline").returncode == 0
     with engine.begin() as conn:
         conn.execute(
             update(PlanEvent)
@@ -190,14 +190,14 @@ def test_verify_finds_a_changed_history(tmp_path: Path) -> None:
             )
             .values(actor_id="USOMEONEELSE")
         )
-    everything = _cli(url, tmp_path, "verify")
+    everything = _cli(url, tmp_path, "verify", "--offline")
     assert everything.returncode == 1
     assert everything.stdout.splitlines() == [
         f"{second}: the history does not match from event 1 of 1",
         "2 plans, 2 events: 1 history broken",
     ]
-    one = _cli(url, tmp_path, "verify", "--plan", first.lower())
+    one = _cli(url, tmp_path, "verify", "--offline", "--plan", first.lower())
     assert one.returncode == 0 and one.stdout.strip() == "1 plan, 1 event: every history is intact"
-    missing = _cli(url, tmp_path, "verify", "--plan", "PIP-NOPE00")
+    missing = _cli(url, tmp_path, "verify", "--offline", "--plan", "PIP-NOPE00")
     assert missing.returncode == 1 and "there is no plan PIP-NOPE00" in missing.stderr
     engine.dispose()

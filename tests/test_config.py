@@ -102,3 +102,32 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     result = run_bot(bot_env(), cwd=tmp_path)
     assert result.returncode == 2
     assert "CHECKIN_TIME" in result.stderr
+
+
+def test_the_record_settings() -> None:
+    defaults = Settings.from_env(VALID)
+    assert (defaults.org_name, defaults.paper_size, defaults.retention_days) == ("", "A4", None)
+    settings = Settings.from_env(
+        {**VALID, "ORG_NAME": "Acme Ltd", "PAPER_SIZE": "letter", "RETENTION_DAYS": "2555"}
+    )
+    assert (settings.org_name, settings.paper_size, settings.retention_days) == (
+        "Acme Ltd",
+        "Letter",
+        2555,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("PAPER_SIZE", "A5", "is not one of A4, Letter"),
+        ("RETENTION_DAYS", "7y", "is not a number of days"),
+        ("RETENTION_DAYS", "0", "is not a number of days"),
+        ("RETENTION_DAYS", "-30", "leave it unset to keep closed plans forever"),
+        ("ORG_NAME", "x" * 101, "longer than 100 characters"),
+    ],
+)
+def test_bad_record_settings_say_what_is_wrong(variable: str, value: str, says: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({**VALID, variable: value})
+    assert raised.value.variable == variable and says in str(raised.value)

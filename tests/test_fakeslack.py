@@ -98,6 +98,8 @@ def test_web_client_round_trip(slack: FakeSlack, client: WebClient) -> None:
     assert [m["ts"] for m in history["messages"]] == [posted["ts"]]
     assert history["messages"][0]["metadata"] == metadata
     assert history["messages"][0]["blocks"] == blocks
+    plain = client.conversations_history(channel=channel)  # metadata only when asked for
+    assert "metadata" not in plain["messages"][0] and plain["messages"][0]["blocks"] == blocks
 
     client.chat_update(channel=channel, ts=posted["ts"], text="Done", blocks=[section("Done")])
     (message,) = slack.messages(channel)
@@ -112,6 +114,7 @@ def test_web_client_round_trip(slack: FakeSlack, client: WebClient) -> None:
         "users.info",
         "conversations.open",
         "chat.postMessage",
+        "conversations.history",
         "conversations.history",
         "chat.update",
     ]

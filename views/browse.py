@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from models import Author, Checkin, CheckinKind, PlanEvent
+from models import Author, Checkin, CheckinKind, Plan, PlanEvent
 from services.browse import PlanDetail, PlanLine, PlanPage, Scope
 from services.checkins import STATUS_LABELS, marks_by
 from services.plans import is_acknowledged
@@ -59,6 +59,13 @@ def plan_line_text(line: PlanLine, viewer_id: str) -> str:
     return text
 
 
+def _hold_line(plan: Plan) -> str:
+    """HR's note that a plan is on legal hold (empty when it is not)."""
+    if plan.legal_hold_at is None:
+        return ""
+    return f"\n:lock: On legal hold since {fmt_date(plan.legal_hold_at.date())}"
+
+
 def list_message(page: PlanPage) -> dict[str, Any]:
     """One page of a plan list as an ephemeral message, with page buttons."""
     title = SCOPE_TITLES[page.scope]
@@ -76,22 +83,28 @@ def list_message(page: PlanPage) -> dict[str, Any]:
     for line in page.lines:
         blocks.append(
             section(
-                plan_line_text(line, page.viewer_id),
+                plan_line_text(line, page.viewer_id)
+                + (_hold_line(line.plan) if page.scope != Scope.MINE else ""),
                 accessory=_show_button(line.plan.public_id),
             )
         )
     nav = []
-    for label, target, action in (
-        ("Previous", page.page - 1, Action.LIST_PAGE_BACK),
-        ("More", page.page + 1, Action.LIST_PAGE),
+    # Each button carries the key of the line next to the page it asks for: turning the
+    # page is then an index seek from there (services/lists.py).
+    for label, target, action, seek, key in (
+        ("Previous", page.page - 1, Action.LIST_PAGE_BACK, "before", page.first_key),
+        ("More", page.page + 1, Action.LIST_PAGE, "after", page.last_key),
     ):
         if 1 <= target <= page.pages:
+            value: dict[str, Any] = {"scope": page.scope.value, "page": target}
+            if key is not None:
+                value[seek] = key.to_json()
             nav.append(
                 {
                     "type": "button",
                     "action_id": action,
                     "text": plain(label),
-                    "value": json.dumps({"scope": page.scope.value, "page": target}),
+                    "value": json.dumps(value),
                 }
             )
     if page.pages > 1:
@@ -162,6 +175,15 @@ def plan_detail_blocks(detail: PlanDetail) -> list[dict[str, Any]]:
             f"Status: {status}"
         )
     ]
+    if detail.for_hr and plan.legal_hold_at is not None:
+        reason = escape(plan.legal_hold_reason or "")
+        blocks.append(
+            section(
+                f"{_hold_line(plan).strip()}, placed by <@{plan.legal_hold_by}>: {reason}\n"
+                "It is not deleted under the retention policy until HR releases it "
+                f"with `/pip release {plan.public_id}`."
+            )
+        )
     blocks += plan_body(plan)
     blocks.append(header("Goal progress"))
     for number, (goal, progress) in enumerate(zip(plan.goals, detail.goals, strict=True), 1):

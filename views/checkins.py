@@ -208,8 +208,11 @@ def _employee_answer_blocks(plan: Plan, checkin: Checkin | None) -> list[dict[st
     return blocks
 
 
-def review_modal(plan: Plan, checkin: Checkin | None) -> dict[str, Any]:
-    """The manager's review form, showing the employee's answer when there is one."""
+def review_modal(plan: Plan, checkin: Checkin | None, seen: int | None = None) -> dict[str, Any]:
+    """The manager's review form, showing the employee's answer when there is one.
+
+    `seen` (unscheduled reviews only): how many unscheduled check-ins the plan has now.
+    """
     mine = marks_by(checkin, Author.MANAGER) if checkin else {}
     theirs = marks_by(checkin, Author.EMPLOYEE) if checkin else {}
     title = occurrence_label(checkin) if checkin else "an unscheduled check-in, today"
@@ -252,7 +255,9 @@ def review_modal(plan: Plan, checkin: Checkin | None) -> dict[str, Any]:
             hint="Seen only by you and HR, never by the employee.",
         ),
     ]
-    meta = {"checkin": checkin.id} if checkin else {"plan": plan.public_id}
+    meta: dict[str, Any] = {"checkin": checkin.id} if checkin else {"plan": plan.public_id}
+    if checkin is None and seen is not None:
+        meta["seen"] = seen
     return {
         "type": "modal",
         "callback_id": Callback.REVIEW,

@@ -35,6 +35,13 @@ USAGES: tuple[Usage, ...] = (
     Usage("close", "/pip close <plan id>", "Record the outcome and close a plan."),
     Usage("export", "/pip export <plan id>", "Get the full record as a document in a DM."),
     Usage("report", "/pip report", "HR only: the organisation's plans in figures, with a CSV."),
+    Usage(
+        "verify",
+        "/pip verify <plan id>",
+        "Check a plan's history against the sealed copies in Slack.",
+    ),
+    Usage("hold", "/pip hold <plan id> <reason>", "HR only: keep a plan past its retention."),
+    Usage("release", "/pip release <plan id>", "HR only: end a plan's legal hold."),
     Usage("help", "/pip help", "This list."),
 )
 

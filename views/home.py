@@ -93,6 +93,7 @@ def _hr_blocks(data: HomeData) -> list[dict[str, Any]]:
             f"*Missed check-ins:* {org.missed_checkins}\n"
             f"*Check-ins awaiting review:* {org.awaiting_review}\n"
             f"*Ending within 7 days:* {org.ending_this_week}"
+            + (f"\n*On legal hold:* {org.on_legal_hold}" if org.on_legal_hold else "")
         ),
         *[
             section(

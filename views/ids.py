@@ -114,6 +114,7 @@ class EventType(StrEnum):
     """Message metadata event types."""
 
     DELIVERY = "pip_delivery"
+    SEAL = "pip_record_seal"
 
 
 def goal_block(field: Block | str, slot: int) -> str:

@@ -79,6 +79,9 @@ OPERATIONS: dict[str, Callable[[SlackDriver, str, str, str], None]] = {
     "home": lambda d, u, p, c: d.event(
         {"type": "app_home_opened", "user": u, "channel": "D0HOME", "tab": "home"}
     ),
+    "verify": lambda d, u, p, c: d.command(u, f"verify {p}"),
+    "hold": lambda d, u, p, c: d.command(u, f"hold {p} Tribunal claim 2027/114"),
+    "release": lambda d, u, p, c: d.command(u, f"release {p}"),
 }
 ALLOWED = {
     "list": {MANAGER, EMPLOYEE, HR},
@@ -93,6 +96,9 @@ ALLOWED = {
     "checkin_modal": {EMPLOYEE},
     "review_modal": {MANAGER},
     "home": {MANAGER, EMPLOYEE, HR},
+    "verify": {MANAGER, HR},
+    "hold": {HR},
+    "release": {HR},
 }
 # Operations on a check-in id rather than a plan id.
 ON_CHECKIN = {"checkin_modal", "review_modal"}
@@ -141,6 +147,12 @@ def _shows_the_plan(op: str, sent: str, calls: list[Any], plan_id: str) -> bool:
         return f"Plan {plan_id} is not paused" in sent
     if op == "acknowledge":
         return "chat.update" in methods
+    if op == "verify":
+        return "conversations.history" in methods and "is intact" in sent
+    if op == "hold":
+        return "is on legal hold from" in sent
+    if op == "release":
+        return "is no longer on legal hold" in sent or "is not on legal hold" in sent
     raise AssertionError(op)
 
 

@@ -70,7 +70,19 @@ def test_list_pages_stay_valid_with_two_thousand_plans(
     assert f"Your plans · {MANY}" in str(reply["blocks"])
     # The same blocks as a message pass Slack's validation in the fake.
     [more] = [e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert json.loads(more["value"]) == {"scope": "mine", "page": 2}
+    with session_factory() as db:
+        fifteenth = db.scalars(
+            select(Plan)
+            .order_by(Plan.status == PlanStatus.CLOSED, Plan.end_date, Plan.id)
+            .offset(14)
+            .limit(1)
+        ).one()
+    # The button carries the key of the page's last line: page 2 starts after it.
+    assert json.loads(more["value"]) == {
+        "scope": "mine",
+        "page": 2,
+        "after": [False, fifteenth.end_date.isoformat(), fifteenth.id],
+    }
     message = {"ts": "1799999999.000100", "text": reply["text"], "blocks": reply["blocks"]}
     driver.click(
         MANAGER,

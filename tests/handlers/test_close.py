@@ -138,7 +138,11 @@ def test_each_outcome_is_recorded_and_told(
     assert "Summary for the record." not in json.dumps(hr[0])  # summary only when configured
     # The record is attached for HR.
     names = sorted(u["filename"] for u in slack.uploads if u["channel_id"] == HR_CHANNEL)
-    assert names == [f"{plan.public_id}-record.html", f"{plan.public_id}-record.md"]
+    assert names == [
+        f"{plan.public_id}-record.html",
+        f"{plan.public_id}-record.md",
+        f"{plan.public_id}-record.pdf",
+    ]
     # After closing, nothing more of this plan is ever sent.
     sent = len(slack.calls_to("chat.postMessage"))
     for days in (1, 7, 30, 90):
@@ -220,7 +224,7 @@ def test_export_uploads_the_whole_record_into_the_dm(
         for goal in GOALS:
             assert goal in document
         for day in CHECKIN_DATES:
-            assert day.isoformat() in document
+            assert f"{day:%a %-d %b %Y}" in document
         assert AMEND_REASON in document and RESPONSE in document
         assert OUTCOME_SUMMARY in document
         assert (private_note(1) in document) == private
@@ -238,7 +242,11 @@ def test_export_of_someone_elses_plan_is_not_found(
 
 def test_report_is_for_hr_with_a_csv(plan: Plan, driver: SlackDriver, slack: FakeSlack) -> None:
     reply = response_json(driver.command(HR, "report"))
-    assert "Open plans:* 1" in json.dumps(reply["blocks"])
+    # Acknowledged at once; the figures follow in the same place (response_url).
+    assert reply["response_type"] == "ephemeral" and "Preparing the report" in reply["text"]
+    [figures] = slack.calls_to("response_url")
+    assert figures.args["response_type"] == "ephemeral"
+    assert "Open plans:* 1" in json.dumps(figures.args["blocks"])
     [upload] = slack.uploads
     assert upload["channel_id"] == slack.dm_channel(HR)
     rows = list(csv.DictReader(io.StringIO(upload["content"].decode())))

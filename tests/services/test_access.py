@@ -43,6 +43,8 @@ EXPECTED: dict[Action, set[Actor]] = {
     Action.ACKNOWLEDGE: {EMPLOYEE},
     Action.RESPOND: {EMPLOYEE},
     Action.CHECK_IN: {EMPLOYEE},
+    Action.VERIFY: {MANAGER, HR},
+    Action.HOLD: {HR},
     Action.PAUSE: {MANAGER, HR},
     Action.RESUME: {MANAGER, HR},
 }

@@ -27,6 +27,7 @@ from services.users import Profile, remember
 from tests.conftest import EMPLOYEE, HR, MANAGER, OUTSIDER
 
 PUBLIC_ID = "PIP-7K3Q9A"
+EMPLOYEE_TZ = "Europe/Paris"  # the record's times are in the employee's zone
 START = date(2027, 1, 4)  # a Monday; check-ins are on Wednesdays
 END = START + timedelta(days=89)
 CHECKIN_DATES = [START + timedelta(days=2 + 7 * k) for k in range(12)]
@@ -59,7 +60,7 @@ def clock(when: datetime) -> time_machine.travel:
 def build_plan(db: Session) -> Plan:
     """A closed plan with 10 goals, 12 check-ins (11 reviewed), an amendment and a response."""
     remember(db, Profile(MANAGER, name="maria", real_name="Maria Manager"))
-    remember(db, Profile(EMPLOYEE, name="eli", real_name="Eli Employee"))
+    remember(db, Profile(EMPLOYEE, name="eli", real_name="Eli Employee", tz=EMPLOYEE_TZ))
     plan = Plan(
         public_id=PUBLIC_ID,
         team_id="T1",
@@ -194,7 +195,7 @@ def test_every_part_of_the_plan_is_in_both_documents(db: Session, actor: Actor) 
         for n in range(1, 11):
             assert f"Measure text {n}" in document and f"Target text {n}" in document
         for day in CHECKIN_DATES:
-            assert day.isoformat() in document
+            assert f"{day:%a %-d %b %Y}" in document  # dates with their weekday
         for n in range(1, 13):
             assert f"Progress at check-in {n}" in document
         for n in range(1, 12):
@@ -209,7 +210,8 @@ def test_every_part_of_the_plan_is_in_both_documents(db: Session, actor: Actor) 
         assert "Further action up to and including dismissal." in document
         assert "Eli Employee" in document and "Maria Manager" in document
         assert "Every week on Wednesdays" in document
-        assert "2027-01-04 11:00 UTC" in document  # the first acknowledgement
+        assert "Mon 4 Jan 2027 12:00 CET" in document  # the first acknowledgement, local
+        assert "Times are in Europe/Paris time (CEST), the time zone of Eli Employee." in document
         assert "hash chain" in document and "verifies" in document
 
 
@@ -225,7 +227,7 @@ def test_history_lists_every_event_with_its_actor(db: Session) -> None:
         assert event.title in html and event.title in markdown
     assert record.history[0].actor.name == "Maria Manager"
     assert record.history[0].at == at(START, 9) and record.history[-1].at == at(END, 14)
-    assert "Plan opened</strong> · 2027-01-04 09:00 UTC · Maria Manager" in html
+    assert "Plan opened</strong> · Mon 4 Jan 2027 10:00 CET · Maria Manager" in html
     assert record.acknowledgements == [at(START, 11), at(CHECKIN_DATES[3], 16)]
     assert len(record.acknowledgements) == 2 and record.acknowledged_current
 
@@ -398,11 +400,13 @@ def test_open_plan_without_checkins(db: Session) -> None:
     ]
     goals_change = record.amendments[0].changes[0]
     assert goals_change.field == "Goals"
-    assert goals_change.before.startswith("1. Be on time (measure: m, target: t, due: 2027-01-04")
+    assert goals_change.before.startswith(
+        "1. Be on time (measure: m, target: t, due: Mon 4 Jan 2027"
+    )
     assert goals_change.after.startswith("1. Be on time, every time (")
     for document in (html, markdown):
         assert "Extension 2" not in document and "Extension 1" in document
-        assert "2027-02-03" in document and "2027-02-17" in document
+        assert "Wed 3 Feb 2027" in document and "Wed 17 Feb 2027" in document
         assert "Be on time, every time" in document
     assert "awaiting acknowledgement" in record.status
     assert "No check-ins yet." in html and "No check-ins yet." in markdown

@@ -416,7 +416,9 @@ def test_rows_one_per_plan_with_hand_computed_values(seeded: Session) -> None:
     assert by_id["PIP-C3"] == {
         "plan_id": "PIP-C3",
         "employee_id": EMPLOYEE,
+        "employee_name": "",  # no cached profile
         "manager_id": MANAGER,
+        "manager_name": "",
         "status": "acknowledged",
         "start_date": "2027-01-04",
         "end_date": "2027-03-05",
@@ -551,3 +553,19 @@ def test_a_few_queries_however_many_plans(seeded: Session, statements: list[str]
     assert report.plans_total == 48
     assert report.unreviewed_checkins.count == 2 + 40
     assert len(text.splitlines()) == 1 + 48
+
+
+def test_csv_names_people_beside_their_ids(seeded: Session) -> None:
+    from services.users import Profile, remember
+
+    remember(seeded, Profile(MANAGER, name="maria", real_name="Maria Manager"))
+    remember(seeded, Profile(OTHER_MANAGER, name="otto"))  # no real name: the handle
+    seeded.commit()
+    parsed = list(csv.DictReader(io.StringIO(report_csv(seeded, HR_ACTOR, TODAY), newline="")))
+    columns = list(parsed[0])
+    assert columns.index("employee_name") == columns.index("employee_id") + 1
+    assert columns.index("manager_name") == columns.index("manager_id") + 1
+    by_manager = {r["manager_id"]: r["manager_name"] for r in parsed}
+    assert by_manager[MANAGER] == "Maria Manager"
+    assert by_manager[OTHER_MANAGER] == "otto"
+    assert all(r["employee_name"] == "" for r in parsed)  # never seen in Slack: left empty

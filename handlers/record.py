@@ -1,0 +1,98 @@
+"""The record's integrity and keeping: `/pip verify`, `/pip hold`, `/pip release`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from handlers.commands import plan_argument, subcommand
+from models import utcnow
+from services import plans, retention, seals
+from services.access import Action as Permission
+from services.access import Actor
+from services.export import format_day
+from services.users import last_known
+from services.verify import verify_plan
+from slackio.witnesses import WitnessReader
+from views.common import escape
+from views.record import verdict_text
+
+
+def register(app: App) -> None:
+    """The subcommands register themselves with the `/pip` router."""
+
+
+@subcommand("verify")
+def handle_command_verify(
+    ack: Ack,
+    args: str,
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    db: Session,
+    **_: Any,
+) -> None:
+    """`/pip verify <id>` (manager and HR): the history against the sealed copies in Slack."""
+    actor: Actor = context["actor"]
+    plan = plans.get_plan(db, actor, plan_argument(args, "verify"), Permission.VERIFY)
+    public_id, employee_id, opened = plan.public_id, plan.employee_id, plan.created_at
+    known_dm = seals.employee_channel(db, plan.id, employee_id)
+    db.commit()  # nothing is held while Slack is read
+    ack(
+        response_type="ephemeral",
+        text=f"Checking the history of {public_id} against its sealed copies in Slack.",
+    )
+    reader = WitnessReader(client, context["settings"].hr_channel_id, since=opened)
+    witnesses = reader.for_plan(public_id, employee_id, known_dm)
+    plan = plans.get_plan(db, actor, public_id, Permission.VERIFY)
+    verdict = verify_plan(db, plan, witnesses)
+    employee = last_known(db, employee_id)
+    reader_profile = last_known(db, actor.user_id)
+    db.commit()
+    text = verdict_text(
+        verdict,
+        employee.display_name if employee else employee_id,
+        reader_profile.tz if reader_profile else "UTC",
+    )
+    for where, error in reader.unreadable.items():
+        text += f" I could not read {where} ({error}), so its copies were not compared."
+    respond(response_type="ephemeral", replace_original=False, text=escape(text))
+
+
+@subcommand("hold")
+def handle_command_hold(ack: Ack, args: str, context: BoltContext, db: Session, **_: Any) -> None:
+    """`/pip hold <id> <reason>` (HR only): keep a plan past retention until released."""
+    actor: Actor = context["actor"]
+    public_id, _, reason = args.partition(" ")
+    plan = retention.hold(db, actor, plan_argument(public_id, "hold"), reason, utcnow())
+    days = context["settings"].retention_days
+    held_on = format_day(plan.legal_hold_at.date()) if plan.legal_hold_at else ""
+    text = (
+        f"Plan *{plan.public_id}* is on legal hold from {held_on}: it will not be deleted"
+        + (f" under the {retention.policy_name(days)} retention policy" if days else "")
+        + " until someone in HR releases it with `/pip release "
+        + f"{plan.public_id}`. The hold and its reason are in the plan's history."
+    )
+    db.commit()
+    ack(response_type="ephemeral", text=text)
+
+
+@subcommand("release")
+def handle_command_release(
+    ack: Ack, args: str, context: BoltContext, db: Session, **_: Any
+) -> None:
+    """`/pip release <id>` (HR only): end the legal hold; retention applies again."""
+    actor: Actor = context["actor"]
+    plan = retention.release(db, actor, plan_argument(args, "release"), utcnow())
+    days = context["settings"].retention_days
+    text = f"Plan *{plan.public_id}* is no longer on legal hold." + (
+        f" It will be deleted under the {retention.policy_name(days)} retention policy once its "
+        "close is that old."
+        if days
+        else " Closed plans are kept until a retention policy is set (RETENTION_DAYS)."
+    )
+    db.commit()
+    ack(response_type="ephemeral", text=text)

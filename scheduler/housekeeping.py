@@ -1,0 +1,48 @@
+"""The daily housekeeping: forget old Slack event ids, delete plans past retention."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings
+from models import utcnow
+from services import events, retention
+from services.retention import PurgeRun
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Housekept:
+    """What one housekeeping run did."""
+
+    forgotten_events: int
+    purge: PurgeRun | None
+
+
+def housekeeping(
+    sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None
+) -> Housekept:
+    """Forget processed event ids older than a day; under RETENTION_DAYS, delete old plans."""
+    now = now or utcnow()
+    with sessions() as db:
+        forgotten = events.forget_old(db, now)
+    run = None
+    if settings.retention_days is not None:
+        with sessions() as db:
+            run = retention.purge(
+                db, now, settings.retention_days, hr_channel_id=settings.hr_channel_id
+            )
+            db.commit()
+        logger.info(
+            "retention: %d plan(s) closed before %s deleted, %d kept on legal hold",
+            len(run.deleted),
+            run.before.isoformat(),
+            run.held,
+        )
+    logger.info("housekeeping: %d processed event id(s) forgotten", forgotten)
+    return Housekept(forgotten, run)

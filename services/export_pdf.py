@@ -1,0 +1,522 @@
+"""The exported record as a PDF: the same content as the HTML, laid out for paper and filing.
+
+fpdf2 draws it: pure Python (no system libraries), real text (selectable and searchable), a
+header and footer hook on every page with the page count filled in at the end, A4 and Letter,
+tables that break across pages, and the very SVG goal-status chart the HTML shows. DejaVu Sans
+(fonts/, with its licence) is embedded, so any script people type prints the same everywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from fontTools.ttLib import TTFont
+from fpdf import FPDF
+from fpdf.enums import TableBordersLayout, XPos, YPos
+from fpdf.fonts import FontFace
+
+from services.export import (
+    MarkRecord,
+    Party,
+    PlanRecord,
+    format_day,
+    format_time,
+    goal_status_svg,
+)
+
+FONTS = Path(__file__).resolve().parent.parent / "fonts"
+FONT = "DejaVu"
+PAPER = {"A4": "A4", "Letter": "Letter"}
+CONFIDENTIAL = "Confidential: personnel record"
+GREY = (100, 100, 100)
+BLACK = (29, 29, 31)
+HEADING_FILL = (243, 243, 243)
+PRIVATE_FILL = (255, 244, 229)
+LINE_HEIGHT = 5.0
+
+REPLACEMENT = "\ufffd"
+UNPRINTABLE_NOTE = (
+    "Some characters (such as emoji) cannot be printed with this PDF's font and show as "
+    f"{REPLACEMENT}; the HTML copy of the record shows them as written."
+)
+
+# fpdf2 logs the parts of our chart its SVG reader skips (titles, ARIA) and the glyphs a font
+# lacks; the latter would put characters people typed into the log, so both stay quiet.
+logging.getLogger("fpdf.svg").setLevel(logging.ERROR)
+logging.getLogger("fpdf.output").setLevel(logging.ERROR)
+
+
+@lru_cache(maxsize=1)
+def _printable() -> frozenset[int]:
+    """The code points DejaVu Sans (regular and bold) can draw."""
+    regular = TTFont(str(FONTS / "DejaVuSans.ttf")).getBestCmap()
+    bold = TTFont(str(FONTS / "DejaVuSans-Bold.ttf")).getBestCmap()
+    return frozenset(regular) & frozenset(bold)
+
+
+class _Document(FPDF):
+    """An FPDF page set-up with the record's header and footer on every page."""
+
+    def __init__(
+        self, record: PlanRecord, org_name: str, printable_org_name: str, paper_size: str
+    ) -> None:
+        super().__init__(orientation="portrait", unit="mm", format=PAPER[paper_size])
+        self.record = record
+        self.org_name = printable_org_name
+        self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
+        self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        self.set_margins(left=18, top=22, right=18)
+        self.set_auto_page_break(auto=True, margin=20)
+        self.alias_nb_pages()
+        self.set_title(f"{record.public_id}: performance improvement plan record")
+        self.set_author(printable_org_name or "PIP Bot")
+        self.set_creator("PIP Bot")
+        self.set_subject(CONFIDENTIAL)
+        self.set_creation_date(record.generated_at)
+
+    def header(self) -> None:
+        """The organisation and the plan id, above a rule."""
+        self.set_y(9)
+        self.set_font(FONT, "B", 8.5)
+        self.set_text_color(*GREY)
+        self.cell(self.epw / 2, 5, self.org_name, align="L")
+        self.cell(
+            self.epw / 2,
+            5,
+            f"Performance improvement plan {self.record.public_id}",
+            align="R",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        self.set_draw_color(200, 200, 200)
+        self.line(self.l_margin, 15, self.w - self.r_margin, 15)
+        self.set_y(self.t_margin)
+        self.set_text_color(*BLACK)
+
+    def footer(self) -> None:
+        """ "Confidential" and "page N of M"."""
+        self.set_y(-14)
+        self.set_font(FONT, "", 8)
+        self.set_text_color(*GREY)
+        self.cell(self.epw / 2, 5, CONFIDENTIAL, align="L")
+        self.cell(self.epw / 2, 5, f"page {self.page_no()} of {{nb}}", align="R")
+        self.set_text_color(*BLACK)
+
+
+class _Writer:
+    """The record's sections, in the HTML's order, written onto `_Document` pages."""
+
+    def __init__(
+        self, record: PlanRecord, org_name: str, paper_size: str, note_unprintable: bool
+    ) -> None:
+        self.record = record
+        self.pdf = _Document(record, org_name, self.clean(org_name), paper_size)
+        self.note_unprintable = note_unprintable
+        self.replaced = False
+
+    def clean(self, value: str) -> str:
+        """`value` with tabs as spaces and what the font cannot draw as U+FFFD (noted)."""
+        value = value.replace("\t", "    ")
+        printable = _printable()
+        if all(ord(c) in printable or c in "\n\r" for c in value):
+            return value
+        self.replaced = True
+        return "".join(c if ord(c) in printable or c in "\n\r" else REPLACEMENT for c in value)
+
+    # -- text
+
+    def when(self, value: datetime | None) -> str:
+        return format_time(value, self.record.tz)
+
+    def text(
+        self, value: str, *, size: float = 10, bold: bool = False, colour: tuple[int, ...] = BLACK
+    ) -> None:
+        pdf = self.pdf
+        pdf.set_font(FONT, "B" if bold else "", size)
+        pdf.set_text_color(*colour)
+        pdf.multi_cell(
+            0,
+            LINE_HEIGHT * size / 10,
+            self.clean(value),
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        pdf.set_text_color(*BLACK)
+
+    def gap(self, height: float = 2) -> None:
+        self.pdf.ln(height)
+
+    def heading(self, title: str, *, level: int = 2, new_page: bool = False) -> None:
+        pdf = self.pdf
+        if new_page:
+            pdf.add_page()
+        elif pdf.will_page_break(24):  # never a heading alone at the foot of a page
+            pdf.add_page()
+        size = {1: 17, 2: 13, 3: 11}[level]
+        self.gap(4 if level == 2 else 2)
+        pdf.start_section(title, level=level - 1)
+        self.text(title, size=size, bold=True)
+        if level == 2:
+            pdf.set_draw_color(208, 208, 208)
+            pdf.line(pdf.l_margin, pdf.get_y() + 0.5, pdf.w - pdf.r_margin, pdf.get_y() + 0.5)
+            self.gap(2.5)
+
+    def block(self, value: str) -> None:
+        """User text as written, or a note that there is none."""
+        if value.strip():
+            self.text(value)
+        else:
+            self.text("None given.", colour=GREY)
+
+    def facts(self, rows: Sequence[tuple[str, str]]) -> None:
+        self.table([[label, value] for label, value in rows], widths=(38, 120), heading=None)
+
+    def table(
+        self,
+        rows: Iterable[Sequence[str]],
+        *,
+        widths: Sequence[float],
+        heading: Sequence[str] | None,
+        size: float = 9,
+    ) -> None:
+        pdf = self.pdf
+        pdf.set_font(FONT, "", size)
+        bordered = heading is not None
+        with pdf.table(
+            col_widths=tuple(widths),
+            width=pdf.epw,
+            text_align="LEFT",
+            line_height=LINE_HEIGHT * size / 10,
+            first_row_as_headings=bordered,
+            headings_style=FontFace(emphasis="BOLD", fill_color=HEADING_FILL),
+            borders_layout=(TableBordersLayout.ALL if bordered else TableBordersLayout.NONE),
+            padding=1.2,
+        ) as table:
+            if heading is not None:
+                table.row(list(heading))
+            for values in rows:
+                row = table.row()
+                for i, value in enumerate(values):
+                    row.cell(
+                        self.clean(value),
+                        style=FontFace(emphasis="BOLD") if not bordered and i == 0 else None,
+                    )
+        self.gap(2)
+
+    @staticmethod
+    def party(person: Party) -> str:
+        return person.name if person.name == person.user_id else f"{person.name} ({person.user_id})"
+
+    # -- sections
+
+    def write(self) -> bytes:
+        record, pdf = self.record, self.pdf
+        pdf.add_page()
+        self.text(f"Performance improvement plan {record.public_id}", size=17, bold=True)
+        self.gap(1)
+        self.text(
+            f"Record exported {self.when(record.generated_at)} for "
+            f"{self.party(record.requested_by)}. Status: {record.status}.",
+            size=9.5,
+            colour=GREY,
+        )
+        self.text(record.zone_line, size=9.5, colour=GREY)
+        if self.note_unprintable:
+            self.text(UNPRINTABLE_NOTE, size=9.5, colour=GREY)
+        self.gap(1)
+        private = (
+            "Includes the manager's private notes (manager and HR only)."
+            if record.include_private
+            else "The manager's private notes are not part of this copy."
+        )
+        self.text(f"{CONFIDENTIAL}. {private}", size=9.5, bold=True, colour=(142, 27, 27))
+        self._parties()
+        self._content()
+        self._acknowledgement()
+        self._chart()
+        self._checkins()
+        self._amendments()
+        self._outcome()
+        self._seals()
+        self._history()
+        return bytes(pdf.output())
+
+    def _parties(self) -> None:
+        record = self.record
+        self.heading("Parties and dates")
+        self.facts(
+            [
+                ("Employee", self.party(record.employee)),
+                ("Manager", self.party(record.manager)),
+                ("Opened", self.when(record.created_at)),
+                ("Start date", format_day(record.start_date)),
+                ("End date", format_day(record.end_date)),
+                ("Check-ins", record.cadence),
+                ("Status", record.status),
+            ]
+        )
+
+    def _content(self) -> None:
+        record = self.record
+        self.heading("Issues")
+        self.block(record.issues)
+        self.heading("Expected standard")
+        self.block(record.expectations)
+        self.heading("SMART goals")
+        self.table(
+            [
+                [str(g.number), g.description, g.measure, g.target, format_day(g.due_date)]
+                for g in record.goals
+            ],
+            widths=(7, 52, 40, 35, 26),
+            heading=("#", "Goal", "How it is measured", "Target", "Due"),
+        )
+        self.heading("Action steps")
+        if record.steps:
+            for step in record.steps:
+                due = f" (by {format_day(step.due_date)})" if step.due_date else ""
+                self.text(f"{step.number}. {step.description}{due}")
+        else:
+            self.text("No action steps.", colour=GREY)
+        self.heading("Support")
+        self.block(record.support)
+        self.heading("Consequences")
+        self.block(record.consequences)
+
+    def _acknowledgement(self) -> None:
+        record = self.record
+        self.heading("Acknowledgement and response")
+        self.text("The employee acknowledges receipt of the plan, not agreement with it.")
+        self.gap(1)
+        if record.acknowledged_current:
+            acknowledged = self.when(record.acknowledged_at)
+        elif record.acknowledged_at:
+            acknowledged = (
+                "Not for the current version (an earlier version on "
+                f"{self.when(record.acknowledged_at)})"
+            )
+        else:
+            acknowledged = "Not acknowledged"
+        rows = [("Requested", self.when(record.ack_requested_at)), ("Acknowledged", acknowledged)]
+        if len(record.acknowledgements) > 1:
+            every = "; ".join(self.when(at) for at in record.acknowledgements)
+            rows.append(("Every acknowledgement", every))
+        response = f"written {self.when(record.responded_at)}" if record.response else "None"
+        rows.append(("Response", response))
+        self.facts(rows)
+        if record.response:
+            self.heading("The employee's response", level=3)
+            self.text(record.response)
+
+    def _chart(self) -> None:
+        record, pdf = self.record, self.pdf
+        self.heading("Goal status timeline", new_page=True)
+        self.text(
+            "The manager's status where the check-in was reviewed, else the employee's own. "
+            "Circle: on track; diamond: at risk; square: off track; dot: no status.",
+            size=9,
+            colour=GREY,
+        )
+        self.gap(2)
+        if not record.timeline.dates:
+            self.text("No check-ins yet.", colour=GREY)
+            return
+        svg = str(goal_status_svg(record))
+        pdf.image(io.BytesIO(svg.encode()), x=pdf.l_margin, w=pdf.epw)
+
+    def _marks(self, marks: Sequence[MarkRecord]) -> str:
+        return "; ".join(f"{m.goal}: {m.label}" for m in marks)
+
+    def _checkins(self) -> None:
+        record = self.record
+        self.heading(f"Check-ins ({len(record.checkins)})", new_page=True)
+        if not record.checkins:
+            self.text("No check-ins yet.", colour=GREY)
+        for checkin in record.checkins:
+            sa, review = checkin.self_assessment, checkin.review
+            self.heading(
+                f"Check-in {checkin.number}: {format_day(checkin.occurrence_date)}", level=3
+            )
+            answered = (
+                f"self-assessment submitted {self.when(sa.submitted_at)}"
+                if sa
+                else "no self-assessment"
+            )
+            reviewed = (
+                f"reviewed by {self.party(review.reviewer)}, {self.when(review.reviewed_at)}"
+                if review
+                else "not reviewed"
+            )
+            self.text(
+                f"{checkin.kind} · {checkin.status} · {answered} · {reviewed}", size=9, colour=GREY
+            )
+            self.gap(1)
+            if checkin.goals:
+                self.table(
+                    [
+                        [
+                            row.goal,
+                            row.employee.label if row.employee else "—",
+                            row.employee.note if row.employee else "",
+                            row.manager.label if row.manager else "—",
+                            row.manager.note if row.manager else "",
+                        ]
+                        for row in checkin.goals
+                    ],
+                    widths=(20, 20, 50, 20, 50),
+                    heading=("Goal", "Employee", "Employee's note", "Manager", "Feedback"),
+                    size=8.5,
+                )
+            facts: list[tuple[str, str]] = []
+            if sa:
+                facts += [
+                    ("Progress", sa.progress or "—"),
+                    ("Blockers", sa.blockers or "—"),
+                    ("Support needed", sa.support_needed or "—"),
+                ]
+            if checkin.reply:
+                facts.append(("Reply in the thread", checkin.reply))
+            if review:
+                facts.append(("Next steps", review.next_steps or "—"))
+            if facts:
+                self.facts(facts)
+            if review and review.private_notes is not None:
+                self._private(review.private_notes or "—")
+
+    def _private(self, notes: str) -> None:
+        pdf = self.pdf
+        pdf.set_fill_color(*PRIVATE_FILL)
+        pdf.set_font(FONT, "B", 9)
+        pdf.multi_cell(
+            0,
+            5,
+            "Private notes (manager and HR only)",
+            fill=True,
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        pdf.set_font(FONT, "", 9)
+        pdf.multi_cell(
+            0, 4.6, self.clean(notes), align="L", fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        pdf.set_fill_color(255, 255, 255)
+        self.gap(2)
+
+    def _amendments(self) -> None:
+        record = self.record
+        self.heading("Amendments and extensions")
+        if not record.amendments:
+            self.text("The plan was not amended.", colour=GREY)
+        for amendment in record.amendments:
+            self.heading(f"{amendment.kind} {amendment.number}: {self.when(amendment.at)}", level=3)
+            self.facts([("By", self.party(amendment.by)), ("Reason", amendment.reason)])
+            if amendment.changes:
+                self.table(
+                    [[c.field, c.before, c.after] for c in amendment.changes],
+                    widths=(30, 65, 65),
+                    heading=("Changed", "Before", "After"),
+                )
+
+    def _outcome(self) -> None:
+        outcome = self.record.outcome
+        self.heading("Outcome")
+        if outcome is None:
+            self.text("The plan is still open.", colour=GREY)
+            return
+        closed = self.when(outcome.closed_at) or "—"
+        if outcome.closed_by:
+            closed += f" by {self.party(outcome.closed_by)}"
+        self.facts(
+            [
+                ("Outcome", outcome.label),
+                ("Effective", format_day(outcome.effective_date) or "—"),
+                ("Closed", closed),
+            ]
+        )
+        self.heading("Summary", level=3)
+        self.block(outcome.summary)
+        if outcome.final_marks:
+            self.heading("Goals at the close", level=3)
+            for mark in outcome.final_marks:
+                self.text(f"{mark.goal}: {mark.label}")
+
+    def _seals(self) -> None:
+        record = self.record
+        self.heading("Witnessed copies of the history")
+        self.text(
+            "At the acknowledgement, each amendment or extension, each pause and the close, "
+            "PIP Bot sent the history's event count and SHA-256 hash into Slack, in the "
+            "employee's direct messages and the HR channel, where the database cannot change "
+            "them. python bot.py verify and /pip verify compare those copies with this "
+            "history.",
+            size=9,
+            colour=GREY,
+        )
+        self.gap(1)
+        if not record.seals:
+            self.text("No sealed copy has been sent yet.", colour=GREY)
+            return
+        self.table(
+            [
+                [self.when(s.sent_at), s.where, str(s.events), s.hash, "Yes" if s.matches else "No"]
+                for s in record.seals
+            ],
+            widths=(32, 36, 14, 60, 18),
+            heading=("Sent", "Where", "Events", "SHA-256", "Matches"),
+            size=8,
+        )
+
+    def _history(self) -> None:
+        record = self.record
+        chain = record.chain
+        self.heading("History", new_page=True)
+        if chain.intact:
+            self.text(
+                f"The history's hash chain verifies: {chain.events} events, each sealed with "
+                "SHA-256 over its content and the previous event's hash.",
+                bold=True,
+                colour=(27, 94, 32),
+            )
+        else:
+            self.text(
+                f"The history's hash chain does NOT verify: event {chain.first_broken} does not "
+                "match its content or its predecessor; this history may have been altered.",
+                bold=True,
+                colour=(183, 28, 28),
+            )
+        self.text(f"Last hash: {chain.head}", size=8.5, colour=GREY)
+        self.gap(2)
+        for event in record.history:
+            if self.pdf.will_page_break(14):
+                self.pdf.add_page()
+            self.text(
+                f"{event.sequence}. {event.title} · {self.when(event.at)} · "
+                f"{self.party(event.actor)}",
+                size=9.5,
+                bold=True,
+            )
+            margin = self.pdf.l_margin
+            self.pdf.set_left_margin(margin + 5)
+            self.pdf.set_x(margin + 5)
+            for line in event.summary:
+                self.text(line, size=9)
+            self.text(f"SHA-256 {event.hash}", size=7.5, colour=GREY)
+            self.pdf.set_left_margin(margin)
+            self.pdf.set_x(margin)
+            self.gap(1.2)
+
+
+def render_pdf(record: PlanRecord, *, org_name: str = "", paper_size: str = "A4") -> bytes:
+    """The record as a PDF on `paper_size` (A4 or Letter), `org_name` heading every page."""
+    writer = _Writer(record, org_name, paper_size, note_unprintable=False)
+    document = writer.write()
+    if not writer.replaced:
+        return document
+    # Rare: say at the top that some characters could not be printed (a second pass).
+    return _Writer(record, org_name, paper_size, note_unprintable=True).write()

@@ -1,0 +1,125 @@
+"""The exported record as PDF, read back with pypdf: pages, header and footer, content, privacy."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import pypdf
+import pytest
+from sqlalchemy.orm import Session
+
+from services.access import Actor
+from services.export import plan_record
+from services.export_pdf import render_pdf
+from tests.conftest import EMPLOYEE, HR, MANAGER
+from tests.services.test_export import (
+    AMEND_REASON,
+    CHECKIN_DATES,
+    GOALS,
+    OUTCOME_SUMMARY,
+    PUBLIC_ID,
+    RESPONSE,
+    at,
+    build_plan,
+    private_note,
+)
+
+ORG = "Acme Logistics GmbH"
+POINTS_PER_MM = 72 / 25.4
+SIZES_MM = {"A4": (210, 297), "Letter": (215.9, 279.4)}
+
+
+def pdf_of(db: Session, actor: Actor, paper_size: str = "A4") -> pypdf.PdfReader:
+    """The PDF record as `actor` gets it, opened with pypdf."""
+    record = plan_record(db, actor, PUBLIC_ID, now=at(date(2027, 4, 5)))
+    data = render_pdf(record, org_name=ORG, paper_size=paper_size)
+    assert data.startswith(b"%PDF-")
+    return pypdf.PdfReader(io.BytesIO(data))
+
+
+def page_texts(reader: pypdf.PdfReader) -> list[str]:
+    """Each page's extracted text, whitespace runs folded to one space."""
+    return [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
+
+
+@pytest.mark.parametrize("actor", [Actor(MANAGER), Actor(HR, is_hr=True)], ids=["manager", "hr"])
+def test_pdf_holds_the_whole_plan_on_numbered_headed_pages(db: Session, actor: Actor) -> None:
+    build_plan(db)
+    reader = pdf_of(db, actor)
+    pages = page_texts(reader)
+    total = len(pages)
+    assert total > 3
+    for number, text in enumerate(pages, start=1):
+        assert f"page {number} of {total}" in text
+        assert ORG in text and f"Performance improvement plan {PUBLIC_ID}" in text
+        assert "Confidential" in text
+    everything = " ".join(pages)
+    for goal in GOALS:
+        assert goal in everything
+    for n in range(1, 13):
+        assert f"Progress at check-in {n}" in everything
+    for n in range(1, 11):
+        for i in range(1, 11):
+            assert f"Employee note {n}.{i}" in everything  # every check-in's notes
+    for n in range(1, 12):
+        assert f"Next steps after check-in {n}" in everything
+        assert private_note(n) in everything  # the manager's and HR's copy has them
+    for day in CHECKIN_DATES:
+        assert f"{day:%a %-d %b %Y}" in everything
+    assert AMEND_REASON in everything and RESPONSE in everything and OUTCOME_SUMMARY in everything
+    assert "Eli Employee (UEMPLOYEE)" in everything and "Maria Manager (UMANAGER)" in everything
+    assert "Times are in Europe/Paris time (CEST), the time zone of Eli Employee." in everything
+    assert "Mon 4 Jan 2027 12:00 CET" in everything  # the first acknowledgement, local time
+    assert "hash chain verifies" in everything
+
+
+def test_employee_pdf_has_no_private_note(db: Session) -> None:
+    build_plan(db)
+    everything = " ".join(page_texts(pdf_of(db, Actor(EMPLOYEE))))
+    assert "Progress at check-in 3" in everything and "Next steps after check-in 3" in everything
+    assert "confidential-" not in everything and "Private note" not in everything
+    assert "private notes are not part of this copy" in everything
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_page_size_follows_paper_size(db: Session, paper: str) -> None:
+    build_plan(db)
+    reader = pdf_of(db, Actor(MANAGER), paper)
+    width_mm, height_mm = SIZES_MM[paper]
+    for page in reader.pages:
+        assert float(page.mediabox.width) == pytest.approx(width_mm * POINTS_PER_MM, abs=0.5)
+        assert float(page.mediabox.height) == pytest.approx(height_mm * POINTS_PER_MM, abs=0.5)
+
+
+def test_the_goal_status_chart_is_drawn(db: Session) -> None:
+    build_plan(db)
+    reader = pdf_of(db, Actor(MANAGER))
+    [chart_page] = [p for p in reader.pages if "Goal status timeline" in p.extract_text()]
+    text = chart_page.extract_text()
+    # The chart's labels are text in the PDF: every goal row and every check-in column.
+    for n in range(1, 11):
+        assert f"Goal {n}" in text
+    for day in CHECKIN_DATES:
+        assert day.isoformat() in text
+    for label in ("On track", "At risk", "Off track", "No status"):
+        assert label in text
+    # And its marks are drawn: a content stream far longer than the labels alone.
+    assert len(chart_page.get_contents().get_data()) > 20_000
+
+
+def test_characters_the_font_lacks_are_marked_not_logged(
+    db: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dataclasses import replace
+
+    build_plan(db)
+    record = plan_record(db, Actor(MANAGER), PUBLIC_ID, now=at(date(2027, 4, 5)))
+    typed = "Agreed over coffee \U0001f642 with 中文 notes\tand a tab; Ärger über Öl"
+    with caplog.at_level("DEBUG"):
+        data = render_pdf(replace(record, issues=typed), org_name=ORG)
+    text = re.sub(r"\s+", " ", pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text())
+    assert "Agreed over coffee \ufffd with \ufffd\ufffd notes and a tab; Ärger über Öl" in text
+    assert "the HTML copy of the record shows them as written" in text
+    assert "\U0001f642" not in caplog.text and "中" not in caplog.text
