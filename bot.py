@@ -140,6 +140,7 @@ def serve(settings: Settings) -> int:
         else:
             print(f"pipbot: {fatal.name}: {fatal.detail}", file=sys.stderr)
         return 2
+    logger.info(settings.approval_description())
     for problem in (c for c in checks if c.status != OK):
         logger.warning("%s: %s", problem.name, problem.detail)
     engine = make_engine(settings.database_url)

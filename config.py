@@ -18,6 +18,9 @@ DEFAULT_DATABASE_URL = "sqlite:///pipbot.db"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 HR_NOTICE_DETAILS = ("summary", "full")
+PLAN_APPROVALS = ("hr", "none", "auto")
+_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+_GROUP_HANDLE = re.compile(r"^@?[a-z0-9][a-z0-9._-]{0,79}$")
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 PAPER_SIZES = ("A4", "Letter")
@@ -63,6 +66,31 @@ class Settings:
     hr_notice_detail: str = "summary"
     # chat.postMessage calls a second for the whole workspace (Slack publishes no figure).
     post_rate: float = 10.0
+    plan_approval: str = "auto"
+    manager_group: str | None = None
+    hr_group: str | None = None
+    hr_contact: str = ""
+
+    @property
+    def hr_configured(self) -> bool:
+        """True when someone holds HR rights (HR_USER_IDS or HR_GROUP), so can approve plans."""
+        return bool(self.hr_user_ids or self.hr_group)
+
+    @property
+    def approval_required(self) -> bool:
+        """True when HR approves each plan before it reaches the employee (PLAN_APPROVAL)."""
+        if self.plan_approval == "auto":
+            return self.hr_configured
+        return self.plan_approval == "hr"
+
+    def approval_description(self) -> str:
+        """Which approval rule is in force and why, for the start-up log."""
+        rule = "hr" if self.approval_required else "none"
+        if self.plan_approval == "auto":
+            why = "HR is configured" if self.hr_configured else "no HR is configured"
+            return f"plan approval: {rule} (PLAN_APPROVAL=auto, {why})"
+        return f"plan approval: {rule} (PLAN_APPROVAL={self.plan_approval})"
+
     holidays_enabled: bool = True
     holiday_country: str | None = None
     company_holidays: frozenset[date] = field(default_factory=frozenset)
@@ -107,7 +135,7 @@ class Settings:
                 "SLACK_SIGNING_SECRET",
                 "is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)",
             )
-        return cls(
+        settings = cls(
             slack_bot_token=bot_token,
             slack_signing_secret=signing_secret,
             slack_app_token=app_token,
@@ -122,6 +150,10 @@ class Settings:
                 "HR_NOTICE_DETAIL", get("HR_NOTICE_DETAIL"), HR_NOTICE_DETAILS, "summary"
             ),
             post_rate=_post_rate(get("SLACK_POST_RATE")),
+            plan_approval=_choice("PLAN_APPROVAL", get("PLAN_APPROVAL"), PLAN_APPROVALS, "auto"),
+            manager_group=_group("MANAGER_GROUP", get("MANAGER_GROUP")),
+            hr_group=_group("HR_GROUP", get("HR_GROUP")),
+            hr_contact=_hr_contact(get("HR_CONTACT")),
             holidays_enabled=_flag("HOLIDAYS", get("HOLIDAYS"), default=True),
             holiday_country=_country(get("HOLIDAY_COUNTRY")),
             company_holidays=_company_holidays(get("COMPANY_HOLIDAYS")),
@@ -133,6 +165,12 @@ class Settings:
             paper_size=_paper_size(get("PAPER_SIZE")),
             retention_days=_retention_days(get("RETENTION_DAYS")),
         )
+        if settings.plan_approval == "hr" and not settings.hr_configured:
+            raise ConfigError(
+                "PLAN_APPROVAL",
+                "is hr, but nobody can approve: set HR_USER_IDS or HR_GROUP (or use auto)",
+            )
+        return settings
 
 
 def _api_url(value: str | None) -> str:
@@ -191,6 +229,27 @@ def _hr_users(value: str | None) -> frozenset[str]:
     if bad:
         raise ConfigError("HR_USER_IDS", f"{', '.join(bad)} is not a Slack user id (U... or W...)")
     return frozenset(ids)
+
+
+def _group(name: str, value: str | None) -> str | None:
+    """A user group as its id (S...) or its handle (people-managers, with or without @)."""
+    if value is None:
+        return None
+    if _GROUP_ID.match(value):
+        return value
+    if _GROUP_HANDLE.match(value.lower()):
+        return value.lower().removeprefix("@")
+    raise ConfigError(
+        name, f"{value!r} is not a Slack user group handle (people-managers) or id (S...)"
+    )
+
+
+def _hr_contact(value: str | None) -> str:
+    if value is None:
+        return ""
+    if len(value) > 200:
+        raise ConfigError("HR_CONTACT", f"is {len(value)} characters; keep it to 200")
+    return value
 
 
 def _checkin_time(value: str | None) -> time:

@@ -30,6 +30,7 @@ REQUIRED_SCOPES: dict[str, str] = {
     "channels:read": "checking that the bot is in a public HR channel",
     "users:read": "names, time zones and deactivated accounts",
     "files:write": "exported plans and report CSVs",
+    "usergroups:read": "who is in MANAGER_GROUP and HR_GROUP",
 }
 # Slack's answers that mean the token itself is wrong, not the network or Slack.
 REFUSED = {

@@ -6,6 +6,7 @@ from slack_bolt import App
 
 from handlers import (
     amend,
+    approval,
     browse,
     checkins,
     close,
@@ -15,9 +16,23 @@ from handlers import (
     pauses,
     plans,
     record,
+    voice,
 )
 
-MODULES = (errors, commands, events, plans, checkins, browse, amend, close, pauses, record)
+MODULES = (
+    errors,
+    commands,
+    events,
+    plans,
+    approval,
+    checkins,
+    browse,
+    amend,
+    close,
+    pauses,
+    record,
+    voice,
+)
 
 
 def register_listeners(app: App) -> None:

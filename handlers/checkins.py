@@ -26,7 +26,9 @@ from views.checkins import (
     read_marks,
     review_modal,
 )
+from views.common import section
 from views.ids import Action, Block, Callback
+from views.plan_messages import discreet_text
 
 
 def register(app: App) -> None:
@@ -142,14 +144,16 @@ def record_thread_reply(
         return False
     checkin = checkins.record_reply(db, actor, prompt.checkin_id, event.get("text") or "", utcnow())
     db.commit()
+    thanks = (
+        f":white_check_mark: Thanks, I've kept this as your answer to "
+        f"{occurrence_label(checkin)}. You can add more here, or press *Check in* above "
+        "to rate each goal."
+    )
     client.chat_postMessage(
         channel=event["channel"],
         thread_ts=prompt.message_ts,
-        text=(
-            f":white_check_mark: Thanks, I've kept this as your answer to "
-            f"{occurrence_label(checkin)}. You can add more here, or press *Check in* above "
-            "to rate each goal."
-        ),
+        text=discreet_text(),
+        blocks=[section(thanks)],
     )
     _mark_prompt_answered(client, prompt.channel_id, prompt.message_ts, checkin)
     return True

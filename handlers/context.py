@@ -13,6 +13,7 @@ from config import Settings
 from handlers.errors import handle_error
 from scheduler.dispatcher import Dispatcher
 from services.access import Actor
+from slackio.groups import Groups
 
 F = TypeVar("F", bound=Callable[..., Any])
 _OUTBOX = "outbox"
@@ -31,7 +32,10 @@ def deliver_soon(db: Session) -> None:
 def install(
     app: App, settings: Settings, session_factory: sessionmaker[Session], dispatcher: Dispatcher
 ) -> None:
-    """Put `settings`, `outbox`, `actor` and a fresh (lazy) `db` session into every context."""
+    """Put `settings`, `outbox`, `groups`, `actor` and a fresh (lazy) `db` session into every
+    context. HR rights come from HR_USER_IDS and HR_GROUP; MANAGER_GROUP limits who may open
+    plans (group membership is cached for a few minutes, see slackio/groups.py)."""
+    groups = Groups(app.client)
 
     @app.middleware
     def request_context(
@@ -39,13 +43,27 @@ def install(
     ) -> None:
         context["settings"] = settings
         context["outbox"] = dispatcher
+        context["groups"] = groups
         session = session_factory()
         session.info[_OUTBOX] = dispatcher
         session.info[_REQUEST] = (body, context)
         context["db"] = session
         if context.user_id:
-            context["actor"] = Actor.of(context.user_id, settings.hr_user_ids)
+            user = context.user_id
+            hr = settings.hr_user_ids | groups.members(settings.hr_group)
+            opens = settings.manager_group is None or groups.is_member(settings.manager_group, user)
+            context["actor"] = Actor.of(user, hr, may_open_plans=opens)
         next()
+
+
+def hr_recipients(context: BoltContext, *, besides: str | None = None) -> tuple[str, ...]:
+    """Where HR's messages go: the HR channel, or else each person with HR rights by DM
+    (`besides`, say the manager of the plan concerned, excepted)."""
+    settings: Settings = context["settings"]
+    if settings.hr_channel_id:
+        return (settings.hr_channel_id,)
+    people = settings.hr_user_ids | context["groups"].members(settings.hr_group)
+    return tuple(sorted(p for p in people if p != besides))
 
 
 def transactional(func: F) -> F:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,9 @@ from models import utcnow
 from services.access import Actor
 from services.events import first_sighting
 from services.home import home_data
+from views.common import section
 from views.home import home_view
+from views.plan_messages import discreet_text
 
 
 def register(app: App) -> None:
@@ -38,12 +40,14 @@ def skip_retried_events(
 
 
 @transactional
-def handle_home_opened(event: dict[str, Any], client: WebClient, actor: Actor, db: Session) -> None:
+def handle_home_opened(
+    event: dict[str, Any], client: WebClient, context: BoltContext, actor: Actor, db: Session
+) -> None:
     """Publish the person's Home tab."""
     if event.get("tab", "home") != "home":
         return
     begin_read(db)
-    view = home_view(home_data(db, actor, utcnow()))
+    view = home_view(home_data(db, actor, utcnow()), context["settings"].hr_contact)
     db.commit()
     client.views_publish(user_id=actor.user_id, view=view)
 
@@ -58,11 +62,13 @@ def handle_direct_message(
     if record_thread_reply(db, client, actor, event):
         return
     db.commit()  # end the read before talking to Slack
+    about = (
+        "I'm PIP Bot. I keep performance improvement plans, their check-ins and their "
+        "history. Type `/pip help` to see what you can do."
+    )
     client.chat_postMessage(
         channel=event["channel"],
         thread_ts=event.get("thread_ts"),
-        text=(
-            "I'm PIP Bot. I keep performance improvement plans, their check-ins and their "
-            "history. Type `/pip help` to see what you can do."
-        ),
+        text=discreet_text(),
+        blocks=[section(about)],
     )

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 
 from db import begin_read
 from handlers.commands import subcommand
-from handlers.context import deliver_soon, open_modal, transactional
+from handlers.context import deliver_soon, hr_recipients, open_modal, transactional
 from models import DeliveryKind, utcnow
 from services import plans, users
 from services.access import Action as Permission
 from services.access import Actor
 from services.calendar import local_date
 from services.drafts import GoalDraft
+from services.errors import NotAllowed
 from services.outbox import sent_messages
 from services.schedule import Recipients
 from services.users import Profile
@@ -27,6 +28,7 @@ from views.ids import Action, Block, Callback
 from views.plan_form import form_meta, form_reason, new_plan_modal, plan_modal, read_plan_form
 from views.plan_messages import (
     acknowledgement_blocks,
+    discreet_text,
     employee_plan_message,
     parse_acknowledge_value,
     respond_modal,
@@ -59,9 +61,13 @@ def handle_command_new(
 ) -> None:
     """`/pip new [@employee]`: open the plan form at once, inside the trigger's 3 seconds."""
     match = MENTION.search(args)
+    if not context["actor"].may_open_plans:
+        raise NotAllowed(plans.NOT_IN_GROUP)
     known = users.last_known(db, context["actor"].user_id)  # no network before the modal
     today = local_date(utcnow(), known.tz if known else "UTC")
-    open_modal(ack, client, db, command["trigger_id"], new_plan_modal(match and match[1], today))
+    approval = context["settings"].approval_required
+    view = new_plan_modal(match and match[1], today, approval)
+    open_modal(ack, client, db, command["trigger_id"], view)
     if args and not match:
         respond(
             response_type="ephemeral",
@@ -118,6 +124,7 @@ def handle_form_submit(
     written; open_plan then checks again under its lock, and a plan that lost a race in
     between is explained in a DM by the error handler.
     """
+    to_hr = hr_recipients(context, besides=actor.user_id)  # before the database is touched
     draft, _ = read_plan_form(view)
     directory = Directory(client)
     begin_read(db)
@@ -137,7 +144,10 @@ def handle_form_submit(
     manager_tz = manager.tz if manager else "UTC"
     settings = context["settings"]
     now = utcnow()
-    plans.check_draft(db, actor, draft, employee, local_date(now, manager_tz))
+    if not actor.may_open_plans:
+        raise NotAllowed(plans.NOT_IN_GROUP)
+    approval = settings.approval_required
+    plans.check_draft(db, actor, draft, employee, local_date(now, manager_tz), approval=approval)
     db.commit()
     ack()
     for profile in looked_up:
@@ -157,6 +167,8 @@ def handle_form_submit(
         ),
         today=local_date(now, manager_tz),
         now=now,
+        approval=approval,
+        hr_recipients=to_hr,
     )
     db.commit()
     deliver_soon(db)
@@ -172,6 +184,7 @@ def handle_plan_acknowledge(
     db: Session,
 ) -> None:
     """The employee acknowledges receipt: record it once, update the DM, tell the manager."""
+    settings = context["settings"]
     public_id, round_ = parse_acknowledge_value(body["actions"][0]["value"])
     settings = context["settings"]
     plan, _ = plans.acknowledge(
@@ -189,6 +202,7 @@ def handle_plan_acknowledge(
     for sent in copies:
         message = employee_plan_message(
             plan,
+            hr_contact=settings.hr_contact,
             round_=current,
             changed=list(sent.payload.get("changed", [])),
             reason=str(sent.payload.get("reason", "")),
@@ -207,7 +221,7 @@ def handle_plan_acknowledge(
         client.chat_update(
             channel=clicked[0],
             ts=clicked[1],
-            text=message.get("text") or "Plan acknowledged.",
+            text=discreet_text(plan.manager_id),
             blocks=kept + acknowledgement_blocks(plan, current)[:1],
         )
     deliver_soon(db)
@@ -226,12 +240,14 @@ def handle_plan_respond(
 def handle_response_submit(
     ack: Ack,
     view: dict[str, Any],
+    context: BoltContext,
     actor: Actor,
     db: Session,
 ) -> None:
     """Store the employee's response, add it to the history and show it to the manager."""
     text = _response_text(view)
-    plans.respond(db, actor, view.get("private_metadata", ""), text, utcnow())
+    to_hr = hr_recipients(context, besides=actor.user_id)
+    plans.respond(db, actor, view.get("private_metadata", ""), text, utcnow(), to_hr)
     db.commit()
     ack()
     deliver_soon(db)

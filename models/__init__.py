@@ -13,6 +13,7 @@ from models.enums import (
     GoalStatus,
     Outcome,
     PlanStatus,
+    Review,
 )
 from models.history import PlanEvent
 from models.pause import PlanPause, SlackStatus
@@ -41,6 +42,7 @@ __all__ = [
     "PlanPause",
     "PlanStatus",
     "ProcessedEvent",
+    "Review",
     "SlackStatus",
     "SlackUser",
     "Tombstone",

@@ -8,11 +8,21 @@ from enum import StrEnum
 class PlanStatus(StrEnum):
     """Where a plan is in its lifecycle."""
 
+    DRAFT = "draft"
+    WITHDRAWN = "withdrawn"
     ACTIVE = "active"
     ACKNOWLEDGED = "acknowledged"
     EXTENDED = "extended"
     PAUSED = "paused"
     CLOSED = "closed"
+
+
+class Review(StrEnum):
+    """Where a draft stands before it is sent: with HR, back with the manager, or ready."""
+
+    PENDING = "pending"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
 
 
 class Outcome(StrEnum):
@@ -89,6 +99,7 @@ class DeliveryKind(StrEnum):
     OUTCOME_REMINDER = "outcome_reminder"
     OUTCOME_OVERDUE = "outcome_overdue"
     HR_NOTICE = "hr_notice"
+    SEND_REMINDER = "send_reminder"
     NOTICE = "notice"
     RETENTION_NOTICE = "retention_notice"
     RESUME = "resume"

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum, utcnow
-from models.enums import Cadence, Outcome, PlanStatus
+from models.enums import Cadence, Outcome, PlanStatus, Review
 
 
 class Plan(Base):
@@ -54,6 +54,14 @@ class Plan(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None]
+    # Drafts: the HR review (None when no approval applies), its round, who decided it and
+    # when; whether the manager sends it after meeting the employee; when it was sent.
+    review: Mapped[Review | None] = mapped_column(str_enum(Review))
+    review_round: Mapped[int] = mapped_column(default=0)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None]
+    send_after_meeting: Mapped[bool] = mapped_column(default=False)
+    sent_at: Mapped[datetime | None]
     # A legal hold keeps a closed plan past RETENTION_DAYS until HR releases it.
     legal_hold_at: Mapped[datetime | None]
     legal_hold_by: Mapped[str | None] = mapped_column(String(32))

@@ -27,6 +27,7 @@ from views.ids import Block, EventType
 from views.plan_form import CADENCES, WEEKDAYS
 from views.plan_messages import (
     acknowledge_button,
+    discreet_text,
     employee_plan_message,
     fmt_date,
     fmt_when,
@@ -128,12 +129,18 @@ def render_delivery(ctx: RenderContext) -> Outgoing | Skip | Postpone:
     for fold, _ in _BACKLOG:
         folded = fold(ctx)
         if folded is not None:
-            return _sealed(ctx, folded)
-    outcome = renderer(ctx)
-    for _, annotate in _BACKLOG:
-        if isinstance(outcome, Outgoing):
-            outcome = annotate(ctx, outcome)
-    return _sealed(ctx, outcome)
+            outcome = _sealed(ctx, folded)
+            break
+    else:
+        outcome = renderer(ctx)
+        for _, annotate in _BACKLOG:
+            if isinstance(outcome, Outgoing):
+                outcome = annotate(ctx, outcome)
+        outcome = _sealed(ctx, outcome)
+    if isinstance(outcome, Outgoing) and plan is not None:
+        if ctx.delivery.recipient_id == plan.employee_id:
+            return discreet(outcome, plan, ctx.delivery)
+    return outcome
 
 
 def _sealed(ctx: RenderContext, outcome: Outgoing | Skip) -> Outgoing | Skip:
@@ -155,6 +162,24 @@ def message_metadata(delivery_id: int, kind: str, message: Outgoing) -> dict[str
 
 # Message metadata that carries a delivery id, to find a message already posted.
 DELIVERY_EVENT_TYPES = frozenset({EventType.DELIVERY, EventType.SEAL})
+
+
+# What the employee gets from their manager (anything else is from the bot).
+FROM_MANAGER = {DeliveryKind.ACK_REQUEST}
+FROM_MANAGER_NOTICES = {"review", "outcome"}
+
+
+def discreet(message: Outgoing, plan: Plan, delivery: Delivery) -> Outgoing:
+    """`message` with notification text that says only who it is from: phones show it on
+    the lock screen. The body (blocks, or the text itself when there are none) is unchanged."""
+    from_manager = delivery.kind in FROM_MANAGER or (
+        delivery.kind == DeliveryKind.NOTICE
+        and delivery.payload.get("notice") in FROM_MANAGER_NOTICES
+    )
+    if message.attachments:
+        return message  # an upload's text is its body (employees are sent none)
+    text = discreet_text(plan.manager_id if from_manager else None)
+    return replace(message, text=text, blocks=message.blocks or split_sections(message.text))
 
 
 def recipients_of(ctx: RenderContext, plan: Plan) -> Recipients:
@@ -191,6 +216,7 @@ def _ack_request(ctx: RenderContext) -> Outgoing | Skip:
     payload = ctx.delivery.payload
     message = employee_plan_message(
         plan,
+        hr_contact=ctx.settings.hr_contact,
         round_=int(payload.get("round", 1)),
         changed=list(payload.get("changed", [])),
         reason=str(payload.get("reason", "")),
@@ -293,8 +319,15 @@ def _hr_opened(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
         manager=mention(plan.manager_id),
         start=fmt_date(plan.start_date),
         end=fmt_date(plan.end_date),
+        moved=int(ctx.delivery.payload.get("moved_days", 0) or 0),
+        planned_start=_date_or_none(ctx.delivery.payload.get("planned_start")),
+        planned_end=_date_or_none(ctx.delivery.payload.get("planned_end")),
     )
     return Outgoing(text=text, blocks=[section(text)])
+
+
+def _date_or_none(value: object) -> str | None:
+    return fmt_date(date.fromisoformat(str(value))) if value else None
 
 
 @hr_notice("extended")

@@ -26,10 +26,12 @@ from config import Settings
 from logs import bind_delivery_kind
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
 from scheduler import (  # noqa: F401 - register renderers
+    approval_messages,
     backlog,
     checkin_messages,
     close_messages,
     pause_messages,
+    voice_messages,
 )
 from scheduler.messages import (
     DELIVERY_EVENT_TYPES,

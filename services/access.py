@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-from models import Plan
+from models import Plan, PlanStatus
 from services.errors import PlanNotFound
 
 
@@ -31,6 +31,12 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     RESPOND = "respond"
     CHECK_IN = "check_in"
+    APPROVE = "approve"
+    EDIT_DRAFT = "edit_draft"
+    SEND = "send"
+    WITHDRAW = "withdraw"
+    ASK_HR = "ask_hr"
+    READ_VOICE = "read_voice"
     VERIFY = "verify"
     HOLD = "hold"
     PAUSE = "pause"
@@ -49,11 +55,19 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.ACKNOWLEDGE: frozenset({Role.EMPLOYEE}),
     Action.RESPOND: frozenset({Role.EMPLOYEE}),
     Action.CHECK_IN: frozenset({Role.EMPLOYEE}),
+    Action.APPROVE: frozenset({Role.HR}),
+    Action.EDIT_DRAFT: frozenset({Role.MANAGER}),
+    Action.SEND: frozenset({Role.MANAGER}),
+    Action.WITHDRAW: frozenset({Role.MANAGER}),
+    Action.ASK_HR: frozenset({Role.EMPLOYEE}),
+    Action.READ_VOICE: frozenset({Role.HR}),
     Action.VERIFY: frozenset({Role.MANAGER, Role.HR}),
     Action.HOLD: frozenset({Role.HR}),
     Action.PAUSE: frozenset({Role.MANAGER, Role.HR}),
     Action.RESUME: frozenset({Role.MANAGER, Role.HR}),
 }
+# A plan that never reached its employee: a draft, or a draft withdrawn before sending.
+UNSENT_STATUSES = (PlanStatus.DRAFT, PlanStatus.WITHDRAWN)
 
 
 @dataclass(frozen=True)
@@ -62,20 +76,26 @@ class Actor:
 
     user_id: str
     is_hr: bool = False
+    may_open_plans: bool = True  # False when MANAGER_GROUP is set and they are not in it
 
     @classmethod
-    def of(cls, user_id: str, hr_user_ids: Collection[str]) -> Actor:
+    def of(
+        cls, user_id: str, hr_user_ids: Collection[str], *, may_open_plans: bool = True
+    ) -> Actor:
         """The actor for `user_id`, with HR rights when listed in `hr_user_ids`."""
-        return cls(user_id=user_id, is_hr=user_id in hr_user_ids)
+        return cls(user_id=user_id, is_hr=user_id in hr_user_ids, may_open_plans=may_open_plans)
 
 
 def roles(actor: Actor, plan: Plan) -> frozenset[Role]:
     """Every role `actor` holds on `plan` (none for an unrelated person).
 
     The plan's employee is only ever the employee on it, even with HR rights: nobody gains
-    the manager's private notes, or the power to close, on their own plan.
+    the manager's private notes, or the power to close, on their own plan. A plan that was
+    never sent (a draft) gives its employee no role at all: they do not know of it.
     """
     if plan.employee_id == actor.user_id:
+        if plan.status in UNSENT_STATUSES:
+            return frozenset()
         return frozenset({Role.EMPLOYEE})
     held: set[Role] = set()
     if plan.manager_id == actor.user_id:

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Author, Checkin, GoalStatus, Plan, PlanEvent, PlanPause, PlanStatus
 from services import lists
-from services.access import Action, Actor, may, may_run_org_report
+from services.access import UNSENT_STATUSES, Action, Actor, may, may_run_org_report
 from services.errors import NotAllowed, UsageError
 from services.lists import ListKey
 from services.pauses import pauses_of
@@ -28,6 +28,7 @@ class Scope(StrEnum):
     ALL = "all"
     ACTIVE = "active"
     CLOSED = "closed"
+    DRAFTS = "drafts"
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class PlanPage:
 
 
 def parse_scope(text: str) -> tuple[Scope, int]:
-    """`/pip list [all|active|closed] [page]` arguments; UsageError for anything else."""
+    """`/pip list [all|active|closed|drafts] [page]` arguments; UsageError for anything else."""
     scope, page = Scope.MINE, 1
     for word in text.lower().split():
         if word.isdigit() and int(word) >= 1:
@@ -63,8 +64,8 @@ def parse_scope(text: str) -> tuple[Scope, int]:
         else:
             raise UsageError(
                 f"“{word}” is not something I can list. Try `/pip list`, or for HR "
-                "`/pip list all`, `/pip list active` or `/pip list closed` (add a page number "
-                "to skip ahead)."
+                "`/pip list all`, `/pip list active`, `/pip list closed` or `/pip list drafts` "
+                "(add a page number to skip ahead)."
             )
     return scope, page
 
@@ -89,13 +90,23 @@ def list_plans(
     """
     where: list[ColumnElement[bool]] = []
     if scope == Scope.MINE:
-        where.append(or_(Plan.manager_id == actor.user_id, Plan.employee_id == actor.user_id))
+        # An employee's own plan is listed only once it was sent; drafts are the manager's.
+        where.append(
+            or_(
+                Plan.manager_id == actor.user_id,
+                and_(Plan.employee_id == actor.user_id, Plan.status.not_in(UNSENT_STATUSES)),
+            )
+        )
     elif not may_run_org_report(actor):
         raise NotAllowed("Only HR can list every plan. `/pip list` shows yours.")
     elif scope == Scope.ACTIVE:
         where.append(Plan.status.in_(OPEN_STATUSES))
     elif scope == Scope.CLOSED:
         where.append(Plan.status == PlanStatus.CLOSED)
+    elif scope == Scope.DRAFTS:
+        where.append(Plan.status == PlanStatus.DRAFT)
+    if scope != Scope.MINE:  # a draft about an HR person is never shown to them
+        where.append(or_(Plan.employee_id != actor.user_id, Plan.status.not_in(UNSENT_STATUSES)))
     total = int(db.scalar(select(func.count()).select_from(Plan).where(*where)) or 0)
     pages = max(1, -(-total // page_size))
     page = min(max(page, 1), pages)

@@ -52,6 +52,7 @@ class PlanDraft:
     length_days: int | None = 60
     end_date: date | None = None
     consequences: str = ""
+    send_after_meeting: bool = False  # the manager sends it themselves after meeting
 
     def resolved_end(self) -> date | None:
         """The end date: the one typed, else the start plus the chosen length."""

@@ -45,6 +45,8 @@ NO_STATUS_LABEL = "No status"
 SYSTEM_NAME = "PIP Bot"
 
 PLAN_STATUS_LABELS = {
+    PlanStatus.DRAFT: "Draft, not sent to the employee",
+    PlanStatus.WITHDRAWN: "Withdrawn draft, never sent",
     PlanStatus.ACTIVE: "Active",
     PlanStatus.ACKNOWLEDGED: "Acknowledged",
     PlanStatus.EXTENDED: "Extended",
@@ -69,11 +71,20 @@ EVENT_TITLES = {
     "amended": "Plan amended",
     "extended": "Plan extended",
     "closed": "Plan closed",
+    "submitted": "Draft sent to HR for approval",
+    "approved": "Approved by HR",
+    "changes_requested": "HR asked for changes",
+    "sent": "Plan sent to the employee",
+    "withdrawn": "Draft withdrawn",
+    "draft_edited": "Draft changed",
+    "hr_review_requested": "Employee asked HR to review",
     "legal_hold": "Legal hold placed",
     "hold_released": "Legal hold released",
 }
 # Event data only the manager and HR read (the employee's copy says the event happened).
 RESTRICTED_DATA = {"legal_hold": {"reason"}}
+# Event data only HR and the employee who wrote it see (what the employee asked HR).
+HR_ONLY_KEYS = {"hr_review_requested": "request"}
 FIELD_LABELS = {
     "issues": "Issues",
     "expectations": "Expected standard",
@@ -367,9 +378,14 @@ def plan_record(
     chain = audit.verify_chain(db, plan)
     pauses = pauses_of(db, plan)
     told = {p.id for p in pauses if p.tell_employee}
+    hr_or_writer = may(actor, Action.APPROVE, plan) or may(actor, Action.ASK_HR, plan)
     history = [
         _event_record(
-            _reason_hidden(event, include_private, told), goal_labels, include_private, party
+            _reason_hidden(event, include_private, told),
+            goal_labels,
+            include_private,
+            party,
+            hr_or_writer,
         )
         for event in events
     ]
@@ -526,6 +542,8 @@ def _plan_status(plan: Plan) -> str:
     label = PLAN_STATUS_LABELS[plan.status]
     if plan.status == PlanStatus.CLOSED and plan.outcome is not None:
         return f"{label} ({plan.outcome.value})"
+    if plan.status in (PlanStatus.DRAFT, PlanStatus.WITHDRAWN):
+        return label
     if plan.status != PlanStatus.CLOSED and not is_acknowledged(plan):
         return f"{label}, awaiting acknowledgement"
     return label
@@ -757,6 +775,37 @@ def _summary(
             f"Reason: {data.get('reason', '')}",
             *(f"{c.field}: {c.before} → {c.after}" for c in _changes(data)),
         ]
+    if kind == "submitted":
+        changed = ", ".join(str(c) for c in data.get("changed") or [])
+        return [
+            f"Version {data.get('round', 1)} of the draft, {data.get('start_date')} to "
+            f"{data.get('end_date')}, sent to HR for approval."
+            + (f" Changed: {changed}." if changed else "")
+        ]
+    if kind in ("approved", "changes_requested"):
+        verb = "Approved" if kind == "approved" else "Changes requested for"
+        comment = str(data.get("comment") or "")
+        return [
+            f"{verb} version {data.get('round', 1)}." + (f" Comment: {comment}" if comment else "")
+        ]
+    if kind == "sent":
+        moved = int(data.get("moved_days") or 0)
+        start, end = data.get("start_date"), data.get("end_date")
+        line = f"Sent to the employee; the plan runs {start} to {end}."
+        if moved:
+            before = data.get("before") or {}
+            line += (
+                f" It was sent {moved} day(s) after its planned start, so its dates moved from "
+                f"{before.get('start_date')} to {before.get('end_date')}."
+            )
+        return [line]
+    if kind == "withdrawn":
+        return ["The manager withdrew the draft before it was sent; the employee never saw it."]
+    if kind == "hr_review_requested":
+        asked = str(data.get("request") or "")
+        return [
+            "The employee asked HR to review the plan." + (f" Request: {asked}" if asked else "")
+        ]
     if kind == "legal_hold":
         reason = [f"Reason: {data['reason']}"] if data.get("reason") else []
         return ["The plan is kept past the retention policy until HR releases it.", *reason]
@@ -779,10 +828,13 @@ def _event_record(
     goal_labels: dict[int, str],
     include_private: bool,
     party: Callable[[str], Party],
+    hr_or_writer: bool = True,
 ) -> EventRecord:
     shown: dict[str, Any] = dict(event.data) if include_private else _without_private(event.data)
     if not include_private:
         shown = {k: v for k, v in shown.items() if k not in RESTRICTED_DATA.get(event.kind, set())}
+    if not hr_or_writer and event.kind in HR_ONLY_KEYS:
+        shown.pop(HR_ONLY_KEYS[event.kind], None)
     return EventRecord(
         sequence=event.sequence,
         at=event.created_at,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from models import Checkin, CheckinStatus, Plan
+from models import Checkin, CheckinStatus, Plan, PlanStatus, Review
 from services.access import Actor, may_run_org_report
 from services.plan_facts import PlanLine, plan_line, plan_lines
 from services.plans import OPEN_STATUSES
@@ -49,6 +49,9 @@ class HomeData:
     managing_total: int = 0
     to_review: list[Checkin] = field(default_factory=list)
     org: OrgCounts | None = None
+    drafts: list[Plan] = field(default_factory=list)  # the person's own unsent drafts
+    awaiting_approval: list[Plan] = field(default_factory=list)  # HR: drafts to decide
+    awaiting_approval_total: int = 0
 
 
 def _status(db: Session) -> ColumnElement[Any] | InstrumentedAttribute[CheckinStatus]:
@@ -94,8 +97,28 @@ def home_data(db: Session, actor: Actor, now: datetime) -> HomeData:
             .limit(REVIEW_LIMIT)
         )
     )
+    data.drafts = list(
+        db.scalars(
+            select(Plan)
+            .where(Plan.manager_id == actor.user_id, Plan.status == PlanStatus.DRAFT)
+            .order_by(Plan.created_at, Plan.id)
+            .limit(HOME_LIST_LIMIT)
+        )
+    )
     if may_run_org_report(actor):
         data.org = org_counts(db, now)
+        waiting = select(Plan).where(
+            Plan.status == PlanStatus.DRAFT,
+            Plan.review == Review.PENDING,
+            Plan.manager_id != actor.user_id,
+            Plan.employee_id != actor.user_id,
+        )
+        data.awaiting_approval_total = int(
+            db.scalar(select(func.count()).select_from(waiting.subquery())) or 0
+        )
+        data.awaiting_approval = list(
+            db.scalars(waiting.order_by(Plan.updated_at, Plan.id).limit(ATTENTION_LIMIT))
+        )
     return data
 
 

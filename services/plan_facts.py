@@ -92,7 +92,7 @@ def overdue_items(db: Session, plan: Plan, now: datetime) -> list[str]:
 
 
 def _overdue(plan: Plan, now: datetime, counts: dict[CheckinStatus, int]) -> list[str]:
-    if plan.status == PlanStatus.CLOSED:
+    if plan.status in (PlanStatus.CLOSED, PlanStatus.DRAFT, PlanStatus.WITHDRAWN):
         return []
     items: list[str] = []
     late_ack = add_business_days(plan.ack_requested_at, NOT_ACKNOWLEDGED_BUSINESS_DAYS, "UTC")
@@ -115,7 +115,7 @@ def _line(
     counts: dict[CheckinStatus, int],
     pause: PlanPause | None,
 ) -> PlanLine:
-    is_open = plan.status != PlanStatus.CLOSED
+    is_open = plan.status not in (PlanStatus.CLOSED, PlanStatus.DRAFT, PlanStatus.WITHDRAWN)
     days_left = (plan.end_date - now.date()).days
     overdue = _overdue(plan, now, counts)
     return PlanLine(

@@ -9,11 +9,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import ActionStep, Delivery, DeliveryKind, Goal, Plan, PlanStatus, Tombstone
-from services import audit, locks, seals
+from models import (
+    ActionStep,
+    Delivery,
+    DeliveryKind,
+    Goal,
+    Plan,
+    PlanStatus,
+    Review,
+    Tombstone,
+)
+from services import audit, draft_outbox, locks, seals
 from services.access import Action, Actor, may, require
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
-from services.errors import InvalidPlan, PlanNotFound, UsageError
+from services.errors import InvalidPlan, NotAllowed, PlanNotFound, UsageError
 from services.outbox import batched, cancel_pending, enqueue
 from services.schedule import Recipients, schedule_new_plan
 from services.users import Profile
@@ -27,6 +36,22 @@ OPEN_STATUSES = (
     PlanStatus.ACKNOWLEDGED,
     PlanStatus.EXTENDED,
     PlanStatus.PAUSED,
+)
+# What may be done to a plan that has not been sent yet; anything else is refused as such.
+DRAFT_ACTIONS = {
+    Action.VIEW,
+    Action.VIEW_PRIVATE_NOTES,
+    Action.EXPORT,
+    Action.APPROVE,
+    Action.EDIT_DRAFT,
+    Action.SEND,
+    Action.WITHDRAW,
+    Action.VERIFY,
+    Action.HOLD,
+}
+NOT_IN_GROUP = (
+    "Opening plans is limited to a group of managers in this workspace, and you are not in "
+    "it. If you need to open a plan, ask your HR team."
 )
 
 
@@ -70,6 +95,18 @@ def get_plan(
             _tell_hr_it_was_deleted(db, canonical)
         raise PlanNotFound(canonical)
     require(actor, action, plan)
+    if plan.status == PlanStatus.WITHDRAWN and action not in DRAFT_ACTIONS:
+        raise UsageError(
+            f"Plan {plan.public_id} is a withdrawn draft: it was never sent to the employee, "
+            "and nothing more can be done with it. `/pip show` shows its history."
+        )
+    if plan.status == PlanStatus.DRAFT and action not in DRAFT_ACTIONS:
+        raise UsageError(
+            f"Plan {plan.public_id} is a draft: it has not been sent to the employee yet, so it "
+            "can't be amended, extended, checked in or closed. To change it, press *Edit "
+            "draft* in my message about it; to drop it, type "
+            f"`/pip withdraw {plan.public_id}`. `/pip show` shows where it stands."
+        )
     return plan
 
 
@@ -96,24 +133,41 @@ def open_plan_of(db: Session, employee_id: str) -> Plan | None:
 
 
 def check_draft(
-    db: Session, actor: Actor, draft: PlanDraft, employee: Profile | None, today: date
-) -> None:
-    """Raise InvalidPlan with every broken rule of `draft`; return quietly when it is fine."""
+    db: Session,
+    actor: Actor,
+    draft: PlanDraft,
+    employee: Profile | None,
+    today: date,
+    *,
+    approval: bool = False,
+) -> str | None:
+    """Raise InvalidPlan with every broken rule of `draft`; return quietly when it is fine.
+
+    With HR approval in force, an open plan of the employee that `actor` may not see is no
+    error: the draft goes to HR like any other, and its id is returned for HR's eyes only.
+    """
     existing = open_plan_of(db, draft.employee_id) if draft.employee_id else None
+    visible = existing is not None and may(actor, Action.VIEW, existing)
     errors = validate(
         draft,
         manager_id=actor.user_id,
         today=today,
         employee=employee,
-        open_plan_id=existing.public_id if existing else None,
+        open_plan_id=existing.public_id if visible and existing else None,
     )
-    if existing is not None and not may(actor, Action.VIEW, existing):
+    hidden = existing if existing is not None and not visible else None
+    if hidden is not None and approval:
+        if errors:
+            raise InvalidPlan(errors)
+        return hidden.public_id
+    if hidden is not None:
         # Someone who may not see that plan learns nothing about it, not even that it exists.
         errors["employee"] = (
             "You can't open a plan for this person. If you think you should, talk to HR."
         )
     if errors:
         raise InvalidPlan(errors)
+    return None
 
 
 def snapshot(plan: Plan) -> dict[str, Any]:
@@ -159,14 +213,23 @@ def open_plan(
     recipients: Recipients,
     today: date,
     now: datetime,
+    approval: bool = False,
+    hr_recipients: tuple[str, ...] = (),
 ) -> Plan:
-    """Validate `draft`, store the plan with its goals and steps, its `created` event and
-    everything it owes in the outbox. The caller commits: one transaction for all of it."""
+    """Validate `draft` and store the plan with its goals, steps and first event.
+
+    Without approval and sent at once, the plan is `active` and owes everything (as
+    `schedule_new_plan`). Otherwise it is a `draft`: with approval it goes to HR
+    (`hr_recipients`), without it the manager gets a button to send it after meeting.
+    The caller commits: one transaction for all of it.
+    """
+    if not actor.may_open_plans:
+        raise NotAllowed(NOT_IN_GROUP)
     if draft.employee_id:
         # Two managers submitting at once for one employee: the second waits, then sees
         # the first plan in check_draft and is refused.
         locks.hold(db, f"pip:open-plan:{draft.employee_id}")
-    check_draft(db, actor, draft, employee, today)
+    flagged = check_draft(db, actor, draft, employee, today, approval=approval)
     assert draft.employee_id and draft.start_date and draft.cadence is not None
     assert draft.weekday is not None
     end = draft.resolved_end()
@@ -186,6 +249,7 @@ def open_plan(
         cadence=draft.cadence,
         checkin_weekday=draft.weekday,
         status=PlanStatus.ACTIVE,
+        send_after_meeting=draft.send_after_meeting,
         ack_requested_at=now,
         created_at=now,
         updated_at=now,
@@ -205,9 +269,26 @@ def open_plan(
             for i, s in enumerate(steps)
         ],
     )
+    if approval:
+        plan.status, plan.review, plan.review_round = PlanStatus.DRAFT, Review.PENDING, 1
+    elif draft.send_after_meeting:
+        plan.status, plan.review = PlanStatus.DRAFT, None
+    else:
+        plan.sent_at = now
     db.add(plan)
     db.flush()
-    audit.append_event(db, plan, actor.user_id, "created", snapshot(plan))
+    if approval:
+        data = {**snapshot(plan), "round": 1, "send_after_meeting": plan.send_after_meeting}
+        audit.append_event(db, plan, actor.user_id, "submitted", data)
+        draft_outbox.request_approval(db, plan, hr_recipients, now, flagged=flagged is not None)
+        return plan
+    data = snapshot(plan)
+    if plan.status == PlanStatus.DRAFT:
+        data["send_after_meeting"] = True
+    audit.append_event(db, plan, actor.user_id, "created", data)
+    if plan.status == PlanStatus.DRAFT:
+        draft_outbox.offer_sending(db, plan, recipients, now)
+        return plan
     with batched(db):
         schedule_new_plan(db, plan, recipients, now)
     return plan
@@ -267,8 +348,16 @@ def acknowledge(
     return plan, True
 
 
-def respond(db: Session, actor: Actor, public_id: str, text: str, now: datetime) -> Plan:
-    """Store the employee's written response to the plan (their side of the story)."""
+def respond(
+    db: Session,
+    actor: Actor,
+    public_id: str,
+    text: str,
+    now: datetime,
+    hr_recipients: tuple[str, ...] = (),
+) -> Plan:
+    """Store the employee's written response to the plan (their side of the story); the
+    manager and HR (`hr_recipients`: the channel, or each HR person) are told."""
     plan = get_plan(db, actor, public_id, Action.RESPOND, lock=True)
     cleaned = text.strip()
     if not cleaned:
@@ -291,6 +380,17 @@ def respond(db: Session, actor: Actor, public_id: str, text: str, now: datetime)
         plan_id=plan.id,
         payload={"notice": "responded", "response": cleaned},
     )
+    event = audit.history(db, plan)[-1]
+    for recipient in hr_recipients:
+        enqueue(
+            db,
+            key=f"{plan.public_id}:hr_notice:{recipient}:responded:{event.sequence}",
+            kind=DeliveryKind.HR_NOTICE,
+            recipient_id=recipient,
+            due_at=now,
+            plan_id=plan.id,
+            payload={"notice": "responded", "sequence": event.sequence},
+        )
     return plan
 
 

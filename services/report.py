@@ -25,7 +25,7 @@ from models import (
     PlanStatus,
     SlackUser,
 )
-from services.access import Actor, may_run_org_report
+from services.access import UNSENT_STATUSES, Actor, may_run_org_report
 from services.calendar import business_days_after
 from services.checkins import STATUS_LABELS
 from services.errors import NotAllowed
@@ -304,6 +304,7 @@ def org_report(db: Session, actor: Actor, today: date) -> OrgReport:
         )
         .select_from(Plan)
         .join(checkin_totals, true())
+        .where(Plan.status.not_in(UNSENT_STATUSES))  # drafts never reached an employee
         .group_by(
             Plan.status,
             Plan.outcome,
@@ -453,7 +454,7 @@ def _row_chunks(db: Session, today: date) -> Iterator[list[dict[str, str]]]:
         plans = list(
             db.execute(
                 select(*_PLAN_COLUMNS)
-                .where(Plan.id > after)
+                .where(Plan.id > after, Plan.status.not_in(UNSENT_STATUSES))
                 .order_by(Plan.id)
                 .limit(CSV_CHUNK_PLANS)
             )

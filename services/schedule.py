@@ -301,8 +301,13 @@ def schedule_end_of_plan(db: Session, plan: Plan, to: Recipients) -> None:
             )
 
 
-def schedule_new_plan(db: Session, plan: Plan, to: Recipients, now: datetime) -> None:
-    """Everything a newly opened plan owes: requests, confirmations, notices and prompts."""
+def schedule_new_plan(
+    db: Session, plan: Plan, to: Recipients, now: datetime, opened: dict[str, Any] | None = None
+) -> None:
+    """Everything a newly opened plan owes: requests, confirmations, notices and prompts.
+
+    `opened` adds to HR's notice (a draft sent late says how far its dates moved).
+    """
     schedule_acknowledgement(db, plan, to, now, round_=1)
     enqueue(
         db,
@@ -320,7 +325,7 @@ def schedule_new_plan(db: Session, plan: Plan, to: Recipients, now: datetime) ->
             recipient_id=to.hr_channel_id,
             due_at=now,
             plan_id=plan.id,
-            payload={"notice": "opened"},
+            payload={"notice": "opened", **(opened or {})},
         )
     schedule_checkins(db, plan, to, after=now)
     schedule_end_of_plan(db, plan, to)

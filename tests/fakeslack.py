@@ -251,7 +251,10 @@ class FakeSlack:
             "views.publish": self._views_publish,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "usergroups.list": self._usergroups_list,
+            "usergroups.users.list": self._usergroups_users_list,
         }
+        self._usergroups: dict[str, dict[str, Any]] = {}
         self._forget()
 
     # ----------------------------------------------------------------- lifecycle
@@ -344,6 +347,16 @@ class FakeSlack:
                 self._dm_owner.pop(self.dm_channel(user_id), None)
             else:
                 self._dm_owner[self.dm_channel(user_id)] = user_id
+
+    def add_usergroup(self, group_id: str, handle: str, members: list[str] = ()) -> None:  # type: ignore[assignment]
+        """Add (or replace) a user group (`S...`, a handle such as `people-managers`)."""
+        with self._lock:
+            self._usergroups[group_id] = {"id": group_id, "handle": handle, "users": list(members)}
+
+    def set_usergroup_members(self, group_id: str, members: list[str]) -> None:
+        """Change who is in a user group, as an admin would in Slack."""
+        with self._lock:
+            self._usergroups[group_id]["users"] = list(members)
 
     def set_status(
         self, user_id: str, emoji: str = "", text: str = "", expiration: int = 0
@@ -774,6 +787,24 @@ class FakeSlack:
         if user is None:
             raise _ApiError("user_not_found")
         return {"user": self._user_object(user)}
+
+    def _usergroups_list(self, args: dict) -> dict:
+        groups = [
+            {
+                "id": g["id"],
+                "handle": g["handle"],
+                "name": g["handle"],
+                "user_count": len(g["users"]),
+            }
+            for g in self._usergroups.values()
+        ]
+        return {"usergroups": copy.deepcopy(groups)}
+
+    def _usergroups_users_list(self, args: dict) -> dict:
+        group = self._usergroups.get(str(args.get("usergroup") or ""))
+        if group is None:
+            raise _ApiError("no_such_subteam")
+        return {"users": list(group["users"])}
 
     def _conversations_open(self, args: dict) -> dict:
         if args.get("channel"):

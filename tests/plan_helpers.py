@@ -54,6 +54,7 @@ def form_values(
     length: str | None = "60",
     end: date | None = None,
     goals: list[dict[str, Any]] | None = None,
+    delivery: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """`state.values` for the form in `view`, valid unless a keyword says otherwise."""
     slots, _ = form_slots(view)
@@ -80,6 +81,11 @@ def form_values(
         Block.END_DATE: {Action.END_DATE: _date(end)},
         Block.CONSEQUENCES: {Action.CONSEQUENCES: _text(consequences)},
     }
+    if delivery is not None:
+        option = {"text": {"type": "plain_text", "text": delivery}, "value": delivery}
+        values[Block.DELIVERY] = {
+            Action.DELIVERY: {"type": "radio_buttons", "selected_option": option}
+        }
     for slot, goal in zip(slots, goals, strict=False):
         values[goal_block(Block.GOAL_DESCRIPTION, slot)] = {
             Action.GOAL_DESCRIPTION: _text(goal.get("description", ""))
@@ -111,3 +117,25 @@ def open_plan(
 def dm_messages(slack: FakeSlack, user_id: str) -> list[dict[str, Any]]:
     """Every message the bot posted in its DM with `user_id`, oldest first."""
     return slack.messages(slack.dm_channel(user_id))
+
+
+def body(message: dict[str, Any]) -> str:
+    """What a person reads of a message: its blocks' text, and its notification text.
+
+    A DM to an employee has neutral notification text ("You have a new message…"), so what
+    it says is in the blocks.
+    """
+    parts = [str(message.get("text") or "")]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                parts.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(message.get("blocks") or [])
+    return "\n".join(parts)

@@ -104,6 +104,65 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     assert "CHECKIN_TIME" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({**VALID, "PLAN_APPROVAL": "maybe"}, "PLAN_APPROVAL"),
+        ({**VALID, "PLAN_APPROVAL": "hr"}, "PLAN_APPROVAL"),  # nobody could approve
+        ({**VALID, "MANAGER_GROUP": "People Managers!"}, "MANAGER_GROUP"),
+        ({**VALID, "HR_GROUP": "#hr"}, "HR_GROUP"),
+        ({**VALID, "HR_CONTACT": "x" * 201}, "HR_CONTACT"),
+    ],
+)
+def test_bad_governance_values_name_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(env)
+    assert raised.value.variable == variable
+    assert str(raised.value).startswith(variable)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "required", "words"),
+    [
+        ({}, False, "plan approval: none (PLAN_APPROVAL=auto, no HR is configured)"),
+        ({"HR_USER_IDS": "U1AB"}, True, "plan approval: hr (PLAN_APPROVAL=auto, HR is configured)"),
+        ({"HR_GROUP": "hr-partners"}, True, "plan approval: hr (PLAN_APPROVAL=auto, HR is"),
+        ({"HR_CHANNEL_ID": "C123HR"}, False, "plan approval: none (PLAN_APPROVAL=auto, no HR"),
+        ({"HR_USER_IDS": "U1AB", "PLAN_APPROVAL": "none"}, False, "none (PLAN_APPROVAL=none)"),
+        ({"HR_USER_IDS": "U1AB", "PLAN_APPROVAL": "HR"}, True, "hr (PLAN_APPROVAL=hr)"),
+    ],
+)
+def test_plan_approval_auto_means_hr_when_someone_can_approve(
+    env: dict[str, str], required: bool, words: str
+) -> None:
+    settings = Settings.from_env({**VALID, **env})
+    assert settings.approval_required is required
+    assert words in settings.approval_description()
+
+
+def test_groups_and_contact_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            **VALID,
+            "MANAGER_GROUP": "@People-Managers",
+            "HR_GROUP": "S0HRPEOPLE",
+            "HR_CONTACT": "Hana in People Ops, @hana",
+        }
+    )
+    assert settings.manager_group == "people-managers"
+    assert settings.hr_group == "S0HRPEOPLE"
+    assert settings.hr_contact == "Hana in People Ops, @hana"
+    assert settings.plan_approval == "auto" and settings.approval_required
+
+
+def test_bot_exits_2_naming_plan_approval(tmp_path: Path) -> None:
+    result = run_bot(bot_env(**VALID, PLAN_APPROVAL="sometimes"), cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "PLAN_APPROVAL" in lines[0], result.stderr
+
+
 def test_the_record_settings() -> None:
     defaults = Settings.from_env(VALID)
     assert (defaults.org_name, defaults.paper_size, defaults.retention_days) == ("", "A4", None)

@@ -123,3 +123,12 @@ def test_two_replicas_start_on_one_fresh_postgres_database(
         finally:
             codes = [replica.stop() for replica in replicas]
         assert codes == [0, 0], [r.output() for r in replicas]
+
+
+def test_the_start_up_log_says_which_approval_is_in_force(tmp_path: Path) -> None:
+    with FakeSlack(bot_token="xoxb-process").start() as slack:
+        env = {**_env(slack, f"sqlite:///{tmp_path / 'pip.db'}"), "HR_USER_IDS": "UHR"}
+        process = BotProcess(env, cwd=tmp_path)
+        process.wait_healthy()
+        assert process.stop() == 0
+    assert "plan approval: hr (PLAN_APPROVAL=auto, HR is configured)" in process.output()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from models import Author, Checkin, CheckinKind, Plan, PlanEvent
+from models import Author, Checkin, CheckinKind, Plan, PlanEvent, PlanStatus, Review
 from services.browse import PlanDetail, PlanLine, PlanPage, Scope
 from services.checkins import STATUS_LABELS, marks_by
 from services.plans import is_acknowledged
@@ -21,7 +21,22 @@ SCOPE_TITLES = {
     Scope.ALL: "All plans",
     Scope.ACTIVE: "Open plans",
     Scope.CLOSED: "Closed plans",
+    Scope.DRAFTS: "Drafts",
 }
+DRAFT_WORDS = {
+    Review.PENDING: "draft, with HR for approval",
+    Review.CHANGES_REQUESTED: "draft, HR asked for changes",
+    Review.APPROVED: "draft, approved by HR and not sent yet",
+}
+
+
+def draft_words(plan: Plan) -> str:
+    """Where a draft stands, in the same words everywhere."""
+    if plan.status == PlanStatus.WITHDRAWN:
+        return "withdrawn draft, never sent"
+    if plan.review is None:
+        return "draft, not sent yet"
+    return DRAFT_WORDS[plan.review]
 
 
 def _show_button(public_id: str) -> dict[str, Any]:
@@ -41,9 +56,12 @@ def plan_line_text(line: PlanLine, viewer_id: str) -> str:
     for_employee = viewer_id == line.plan.employee_id
     plan = line.plan
     status = status_words(plan, line.pause)
+    acknowledged = "acknowledged" if line.acknowledged else "not acknowledged yet"
+    if plan.status in (PlanStatus.DRAFT, PlanStatus.WITHDRAWN):
+        status, acknowledged = draft_words(plan), "the employee has not seen it"
     parts = [
         f"*{plan.public_id}* · <@{plan.employee_id}> with <@{plan.manager_id}>",
-        f"{status} · {'acknowledged' if line.acknowledged else 'not acknowledged yet'}",
+        f"{status} · {acknowledged}",
         f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}",
     ]
     if line.next_checkin:

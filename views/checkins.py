@@ -10,7 +10,13 @@ from services.checkins import STATUS_LABELS, GoalMark, has_answer, marks_by
 from views import state
 from views.common import context, divider, escape, header, plain, section
 from views.ids import Action, Block, Callback, goal_field, goal_fields_in
-from views.plan_messages import MESSAGE_MAX_BLOCKS, fmt_date, long_sections, split_sections
+from views.plan_messages import (
+    MESSAGE_MAX_BLOCKS,
+    discreet_text,
+    fmt_date,
+    long_sections,
+    split_sections,
+)
 
 STATUS_EMOJI = {
     GoalStatus.ON_TRACK: ":large_green_circle:",
@@ -96,13 +102,14 @@ def checkin_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
         ),
     ]
     blocks += [section(_goal_line(i, plan, i - 1)) for i in range(1, len(plan.goals) + 1)]
-    blocks += checkin_prompt_actions(checkin)
-    text = f"Time for your check-in on plan {plan.public_id} ({fmt_date(checkin.occurrence_date)})."
+    blocks += checkin_prompt_actions(checkin, plan.public_id)
+    text = discreet_text()
     return {"text": text, "blocks": blocks[:MESSAGE_MAX_BLOCKS]}
 
 
-def checkin_prompt_actions(checkin: Checkin) -> list[dict[str, Any]]:
-    """The button and hint under a prompt; says when it was answered once it was."""
+def checkin_prompt_actions(checkin: Checkin, plan_id: str | None = None) -> list[dict[str, Any]]:
+    """The buttons and hint under a prompt (Check in, Ask HR to review); says when it was
+    answered once it was."""
     answered = has_answer(checkin)
     label = "Update check-in" if answered else "Check in"
     button = {
@@ -117,10 +124,21 @@ def checkin_prompt_actions(checkin: Checkin) -> list[dict[str, Any]]:
         if answered
         else "Or just reply in this thread: your reply is kept as your check-in."
     )
+    elements = [button, ask_hr_button(plan_id)] if plan_id else [button]
     return [
-        {"type": "actions", "block_id": Block.CHECKIN_ACTIONS, "elements": [button]},
+        {"type": "actions", "block_id": Block.CHECKIN_ACTIONS, "elements": elements},
         context(note),
     ]
+
+
+def ask_hr_button(plan_id: str) -> dict[str, Any]:
+    """The employee's button that asks HR to look at their plan."""
+    return {
+        "type": "button",
+        "action_id": Action.ASK_HR,
+        "text": plain("Ask HR to review"),
+        "value": plan_id,
+    }
 
 
 def checkin_modal(plan: Plan, checkin: Checkin) -> dict[str, Any]:

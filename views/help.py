@@ -19,7 +19,11 @@ class Usage:
 
 USAGES: tuple[Usage, ...] = (
     Usage("new", "/pip new [@employee]", "Open a new plan in a form (the employee preselected)."),
-    Usage("list", "/pip list [all|active|closed]", "Your plans; HR can list every plan."),
+    Usage(
+        "list",
+        "/pip list [all|active|closed|drafts]",
+        "Your plans and drafts; HR can list every plan, and the drafts waiting for approval.",
+    ),
     Usage("show", "/pip show <plan id>", "The whole plan: goals, check-ins, history."),
     Usage(
         "edit", "/pip edit <plan id>", "Amend a plan, with a reason; the employee re-acknowledges."
@@ -33,6 +37,11 @@ USAGES: tuple[Usage, ...] = (
     Usage("resume", "/pip resume <plan id>", "Manager or HR: restart a paused plan now."),
     Usage("checkin", "/pip checkin <plan id>", "Log an unscheduled check-in review now."),
     Usage("close", "/pip close <plan id>", "Record the outcome and close a plan."),
+    Usage(
+        "withdraw",
+        "/pip withdraw <plan id>",
+        "Withdraw a draft before it is sent; the employee never hears of it.",
+    ),
     Usage("export", "/pip export <plan id>", "Get the full record as a document in a DM."),
     Usage("report", "/pip report", "HR only: the organisation's plans in figures, with a CSV."),
     Usage(
@@ -54,6 +63,19 @@ def help_blocks(problem: str | None = None) -> list[dict[str, Any]]:
     blocks.append(header("PIP Bot commands"))
     lines = [f"`{u.syntax}`\n{u.summary}" for u in USAGES]
     blocks.append(section("\n\n".join(lines)))
+    blocks.append(
+        section(
+            "*Managers:* a new plan is a draft until it is sent, and the employee sees nothing "
+            "of a draft. Where HR approves plans, it goes to HR first; you are told when HR "
+            "decides, and *Edit draft* opens it again with everything kept. Choose *I will send "
+            "it after we meet* to get a *Send* button instead.\n"
+            "*Employees:* *Acknowledge receipt* means you received the plan, not that you "
+            "agree. *Respond* adds your side to the plan (your manager and HR see it); *Ask HR "
+            "to review* sends HR a note about your plan.\n"
+            "*HR:* drafts waiting for you are in your Home tab and `/pip list drafts`; press "
+            "*Review* to approve or ask for changes."
+        )
+    )
     blocks.append(
         context(
             "Everything PIP Bot answers is visible only to you or sent in a direct message. "

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from services.home import HomeData
-from views.browse import plan_line_text
-from views.checkins import occurrence_label
+from views.approval import review_value
+from views.browse import draft_words, plan_line_text
+from views.checkins import ask_hr_button, occurrence_label
 from views.common import context, divider, escape, header, plain, section
 from views.help import help_blocks
 from views.ids import Action, Block
-from views.plan_messages import fmt_date, split_sections
+from views.plan_messages import fmt_date, help_line, split_sections
 
 HOME_MAX_BLOCKS = 100
 
@@ -22,7 +23,7 @@ def _button(action: str, label: str, value: str, primary: bool = False) -> dict[
     return button
 
 
-def _own_blocks(data: HomeData) -> list[dict[str, Any]]:
+def _own_blocks(data: HomeData, hr_contact: str) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for own in data.own:
         plan = own.line.plan
@@ -38,21 +39,57 @@ def _own_blocks(data: HomeData) -> list[dict[str, Any]]:
             for n, g in enumerate(plan.goals, start=1)
         )
         blocks += split_sections(f"*Goals*\n{goals}")
+        elements = [ask_hr_button(plan.public_id)]
         if own.open_checkin is not None:
-            blocks.append(
-                {
-                    "type": "actions",
-                    "block_id": f"{Block.HOME_ACTIONS}:{own.open_checkin.id}",
-                    "elements": [
-                        _button(
-                            Action.CHECK_IN,
-                            f"Check in: {fmt_date(own.open_checkin.occurrence_date)}",
-                            str(own.open_checkin.id),
-                            primary=True,
-                        )
-                    ],
-                }
+            check_in = _button(
+                Action.CHECK_IN,
+                f"Check in: {fmt_date(own.open_checkin.occurrence_date)}",
+                str(own.open_checkin.id),
+                primary=True,
             )
+            elements.insert(0, check_in)
+        block_id = f"{Block.HOME_ACTIONS}:{own.open_checkin.id if own.open_checkin else plan.id}"
+        blocks.append({"type": "actions", "block_id": block_id, "elements": elements})
+        blocks.append(context(help_line(hr_contact)))
+    return blocks
+
+
+def _draft_blocks(data: HomeData) -> list[dict[str, Any]]:
+    if not data.drafts:
+        return []
+    blocks: list[dict[str, Any]] = [header("Your drafts")]
+    for plan in data.drafts:
+        blocks.append(
+            section(
+                f"*{plan.public_id}* · <@{plan.employee_id}> · {draft_words(plan)}\n"
+                f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}",
+                accessory=_button(Action.SHOW_PLAN, "Show", plan.public_id),
+            )
+        )
+    blocks.append(context("An employee sees nothing of a draft until it is sent."))
+    return blocks
+
+
+def _approval_blocks(data: HomeData) -> list[dict[str, Any]]:
+    if not data.awaiting_approval:
+        return []
+    blocks: list[dict[str, Any]] = [header("Waiting for HR approval")]
+    for plan in data.awaiting_approval:
+        blocks.append(
+            section(
+                f"*{plan.public_id}* · <@{plan.employee_id}> with <@{plan.manager_id}> · "
+                f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}",
+                accessory=_button(
+                    Action.REVIEW_DRAFT,
+                    "Review",
+                    review_value(plan.public_id, plan.review_round),
+                    primary=True,
+                ),
+            )
+        )
+    more = data.awaiting_approval_total - len(data.awaiting_approval)
+    if more > 0:
+        blocks.append(context(f"And {more} more: `/pip list drafts` shows them all."))
     return blocks
 
 
@@ -107,10 +144,11 @@ def _hr_blocks(data: HomeData) -> list[dict[str, Any]]:
     ]
 
 
-def home_view(data: HomeData) -> dict[str, Any]:
+def home_view(data: HomeData, hr_contact: str = "") -> dict[str, Any]:
     """The Home tab: the person's own plan, the plans they run, HR's figures, then help."""
     blocks: list[dict[str, Any]] = [header("PIP Bot")]
-    blocks += _own_blocks(data) + _manager_blocks(data) + _hr_blocks(data)
+    blocks += _own_blocks(data, hr_contact) + _draft_blocks(data) + _manager_blocks(data)
+    blocks += _approval_blocks(data) + _hr_blocks(data)
     if len(blocks) == 1:
         blocks.append(context("You have no open plans."))
     blocks.append(divider())

@@ -22,6 +22,10 @@ class Callback(StrEnum):
     EDIT_PLAN = "pip_edit_plan"
     EXTEND = "pip_extend"
     CLOSE = "pip_close"
+    REVIEW_DRAFT = "pip_review_draft"
+    EDIT_DRAFT = "pip_edit_draft"
+    ASK_HR = "pip_ask_hr"
+    READ_VOICE = "pip_read_voice"
     PAUSE = "pip_pause"
 
 
@@ -67,6 +71,15 @@ class Action(StrEnum):
     OUTCOME = "outcome"
     SUMMARY = "summary"
     EFFECTIVE_DATE = "effective_date"
+    DELIVERY = "delivery"
+    REVIEW_DRAFT = "review_draft"
+    DECISION = "decision"
+    COMMENT = "comment"
+    EDIT_DRAFT = "edit_draft"
+    SEND_PLAN = "send_plan"
+    ASK_HR = "ask_hr"
+    ASK_HR_TEXT = "ask_hr_text"
+    READ_VOICE = "read_voice"
     RESUME_ON = "resume_on"
     TELL_EMPLOYEE = "tell_employee"
 
@@ -106,6 +119,11 @@ class Block(StrEnum):
     OUTCOME = "outcome"
     SUMMARY = "summary"
     EFFECTIVE_DATE = "effective_date"
+    DELIVERY = "delivery"
+    DECISION = "decision"
+    COMMENT = "comment"
+    DRAFT_ACTIONS = "draft_actions"
+    ASK_HR_TEXT = "ask_hr_text"
     RESUME_ON = "resume_on"
     TELL_EMPLOYEE = "tell_employee"
 

@@ -22,6 +22,8 @@ from views.ids import Action, Block, Callback, goal_block
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 CADENCES = {Cadence.WEEKLY: "Every week", Cadence.BIWEEKLY: "Every two weeks"}
 UNTIL_END_DATE = "end_date"
+SEND_AT_ONCE = "at_once"
+SEND_AFTER_MEETING = "after_meeting"
 
 
 @dataclass
@@ -33,6 +35,8 @@ class FormMeta:
     plan_id: str | None = None
     employee_id: str | None = None
     goal_ids: dict[int, int] = field(default_factory=dict)  # slot -> goal id, when editing
+    draft: bool = False  # editing a draft (plan_id) rather than amending a sent plan
+    approval: bool = False  # HR approves the plan before it is sent
 
     def dump(self) -> str:
         """As private_metadata."""
@@ -43,6 +47,8 @@ class FormMeta:
                 "plan": self.plan_id,
                 "employee": self.employee_id,
                 "goals": {str(k): v for k, v in self.goal_ids.items()},
+                "draft": self.draft,
+                "approval": self.approval,
             }
         )
 
@@ -57,6 +63,8 @@ def form_meta(view: dict[str, Any]) -> FormMeta:
             plan_id=raw.get("plan"),
             employee_id=raw.get("employee"),
             goal_ids={int(k): int(v) for k, v in (raw.get("goals") or {}).items()},
+            draft=raw.get("draft") is True,
+            approval=raw.get("approval") is True,
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return FormMeta()
@@ -183,13 +191,60 @@ def _goal_blocks(goal: GoalDraft, number: int, slot: int, removable: bool) -> li
     return [title, *inputs, due]
 
 
+def _delivery_input(draft: PlanDraft, meta: FormMeta) -> dict[str, Any]:
+    """When the employee gets the plan: once approved (or at once), or after a meeting."""
+    at_once = (
+        "Send it to the employee as soon as it is approved"
+        if meta.approval
+        else "Send it to the employee now"
+    )
+    options = [
+        _option(at_once, SEND_AT_ONCE),
+        _option("I will send it after we meet", SEND_AFTER_MEETING),
+    ]
+    chosen = options[1] if draft.send_after_meeting else options[0]
+    return {
+        "type": "input",
+        "block_id": Block.DELIVERY,
+        "label": plain("When the employee gets it"),
+        "element": {
+            "type": "radio_buttons",
+            "action_id": Action.DELIVERY,
+            "options": options,
+            "initial_option": chosen,
+        },
+        "hint": plain(
+            "After a meeting, you get a button to send it yourself when you have talked.", 2000
+        ),
+    }
+
+
+def _intro(meta: FormMeta) -> str:
+    if meta.approval:
+        return (
+            "HR reviews this plan before the employee sees it; the employee gets it in a direct "
+            "message once it is approved (or when you send it) and is asked to acknowledge "
+            "receipt. Everything you write here is kept in the plan's history."
+        )
+    return (
+        "The employee gets this plan in a direct message and is asked to acknowledge "
+        "receipt. Everything you write here is kept in the plan's history."
+    )
+
+
 def _top_blocks(draft: PlanDraft, meta: FormMeta, reason: str) -> list[dict[str, Any]]:
+    if meta.plan_id is not None and meta.draft:
+        after = (
+            "When you send it, it goes back to HR for approval."
+            if meta.approval
+            else "The employee hears of it only when it is sent."
+        )
+        return [
+            context(f"Editing your draft plan *{meta.plan_id}* with <@{meta.employee_id}>. {after}")
+        ]
     if meta.plan_id is None:
         return [
-            context(
-                "The employee gets this plan in a direct message and is asked to acknowledge "
-                "receipt. Everything you write here is kept in the plan's history."
-            ),
+            context(_intro(meta)),
             {
                 "type": "input",
                 "block_id": Block.EMPLOYEE,
@@ -316,22 +371,47 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "") -> dict[str, 
             placeholder="What follows if the expected standard is not met by the end date.",
         ),
     ]
-    editing = meta.plan_id is not None
+    editing = meta.plan_id is not None and not meta.draft
+    if not editing:
+        blocks.append(_delivery_input(draft, meta))
+    if meta.draft:
+        callback, title = Callback.EDIT_DRAFT, "Edit draft plan"
+        submit = "Send to HR" if meta.approval else "Save draft"
+    elif editing:
+        callback, title, submit = Callback.EDIT_PLAN, "Change plan", "Save changes"
+    else:
+        callback, title = Callback.NEW_PLAN, "New improvement plan"
+        submit = "Send to HR" if meta.approval else "Send plan"
     return {
         "type": "modal",
-        "callback_id": Callback.EDIT_PLAN if editing else Callback.NEW_PLAN,
-        "title": plain("Change plan" if editing else "New improvement plan", 24),
-        "submit": plain("Save changes" if editing else "Send plan", 24),
+        "callback_id": callback,
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
         "close": plain("Cancel", 24),
         "private_metadata": meta.dump(),
         "blocks": blocks,
     }
 
 
-def new_plan_modal(employee_id: str | None, today: date) -> dict[str, Any]:
+def new_plan_modal(employee_id: str | None, today: date, approval: bool = False) -> dict[str, Any]:
     """The empty plan form, with the employee preselected when known."""
     draft = PlanDraft(employee_id=employee_id, start_date=today)
-    return plan_modal(draft, FormMeta())
+    return plan_modal(draft, FormMeta(approval=approval))
+
+
+def edit_draft_modal(
+    draft: PlanDraft, plan_id: str, employee_id: str, approval: bool
+) -> dict[str, Any]:
+    """The plan form prefilled with a draft, every field kept, to change and send again."""
+    meta = FormMeta(
+        slots=list(range(len(draft.goals))),
+        next_slot=len(draft.goals),
+        plan_id=plan_id,
+        employee_id=employee_id,
+        draft=True,
+        approval=approval,
+    )
+    return plan_modal(draft, meta)
 
 
 def edit_plan_modal(
@@ -411,5 +491,8 @@ def read_plan_form(view: dict[str, Any]) -> tuple[PlanDraft, list[int]]:
         length_days=int(length) if length and length.isdigit() else None,
         end_date=_date(values, Block.END_DATE, Action.END_DATE),
         consequences=_text(values, Block.CONSEQUENCES, Action.CONSEQUENCES),
+        send_after_meeting=_selected(values, Block.DELIVERY, Action.DELIVERY) == SEND_AFTER_MEETING,
     )
+    if draft.employee_id is None:
+        draft.employee_id = form_meta(view).employee_id if form_meta(view).draft else None
     return draft, slots

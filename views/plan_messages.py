@@ -15,6 +15,20 @@ from views.prose import Mrkdwn, mention, render
 MESSAGE_MAX_BLOCKS = 50
 
 
+def discreet_text(sender_id: str | None = None) -> str:
+    """The notification text of a DM to an employee: who it is from, never what it is about
+    (phones show it on the lock screen)."""
+    return (
+        f"You have a new message from <@{sender_id}>." if sender_id else "You have a new message."
+    )
+
+
+def help_line(hr_contact: str) -> str:
+    """Who the employee can turn to (HR_CONTACT), as a sentence of mrkdwn."""
+    who = escape(hr_contact) if hr_contact else "your HR team"
+    return f"If you have questions or want someone to talk this through with, {who} can help."
+
+
 def fmt_date(day: date) -> str:
     """A date as people read it: `Mon 4 Jan 2027`."""
     return f"{day:%a %-d %b %Y}"
@@ -90,7 +104,12 @@ def plan_body(plan: Plan) -> list[dict[str, Any]]:
 
 
 def employee_plan_message(
-    plan: Plan, *, round_: int = 1, changed: list[str] | None = None, reason: str = ""
+    plan: Plan,
+    *,
+    round_: int = 1,
+    changed: list[str] | None = None,
+    reason: str = "",
+    hr_contact: str = "",
 ) -> dict[str, Any]:
     """The employee's copy of the plan with Acknowledge and Respond buttons (text + blocks).
 
@@ -111,16 +130,12 @@ def employee_plan_message(
     else:
         intro = render("ack_request", **names)
     blocks = [header(f"Performance improvement plan {plan.public_id}")]
-    blocks += split_sections(intro)
+    blocks += split_sections(intro + "\n\n" + help_line(hr_contact))
     blocks.append(divider())
     blocks += plan_body(plan)
     blocks.append(divider())
     blocks += acknowledgement_blocks(plan, round_)
-    text = (
-        f"<@{plan.manager_id}> has put a performance improvement plan ({plan.public_id}) in "
-        "place with you. Please read it and acknowledge receipt (not agreement)."
-    )
-    return {"text": text, "blocks": blocks[:MESSAGE_MAX_BLOCKS]}
+    return {"text": discreet_text(plan.manager_id), "blocks": blocks[:MESSAGE_MAX_BLOCKS]}
 
 
 def acknowledge_value(public_id: str, round_: int) -> str:
@@ -153,14 +168,21 @@ def acknowledgement_blocks(plan: Plan, round_: int) -> list[dict[str, Any]]:
         "text": plain("Respond"),
         "value": plan.public_id,
     }
+    ask_hr = {
+        "type": "button",
+        "action_id": Action.ASK_HR,
+        "text": plain("Ask HR to review"),
+        "value": plan.public_id,
+    }
     acknowledged = is_acknowledged(plan)
     if acknowledged and plan.acknowledged_at is not None:
         return [
             context(render("acknowledged", when=fmt_when(plan.acknowledged_at))),
-            {"type": "actions", "block_id": Block.PLAN_ACTIONS, "elements": [respond]},
+            {"type": "actions", "block_id": Block.PLAN_ACTIONS, "elements": [respond, ask_hr]},
         ]
     acknowledge = acknowledge_button(plan.public_id, round_)
-    return [{"type": "actions", "block_id": Block.PLAN_ACTIONS, "elements": [acknowledge, respond]}]
+    elements = [acknowledge, respond, ask_hr]
+    return [{"type": "actions", "block_id": Block.PLAN_ACTIONS, "elements": elements}]
 
 
 def respond_modal(plan: Plan) -> dict[str, Any]:

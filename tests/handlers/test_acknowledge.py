@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Plan, PlanEvent
 from tests.conftest import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
-from tests.plan_helpers import dm_messages
+from tests.plan_helpers import body, dm_messages
 from tests.slackdriver import SlackDriver, response_json
 from views.ids import Action, Block
 
@@ -132,7 +132,7 @@ def test_only_the_employee_can_open_the_response_form(
 
 
 def _reminders(slack: FakeSlack) -> list[dict[str, Any]]:
-    return [m for m in dm_messages(slack, EMPLOYEE) if "to acknowledge receipt" in m["text"]]
+    return [m for m in dm_messages(slack, EMPLOYEE) if "to acknowledge receipt" in body(m)]
 
 
 def _not_acknowledged(slack: FakeSlack, channel: str) -> list[dict[str, Any]]:

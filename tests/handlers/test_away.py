@@ -26,7 +26,7 @@ def _said(message: dict[str, Any]) -> str:
 
 
 def _prompts(slack: FakeSlack) -> list[dict[str, Any]]:
-    return [m for m in dm_messages(slack, EMPLOYEE) if "Time for your check-in" in m["text"]]
+    return [m for m in dm_messages(slack, EMPLOYEE) if "time for your check-in" in _said(m)]
 
 
 def _review_prompts(slack: FakeSlack) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Checkin, CheckinGoalStatus, CheckinKind, CheckinStatus, Delivery, Plan, PlanEvent
 from tests.conftest import EMPLOYEE, HR_CHANNEL, MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
-from tests.plan_helpers import GOAL_TEXTS, dm_messages
+from tests.plan_helpers import GOAL_TEXTS, body, dm_messages
 from tests.slackdriver import SlackDriver, response_json
 from views.ids import Action, Block, goal_field
 
@@ -24,7 +24,7 @@ REVIEW_PROMPT = datetime(2027, 1, 7, 9, 0, tzinfo=UTC)  # Thu 10:00 in Berlin
 
 
 def _prompts(slack: FakeSlack) -> list[dict[str, Any]]:
-    return [m for m in dm_messages(slack, EMPLOYEE) if "Time for your check-in" in m["text"]]
+    return [m for m in dm_messages(slack, EMPLOYEE) if "time for your check-in" in body(m)]
 
 
 def _review_prompts(slack: FakeSlack) -> list[dict[str, Any]]:
@@ -200,7 +200,7 @@ def test_a_thread_reply_is_the_answer_and_is_acknowledged_in_the_thread(
         for m in slack.messages(channel)
         if m.get("thread_ts") == prompt["ts"] and m["ts"] != prompt["ts"]
     ]
-    assert len(thanks) == 2 and all("kept this as your answer" in m["text"] for m in thanks)
+    assert len(thanks) == 2 and all("kept this as your answer" in body(m) for m in thanks)
     assert len(_events(session_factory, "checkin_replied")) == 2
 
 
@@ -240,7 +240,7 @@ def test_a_dm_that_answers_no_prompt_gets_the_pointer(
             "ts": f"{OPENED.timestamp() + 60:.6f}",
         }
     )
-    assert "/pip help" in slack.messages(channel)[-1]["text"]
+    assert "/pip help" in body(slack.messages(channel)[-1])
     with session_factory() as db:
         assert db.scalars(select(Checkin)).all() == []
 
@@ -275,7 +275,7 @@ def test_the_manager_reviews_and_the_employee_gets_it_without_private_notes(
     assert checkin.status == CheckinStatus.REVIEWED and checkin.private_notes == private
     [event] = _events(session_factory, "checkin_reviewed")
     assert event.data["private_notes"] == private
-    [review] = [m for m in dm_messages(slack, EMPLOYEE) if "reviewed" in m["text"]]
+    [review] = [m for m in dm_messages(slack, EMPLOYEE) if f"<@{MANAGER}> reviewed" in body(m)]
     shown = json.dumps(review)
     assert "Feedback: be on time." in shown and "Daily stand-up notes." in shown
     assert private not in shown and "role change" not in shown
@@ -290,7 +290,7 @@ def test_pip_checkin_logs_an_unscheduled_review(
     assert response_json(driver.submit(MANAGER, view, _review_values(plan))) == {}
     checkin = _checkin(session_factory)
     assert checkin.kind == CheckinKind.UNSCHEDULED and checkin.status == CheckinStatus.REVIEWED
-    assert any("reviewed" in m["text"] for m in dm_messages(slack, EMPLOYEE))
+    assert any(f"<@{MANAGER}> reviewed" in body(m) for m in dm_messages(slack, EMPLOYEE))
 
 
 @pytest.mark.parametrize(
@@ -324,7 +324,7 @@ def test_nudges_and_missed_checkins_on_the_right_days_once(
 ) -> None:
     def reminders() -> int:
         return len(
-            [m for m in dm_messages(slack, EMPLOYEE) if "is waiting for your answer" in m["text"]]
+            [m for m in dm_messages(slack, EMPLOYEE) if "is waiting for your answer" in body(m)]
         )
 
     def review_reminders() -> int:
@@ -364,7 +364,7 @@ def test_no_nudges_once_answered_and_reviewed(
     _at(clock, driver, FIRST_PROMPT)
     driver.submit(EMPLOYEE, _open_checkin_form(driver, slack), _answers(plan))
     _at(clock, driver, datetime(2027, 1, 13, 15, 0, tzinfo=UTC))
-    assert not [m for m in dm_messages(slack, EMPLOYEE) if "waiting for your answer" in m["text"]]
+    assert not [m for m in dm_messages(slack, EMPLOYEE) if "waiting for your answer" in body(m)]
     assert _hr_missed(slack) == []
 
 
@@ -381,7 +381,7 @@ def test_after_downtime_only_the_newest_prompt_goes_out(
     for _ in range(5):
         driver.dispatcher.tick()
     prompts = _prompts(slack)
-    assert len(prompts) == 1 and "Wed 20 Jan 2027" in prompts[0]["text"]
+    assert len(prompts) == 1 and "Wed 20 Jan 2027" in body(prompts[0])
     driver.dispatcher.tick()
     assert len(_prompts(slack)) == 1
     with session_factory() as db:

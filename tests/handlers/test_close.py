@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Delivery, Plan, PlanEvent, PlanStatus
 from tests.conftest import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OTHER_MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
-from tests.plan_helpers import dm_messages
+from tests.plan_helpers import body, dm_messages
 from tests.services.test_export import (
     AMEND_REASON,
     CHECKIN_DATES,
@@ -128,12 +128,12 @@ def test_each_outcome_is_recorded_and_told(
             select(Delivery).where(Delivery.plan_id == plan.id, Delivery.status == "pending")
         ).all()
     assert pending == []
-    employee = [m for m in dm_messages(slack, EMPLOYEE) if "is closed" in m["text"]]
+    employee = [m for m in dm_messages(slack, EMPLOYEE) if "is closed" in body(m)]
     manager = [m for m in dm_messages(slack, MANAGER) if "is closed" in m["text"]]
     hr = [m for m in slack.messages(HR_CHANNEL) if "closed:" in m["text"]]
     for messages in (employee, manager, hr):
         assert len(messages) == 1
-        assert outcome.capitalize() in messages[0]["text"]
+        assert outcome.capitalize() in body(messages[0])
     assert "Summary for the record." in json.dumps(employee[0]["blocks"])
     assert "Summary for the record." not in json.dumps(hr[0])  # summary only when configured
     # The record is attached for HR.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import EMPLOYEE, HR
 from tests.fakeslack import FakeSlack
+from tests.plan_helpers import body
 from tests.slackdriver import SlackDriver
 
 
@@ -40,7 +41,7 @@ def test_a_dm_to_the_bot_points_at_the_commands(driver: SlackDriver, slack: Fake
         }
     )
     posted = slack.calls_to("chat.postMessage")
-    assert len(posted) == 1 and "/pip help" in posted[0].args["text"]
+    assert len(posted) == 1 and "/pip help" in body(posted[0].args)
 
 
 def test_the_bots_own_messages_are_ignored(driver: SlackDriver, slack: FakeSlack) -> None:

@@ -46,7 +46,7 @@ def _matching(messages: list[dict[str, Any]], words: str) -> list[dict[str, Any]
 
 
 def _prompts(slack: FakeSlack) -> list[dict[str, Any]]:
-    return [m for m in dm_messages(slack, EMPLOYEE) if "Time for your check-in" in m["text"]]
+    return [m for m in dm_messages(slack, EMPLOYEE) if "time for your check-in" in _said(m)]
 
 
 def _pause_values(
@@ -116,7 +116,7 @@ def test_a_paused_plan_sends_nothing_and_restarts_on_its_resume_date(
     employee_on_hold = _matching(dm_messages(slack, EMPLOYEE), "is on hold from Mon 25 Jan 2027")
     assert len(employee_on_hold) == 1
     # Discreet: a neutral notification, no reason unless the manager chose to give it.
-    assert employee_on_hold[0]["text"] == "A message from PIP Bot about your plan"
+    assert employee_on_hold[0]["text"] == "You have a new message."  # the app-wide discreet text
     assert "Sick leave" not in _said(employee_on_hold[0])
     assert "until Mon 8 Feb 2027" in _said(employee_on_hold[0])
     hr_paused = _matching(slack.messages(HR_CHANNEL), "is paused from Mon 25 Jan 2027")

@@ -28,7 +28,7 @@ from services import outbox
 from slackio.directory import Directory
 from tests.conftest import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OTHER_MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
-from tests.plan_helpers import open_plan
+from tests.plan_helpers import body, open_plan
 from tests.slackdriver import SlackDriver
 from views.ids import EventType
 
@@ -168,7 +168,7 @@ def test_the_ack_reminder_goes_out_at_its_utc_instant_and_not_before(
     dispatcher.tick()
     [message] = _carrying(slack, EMPLOYEE, reminder.id)
     assert message["metadata"] == _metadata(reminder.id, DeliveryKind.ACK_REMINDER)
-    assert plan.public_id in message["text"]
+    assert plan.public_id in body(message)
     assert message["thread_ts"] == request.message_ts  # under the plan DM it reminds of
     sent = _delivery(session_factory, reminder.id)
     assert sent.status == DeliveryStatus.SENT

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from models import Cadence, Plan
+from models import Cadence, Plan, PlanStatus
 from services.access import Action, Actor, Role, may, require, roles
 from services.errors import PlanNotFound
 
@@ -43,6 +43,12 @@ EXPECTED: dict[Action, set[Actor]] = {
     Action.ACKNOWLEDGE: {EMPLOYEE},
     Action.RESPOND: {EMPLOYEE},
     Action.CHECK_IN: {EMPLOYEE},
+    Action.APPROVE: {HR},
+    Action.EDIT_DRAFT: {MANAGER},
+    Action.SEND: {MANAGER},
+    Action.WITHDRAW: {MANAGER},
+    Action.ASK_HR: {EMPLOYEE},
+    Action.READ_VOICE: {HR},
     Action.VERIFY: {MANAGER, HR},
     Action.HOLD: {HR},
     Action.PAUSE: {MANAGER, HR},
@@ -90,3 +96,14 @@ def test_hr_on_their_own_plan_is_only_the_employee() -> None:
     assert roles(own, plan()) == {Role.EMPLOYEE}
     assert not may(own, Action.VIEW_PRIVATE_NOTES, plan())
     assert not may(own, Action.CLOSE, plan())
+
+
+@pytest.mark.parametrize("status", [PlanStatus.DRAFT, PlanStatus.WITHDRAWN])
+def test_a_draft_is_nothing_to_its_employee(status: PlanStatus) -> None:
+    draft = plan()
+    draft.status = status
+    assert roles(EMPLOYEE, draft) == frozenset()
+    assert not any(may(EMPLOYEE, action, draft) for action in Action)
+    assert roles(MANAGER, draft) == {Role.MANAGER} and roles(HR, draft) == {Role.HR}
+    with pytest.raises(PlanNotFound):
+        require(EMPLOYEE, Action.VIEW, draft)

@@ -1,0 +1,194 @@
+"""Drafts and HR approval: the request HR gets, the review form, the manager's buttons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from models import Plan
+from views.common import clip, context, divider, escape, plain, section
+from views.ids import Action, Block, Callback
+from views.plan_messages import fmt_date, fmt_when, plan_body, schedule_line
+
+MODAL_MAX_BLOCKS = 100
+ISSUE_LINES = 3
+ISSUE_CHARS = 500
+DECISION_LABELS = {"approve": "Approve", "changes": "Request changes"}
+
+
+def review_value(public_id: str, round_: int) -> str:
+    """The Review button's value: the draft and the round (version) it asks about."""
+    return f"{public_id}:{round_}"
+
+
+def parse_review_value(value: str) -> tuple[str, int | None]:
+    """The draft id and round from a Review button or the review form's metadata."""
+    public_id, _, round_ = value.partition(":")
+    return public_id, int(round_) if round_.isdigit() else None
+
+
+def first_lines(text: str) -> str:
+    """The first few lines of the issues, for a summary."""
+    lines = [line for line in text.splitlines() if line.strip()][:ISSUE_LINES]
+    shown = "\n".join(lines)
+    more = len(shown) < len(text.strip())
+    return clip(shown, ISSUE_CHARS) + ("\n…" if more and len(shown) <= ISSUE_CHARS else "")
+
+
+def _flag(plan: Plan, other_plan: str | None) -> list[dict[str, Any]]:
+    if other_plan is None:
+        return []
+    return [
+        section(
+            f":warning: *For HR only:* <@{plan.employee_id}> already has an open plan, "
+            f"*{other_plan}*. This draft can't be sent while that one is open. The manager was "
+            "told only that the draft is with HR."
+        )
+    ]
+
+
+def _delivery_words(plan: Plan) -> str:
+    if plan.send_after_meeting:
+        return "The manager sends it after meeting the employee"
+    return "Sent to the employee as soon as it is approved"
+
+
+def approval_request(
+    plan: Plan, round_: int, other_plan: str | None, outcome: str | None = None
+) -> dict[str, Any]:
+    """HR's request to approve one round of a draft, with a Review button (or, once decided,
+    who decided and when instead of the button)."""
+    version = f" (version {round_}, changed after HR's comments)" if round_ > 1 else ""
+    head = (
+        f":inbox_tray: Draft plan *{plan.public_id}* is waiting for HR approval{version}. "
+        f"<@{plan.employee_id}> has not seen it."
+    )
+    blocks: list[dict[str, Any]] = [
+        section(head),
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Employee*\n<@{plan.employee_id}>"},
+                {"type": "mrkdwn", "text": f"*Manager*\n<@{plan.manager_id}>"},
+                {
+                    "type": "mrkdwn",
+                    "text": f"*Dates*\n{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}",
+                },
+                {"type": "mrkdwn", "text": f"*Delivery*\n{_delivery_words(plan)}"},
+            ],
+        },
+        section(f"*Issues (first lines)*\n{escape(first_lines(plan.issues))}"),
+        *_flag(plan, other_plan),
+    ]
+    if outcome is None:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": Block.DRAFT_ACTIONS,
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": Action.REVIEW_DRAFT,
+                        "text": plain("Review"),
+                        "style": "primary",
+                        "value": review_value(plan.public_id, round_),
+                    }
+                ],
+            }
+        )
+    else:
+        blocks.append(context(outcome))
+    text = f"Draft plan {plan.public_id} for <@{plan.employee_id}> is waiting for HR approval."
+    return {"text": text, "blocks": blocks}
+
+
+def decided_line(kind: str, who: str, when: datetime) -> str:
+    """What an approval request says once it is decided (or withdrawn, or replaced)."""
+    if kind == "approved":
+        return f":white_check_mark: Approved by <@{who}> on {fmt_when(when)}."
+    if kind == "changes_requested":
+        return f":pencil2: Changes requested by <@{who}> on {fmt_when(when)}."
+    if kind == "withdrawn":
+        return f":wastebasket: Withdrawn by <@{who}> on {fmt_when(when)}; nothing to decide."
+    return f"Replaced by a newer version on {fmt_when(when)}."
+
+
+def review_modal(plan: Plan, round_: int, other_plan: str | None) -> dict[str, Any]:
+    """The whole draft with Approve / Request changes and a comment (needed for changes)."""
+    intro = section(
+        f"Draft plan *{plan.public_id}* for <@{plan.employee_id}>, from <@{plan.manager_id}>"
+        f" (version {round_}). {_delivery_words(plan)}.\n{schedule_line(plan)}"
+    )
+    options = [{"text": plain(label), "value": value} for value, label in DECISION_LABELS.items()]
+    tail: list[dict[str, Any]] = [
+        divider(),
+        {
+            "type": "input",
+            "block_id": Block.DECISION,
+            "label": plain("Your decision"),
+            "element": {"type": "radio_buttons", "action_id": Action.DECISION, "options": options},
+        },
+        {
+            "type": "input",
+            "block_id": Block.COMMENT,
+            "label": plain("Comment for the manager"),
+            "optional": True,
+            "hint": plain("Needed when you request changes; the manager sees it.", 2000),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": Action.COMMENT,
+                "multiline": True,
+                "max_length": 3000,
+            },
+        },
+    ]
+    head = [intro, *_flag(plan, other_plan), divider()]
+    body = plan_body(plan)[: MODAL_MAX_BLOCKS - len(head) - len(tail)]
+    return {
+        "type": "modal",
+        "callback_id": Callback.REVIEW_DRAFT,
+        "private_metadata": review_value(plan.public_id, round_),
+        "title": plain("Review draft plan", 24),
+        "submit": plain("Record decision", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [*head, *body, *tail],
+    }
+
+
+def decision_of(view: dict[str, Any]) -> tuple[str | None, str]:
+    """The decision and comment typed into the review form."""
+    values = view.get("state", {}).get("values", {})
+    chosen = (values.get(Block.DECISION, {}).get(Action.DECISION) or {}).get("selected_option")
+    comment = (values.get(Block.COMMENT, {}).get(Action.COMMENT) or {}).get("value")
+    return (chosen or {}).get("value"), str(comment or "")
+
+
+def send_button(plan: Plan, employee_name: str) -> dict[str, Any]:
+    """The manager's button that sends an approved draft to the employee."""
+    return {
+        "type": "button",
+        "action_id": Action.SEND_PLAN,
+        "text": plain(f"Send to {employee_name}"),
+        "style": "primary",
+        "value": plan.public_id,
+    }
+
+
+def edit_draft_button(plan: Plan) -> dict[str, Any]:
+    """The manager's button that opens the draft in the plan form, everything kept."""
+    return {
+        "type": "button",
+        "action_id": Action.EDIT_DRAFT,
+        "text": plain("Edit draft"),
+        "value": plan.public_id,
+    }
+
+
+def draft_actions(*buttons: dict[str, Any]) -> dict[str, Any]:
+    """An actions block of draft buttons."""
+    return {"type": "actions", "block_id": Block.DRAFT_ACTIONS, "elements": list(buttons)}
+
+
+def sent_line(plan: Plan, when: datetime) -> str:
+    """What the manager's Send message says once the plan went out."""
+    return f":white_check_mark: Sent to <@{plan.employee_id}> on {fmt_when(when)}."
