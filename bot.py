@@ -42,6 +42,9 @@ logger = logging.getLogger("pipbot")
 EVENTS_PATH = "/slack/events"
 WSGI_THREADS = 8
 LISTENER_THREADS = 16
+# A post that gets no answer gives up after this long; shutting down waits for it to.
+DELIVERY_TIMEOUT = 10
+SHUTDOWN_GRACE = DELIVERY_TIMEOUT + 2
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -66,7 +69,7 @@ def make_delivery_client(settings: Settings) -> WebClient:
     return MeteredWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
-        timeout=10,
+        timeout=DELIVERY_TIMEOUT,
         retry_handlers=[],
     )
 
@@ -86,8 +89,6 @@ def create_app(
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not settings.socket_mode,
         token_verification_enabled=False,
-        # Listeners send what they made due right after their work (see handlers/context.py),
-        # so give them more threads than Bolt's default.
         # A ContextExecutor, so that log lines from listeners name the request (see logs.py).
         listener_executor=listener_executor or logs.ContextExecutor(max_workers=LISTENER_THREADS),
         logger=logging.getLogger("pipbot.bolt"),
@@ -115,8 +116,14 @@ def make_wsgi_app(app: App, engine: Engine, signing_secret: str | None = None) -
     return application
 
 
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+def _stop_on_sigterm(dispatcher: Dispatcher) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        # No new post starts from here on; the main thread then stops serving and waits
+        # for the posts in flight (see main).
+        dispatcher.stop_claiming()
+        raise KeyboardInterrupt
+
+    return handler
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,9 +152,12 @@ def serve(settings: Settings) -> int:
     session_factory = make_session_factory(engine)
     dispatcher = Dispatcher(session_factory, make_delivery_client(settings), settings)
     app = create_app(settings, session_factory, dispatcher=dispatcher)
-    ticker = start_ticker(dispatcher) if settings.scheduler_enabled else None
     health = start_health_server(engine, settings.health_port) if settings.health_port else None
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm(dispatcher))
+    ticker = None
+    if settings.scheduler_enabled:
+        dispatcher.start()
+        ticker = start_ticker(dispatcher)
     status = 0
     try:
         if settings.socket_mode:
@@ -164,7 +174,11 @@ def serve(settings: Settings) -> int:
         if health is not None:
             health.shutdown()
         if ticker is not None:
-            ticker.shutdown(wait=True)
+            ticker.shutdown(wait=False)
+        if not dispatcher.stop(grace=SHUTDOWN_GRACE):
+            logger.warning(
+                "posts still in flight after %ss; their leases will expire", SHUTDOWN_GRACE
+            )
         engine.dispose()
     return status
 

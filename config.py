@@ -64,6 +64,8 @@ class Settings:
     checkin_time: time = time(10, 0)
     scheduler_enabled: bool = True
     hr_notice_detail: str = "summary"
+    # chat.postMessage calls a second for the whole workspace (Slack publishes no figure).
+    post_rate: float = 10.0
     plan_approval: str = "auto"
     manager_group: str | None = None
     hr_group: str | None = None
@@ -147,6 +149,7 @@ class Settings:
             hr_notice_detail=_choice(
                 "HR_NOTICE_DETAIL", get("HR_NOTICE_DETAIL"), HR_NOTICE_DETAILS, "summary"
             ),
+            post_rate=_post_rate(get("SLACK_POST_RATE")),
             plan_approval=_choice("PLAN_APPROVAL", get("PLAN_APPROVAL"), PLAN_APPROVALS, "auto"),
             manager_group=_group("MANAGER_GROUP", get("MANAGER_GROUP")),
             hr_group=_group("HR_GROUP", get("HR_GROUP")),
@@ -256,6 +259,20 @@ def _checkin_time(value: str | None) -> time:
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise ConfigError("CHECKIN_TIME", f"{value!r} is not a time of day as HH:MM (00:00-23:59)")
     return time(int(match[1]), int(match[2]))
+
+
+def _post_rate(value: str | None) -> float:
+    if value is None:
+        return 10.0
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = 0.0
+    if not 0.1 <= rate <= 1000:
+        raise ConfigError(
+            "SLACK_POST_RATE", f"{value!r} is not a number of posts a second between 0.1 and 1000"
+        )
+    return rate
 
 
 def _choice(name: str, value: str | None, allowed: tuple[str, ...], default: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +36,10 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     # Take transaction control from pysqlite so that "begin" below decides how to start one.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # The busy timeout first: switching to WAL needs a moment of exclusive access, and a
+    # second process opening the same new file must wait for it rather than fail.
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -66,8 +70,39 @@ def alembic_config() -> Config:
     return config
 
 
+@contextlib.contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold an exclusive file lock beside a SQLite database while migrating it.
+
+    Processes started together on one file take turns: the second finds the schema at head.
+    In-memory databases belong to one process and need no lock.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no other process shares the file this way
+        yield
+        return
+    lock_path = Path(database).resolve().with_name(Path(database).name + ".migrate-lock")
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; replicas on PostgreSQL take turns."""
+    """Bring the schema to the newest revision; replicas take turns (an advisory lock on
+    PostgreSQL, a file lock beside the database on SQLite)."""
+    with _sqlite_migration_lock(engine):
+        _upgrade(engine)
+
+
+def _upgrade(engine: Engine) -> None:
     config = alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":

@@ -39,7 +39,10 @@ def form_key(settings: Settings) -> bytes:
 
 
 def deliver_soon(db: Session) -> None:
-    """Ask for what the outbox owes to be sent as soon as this request's session is closed."""
+    """Ask for what the outbox owes to be sent as soon as this request's session is closed.
+
+    The listener only wakes the dispatcher's own thread; it never sends on its thread.
+    """
     db.info[_DELIVER] = True
 
 
@@ -105,8 +108,8 @@ def transactional(func: F) -> F:
 
     Bolt runs listeners on a worker thread after the middleware chain has returned, so the
     session is closed here, at the end of the listener, not in the middleware. Deliveries
-    asked for with `deliver_soon` go out after the close, so the dispatcher's own session
-    never waits on this one.
+    asked for with `deliver_soon` wake the dispatcher after the close (it sends them on its
+    own thread), so the dispatcher's session never waits on this one.
     """
 
     @functools.wraps(func)

@@ -2,7 +2,7 @@
 
 from models.base import Base, utcnow
 from models.checkin import Checkin, CheckinGoalStatus
-from models.delivery import Delivery
+from models.delivery import Delivery, DispatcherHeartbeat
 from models.enums import (
     Author,
     Cadence,
@@ -33,6 +33,7 @@ __all__ = [
     "Delivery",
     "DeliveryKind",
     "DeliveryStatus",
+    "DispatcherHeartbeat",
     "Goal",
     "GoalStatus",
     "Outcome",

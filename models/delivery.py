@@ -46,4 +46,18 @@ class Delivery(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None]
+    # When the first and the latest attempt to post began: history is read from just before
+    # the first one when Slack's answer to a post was lost.
+    first_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DispatcherHeartbeat(Base):
+    """A running dispatcher, seen recently: the fleet shares Slack's rate limits by these."""
+
+    __tablename__ = "dispatcher_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

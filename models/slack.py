@@ -32,3 +32,5 @@ class SlackUser(Base):
     is_bot: Mapped[bool] = mapped_column(default=False)
     deleted: Mapped[bool] = mapped_column(default=False)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The bot's DM with this person, from conversations.open (asked once, then remembered).
+    dm_channel_id: Mapped[str | None] = mapped_column(String(32))

@@ -1,104 +1,53 @@
-"""The dispatcher: claims due deliveries from the outbox and posts them, exactly once."""
+"""The dispatcher: drains the outbox while anything is due, posting in parallel, exactly once.
+
+One thread per process (`start`) waits on a wake-up event: listeners set it after they made
+something due (`kick`), the ticker sets it periodically, and the thread itself wakes when the
+next delivery falls due. Each wake-up drains: claim a batch, post it from a small pool (one
+worker per plan, so a plan's messages keep their order), claim the next
+batch while the last one is still going, until nothing is due. Slack's limits are kept by the
+process-wide `Pacer`; a fleet of replicas shares them through heartbeat rows.
+
+Tests drive the same code inline: `tick()` drains (under a frozen clock) and returns when done.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from logs import bind_delivery_kind, delivery_context
-from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
-from scheduler import (  # noqa: F401 - register renderers
-    approval_messages,
-    checkin_messages,
-    close_messages,
-    pause_messages,
-    voice_messages,
-)
-from scheduler.messages import (
-    DELIVERY_EVENT_TYPES,
-    Outgoing,
-    Postpone,
-    RenderContext,
-    Skip,
-    message_metadata,
-    render_delivery,
-)
-from services import outbox, users
-from services.schedule import retime_for_zone
-from slackio.directory import Directory
+from logs import delivery_context
+from models import Delivery, utcnow
+from scheduler.pacing import POST, Pacer, Paused, Stopping
+from scheduler.sender import LEASE, PacedLookups, Sender
+from services import fleet, outbox, users
 from slackio.status import refresh_statuses
+
+__all__ = ["LEASE", "Dispatcher"]
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
-BATCH = 10
-MAX_ATTEMPTS = 6
-PAUSE_FOR = timedelta(minutes=15)
+BATCH = 10  # the smallest claim (unless a fixed `batch` is asked for)
+WORKERS = 32  # mostly waiting: for a slot, a channel, an answer
+BATCH_SECONDS = 3.0  # claim about this many seconds' worth of posts at a time
+HEARTBEAT_EVERY = 2.0
+IDLE_WAIT = 30.0  # the longest sleep between drains; the ticker wakes us as often
 REFRESH_BATCH = 20
-AMBIGUOUS = "ambiguous: "
-# The recipient cannot be reached; trying again will not help.
-PERMANENT = {
-    "user_not_found",
-    "user_disabled",
-    "cannot_dm_bot",
-    "channel_not_found",
-    "is_archived",
-    "not_in_channel",
-    "user_deleted",
-}
-# Our own token no longer works, or lacks a scope: stop sending until someone fixes it.
-PAUSING = {"token_revoked", "account_inactive", "invalid_auth", "not_authed", "missing_scope"}
-# Slack may or may not have posted the message.
-MAYBE_POSTED = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2**attempts, 3600))
-
-
-@dataclass(frozen=True)
-class Owed:
-    """What the failure paths need of a delivery, read before any rollback expires it."""
-
-    id: int
-    attempts: int
-    kind: DeliveryKind
-    recipient_id: str
-    occurrence_key: str
-    plan_id: int | None
-
-    @classmethod
-    def of(cls, delivery: Delivery) -> Owed:
-        """Copy the fields out of `delivery`."""
-        return cls(
-            delivery.id,
-            delivery.attempts,
-            delivery.kind,
-            delivery.recipient_id,
-            delivery.occurrence_key,
-            delivery.plan_id,
-        )
-
-
-class RecipientGone(Exception):
-    """The recipient is deactivated, unknown or a bot."""
-
-    def __init__(self, error: str) -> None:
-        super().__init__(error)
-        self.error = error
-
-
-class Dispatcher:
+class Dispatcher(Sender):
     """Sends what the outbox owes; safe to run in many threads, processes and replicas."""
 
     def __init__(
@@ -108,56 +57,51 @@ class Dispatcher:
         settings: Settings,
         *,
         lease: timedelta = LEASE,
-        batch: int = BATCH,
+        batch: int | None = None,
+        workers: int = WORKERS,
+        pacer: Pacer | None = None,
     ) -> None:
-        self.sessions = session_factory
-        self.client = client
-        self.settings = settings
-        self.directory = Directory(client, on_zone_change=self._follow_zone)
-        self.lease = lease
+        self._stop = pacer.stop if pacer is not None else threading.Event()
+        self._live = 1
+        pacer = pacer or Pacer(settings.post_rate, share=lambda: self._live, stop=self._stop)
+        super().__init__(session_factory, client, settings, pacer, lease=lease)
         self.batch = batch
-        self.paused_until: datetime | None = None
+        self.workers = workers
+        self._wake = threading.Event()
+        self._drain_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch")
+        self._thread: threading.Thread | None = None
         self._name = f"{socket.gethostname()}:{os.getpid()}"
+        self._beat_at = float("-inf")
+
+    # -- driven inline (tests, the ticker's housekeeping)
 
     def tick(self) -> int:
-        """Refresh stale profiles, then send every delivery due now; returns how many posted."""
+        """Refresh day-old profiles, then send everything due now; returns how many posted."""
         now = utcnow()
         if self.paused_until and now < self.paused_until:
             return 0
         self.refresh_profiles(now)
-        refresh_statuses(self.sessions, self.client, now)  # away statuses, at most 1 hour old
-        owner = f"{self._name}:{uuid.uuid4().hex[:8]}"
-        with self.sessions() as db:
-            ids = outbox.claim_due(db, owner, now, self.lease, self.batch)
-            db.commit()
-        posted = 0
-        for delivery_id in ids:
-            if self.paused_until and utcnow() < self.paused_until:
-                with self.sessions() as db:
-                    outbox.retry_later(
-                        db, delivery_id, owner, self.paused_until, "paused", count_attempt=False
-                    )
-                    db.commit()
-                continue
-            with delivery_context(delivery_id):
-                try:
-                    posted += self._deliver(delivery_id, owner)
-                except Exception:
-                    # The rest of the batch still goes; this one is retried when its lease ends.
-                    logger.exception("delivery %s failed unexpectedly", delivery_id)
-        return posted
+        return self.drain()
+
+    def run_pending(self) -> int:
+        """Tick now if a listener asked for it (tests; a running process's thread does this)."""
+        if not self._wake.is_set():
+            return 0
+        self._wake.clear()
+        return self.tick()
 
     def refresh_profiles(self, now: datetime, limit: int = REFRESH_BATCH) -> int:
-        """Re-read a few plan participants whose cached profile is old (time zones move)."""
+        """Re-read a few plan participants not read for a day (time zones move)."""
         with self.sessions() as db:
-            stale = users.stale_participants(db, now, limit)
+            stale = users.stale_participants(db, now, limit, older_than=users.REFRESH_AFTER)
             db.commit()
         refreshed = 0
         for user_id in stale:
             with self.sessions() as db:
                 try:
                     self.directory.profile(db, user_id, fresh=True)
-                except (SlackApiError, OSError) as error:
+                except (SlackApiError, OSError, Stopping, Paused) as error:
                     logger.warning("could not refresh %s: %s", user_id, error)
                     db.rollback()
                     continue
@@ -165,246 +109,198 @@ class Dispatcher:
                 refreshed += 1
         return refreshed
 
-    def _follow_zone(self, db: Session, user_id: str, tz: str) -> None:
-        moved = retime_for_zone(db, user_id, tz, self.settings.checkin_time)
-        logger.info("%s moved to %s; %d pending prompts follow", user_id, tz, moved)
+    def drain(self) -> int:
+        """Claim and send batch after batch until nothing is due; returns how many posted."""
+        with self._drain_lock:
+            return self._drain()
+
+    # -- the process's own thread
 
     def kick(self) -> None:
-        """Send what is due now, from a listener after it changed what is owed.
+        """Wake the dispatcher: a listener made something due. Never sends on the caller's
+        thread and never raises."""
+        if self.settings.scheduler_enabled:
+            self._wake.set()
 
-        Never raises: what the listener recorded is committed, and anything this tick could
-        not send stays owed for the ticker.
-        """
-        if not self.settings.scheduler_enabled:
+    wake = kick
+
+    def start(self) -> None:
+        """Run the dispatcher thread; it drains at once, then whenever woken or due."""
+        if self._thread is not None:
             return
+        self._wake.set()
+        self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop_claiming(self) -> None:
+        """Claim nothing more and start no new post (safe in a signal handler)."""
+        self._stop.set()
+        self._wake.set()
+
+    def stop(self, grace: float) -> bool:
+        """Stop claiming, let posts in flight finish within `grace` seconds, give back what
+        was claimed but not started. True when everything stopped in time."""
+        self.stop_claiming()
+        stopped = True
+        if self._thread is not None:
+            self._thread.join(grace)
+            stopped = not self._thread.is_alive()
         try:
-            self.tick()
-        except Exception:
-            logger.exception("sending right away failed; the ticker will retry")
+            with self.sessions() as db:
+                fleet.leave(db, self._name)
+                db.commit()
+        except Exception:  # noqa: BLE001 - shutting down: the row expires by itself
+            logger.warning("could not leave the fleet; the heartbeat row will expire")
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        return stopped
 
-    # -- one delivery
+    @property
+    def stopping(self) -> bool:
+        """True once stop() was called."""
+        return self._stop.is_set()
 
-    def _deliver(self, delivery_id: int, owner: str) -> int:
-        """Render and post one claimed delivery; returns 1 if it was posted."""
-        with self.sessions() as db:
-            delivery = db.get(Delivery, delivery_id)
-            if delivery is None or delivery.lease_owner != owner:
-                return 0
-            bind_delivery_kind(delivery.kind)
-            plan = db.get(Plan, delivery.plan_id) if delivery.plan_id else None
-            now = utcnow()
+    def _run(self) -> None:
+        while not self._stop.is_set():
             try:
-                outcome = render_delivery(RenderContext(db, delivery, plan, self.settings, now))
-            except LookupError as error:
-                logger.error("delivery %s cannot be rendered: %s", delivery_id, error)
-                db.rollback()
-                outbox.mark_final(db, delivery_id, owner, DeliveryStatus.FAILED, str(error))
-                db.commit()
-                return 0
-            if isinstance(outcome, Skip):
-                db.rollback()
-                outbox.mark_final(db, delivery_id, owner, DeliveryStatus.SKIPPED, outcome.reason)
-                db.commit()
-                return 0
-            if isinstance(outcome, Postpone):
-                # Keep what the renderer moved along; this delivery waits without an attempt.
-                if outbox.retry_later(
-                    db, delivery_id, owner, outcome.until, outcome.reason, count_attempt=False
-                ):
-                    db.commit()
-                else:
-                    db.rollback()  # the lease passed to another sender, which decides
-                return 0
-            # End the transaction before talking to Slack: SQLite's write lock must not be
-            # held across a network call.
-            db.commit()
-            return self._post(db, delivery, outcome, owner)
+                self._heartbeat(utcnow())  # idle replicas count too: the fleet's share is known
+            except Exception:  # noqa: BLE001 - the database may be briefly away
+                logger.warning("could not write the dispatcher heartbeat")
+            self._wake.wait(min(self._idle_wait(), 2 * HEARTBEAT_EVERY))
+            if self._stop.is_set():
+                break
+            self._wake.clear()
+            try:
+                self.drain()
+            except Exception:
+                logger.exception("draining the outbox failed; retrying shortly")
+                self._stop.wait(1.0)
 
-    def _post(self, db: Session, delivery: Delivery, message: Outgoing, owner: str) -> int:
-        delivery_id = delivery.id
-        owed = Owed.of(delivery)
-        # A channel remembered by an earlier attempt means that attempt got as far as posting
-        # (or crashed around it): whatever it said since, look before posting again.
-        maybe_posted = delivery.channel_id is not None
+    def _idle_wait(self) -> float:
+        """Seconds until the next delivery falls due (at most IDLE_WAIT)."""
+        now = utcnow()
+        if self.paused_until and now < self.paused_until:
+            return min(IDLE_WAIT, (self.paused_until - now).total_seconds())
         try:
-            channel = delivery.channel_id or self._channel_for(db, delivery.recipient_id)
-            if not outbox.remember_channel(db, delivery_id, owner, channel, utcnow() + self.lease):
+            with self.sessions() as db:
+                due = outbox.next_due(db)
                 db.rollback()
-                logger.warning(
-                    "delivery %s: lease lost before posting; left to its new owner", delivery_id
-                )
-                return 0
+        except Exception:  # noqa: BLE001 - the database may be briefly away: try later
+            logger.warning("could not read when the next delivery is due")
+            return 1.0
+        if due is None:
+            return IDLE_WAIT
+        ahead = (due - now).total_seconds()
+        # Due already but not claimable (another replica holds it): look again in a second.
+        return 1.0 if ahead <= 0 else min(IDLE_WAIT, ahead)
+
+    # -- draining
+
+    def _batch_size(self) -> int:
+        if self.batch is not None:
+            return self.batch
+        return max(BATCH, int(self.pacer.rate(POST) * BATCH_SECONDS))
+
+    def _drain(self) -> int:
+        # Away statuses of people owed a check-in now, at most an hour old (issue 13).
+        lookups: Any = PacedLookups(self.client, self.pacer)
+        refresh_statuses(self.sessions, lookups, utcnow())
+        posted = 0
+        in_flight: dict[Future[int], int] = {}
+        horizon = time.monotonic() + self.lease.total_seconds() / 2
+        exhausted = False
+        try:
+            while not self._stop.is_set():
+                now = utcnow()
+                if self.paused_until and now < self.paused_until:
+                    break
+                self._heartbeat(now)
+                size = self._batch_size()
+                backlog = sum(in_flight.values())
+                may_claim = time.monotonic() < horizon and (not exhausted or not in_flight)
+                if backlog <= size // 2 and may_claim:
+                    groups = self._claim(now, size)
+                    if groups:
+                        exhausted = False
+                        for owner, ids in groups:
+                            future = self._pool.submit(self._send_group, owner, ids)
+                            in_flight[future] = len(ids)
+                        continue
+                    exhausted = True
+                if not in_flight:
+                    break
+                done, _ = wait(list(in_flight), timeout=1.0, return_when=FIRST_COMPLETED)
+                for future in done:
+                    del in_flight[future]
+                    posted += future.result()
+        finally:
+            for future in list(in_flight):
+                posted += future.result()
+        return posted
+
+    def _claim(self, now: datetime, limit: int) -> list[tuple[str, list[int]]]:
+        """Lease up to `limit` due deliveries; returns them grouped by plan (or recipient,
+        for messages of no plan), most urgent group first, each in the order it fell due.
+
+        A plan's messages go one after another: rendering one may create or change what
+        another reads (its check-ins, what a backlog folds), and a person's DM keeps order.
+        """
+        owner = f"{self._name}:{uuid.uuid4().hex[:8]}"
+        with self.sessions() as db:
+            ids = outbox.claim_due(db, owner, now, self.lease, limit)
             db.commit()
-            if message.attachments:
-                # Files carry no message metadata to look for after a failure; an upload is
-                # retried as a whole (a rare duplicate file beats a lost record).
-                return self._upload(db, owed, owner, channel, message)
-            if maybe_posted:
-                found = self._already_posted(channel, delivery, message)
-                if found is not None:
-                    outbox.mark_sent(db, delivery_id, owner, channel, found, utcnow())
-                    db.commit()
-                    logger.info("delivery %s was already posted (ts %s)", delivery_id, found)
-                    return 0
-            answer = self.client.chat_postMessage(
-                channel=channel,
-                text=message.text,
-                blocks=message.blocks or None,
-                thread_ts=message.thread_ts,
-                metadata=message_metadata(delivery_id, delivery.kind.value, message),
-                unfurl_links=False,
-                unfurl_media=False,
+            if not ids:
+                return []
+            rows = db.execute(
+                select(
+                    Delivery.id,
+                    Delivery.plan_id,
+                    Delivery.recipient_id,
+                    Delivery.kind,
+                    Delivery.next_attempt_at,
+                ).where(Delivery.id.in_(ids))
+            ).all()
+            db.rollback()
+        groups: dict[str, list[int]] = {}
+        urgency: dict[str, tuple[int, datetime]] = {}
+        for delivery_id, plan_id, recipient, kind, due in sorted(rows, key=lambda r: (r[4], r[0])):
+            key = f"plan:{plan_id}" if plan_id is not None else f"to:{recipient}"
+            groups.setdefault(key, []).append(delivery_id)
+            rank = (0 if kind in outbox.URGENT_KINDS else 1, due)
+            urgency[key] = min(urgency.get(key, rank), rank)
+        ranked = sorted(groups, key=lambda k: urgency[k])
+        return [(owner, groups[key]) for key in ranked]
+
+    def _send_group(self, owner: str, ids: list[int]) -> int:
+        """Post one group's claimed deliveries in order; give back the rest on stop."""
+        posted = 0
+        for index, delivery_id in enumerate(ids):
+            blocked = self._stop.is_set() or bool(
+                self.paused_until and utcnow() < self.paused_until
             )
-        except RecipientGone as gone:
-            db.rollback()
-            self._give_up(db, owed, owner, gone.error)
-            return 0
-        except SlackApiError as error:
-            db.rollback()
-            self._handle_api_error(db, owed, owner, error)
-            return 0
-        except (TimeoutError, OSError) as error:
-            # Includes socket timeouts and urllib's URLError: Slack may have posted it.
-            db.rollback()
-            self._retry(db, owed, owner, AMBIGUOUS + repr(error), count_attempt=True)
-            return 0
-        posted = outbox.mark_sent(
-            db, delivery_id, owner, str(answer["channel"]), str(answer["ts"]), utcnow()
-        )
-        if not posted:
-            logger.warning("delivery %s was posted after its lease passed to another", delivery_id)
-            db.rollback()
-            return 0
-        db.commit()
-        return 1
+            if blocked:
+                self._give_back(ids[index:], owner)
+                break
+            with delivery_context(delivery_id):
+                try:
+                    posted += self.deliver(delivery_id, owner)
+                except Exception:
+                    # The rest still goes; this one is retried when its lease ends.
+                    logger.exception("delivery %s failed unexpectedly", delivery_id)
+        return posted
 
-    def _upload(self, db: Session, owed: Owed, owner: str, channel: str, message: Outgoing) -> int:
-        """Post `message` as file uploads with its text as the comment."""
-        answer = self.client.files_upload_v2(
-            channel=channel,
-            initial_comment=message.text,
-            thread_ts=message.thread_ts,
-            file_uploads=[
-                {"content": a.content, "filename": a.filename, "title": a.title}
-                for a in message.attachments
-            ],
-        )
-        file_ids = ",".join(str(f.get("id")) for f in answer.get("files", []))
-        if not outbox.mark_sent(db, owed.id, owner, channel, file_ids[:32], utcnow()):
-            db.rollback()
-            return 0
-        db.commit()
-        return 1
+    def _give_back(self, ids: list[int], owner: str) -> None:
+        at = self.paused_until if self.paused_until and not self._stop.is_set() else utcnow()
+        with self.sessions() as db:
+            outbox.release(db, ids, owner, at)
+            db.commit()
 
-    def _channel_for(self, db: Session, recipient: str) -> str:
-        if not recipient.startswith(("U", "W")):
-            return recipient
-        profile = self.directory.profile(db, recipient, fresh=True)
-        db.commit()  # the profile is cached; hold no write lock over the next network call
-        if profile is None:
-            raise RecipientGone("user_not_found")
-        if profile.deleted:
-            raise RecipientGone("user_disabled")
-        if profile.is_bot:
-            raise RecipientGone("cannot_dm_bot")
-        return self.directory.dm_channel(recipient)
-
-    def _already_posted(self, channel: str, delivery: Delivery, message: Outgoing) -> str | None:
-        """The ts of a message in `channel` that carries this delivery's metadata, if any."""
-        oldest = f"{(delivery.created_at - timedelta(minutes=1)).timestamp():.6f}"
-        if message.thread_ts:
-            answer = self.client.conversations_replies(
-                channel=channel, ts=message.thread_ts, include_all_metadata=True, limit=200
-            )
-        else:
-            answer = self.client.conversations_history(
-                channel=channel, oldest=oldest, include_all_metadata=True, limit=200
-            )
-        for item in answer.get("messages", []):
-            metadata: dict[str, Any] = item.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") in DELIVERY_EVENT_TYPES and str(
-                payload.get("delivery_id")
-            ) == str(delivery.id):
-                return str(item["ts"])
-        return None
-
-    # -- failures: each runs in the delivery's own session, after its rollback
-
-    def _handle_api_error(self, db: Session, owed: Owed, owner: str, error: SlackApiError) -> None:
-        code = str(error.response.get("error") or "")
-        status = error.response.status_code
-        if status == 429 or code == "ratelimited":
-            wait = int(error.response.headers.get("Retry-After", "1") or 1)
-            self._release(db, owed, owner, f"rate limited {wait}s", wait=wait)
-        elif code in PERMANENT:
-            self._give_up(db, owed, owner, code)
-        elif code in PAUSING:
-            logger.error("Slack refused our token (%s); pausing deliveries", code)
-            self.paused_until = utcnow() + PAUSE_FOR
-            self._release(db, owed, owner, f"paused: {code}", wait=int(PAUSE_FOR.total_seconds()))
-        elif status >= 500 or code in MAYBE_POSTED or not code:
-            self._retry(db, owed, owner, AMBIGUOUS + (code or f"HTTP {status}"), count_attempt=True)
-        else:
-            logger.error("delivery %s refused by Slack: %s", owed.id, code)
-            self._retry(db, owed, owner, code, count_attempt=True)
-
-    def _retry(
-        self, db: Session, owed: Owed, owner: str, reason: str, *, count_attempt: bool
-    ) -> None:
-        attempts = owed.attempts + (1 if count_attempt else 0)
-        if attempts >= MAX_ATTEMPTS:
-            self._give_up(db, owed, owner, reason.removeprefix(AMBIGUOUS))
+    def _heartbeat(self, now: datetime) -> None:
+        """Say we are alive and count the fleet, every few seconds."""
+        if time.monotonic() - self._beat_at < HEARTBEAT_EVERY:
             return
-        outbox.retry_later(
-            db, owed.id, owner, utcnow() + _backoff(attempts), reason, count_attempt=count_attempt
-        )
-        db.commit()
-
-    def _release(self, db: Session, owed: Owed, owner: str, reason: str, *, wait: int) -> None:
-        """Give the delivery back without using an attempt (rate limits, pauses)."""
-        at = utcnow() + timedelta(seconds=wait)
-        outbox.retry_later(db, owed.id, owner, at, reason, count_attempt=False)
-        db.commit()
-
-    def _give_up(self, db: Session, owed: Owed, owner: str, error: str) -> None:
-        """Fail the delivery for good and tell the manager and HR, who can act on it."""
-        if not outbox.mark_final(db, owed.id, owner, DeliveryStatus.FAILED, error):
+        self._beat_at = time.monotonic()
+        with self.sessions() as db:
+            fleet.beat(db, self._name, now)
+            db.commit()
+            self._live = fleet.live(db, now)
             db.rollback()
-            return
-        plan = db.get(Plan, owed.plan_id) if owed.plan_id else None
-        if plan is not None and owed.kind != DeliveryKind.NOTICE:
-            told = {owed.recipient_id}
-            for recipient in (plan.manager_id, self.settings.hr_channel_id):
-                if recipient and recipient not in told:
-                    told.add(recipient)
-                    outbox.enqueue(
-                        db,
-                        key=f"{owed.occurrence_key}:undeliverable:{recipient}",
-                        kind=DeliveryKind.NOTICE,
-                        recipient_id=recipient,
-                        due_at=utcnow(),
-                        plan_id=plan.id,
-                        payload={
-                            "notice": "undeliverable",
-                            "recipient": owed.recipient_id,
-                            "what": _WHAT.get(owed.kind, "a message"),
-                            "error": error,
-                        },
-                    )
-        db.commit()
-        logger.warning("delivery %s failed for good: %s", owed.id, error)
-
-
-_WHAT = {
-    DeliveryKind.ACK_REQUEST: "the plan",
-    DeliveryKind.ACK_REMINDER: "the acknowledgement reminder",
-    DeliveryKind.CHECKIN_PROMPT: "a check-in prompt",
-    DeliveryKind.CHECKIN_REMINDER: "a check-in reminder",
-    DeliveryKind.REVIEW_PROMPT: "a review prompt",
-    DeliveryKind.REVIEW_REMINDER: "a review reminder",
-    DeliveryKind.END_OF_PLAN: "the end-of-plan prompt",
-    DeliveryKind.PLAN_CONFIRMATION: "the plan confirmation",
-    DeliveryKind.NOT_ACKNOWLEDGED: "the not-acknowledged notice",
-    DeliveryKind.HR_NOTICE: "an HR notice",
-}

@@ -104,6 +104,16 @@ def renders(kind: DeliveryKind) -> Callable[[Renderer], Renderer]:
     return decorate
 
 
+Fold = Callable[[RenderContext], "Outgoing | Skip | None"]
+Annotate = Callable[[RenderContext, Outgoing], Outgoing]
+_BACKLOG: list[tuple[Fold, Annotate]] = []
+
+
+def handles_backlog(fold: Fold, annotate: Annotate) -> None:
+    """Register how a backlog after downtime is folded (see scheduler/backlog.py)."""
+    _BACKLOG.append((fold, annotate))
+
+
 def render_delivery(ctx: RenderContext) -> Outgoing | Skip | Postpone:
     """The message for `ctx.delivery`, or why it is no longer owed (or not yet)."""
     plan = ctx.plan
@@ -116,7 +126,17 @@ def render_delivery(ctx: RenderContext) -> Outgoing | Skip | Postpone:
     renderer = RENDERERS.get(ctx.delivery.kind)
     if renderer is None:
         raise LookupError(f"no renderer for delivery kind {ctx.delivery.kind}")
-    outcome = _sealed(ctx, renderer(ctx))
+    for fold, _ in _BACKLOG:
+        folded = fold(ctx)
+        if folded is not None:
+            outcome = _sealed(ctx, folded)
+            break
+    else:
+        outcome = renderer(ctx)
+        for _, annotate in _BACKLOG:
+            if isinstance(outcome, Outgoing):
+                outcome = annotate(ctx, outcome)
+        outcome = _sealed(ctx, outcome)
     if isinstance(outcome, Outgoing) and plan is not None:
         if ctx.delivery.recipient_id == plan.employee_id:
             return discreet(outcome, plan, ctx.delivery)

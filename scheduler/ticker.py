@@ -1,4 +1,4 @@
-"""APScheduler as the clock: one in-memory interval job that runs the dispatcher."""
+"""APScheduler as the clock: a periodic wake-up of the dispatcher, and housekeeping."""
 
 from __future__ import annotations
 
@@ -7,27 +7,41 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from models import utcnow
 from scheduler.dispatcher import Dispatcher
 from scheduler.housekeeping import housekeeping
 
 logger = logging.getLogger(__name__)
 INTERVAL_SECONDS = 30
+PROFILES_SECONDS = 300
 HOUSEKEEPING_HOURS = 24
 
 
 def start_ticker(dispatcher: Dispatcher, interval: int = INTERVAL_SECONDS) -> BackgroundScheduler:
-    """Start ticking now and every `interval` seconds; the database, not this job, is the truth."""
+    """Wake the dispatcher now and every `interval` seconds, keep profiles fresh, and run the
+    daily housekeeping. The database, not these jobs, is the truth: a wake-up finds whatever
+    is due."""
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(
-        _safe_tick,
+        dispatcher.wake,
         "interval",
-        args=[dispatcher],
         seconds=interval,
         id="dispatch",
         coalesce=True,
         max_instances=1,
         next_run_time=datetime.now(UTC),
         misfire_grace_time=interval,
+    )
+    scheduler.add_job(
+        _refresh_profiles,
+        "interval",
+        args=[dispatcher],
+        seconds=PROFILES_SECONDS,
+        id="housekeeping",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=PROFILES_SECONDS,
     )
     scheduler.add_job(
         _daily_housekeeping,
@@ -44,17 +58,18 @@ def start_ticker(dispatcher: Dispatcher, interval: int = INTERVAL_SECONDS) -> Ba
     return scheduler
 
 
+def _refresh_profiles(dispatcher: Dispatcher) -> None:
+    # Profiles not read for a day (time zones move); failing must not stop the clock.
+    try:
+        if dispatcher.refresh_profiles(utcnow()):
+            dispatcher.wake()  # a moved time zone may have made prompts due
+    except Exception:
+        logger.exception("refreshing profiles failed; retrying on the next run")
+
+
 def _daily_housekeeping(dispatcher: Dispatcher) -> None:
     # Daily: forget old Slack event ids and delete plans past RETENTION_DAYS.
     try:
         housekeeping(dispatcher.sessions, dispatcher.settings)
     except Exception:
         logger.exception("housekeeping failed; it runs again tomorrow")
-
-
-def _safe_tick(dispatcher: Dispatcher) -> None:
-    # A failing tick (database briefly away, say) must not stop the clock: the next one retries.
-    try:
-        dispatcher.tick()
-    except Exception:
-        logger.exception("dispatcher tick failed; retrying on the next tick")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models import Delivery, DeliveryKind, DeliveryStatus, utcnow
 
@@ -96,23 +96,53 @@ def cancel_pending(db: Session, plan_id: int, kinds: set[DeliveryKind] | None = 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+# Claimed first when much is due at once (after downtime, at 10:00 on a Monday): what people
+# act on, and what a listener just made due, before the nudges and notices about lateness.
+URGENT_KINDS = (
+    DeliveryKind.ACK_REQUEST,
+    DeliveryKind.END_OF_PLAN,
+    DeliveryKind.PLAN_CONFIRMATION,
+    DeliveryKind.NOTICE,
+    DeliveryKind.HR_NOTICE,
+    DeliveryKind.CHECKIN_PROMPT,
+    DeliveryKind.REVIEW_PROMPT,
+)
+
+
 def claim_due(db: Session, owner: str, now: datetime, lease: timedelta, limit: int) -> list[int]:
     """Lease up to `limit` due deliveries to `owner`; returns their ids. The caller commits.
 
     Due means pending with its next attempt at or before `now`, or claimed by someone whose
-    lease ran out (a crashed sender). One statement: on PostgreSQL the inner SELECT locks with
-    FOR UPDATE SKIP LOCKED, so concurrent dispatchers take disjoint rows; on SQLite the
-    statement runs inside BEGIN IMMEDIATE (see db.py), which serialises writers.
+    lease ran out (a crashed sender); a recipient someone is sending to now waits its turn.
+    A recipient's deliveries due at one instant are claimed together.
+
+    One statement: on PostgreSQL the inner SELECT locks with FOR UPDATE SKIP LOCKED, so
+    concurrent dispatchers take disjoint rows; on SQLite the statement runs inside BEGIN
+    IMMEDIATE (see db.py), which serialises writers.
     """
+    busy = aliased(Delivery)
     due = (
         select(Delivery.id)
         .where(
             or_(
                 and_(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now),
                 and_(Delivery.status == DeliveryStatus.CLAIMED, Delivery.lease_expires_at < now),
-            )
+            ),
+            # One sender per recipient at a time across the fleet: Slack takes one post a
+            # second per channel, and replicas do not share their pacing.
+            ~exists().where(
+                busy.recipient_id == Delivery.recipient_id,
+                busy.id != Delivery.id,
+                busy.status == DeliveryStatus.CLAIMED,
+                busy.lease_expires_at >= now,
+            ),
         )
-        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .order_by(
+            case((Delivery.kind.in_(URGENT_KINDS), 0), else_=1),
+            Delivery.next_attempt_at,
+            Delivery.recipient_id,
+            Delivery.id,
+        )
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -201,15 +231,79 @@ def retry_later(
 
 
 def remember_channel(
-    db: Session, delivery_id: int, owner: str, channel_id: str, lease_until: datetime
+    db: Session,
+    delivery_id: int,
+    owner: str,
+    channel_id: str,
+    lease_until: datetime,
+    *,
+    started_at: datetime | None = None,
 ) -> bool:
-    """Note the channel a delivery is about to be posted in, and renew the lease for the post.
+    """Note the channel a delivery is about to be posted in and when this attempt began, and
+    renew the lease for the post.
 
     False when `owner` no longer holds the lease: the caller must not post.
     """
+    started = started_at or utcnow()
     return _apply(
-        db, _fenced(delivery_id, owner).values(channel_id=channel_id, lease_expires_at=lease_until)
+        db,
+        _fenced(delivery_id, owner).values(
+            channel_id=channel_id,
+            lease_expires_at=lease_until,
+            first_attempt_at=func.coalesce(Delivery.first_attempt_at, started),
+            last_attempt_at=started,
+        ),
     )
+
+
+def forget_channel(db: Session, delivery_id: int) -> None:
+    """Forget the channel of a pending delivery whose only attempt was refused (not posted)."""
+    db.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
+        .values(channel_id=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def release(db: Session, delivery_ids: list[int], owner: str, at: datetime) -> int:
+    """Give back claimed deliveries `owner` never started, due again at `at`, no attempt used."""
+    if not delivery_ids:
+        return 0
+    result = db.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.lease_owner == owner,
+            Delivery.status == DeliveryStatus.CLAIMED,
+        )
+        .values(
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=at,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def next_due(db: Session) -> datetime | None:
+    """The earliest instant something becomes due (a pending row, or a lease running out)."""
+    pending = db.scalar(
+        select(func.min(Delivery.next_attempt_at)).where(Delivery.status == DeliveryStatus.PENDING)
+    )
+    leased = db.scalar(
+        select(func.min(Delivery.lease_expires_at)).where(Delivery.status == DeliveryStatus.CLAIMED)
+    )
+    moments = [m for m in (pending, leased) if m is not None]
+    if not moments:
+        return None
+    earliest = min(moments)
+    # Aggregates bypass the column type: SQLite hands back a naive string or datetime.
+    if isinstance(earliest, str):
+        earliest = datetime.fromisoformat(earliest)
+    return earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)
 
 
 def sent_messages(db: Session, plan_id: int, kind: DeliveryKind) -> list[Delivery]:

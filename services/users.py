@@ -13,6 +13,8 @@ from models import Plan, PlanStatus, SlackUser, utcnow
 from services.outbox import dialect_insert
 
 FRESH_FOR = timedelta(hours=12)
+# The dispatcher's background refresh re-reads a participant at most this often.
+REFRESH_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,22 @@ def last_known(db: Session, user_id: str) -> Profile | None:
     return None if row is None else Profile.from_row(row)
 
 
-def stale_participants(db: Session, now: datetime, limit: int) -> list[str]:
+def dm_channel(db: Session, user_id: str) -> str | None:
+    """The bot's DM channel with `user_id`, when it was opened before."""
+    row = db.get(SlackUser, user_id)
+    return None if row is None else row.dm_channel_id
+
+
+def remember_dm_channel(db: Session, user_id: str, channel_id: str | None) -> None:
+    """Remember (or, with None, forget) the DM channel of a cached person; the caller commits."""
+    row = db.get(SlackUser, user_id)
+    if row is not None:
+        row.dm_channel_id = channel_id
+
+
+def stale_participants(
+    db: Session, now: datetime, limit: int, older_than: timedelta = FRESH_FOR
+) -> list[str]:
     """Managers and employees of open plans whose cached profile is missing or old."""
     open_plan = Plan.status != PlanStatus.CLOSED
     people = (
@@ -107,7 +124,7 @@ def stale_participants(db: Session, now: datetime, limit: int) -> list[str]:
     rows = db.execute(
         select(people.c.user_id)
         .outerjoin(SlackUser, SlackUser.user_id == people.c.user_id)
-        .where((SlackUser.user_id.is_(None)) | (SlackUser.fetched_at < now - FRESH_FOR))
+        .where((SlackUser.user_id.is_(None)) | (SlackUser.fetched_at < now - older_than))
         .limit(limit)
     )
     return [str(r[0]) for r in rows]

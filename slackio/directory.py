@@ -1,4 +1,4 @@
-"""Slack users through `users.info`, cached in the database."""
+"""Slack users through `users.info`, cached in the database, and the bot's DMs with them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from scheduler.pacing import Pacer, paced
 from services import users
 from services.users import Profile
 
@@ -21,9 +22,16 @@ class Directory:
     remembered, so that their prompts can follow them.
     """
 
-    def __init__(self, client: WebClient, on_zone_change: ZoneChange | None = None) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        on_zone_change: ZoneChange | None = None,
+        *,
+        pacer: Pacer | None = None,
+    ) -> None:
         self.client = client
         self.on_zone_change = on_zone_change
+        self.pacer = pacer
 
     def profile(
         self, db: Session, user_id: str, *, fresh: bool = False, store: bool = True
@@ -42,7 +50,7 @@ class Directory:
         if db.in_transaction():
             db.commit()
         try:
-            answer = self.client.users_info(user=user_id)
+            answer = paced(self.pacer, "users.info", lambda: self.client.users_info(user=user_id))
         except SlackApiError as error:
             if error.response.get("error") in {"user_not_found", "users_not_found"}:
                 return None
@@ -65,5 +73,22 @@ class Directory:
         return profile.tz if profile else "UTC"
 
     def dm_channel(self, user_id: str) -> str:
-        """The id of the bot's DM with `user_id`."""
-        return str(self.client.conversations_open(users=user_id)["channel"]["id"])
+        """The id of the bot's DM with `user_id` (asks Slack every time)."""
+        answer = paced(
+            self.pacer, "conversations.open", lambda: self.client.conversations_open(users=user_id)
+        )
+        return str(answer["channel"]["id"])
+
+    def remembered_dm_channel(self, db: Session, user_id: str) -> str:
+        """The bot's DM with a cached person: opened once, ever, then read from the cache.
+
+        Commits `db` before asking Slack; the caller commits what was remembered.
+        """
+        known = users.dm_channel(db, user_id)
+        if known is not None:
+            return known
+        if db.in_transaction():
+            db.commit()
+        channel = self.dm_channel(user_id)
+        users.remember_dm_channel(db, user_id, channel)
+        return channel

@@ -22,6 +22,13 @@ Home tab views, single-use trigger ids, files uploaded the ``files_upload_v2`` w
 dropped connection), optionally after the call took effect ("Slack accepted it, the client saw a
 failure"), which is what idempotent senders must survive.
 
+Opt-in, for pacing and shutdown tests and benchmarks (off unless asked for):
+``limit(method, per_second)`` and ``limit_per_channel(method, per_second)`` answer 429 with a
+``Retry-After`` like Slack's rate limits; ``slow(method, seconds)`` answers every call late (after
+it took effect); ``hang(method)`` never answers (until ``stop()``). Every call records when it
+arrived (``Call.at``, monotonic seconds; ``Call.wall``, ``time.time()``) and the ``Retry-After``
+it was given, so tests can check that a sender honoured it (``inside_retry_after``).
+
 Usage::
 
     with FakeSlack().start() as slack:
@@ -110,6 +117,9 @@ class Call:
     args: dict
     response: dict
     status: int = 200  # HTTP status answered; 0 when the fake hung up or never answered
+    at: float = 0.0  # time.monotonic() when the call arrived
+    wall: float = 0.0  # time.time() when the call arrived (follows time_machine)
+    retry_after: float | None = None  # the Retry-After answered with a 429
 
 
 @dataclass
@@ -142,6 +152,28 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False
     disconnect: bool = False
+    delay: float = 0.0
+
+
+@dataclass
+class _Bucket:
+    """Slack-like pacing: `rate` calls a second, bursts up to `burst`; real (monotonic) time."""
+
+    rate: float
+    burst: float
+    tokens: float = -1.0
+    updated: float = 0.0
+
+    def take(self, now: float) -> float:
+        """Take one token; 0.0 when there was one, else the seconds until there is."""
+        if self.tokens < 0:
+            self.tokens, self.updated = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
 
 
 class _ApiError(Exception):
@@ -195,6 +227,11 @@ class FakeSlack:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._release = threading.Event()
+        self._limits: dict[str, _Bucket] = {}
+        self._channel_limits: dict[str, float] = {}
+        self._channel_buckets: dict[tuple[str, str], _Bucket] = {}
+        self._slow: dict[str, float] = {}
+        self._hanging: dict[str, bool] = {}
         self._methods: dict[str, Callable[[dict], dict]] = {
             "auth.test": self._auth_test,
             "apps.connections.open": self._apps_connections_open,
@@ -404,6 +441,44 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, []).extend([failure] * times)
 
+    def limit(self, method: str, per_second: float, *, burst: float | None = None) -> None:
+        """Answer `method` with 429 and a Retry-After beyond `per_second` calls a second."""
+        with self._lock:
+            self._limits[method] = _Bucket(per_second, burst or max(1.0, per_second))
+
+    def limit_per_channel(self, method: str, per_second: float = 1.0) -> None:
+        """Answer `method` with 429 beyond `per_second` calls a second to any one channel."""
+        with self._lock:
+            self._channel_limits[method] = per_second
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Answer every call of `method` `seconds` late, after it took effect (0 turns it off)."""
+        with self._lock:
+            self._slow[method] = seconds
+
+    def hang(self, method: str, *, after_accept: bool = True, enabled: bool = True) -> None:
+        """Never answer calls of `method` (until stop()); `after_accept`: they take effect.
+
+        `enabled=False` answers new calls again (calls already hanging stay so)."""
+        with self._lock:
+            if enabled:
+                self._hanging[method] = after_accept
+            else:
+                self._hanging.pop(method, None)
+
+    def inside_retry_after(self, method: str) -> list[Call]:
+        """Calls of `method` that arrived while a Retry-After answered for it still ran."""
+        with self._lock:
+            calls = [c for c in self.calls if c.method == method]
+        inside = []
+        until = 0.0
+        for call in calls:
+            if call.at < until:
+                inside.append(call)
+            if call.retry_after is not None:
+                until = max(until, call.at + call.retry_after)
+        return inside
+
     # ----------------------------------------------------------------- inspection
 
     def calls_to(self, method: str) -> list[Call]:
@@ -448,13 +523,38 @@ class FakeSlack:
     def _handle_api(self, method: str, args: dict, authorization: str | None) -> _Reply:
         """Answer one Web API call and record it."""
         token = args.pop("token", None)
+        arrived, wall = time.monotonic(), time.time()
         with self._lock:
             expected = self.app_token if method == "apps.connections.open" else self.bot_token
             reply = self._check_auth(authorization, token, expected)
             if reply is None:
+                reply = self._rate_limited(method, args, arrived)
+            if reply is None and self._hanging.get(method) is False:
+                reply = _Reply(200, None, hang=True)  # never reaches Slack's insides
+            if reply is None:
                 reply = self._with_failures(method, lambda: self._run(method, args))
-            self._record(method, args, reply)
+                reply.hang = reply.hang or method in self._hanging
+                reply.delay = self._slow.get(method, 0.0)
+            self._record(method, args, reply, arrived, wall)
         return reply
+
+    def _rate_limited(self, method: str, args: dict, now: float) -> _Reply | None:
+        """A 429 when `method` (or its channel) is over an opted-in limit, else None."""
+        waits = []
+        bucket = self._limits.get(method)
+        if bucket is not None:
+            waits.append(bucket.take(now))
+        per_channel = self._channel_limits.get(method)
+        if per_channel is not None and args.get("channel"):
+            key = (method, str(args["channel"]))
+            channel_bucket = self._channel_buckets.setdefault(key, _Bucket(per_channel, 1.0))
+            waits.append(channel_bucket.take(now))
+        wait = max(waits, default=0.0)
+        if wait <= 0.0:
+            return None
+        retry_after = max(1, int(wait + 0.999))  # Slack answers whole seconds
+        body = {"ok": False, "error": "ratelimited"}
+        return _Reply(429, body, {"Retry-After": str(retry_after)})
 
     def _handle_response_url(self, hook_id: str, payload: dict) -> _Reply:
         """Answer a POST to a response_url and record it as a "response_url" call."""
@@ -475,9 +575,30 @@ class FakeSlack:
             run()
         return self._failure_reply(failure)
 
-    def _record(self, method: str, args: dict, reply: _Reply) -> None:
+    def _record(
+        self,
+        method: str,
+        args: dict,
+        reply: _Reply,
+        at: float | None = None,
+        wall: float | None = None,
+    ) -> None:
         status = 0 if reply.hang or reply.disconnect else reply.status
-        self.calls.append(Call(method, args, copy.deepcopy(reply.body or {}), status))
+        retry_after = None
+        if reply.status == 429:
+            header = {k.lower(): v for k, v in reply.headers.items()}.get("retry-after", "1")
+            retry_after = float(header)
+        self.calls.append(
+            Call(
+                method,
+                args,
+                copy.deepcopy(reply.body or {}),
+                status,
+                time.monotonic() if at is None else at,
+                time.time() if wall is None else wall,
+                retry_after,
+            )
+        )
 
     def _check_auth(
         self, authorization: str | None, token: str | None, expected: str | None
@@ -1232,6 +1353,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._finish(fake, reply)
 
     def _finish(self, fake: FakeSlack, reply: _Reply) -> None:
+        if reply.delay > 0 and not reply.hang:
+            fake._release.wait(reply.delay)
         if reply.hang:
             fake._release.wait(fake.hang_seconds)
         if reply.hang or reply.disconnect:

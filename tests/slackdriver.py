@@ -74,6 +74,8 @@ class SlackDriver:
         all_headers = {"content-type": content_type, **sign(self.secret, body), **headers}
         response = self.app.dispatch(BoltRequest(body=body, headers=all_headers))
         self.executor.wait_idle()
+        # What the running process's dispatcher thread would do when a listener woke it.
+        self.dispatcher.run_pending()
         return response
 
     def command(

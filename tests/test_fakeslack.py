@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -513,3 +514,50 @@ def test_the_same_action_id_in_two_input_blocks_is_accepted(slack: FakeSlack) ->
     client = WebClient(token=slack.bot_token, base_url=slack.url)
     view = modal(blocks=[text_input("b1", "same"), text_input("b2", "same")])
     assert client.views_open(trigger_id=slack.new_trigger_id(), view=view)["ok"]
+
+
+def test_opt_in_rate_limits_answer_429_with_retry_after(
+    slack: FakeSlack, client: WebClient
+) -> None:
+    slack.add_channel("C1")
+    slack.add_channel("C2")
+    slack.limit_per_channel("chat.postMessage", 1.0)
+    client.chat_postMessage(channel="C1", text="first")
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="C1", text="too soon in C1")
+    assert refused.value.response.status_code == 429
+    assert refused.value.response.headers["Retry-After"] == "1"
+    client.chat_postMessage(channel="C2", text="another channel is fine")
+    [limited] = [c for c in slack.calls_to("chat.postMessage") if c.status == 429]
+    assert limited.retry_after == 1.0
+    assert [m["text"] for m in slack.messages("C1")] == ["first"]
+    # A post inside the announced window is what a polite sender never makes.
+    assert [c.args["channel"] for c in slack.inside_retry_after("chat.postMessage")] == ["C2"]
+
+    slack.limit("users.info", 2.0, burst=2)
+    slack.add_user("U1")
+    answers = []
+    for _ in range(3):
+        try:
+            answers.append(client.users_info(user="U1")["ok"])
+        except SlackApiError as error:
+            answers.append(error.response.status_code)
+    assert answers == [True, True, 429]
+
+
+def test_slow_and_hanging_methods_take_effect_and_answer_late_or_never(
+    slack: FakeSlack,
+) -> None:
+    slack.add_channel("C1")
+    slack.slow("chat.postMessage", 0.3)
+    client = WebClient(token="xoxb-test-token", base_url=slack.url, timeout=1)
+    started = time.monotonic()
+    client.chat_postMessage(channel="C1", text="slow")
+    assert time.monotonic() - started >= 0.3
+    slack.slow("chat.postMessage", 0)
+    slack.hang("chat.postMessage")
+    with pytest.raises(TimeoutError):
+        client.chat_postMessage(channel="C1", text="taken, never answered")
+    assert [m["text"] for m in slack.messages("C1")] == ["slow", "taken, never answered"]
+    slack.hang("chat.postMessage", enabled=False)
+    assert client.chat_postMessage(channel="C1", text="answered again")["ok"]
