@@ -9,8 +9,8 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import plan_argument, subcommand
-from handlers.context import FORM_KEY, deliver_soon, open_modal, transactional
-from models import Plan, utcnow
+from handlers.context import FORM_KEY, deliver_soon, open_modal, plan_recipients, transactional
+from models import utcnow
 from services import plans
 from services.access import Action as Permission
 from services.access import Actor
@@ -18,8 +18,6 @@ from services.amend import amend_plan, draft_from_plan, extend_plan
 from services.calendar import local_date
 from services.errors import InvalidPlan
 from services.pauses import refuse_if_paused
-from services.schedule import Recipients
-from slackio.directory import Directory
 from views.amend import extend_modal, read_extension
 from views.ids import Callback
 from views.plan_form import (
@@ -77,18 +75,6 @@ def handle_command_extend(
     open_modal(ack, client, db, command["trigger_id"], view)
 
 
-def _recipients(db: Session, client: WebClient, plan: Plan, context: BoltContext) -> Recipients:
-    directory = Directory(client)
-    settings = context["settings"]
-    return Recipients.of(
-        directory.tz(db, plan.employee_id),
-        directory.tz(db, plan.manager_id),
-        settings.hr_channel_id,
-        settings.checkin_time,
-        settings.holiday_rules,
-    )
-
-
 @transactional
 def handle_edit_submit(
     ack: Ack,
@@ -105,7 +91,7 @@ def handle_edit_submit(
     plan = plans.get_plan(db, actor, meta.plan_id or "", Permission.AMEND)
     draft, slots = read_plan_form(view, meta)
     now = utcnow()
-    recipients = _recipients(db, client, plan, context)
+    recipients = plan_recipients(db, client, plan, context)
     amend_plan(
         db,
         actor,
@@ -141,7 +127,7 @@ def handle_extend_submit(
         plan.public_id,
         new_end=new_end,
         reason=reason,
-        recipients=_recipients(db, client, plan, context),
+        recipients=plan_recipients(db, client, plan, context),
         now=now,
     )
     db.commit()

@@ -9,7 +9,14 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import plan_argument, subcommand
-from handlers.context import FORM_KEY, deliver_soon, hr_recipients, open_modal, transactional
+from handlers.context import (
+    FORM_KEY,
+    deliver_soon,
+    hr_recipients,
+    open_modal,
+    plan_recipients,
+    transactional,
+)
 from models import Plan, PlanStatus, utcnow
 from services import approval, plans
 from services.access import Action as Permission
@@ -17,7 +24,6 @@ from services.access import Actor
 from services.amend import draft_from_plan
 from services.calendar import local_date
 from services.errors import InvalidPlan, UsageError
-from services.schedule import Recipients
 from slackio.directory import Directory
 from views.approval import (
     approval_request,
@@ -42,18 +48,6 @@ def register(app: App) -> None:
     app.action(Action.EDIT_DRAFT)(handle_edit_draft_open)
     app.view(Callback.EDIT_DRAFT)(handle_edit_draft_submit)
     app.action(Action.SEND_PLAN)(handle_send_plan)
-
-
-def _recipients(db: Session, client: WebClient, plan: Plan, context: BoltContext) -> Recipients:
-    directory = Directory(client)
-    settings = context["settings"]
-    return Recipients.of(
-        directory.tz(db, plan.employee_id),
-        directory.tz(db, plan.manager_id),
-        settings.hr_channel_id,
-        settings.checkin_time,
-        settings.holiday_rules,
-    )
 
 
 def _post_updates(client: WebClient, updates: list[Update]) -> None:
@@ -97,7 +91,7 @@ def handle_review_submit(
     public_id, round_ = parse_review_value(view.get("private_metadata", ""))
     plan = approval.plan_for_review(db, actor, public_id, round_)
     decision, comment = decision_of(view)
-    recipients = _recipients(db, client, plan, context)
+    recipients = plan_recipients(db, client, plan, context)
     Directory(client).profile(db, actor.user_id)  # others are told this name if they try too
     now = utcnow()
     decided = approval.decide(
@@ -158,7 +152,7 @@ def handle_edit_draft_submit(
         raise InvalidPlan({"form": FORM_UNREADABLE})
     plan = plans.get_plan(db, actor, meta.plan_id or "", Permission.EDIT_DRAFT)
     draft, _ = read_plan_form(view, meta)
-    recipients = _recipients(db, client, plan, context)
+    recipients = plan_recipients(db, client, plan, context)
     now = utcnow()
     approval.resubmit(
         db,
@@ -187,7 +181,7 @@ def handle_send_plan(
 ) -> None:
     """The manager sends the plan after meeting: the employee gets it now, once."""
     plan = plans.get_plan(db, actor, body["actions"][0]["value"], Permission.SEND)
-    recipients = _recipients(db, client, plan, context)
+    recipients = plan_recipients(db, client, plan, context)
     now = utcnow()
     plan, _ = approval.send_plan(
         db, actor, plan.public_id, recipients, local_date(now, recipients.employee_tz), now

@@ -10,14 +10,18 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from slack_bolt import App, BoltContext, BoltResponse
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from edge.frontdoor import SHAPE
 from edge.shapes import Malformed, kind_of, parse
 from handlers.errors import VERIFIED, handle_error
+from models import Plan
 from scheduler.dispatcher import Dispatcher
 from services.access import Actor
+from services.schedule import Recipients
+from slackio.directory import Directory
 from slackio.groups import Groups
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -148,3 +152,16 @@ def open_modal(
     db.commit()  # no transaction is held across the Slack call
     ack()
     client.views_open(trigger_id=trigger_id, view=view)
+
+
+def plan_recipients(db: Session, client: WebClient, plan: Plan, context: BoltContext) -> Recipients:
+    """Where and when `plan`'s messages go: both parties' zones, the HR channel, the clock."""
+    directory = Directory(client)
+    settings = context["settings"]
+    return Recipients.of(
+        directory.tz(db, plan.employee_id),
+        directory.tz(db, plan.manager_id),
+        settings.hr_channel_id,
+        settings.checkin_time,
+        settings.holiday_rules,
+    )

@@ -9,13 +9,11 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import plan_argument, subcommand
-from handlers.context import deliver_soon, open_modal, transactional
-from models import Plan, utcnow
+from handlers.context import deliver_soon, open_modal, plan_recipients, transactional
+from models import utcnow
 from services import pauses, plans
 from services.access import Action as Permission
 from services.access import Actor
-from services.schedule import Recipients
-from slackio.directory import Directory
 from views.ids import Callback
 from views.pause import pause_modal, read_pause, resumed_answer
 
@@ -23,18 +21,6 @@ from views.pause import pause_modal, read_pause, resumed_answer
 def register(app: App) -> None:
     """Listen for the pause form."""
     app.view(Callback.PAUSE)(handle_pause_submit)
-
-
-def _recipients(db: Session, client: WebClient, plan: Plan, context: BoltContext) -> Recipients:
-    directory = Directory(client)
-    settings = context["settings"]
-    return Recipients.of(
-        directory.tz(db, plan.employee_id),
-        directory.tz(db, plan.manager_id),
-        settings.hr_channel_id,
-        settings.checkin_time,
-        settings.holiday_rules,
-    )
 
 
 @subcommand("pause")
@@ -64,7 +50,7 @@ def handle_pause_submit(
 ) -> None:
     """Pause the plan; the employee, the manager and HR are told."""
     plan = plans.get_plan(db, actor, view.get("private_metadata", ""), Permission.PAUSE)
-    recipients = _recipients(db, client, plan, context)
+    recipients = plan_recipients(db, client, plan, context)
     pauses.pause_plan(
         db, actor, plan.public_id, read_pause(view), recipients=recipients, now=utcnow()
     )
@@ -85,7 +71,7 @@ def handle_command_resume(
     """`/pip resume <id>`: restart a paused plan now, with its end date moved."""
     actor: Actor = context["actor"]
     plan = plans.get_plan(db, actor, plan_argument(args, "resume"), Permission.RESUME)
-    recipients = _recipients(db, client, plan, context)
+    recipients = plan_recipients(db, client, plan, context)
     pause = pauses.resume_plan(db, actor, plan.public_id, recipients=recipients, now=utcnow())
     upcoming = pauses.next_checkin(db, plan, recipients, pause.restart_on or plan.start_date)
     text = resumed_answer(plan, pause, upcoming)
