@@ -99,4 +99,3 @@ def handle_close_submit(
     db.commit()
     ack()
     deliver_soon(db)
-

@@ -78,4 +78,3 @@ def status_label(status: str | None) -> str:
         return STATUS_LABELS[GoalStatus(status)]
     except ValueError:
         return status.replace("_", " ").capitalize()
-

@@ -230,7 +230,6 @@ def _acknowledged_at(event: EventRecord) -> datetime:
         return event.at
 
 
-
 def _plan_status(plan: Plan) -> str:
     label = PLAN_STATUS_LABELS[plan.status]
     if plan.status == PlanStatus.CLOSED and plan.outcome is not None:
@@ -240,7 +239,6 @@ def _plan_status(plan: Plan) -> str:
     if plan.status != PlanStatus.CLOSED and not is_acknowledged(plan):
         return f"{label}, awaiting acknowledgement"
     return label
-
 
 
 def _mark_rows(rows: dict[int, CheckinGoalStatus], goal_labels: dict[int, str]) -> list[MarkRecord]:
@@ -307,7 +305,6 @@ def _goal_checks(
     return [GoalCheck(goal=g, employee=employee.get(g), manager=manager.get(g)) for g in goals]
 
 
-
 def _outcome(
     plan: Plan, history: list[EventRecord], goal_labels: dict[int, str]
 ) -> OutcomeRecord | None:
@@ -366,4 +363,3 @@ def _timeline(plan: Plan, checkins: list[Checkin]) -> Timeline:
         dates=[c.occurrence_date for c in checkins],
         rows=rows,
     )
-

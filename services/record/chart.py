@@ -109,4 +109,3 @@ def timeline_text(record: PlanRecord) -> str:
         marks = " ".join(f"{TEXT_SYMBOLS.get(cell.status, '?'):^5}" for cell in row)
         lines.append(f"{f'Goal {number}':<{label_width}}{marks}".rstrip())
     return "\n".join(lines)
-

@@ -29,7 +29,6 @@ def goal_label(goal_id: Any, goal_labels: dict[int, str]) -> str:
     return f"A goal no longer in the plan (id {goal_id})"
 
 
-
 def _without_private(value: Any) -> Any:
     """`value` with every `private_notes` entry removed, however deep."""
     if isinstance(value, dict):
@@ -270,4 +269,3 @@ def amendments(history: list[EventRecord]) -> list[AmendmentRecord]:
             )
         )
     return found
-

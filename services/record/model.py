@@ -246,4 +246,3 @@ class PlanRecord:
         return (
             f"Times are in {self.tz} time ({abbreviation}), the time zone of {self.employee.name}."
         )
-

@@ -35,4 +35,3 @@ def day_text(value: Any) -> str:
         return format_day(date.fromisoformat(str(value)))
     except ValueError:
         return str(value)
-
