@@ -10,6 +10,7 @@ from services.checkins import STATUS_LABELS, GoalMark, has_answer, marks_by
 from views import state
 from views.common import context, divider, escape, header, plain, section
 from views.ids import Action, Block, Callback, goal_field, goal_fields_in
+from views.inputs import modal, option, select_input, text_input
 from views.plan_messages import (
     MESSAGE_MAX_BLOCKS,
     discreet_text,
@@ -25,55 +26,28 @@ STATUS_EMOJI = {
 }
 
 
-def _status_options() -> list[dict[str, Any]]:
-    return [
-        {"text": plain(label), "value": status.value} for status, label in STATUS_LABELS.items()
-    ]
+def status_options() -> list[dict[str, Any]]:
+    """A goal's statuses as options, for the check-in, review and closing forms."""
+    return [option(label, status.value) for status, label in STATUS_LABELS.items()]
 
 
-def _status_input(
-    kind: str, goal_id: int, label: str, selected: GoalStatus | None
-) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": Action.GOAL_STATUS,
-        "options": _status_options(),
-        "placeholder": plain("Choose a status"),
-    }
-    if selected is not None:
-        element["initial_option"] = {
-            "text": plain(STATUS_LABELS[selected]),
-            "value": selected.value,
-        }
-    return {
-        "type": "input",
-        "block_id": goal_field(kind, goal_id),
-        "label": plain(label, 2000),
-        "element": element,
-    }
+def _status_input(goal_id: int, label: str, selected: GoalStatus | None) -> dict[str, Any]:
+    return select_input(
+        goal_field(Action.GOAL_STATUS, goal_id),
+        Action.GOAL_STATUS,
+        label,
+        status_options(),
+        selected.value if selected is not None else None,
+        placeholder="Choose a status",
+    )
 
 
 def _text_input(
     block_id: str, action_id: str, label: str, value: str | None, *, optional: bool, hint: str = ""
 ) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": action_id,
-        "multiline": True,
-        "max_length": 3000,
-    }
-    if value:
-        element["initial_value"] = value
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": element,
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
+    return text_input(
+        block_id, action_id, label, value, multiline=True, optional=optional, hint=hint
+    )
 
 
 def _goal_line(number: int, plan: Plan, goal_index: int) -> str:
@@ -150,11 +124,7 @@ def checkin_modal(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     for number, goal in enumerate(plan.goals, start=1):
         earlier = mine.get(goal.id)
         blocks.append(section(_goal_line(number, plan, number - 1)))
-        blocks.append(
-            _status_input(
-                Action.GOAL_STATUS, goal.id, "Status", earlier.status if earlier else None
-            )
-        )
+        blocks.append(_status_input(goal.id, "Status", earlier.status if earlier else None))
         blocks.append(
             _text_input(
                 goal_field(Action.GOAL_NOTE, goal.id),
@@ -184,15 +154,7 @@ def checkin_modal(plan: Plan, checkin: Checkin) -> dict[str, Any]:
             optional=True,
         ),
     ]
-    return {
-        "type": "modal",
-        "callback_id": Callback.CHECKIN,
-        "private_metadata": str(checkin.id),
-        "title": plain("Check-in", 24),
-        "submit": plain("Save check-in", 24),
-        "close": plain("Cancel", 24),
-        "blocks": blocks,
-    }
+    return modal(Callback.CHECKIN, "Check-in", "Save check-in", blocks, str(checkin.id))
 
 
 def _employee_answer_blocks(plan: Plan, checkin: Checkin | None) -> list[dict[str, Any]]:
@@ -241,9 +203,7 @@ def review_modal(plan: Plan, checkin: Checkin | None, seen: int | None = None) -
         earlier = mine.get(goal.id) or theirs.get(goal.id)
         blocks.append(section(_goal_line(number, plan, number - 1)))
         blocks.append(
-            _status_input(
-                Action.GOAL_STATUS, goal.id, "Your assessment", earlier.status if earlier else None
-            )
+            _status_input(goal.id, "Your assessment", earlier.status if earlier else None)
         )
         mine_note = mine.get(goal.id)
         blocks.append(
@@ -276,15 +236,7 @@ def review_modal(plan: Plan, checkin: Checkin | None, seen: int | None = None) -
     meta: dict[str, Any] = {"checkin": checkin.id} if checkin else {"plan": plan.public_id}
     if checkin is None and seen is not None:
         meta["seen"] = seen
-    return {
-        "type": "modal",
-        "callback_id": Callback.REVIEW,
-        "private_metadata": json.dumps(meta),
-        "title": plain("Check-in review", 24),
-        "submit": plain("Save review", 24),
-        "close": plain("Cancel", 24),
-        "blocks": blocks,
-    }
+    return modal(Callback.REVIEW, "Check-in review", "Save review", blocks, json.dumps(meta))
 
 
 def review_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from models import Plan
 from services.plans import is_acknowledged
 from views.common import SECTION_TEXT_MAX, context, divider, escape, header, plain, section
 from views.ids import Action, Block, Callback
+from views.inputs import modal, text_input
 from views.plan_form import CADENCES, WEEKDAYS
 from views.prose import Mrkdwn, mention, render
 
@@ -187,32 +188,18 @@ def acknowledgement_blocks(plan: Plan, round_: int) -> list[dict[str, Any]]:
 
 def respond_modal(plan: Plan) -> dict[str, Any]:
     """The employee's written response to a plan, prefilled with what they wrote before."""
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": Action.RESPONSE_TEXT,
-        "multiline": True,
-        "max_length": 3000,
-    }
-    if plan.employee_response:
-        element["initial_value"] = plan.employee_response
-    return {
-        "type": "modal",
-        "callback_id": Callback.RESPOND,
-        "private_metadata": plan.public_id,
-        "title": plain("Respond to your plan", 24),
-        "submit": plain("Send response", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
-            context(
-                f"Your response to plan *{plan.public_id}* is kept with the plan and shown to "
-                f"<@{plan.manager_id}>. Sending it again replaces the earlier one in the plan; "
-                "the history keeps every version."
-            ),
-            {
-                "type": "input",
-                "block_id": Block.RESPONSE,
-                "label": plain("Your response"),
-                "element": element,
-            },
-        ],
-    }
+    blocks = [
+        context(
+            f"Your response to plan *{plan.public_id}* is kept with the plan and shown to "
+            f"<@{plan.manager_id}>. Sending it again replaces the earlier one in the plan; "
+            "the history keeps every version."
+        ),
+        text_input(
+            Block.RESPONSE,
+            Action.RESPONSE_TEXT,
+            "Your response",
+            plan.employee_response,
+            multiline=True,
+        ),
+    ]
+    return modal(Callback.RESPOND, "Respond to your plan", "Send response", blocks, plan.public_id)

@@ -7,6 +7,7 @@ from typing import Any
 from models import Plan
 from views.common import context, plain, section
 from views.ids import Action, Block, Callback
+from views.inputs import modal, text_input
 from views.plan_messages import help_line, long_sections
 
 VOICE_TITLES = {"responded": "The employee's response", "hr_review_requested": "Request to HR"}
@@ -15,33 +16,21 @@ VOICE_TITLES = {"responded": "The employee's response", "hr_review_requested": "
 def ask_hr_modal(plan: Plan, hr_contact: str) -> dict[str, Any]:
     """The employee's short form: what they want HR to look at."""
     who = hr_contact or "your HR team"
-    return {
-        "type": "modal",
-        "callback_id": Callback.ASK_HR,
-        "private_metadata": plan.public_id,
-        "title": plain("Ask HR to review", 24),
-        "submit": plain("Send to HR", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
-            context(
-                f"HR gets what you write here with plan *{plan.public_id}*, and it is kept with "
-                "the plan. Your manager sees that you asked HR to review, not what you wrote. "
-                f"Your HR contact is {who}."
-            ),
-            {
-                "type": "input",
-                "block_id": Block.ASK_HR_TEXT,
-                "label": plain("What would you like HR to look at?"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": Action.ASK_HR_TEXT,
-                    "multiline": True,
-                    "max_length": 3000,
-                    "placeholder": plain("e.g. A goal I think can't be measured as written.", 150),
-                },
-            },
-        ],
-    }
+    blocks = [
+        context(
+            f"HR gets what you write here with plan *{plan.public_id}*, and it is kept with "
+            "the plan. Your manager sees that you asked HR to review, not what you wrote. "
+            f"Your HR contact is {who}."
+        ),
+        text_input(
+            Block.ASK_HR_TEXT,
+            Action.ASK_HR_TEXT,
+            "What would you like HR to look at?",
+            multiline=True,
+            placeholder="e.g. A goal I think can't be measured as written.",
+        ),
+    ]
+    return modal(Callback.ASK_HR, "Ask HR to review", "Send to HR", blocks, plan.public_id)
 
 
 def read_button(plan: Plan, sequence: int, label: str) -> dict[str, Any]:
