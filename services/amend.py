@@ -28,9 +28,10 @@ from services.drafts import (
     PlanDraft,
     StepDraft,
     parse_steps,
+    schedule_of,
     validate,
 )
-from services.errors import InvalidPlan
+from services.errors import InvalidPlan, required
 from services.labels import FIELD_LABELS
 from services.outbox import enqueue
 from services.pauses import require_running
@@ -180,8 +181,9 @@ def _apply_goals(db: Session, plan: Plan, draft: PlanDraft, goal_ids: list[int |
         goal.description = typed.description.strip()
         goal.measure = typed.measure.strip()
         goal.target = typed.target.strip()
-        assert typed.due_date is not None
-        goal.due_date = typed.due_date
+        goal.due_date = required(
+            typed.due_date, f"goal.{position}.due_date", "Choose the date this goal is due."
+        )
         goal.position = 1000 + position  # out of the way of the unique (plan, position)
         goals.append(goal)
     plan.goals = goals  # the removed ones go as orphans
@@ -228,8 +230,7 @@ def amend_plan(
     if errors:
         raise InvalidPlan(errors)
     before = snapshot(plan)
-    end = draft.resolved_end()
-    assert draft.start_date and end and draft.cadence is not None and draft.weekday is not None
+    schedule = schedule_of(draft)
     _apply_goals(db, plan, draft, goal_ids)
     steps, _ = parse_steps(draft.steps_text)
     _apply_steps(db, plan, steps)
@@ -237,10 +238,10 @@ def amend_plan(
     plan.expectations = draft.expectations.strip()
     plan.support = draft.support.strip()
     plan.consequences = draft.consequences.strip()
-    plan.start_date = draft.start_date
-    plan.end_date = end
-    plan.cadence = draft.cadence
-    plan.checkin_weekday = draft.weekday
+    plan.start_date = schedule.start_date
+    plan.end_date = schedule.end_date
+    plan.cadence = schedule.cadence
+    plan.checkin_weekday = schedule.weekday
     plan.updated_at = now
     db.flush()
     db.refresh(plan, ["goals", "steps"])
@@ -304,7 +305,7 @@ def extend_plan(
         errors["reason"] = "Say why the plan is extended; the employee and HR will see it."
     if errors:
         raise InvalidPlan(errors)
-    assert new_end is not None
+    new_end = required(new_end, "end_date", "Choose the new end date.")
     cleaned = _check_reason(reason)
     changes = {"end_date": {"before": plan.end_date.isoformat(), "after": new_end.isoformat()}}
     plan.end_date = new_end

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from models import Cadence
+from services.errors import required
 from services.users import Profile
 
 MAX_GOALS = 10
@@ -62,6 +63,30 @@ class PlanDraft:
         if self.start_date is not None and self.length_days in LENGTH_PRESETS:
             return self.start_date + timedelta(days=self.length_days)
         return None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a validated draft runs and when it checks in."""
+
+    start_date: date
+    end_date: date
+    cadence: Cadence
+    weekday: int
+
+
+def schedule_of(draft: PlanDraft) -> Schedule:
+    """The schedule of a draft `validate` accepted (InvalidPlan naming a field it lacks)."""
+    return Schedule(
+        start_date=required(draft.start_date, "start_date", "Choose the date the plan starts."),
+        end_date=required(
+            draft.resolved_end(), "end_date", "Choose an end date, or a plan length above."
+        ),
+        cadence=required(draft.cadence, "cadence", "Choose how often check-ins happen."),
+        weekday=required(
+            draft.weekday, "weekday", "Choose a weekday, Monday to Friday, for check-ins."
+        ),
+    )
 
 
 def parse_steps(text: str) -> tuple[list[StepDraft], list[str]]:
