@@ -29,14 +29,14 @@ from services.drafts import (
     StepDraft,
     parse_steps,
     schedule_of,
-    validate,
 )
 from services.errors import InvalidPlan, required
 from services.labels import FIELD_LABELS
 from services.outbox import enqueue
 from services.pauses import require_running
-from services.plans import get_plan, snapshot
+from services.plans import get_plan, snapshot, version_problems
 from services.schedule import (
+    FOLLOWS_THE_PLAN,
     Recipients,
     schedule_acknowledgement,
     schedule_checkins,
@@ -56,19 +56,6 @@ AMENDABLE = (
     "cadence",
     "checkin_weekday",
 )
-# Everything owed that depends on the plan's content or dates; re-made after a change.
-RESCHEDULED = {
-    DeliveryKind.ACK_REMINDER,
-    DeliveryKind.NOT_ACKNOWLEDGED,
-    DeliveryKind.CHECKIN_PROMPT,
-    DeliveryKind.CHECKIN_REMINDER,
-    DeliveryKind.REVIEW_PROMPT,
-    DeliveryKind.REVIEW_REMINDER,
-    DeliveryKind.CHECKIN_MISSED,
-    DeliveryKind.END_OF_PLAN,
-    DeliveryKind.OUTCOME_REMINDER,
-    DeliveryKind.OUTCOME_OVERDUE,
-}
 
 
 @dataclass(frozen=True)
@@ -135,7 +122,7 @@ def _reschedule(
         delete(Delivery).where(
             Delivery.plan_id == plan.id,
             Delivery.status == DeliveryStatus.PENDING,
-            Delivery.kind.in_(RESCHEDULED),
+            Delivery.kind.in_(FOLLOWS_THE_PLAN),
         )
     )
     rounds = db.scalar(
@@ -215,15 +202,7 @@ def amend_plan(
         raise InvalidPlan({"reason": "This plan is closed and can no longer be changed."})
     require_running(plan, "reason")
     draft.employee_id = plan.employee_id
-    errors = validate(
-        draft,
-        manager_id=actor.user_id,
-        today=today,
-        employee=None,
-        open_plan_id=None,
-        current_start=plan.start_date,
-        current_end=plan.end_date,
-    )
+    errors = version_problems(draft, actor, plan, today)
     cleaned = reason.strip()
     if not cleaned:
         errors["reason"] = "Say why the plan changes; the employee and HR will see it."

@@ -25,10 +25,10 @@ from services.draft_outbox import (
     offer_sending,
     request_approval,
 )
-from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, schedule_of, validate
+from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, schedule_of
 from services.errors import InvalidPlan, UsageError, required
 from services.outbox import cancel_pending
-from services.plans import get_plan, open_plan_of, snapshot
+from services.plans import get_plan, open_plan_of, snapshot, version_problems
 from services.schedule import Recipients, schedule_new_plan
 
 APPROVE = "approve"
@@ -272,15 +272,7 @@ def resubmit(
             f"Draft {plan.public_id} is with HR now. Wait for their decision, or withdraw it "
             f"with `/pip withdraw {plan.public_id}`."
         )
-    errors = validate(
-        draft,
-        manager_id=actor.user_id,
-        today=today,
-        employee=None,
-        open_plan_id=None,
-        current_start=plan.start_date,
-        current_end=plan.end_date,
-    )
+    errors = version_problems(draft, actor, plan, today)
     if errors:
         raise InvalidPlan(errors)
     before = snapshot(plan)

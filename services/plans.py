@@ -157,6 +157,19 @@ def check_draft(
     return existing if existing is not None and not visible else None
 
 
+def version_problems(draft: PlanDraft, actor: Actor, plan: Plan, today: date) -> dict[str, str]:
+    """What is wrong with `draft` as the next version of `plan` (its dates may stay as they are)."""
+    return validate(
+        draft,
+        manager_id=actor.user_id,
+        today=today,
+        employee=None,
+        open_plan_id=None,
+        current_start=plan.start_date,
+        current_end=plan.end_date,
+    )
+
+
 def refer_to_hr(
     db: Session,
     actor: Actor,

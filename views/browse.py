@@ -7,9 +7,9 @@ from typing import Any
 
 from models import Author, Checkin, CheckinKind, Plan, PlanEvent, PlanStatus, Review
 from services.browse import PlanDetail, PlanLine, PlanPage, Scope
-from services.checkins import STATUS_LABELS, marks_by
+from services.checkins import STATUS_LABELS
 from services.plans import is_acknowledged
-from views.checkins import STATUS_EMOJI
+from views.checkins import STATUS_EMOJI, answer_lines, mark_lines
 from views.common import context, divider, escape, header, plain, section
 from views.ids import Action, Block, Callback
 from views.pause import pause_text, status_words
@@ -133,34 +133,13 @@ def list_message(page: PlanPage) -> dict[str, Any]:
     return {"text": text, "blocks": blocks}
 
 
-def _marks_text(checkin: Checkin, author: Author, detail: PlanDetail) -> list[str]:
-    marks = marks_by(checkin, author)
-    lines = []
-    for number, goal in enumerate(detail.plan.goals, start=1):
-        mark = marks.get(goal.id)
-        if mark:
-            note = f" · {escape(mark.note)}" if mark.note else ""
-            lines.append(
-                f"{number}. {STATUS_EMOJI[mark.status]} {STATUS_LABELS[mark.status]}{note}"
-            )
-    return lines
-
-
 def _checkin_blocks(checkin: Checkin, detail: PlanDetail) -> list[dict[str, Any]]:
     kind = "Unscheduled check-in" if checkin.kind == CheckinKind.UNSCHEDULED else "Check-in"
     blocks = [section(f"*{kind} · {fmt_date(checkin.occurrence_date)}* · {checkin.status.value}")]
-    answer = _marks_text(checkin, Author.EMPLOYEE, detail)
-    for title, value in (
-        ("Progress", checkin.employee_progress),
-        ("Blockers", checkin.employee_blockers),
-        ("Support needed", checkin.employee_support_needed),
-        ("Reply", checkin.employee_reply),
-    ):
-        if value:
-            answer.append(f"*{title}:* {escape(value)}")
+    answer = mark_lines(detail.plan, checkin, Author.EMPLOYEE) + answer_lines(checkin)
     if answer:
         blocks += split_sections("*Employee's answer*\n" + "\n".join(answer))
-    review = _marks_text(checkin, Author.MANAGER, detail)
+    review = mark_lines(detail.plan, checkin, Author.MANAGER)
     if checkin.next_steps:
         review.append(f"*Next steps:* {escape(checkin.next_steps)}")
     if review:

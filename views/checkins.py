@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from models import Author, Checkin, CheckinKind, GoalStatus, Plan
+from models import Author, Checkin, CheckinGoalStatus, CheckinKind, GoalStatus, Plan
 from services.checkins import STATUS_LABELS, GoalMark, has_answer, marks_by
 from views import state
 from views.common import context, divider, escape, header, plain, section
@@ -48,6 +48,28 @@ def _text_input(
     return text_input(
         block_id, action_id, label, value, multiline=True, optional=optional, hint=hint
     )
+
+
+def _goal_inputs(
+    plan: Plan,
+    number: int,
+    status: tuple[str, GoalStatus | None],
+    note: tuple[str, CheckinGoalStatus | None],
+) -> list[dict[str, Any]]:
+    """Goal `number`'s line, its status select and its note, each labelled and prefilled."""
+    goal = plan.goals[number - 1]
+    (status_label, chosen), (note_label, written) = status, note
+    return [
+        section(_goal_line(number, plan, number - 1)),
+        _status_input(goal.id, status_label, chosen),
+        _text_input(
+            goal_field(Action.GOAL_NOTE, goal.id),
+            Action.GOAL_NOTE,
+            note_label,
+            written.note if written else None,
+            optional=True,
+        ),
+    ]
 
 
 def _goal_line(number: int, plan: Plan, goal_index: int) -> str:
@@ -123,17 +145,8 @@ def checkin_modal(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     ]
     for number, goal in enumerate(plan.goals, start=1):
         earlier = mine.get(goal.id)
-        blocks.append(section(_goal_line(number, plan, number - 1)))
-        blocks.append(_status_input(goal.id, "Status", earlier.status if earlier else None))
-        blocks.append(
-            _text_input(
-                goal_field(Action.GOAL_NOTE, goal.id),
-                Action.GOAL_NOTE,
-                "Note",
-                earlier.note if earlier else None,
-                optional=True,
-            )
-        )
+        status = earlier.status if earlier else None
+        blocks += _goal_inputs(plan, number, ("Status", status), ("Note", earlier))
     blocks += [
         divider(),
         _text_input(
@@ -157,29 +170,40 @@ def checkin_modal(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     return modal(Callback.CHECKIN, "Check-in", "Save check-in", blocks, str(checkin.id))
 
 
-def _employee_answer_blocks(plan: Plan, checkin: Checkin | None) -> list[dict[str, Any]]:
-    if checkin is None:
-        return []
-    theirs = marks_by(checkin, Author.EMPLOYEE)
+def mark_lines(plan: Plan, checkin: Checkin, author: Author) -> list[str]:
+    """Each goal `author` marked at `checkin`, one line each: number, status, note."""
+    marks = marks_by(checkin, author)
     lines = []
     for number, goal in enumerate(plan.goals, start=1):
-        mark = theirs.get(goal.id)
+        mark = marks.get(goal.id)
         if mark:
             note = f" · {escape(mark.note)}" if mark.note else ""
             lines.append(
                 f"{number}. {STATUS_EMOJI[mark.status]} {STATUS_LABELS[mark.status]}{note}"
             )
-    parts = []
-    if lines:
-        parts.append("\n".join(lines))
-    for title, value in (
-        ("Progress", checkin.employee_progress),
-        ("Blockers", checkin.employee_blockers),
-        ("Support needed", checkin.employee_support_needed),
-        ("Reply", checkin.employee_reply),
-    ):
-        if value:
-            parts.append(f"*{title}:* {escape(value)}")
+    return lines
+
+
+def answer_lines(checkin: Checkin) -> list[str]:
+    """What the employee wrote at `checkin` (progress, blockers, support, reply), titled."""
+    return [
+        f"*{title}:* {escape(value)}"
+        for title, value in (
+            ("Progress", checkin.employee_progress),
+            ("Blockers", checkin.employee_blockers),
+            ("Support needed", checkin.employee_support_needed),
+            ("Reply", checkin.employee_reply),
+        )
+        if value
+    ]
+
+
+def _employee_answer_blocks(plan: Plan, checkin: Checkin | None) -> list[dict[str, Any]]:
+    if checkin is None:
+        return []
+    lines = mark_lines(plan, checkin, Author.EMPLOYEE)
+    parts = ["\n".join(lines)] if lines else []
+    parts += answer_lines(checkin)
     if not parts:
         return [context(f"<@{plan.employee_id}> has not answered {occurrence_label(checkin)} yet.")]
     blocks = [section(f"*<@{plan.employee_id}>'s answer*")]
@@ -201,19 +225,9 @@ def review_modal(plan: Plan, checkin: Checkin | None, seen: int | None = None) -
     blocks.append(divider())
     for number, goal in enumerate(plan.goals, start=1):
         earlier = mine.get(goal.id) or theirs.get(goal.id)
-        blocks.append(section(_goal_line(number, plan, number - 1)))
-        blocks.append(
-            _status_input(goal.id, "Your assessment", earlier.status if earlier else None)
-        )
-        mine_note = mine.get(goal.id)
-        blocks.append(
-            _text_input(
-                goal_field(Action.GOAL_NOTE, goal.id),
-                Action.GOAL_NOTE,
-                "Feedback",
-                mine_note.note if mine_note else None,
-                optional=True,
-            )
+        status = earlier.status if earlier else None
+        blocks += _goal_inputs(
+            plan, number, ("Your assessment", status), ("Feedback", mine.get(goal.id))
         )
     blocks += [
         divider(),
