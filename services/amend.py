@@ -34,7 +34,7 @@ from services.errors import InvalidPlan, required
 from services.labels import FIELD_LABELS
 from services.outbox import enqueue
 from services.pauses import require_running
-from services.plans import get_plan, snapshot, version_problems
+from services.plans import get_plan, snapshot, version_problems, write_content
 from services.schedule import (
     FOLLOWS_THE_PLAN,
     Recipients,
@@ -213,14 +213,7 @@ def amend_plan(
     _apply_goals(db, plan, draft, goal_ids)
     steps, _ = parse_steps(draft.steps_text)
     _apply_steps(db, plan, steps)
-    plan.issues = draft.issues.strip()
-    plan.expectations = draft.expectations.strip()
-    plan.support = draft.support.strip()
-    plan.consequences = draft.consequences.strip()
-    plan.start_date = schedule.start_date
-    plan.end_date = schedule.end_date
-    plan.cadence = schedule.cadence
-    plan.checkin_weekday = schedule.weekday
+    write_content(plan, draft, schedule)
     plan.updated_at = now
     db.flush()
     db.refresh(plan, ["goals", "steps"])

@@ -28,7 +28,13 @@ from services.draft_outbox import (
 from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, schedule_of
 from services.errors import InvalidPlan, UsageError, required
 from services.outbox import cancel_pending
-from services.plans import get_plan, open_plan_of, snapshot, version_problems
+from services.plans import (
+    get_plan,
+    open_plan_of,
+    snapshot,
+    version_problems,
+    write_content,
+)
 from services.schedule import Recipients, schedule_new_plan
 
 APPROVE = "approve"
@@ -305,14 +311,7 @@ def resubmit(
 def _replace_content(db: Session, plan: Plan, draft: PlanDraft) -> None:
     """A draft has no check-ins yet: its goals and steps are simply replaced."""
     schedule = schedule_of(draft)
-    plan.issues = draft.issues.strip()
-    plan.expectations = draft.expectations.strip()
-    plan.support = draft.support.strip()
-    plan.consequences = draft.consequences.strip()
-    plan.start_date = schedule.start_date
-    plan.end_date = schedule.end_date
-    plan.cadence = schedule.cadence
-    plan.checkin_weekday = schedule.weekday
+    write_content(plan, draft, schedule)
     db.execute(delete(Goal).where(Goal.plan_id == plan.id))
     db.execute(delete(ActionStep).where(ActionStep.plan_id == plan.id))
     db.expire(plan, ["goals", "steps"])
