@@ -7,15 +7,16 @@ own validation (slack_sdk's models plus the limits slack_sdk does not check).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from models import Cadence, Checkin, CheckinKind, Goal, Plan
-from services.drafts import GOAL_TEXT_MAX, LONG_TEXT_MAX, MAX_GOALS, GoalDraft, PlanDraft
-from tests.constants import EMPLOYEE, MANAGER
+from models import Cadence
+from services.drafts import GOAL_TEXT_MAX, MAX_GOALS, GoalDraft, PlanDraft
+from tests.constants import EMPLOYEE
 from tests.fakeslack import MAX_VIEW_BLOCKS, view_problems
+from tests.views.sample import GOAL_IDS, LONG, START, sample_checkin, sample_plan
 from views.amend import extend_modal, read_extension
 from views.approval import decision_of, review_modal
 from views.checkins import checkin_modal, read_marks
@@ -37,54 +38,6 @@ from views.plan_messages import respond_modal
 from views.voice import ask_hr_modal
 
 KEY = b"form-signing-key-for-view-tests"
-START = date(2027, 1, 4)  # a Monday
-LONG = "x" * LONG_TEXT_MAX
-GOAL_IDS = list(range(101, 101 + MAX_GOALS))
-
-
-def _plan(goals: int = MAX_GOALS, text: str = "Ship the review on time.") -> Plan:
-    """A plan in memory with `goals` goals (ids 101, 102, ...) whose texts are `text`."""
-    plan = Plan(
-        public_id="PIP-7K3Q9A",
-        team_id="T0001",
-        employee_id=EMPLOYEE,
-        manager_id=MANAGER,
-        issues=LONG,
-        expectations=LONG,
-        support=LONG,
-        consequences=LONG,
-        start_date=START,
-        end_date=START + timedelta(days=59),
-        cadence=Cadence.WEEKLY,
-        checkin_weekday=2,
-        employee_response=LONG,
-    )
-    plan.goals = [
-        Goal(
-            id=101 + i,
-            position=i,
-            description=text,
-            measure=text,
-            target=text,
-            due_date=START + timedelta(days=50),
-        )
-        for i in range(goals)
-    ]
-    plan.steps = []
-    return plan
-
-
-def _checkin(plan: Plan) -> Checkin:
-    checkin = Checkin(
-        id=7,
-        kind=CheckinKind.SCHEDULED,
-        occurrence_date=START + timedelta(days=2),
-        employee_progress=LONG,
-        next_steps=LONG,
-        private_notes=LONG,
-    )
-    checkin.goal_statuses = []
-    return checkin
 
 
 def _full_draft() -> PlanDraft:
@@ -119,15 +72,17 @@ FORMS: dict[str, Callable[[], dict[str, Any]]] = {
     "new plan, full": lambda: plan_modal(_full_draft(), _full_meta(approval=True), key=KEY),
     "edit draft": lambda: edit_draft_modal(_full_draft(), "PIP-7K3Q9A", EMPLOYEE, True, key=KEY),
     "amend plan": lambda: edit_plan_modal(_full_draft(), "PIP-7K3Q9A", EMPLOYEE, GOAL_IDS, key=KEY),
-    "close": lambda: close_modal(_plan(text=LONG), [], START, can_extend=True),
-    "check-in": lambda: checkin_modal((plan := _plan(text=LONG)), _checkin(plan)),
-    "check-in review": lambda: checkin_review_modal((plan := _plan(text=LONG)), _checkin(plan)),
-    "unscheduled review": lambda: checkin_review_modal(_plan(text=LONG), None, seen=3),
-    "pause": lambda: pause_modal(_plan()),
-    "extend": lambda: extend_modal(_plan()),
-    "respond": lambda: respond_modal(_plan()),
-    "ask HR": lambda: ask_hr_modal(_plan(), "hr@example.com"),
-    "draft review": lambda: review_modal(_plan(text=LONG), 2, "PIP-OTHER1"),
+    "close": lambda: close_modal(sample_plan(text=LONG), [], START, can_extend=True),
+    "check-in": lambda: checkin_modal((plan := sample_plan(text=LONG)), sample_checkin(plan)),
+    "check-in review": lambda: checkin_review_modal(
+        (plan := sample_plan(text=LONG)), sample_checkin(plan)
+    ),
+    "unscheduled review": lambda: checkin_review_modal(sample_plan(text=LONG), None, seen=3),
+    "pause": lambda: pause_modal(sample_plan()),
+    "extend": lambda: extend_modal(sample_plan()),
+    "respond": lambda: respond_modal(sample_plan()),
+    "ask HR": lambda: ask_hr_modal(sample_plan(), "hr@example.com"),
+    "draft review": lambda: review_modal(sample_plan(text=LONG), 2, "PIP-OTHER1"),
 }
 
 
@@ -237,7 +192,7 @@ def test_an_amendment_reason_is_read_from_its_own_field() -> None:
 
 
 def test_the_closing_form_has_a_status_per_goal_and_reads_back() -> None:
-    plan = _plan(goals=3, text="d" * 2500)  # a label longer than Slack allows is clipped
+    plan = sample_plan(goals=3, text="d" * 2500)  # a label longer than Slack allows is clipped
     view = close_modal(plan, [], START + timedelta(days=60), can_extend=False)
     assert view_problems(view, kind="modal") == []
     statuses = [goal_field(Action.GOAL_STATUS, g.id) for g in plan.goals]
@@ -253,8 +208,8 @@ def test_the_closing_form_has_a_status_per_goal_and_reads_back() -> None:
 
 
 def test_the_check_in_form_marks_each_goal_and_reads_back_what_it_showed() -> None:
-    plan = _plan(goals=2)
-    checkin = _checkin(plan)
+    plan = sample_plan(goals=2)
+    checkin = sample_checkin(plan)
     view = checkin_modal(plan, checkin)
     assert view["callback_id"] == Callback.CHECKIN and view["private_metadata"] == "7"
     assert [m.goal_id for m in read_marks(_state_of(view))] == [101, 102]
@@ -264,7 +219,7 @@ def test_the_check_in_form_marks_each_goal_and_reads_back_what_it_showed() -> No
 
 
 def test_the_small_forms_read_back_their_prefilled_values() -> None:
-    plan = _plan(goals=1)
+    plan = sample_plan(goals=1)
     extension = extend_modal(plan)
     assert read_extension(_state_of(extension)) == (plan.end_date + timedelta(days=30), "")
     pause = read_pause(_state_of(pause_modal(plan)))
