@@ -29,12 +29,14 @@ from services.drafts import (
     StepDraft,
     parse_steps,
     schedule_of,
+    version_problems,
+    write_content,
 )
 from services.errors import InvalidPlan, required
 from services.labels import FIELD_LABELS
 from services.outbox import enqueue
 from services.pauses import require_running
-from services.plans import get_plan, snapshot, version_problems, write_content
+from services.plans import get_plan, snapshot
 from services.schedule import (
     FOLLOWS_THE_PLAN,
     Recipients,
@@ -202,7 +204,7 @@ def amend_plan(
         raise InvalidPlan({"reason": "This plan is closed and can no longer be changed."})
     require_running(plan, "reason")
     draft.employee_id = plan.employee_id
-    errors = version_problems(draft, actor, plan, today)
+    errors = version_problems(draft, actor.user_id, plan, today)
     cleaned = reason.strip()
     if not cleaned:
         errors["reason"] = "Say why the plan changes; the employee and HR will see it."

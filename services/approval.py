@@ -25,16 +25,17 @@ from services.draft_outbox import (
     offer_sending,
     request_approval,
 )
-from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, schedule_of
-from services.errors import InvalidPlan, UsageError, required
-from services.outbox import cancel_pending
-from services.plans import (
-    get_plan,
-    open_plan_of,
-    snapshot,
+from services.drafts import (
+    LONG_TEXT_MAX,
+    PlanDraft,
+    parse_steps,
+    schedule_of,
     version_problems,
     write_content,
 )
+from services.errors import InvalidPlan, UsageError, required
+from services.outbox import cancel_pending
+from services.plans import get_plan, open_plan_of, snapshot
 from services.schedule import Recipients, schedule_new_plan
 
 APPROVE = "approve"
@@ -278,7 +279,7 @@ def resubmit(
             f"Draft {plan.public_id} is with HR now. Wait for their decision, or withdraw it "
             f"with `/pip withdraw {plan.public_id}`."
         )
-    errors = version_problems(draft, actor, plan, today)
+    errors = version_problems(draft, actor.user_id, plan, today)
     if errors:
         raise InvalidPlan(errors)
     before = snapshot(plan)

@@ -21,14 +21,7 @@ from models import (
 )
 from services import audit, draft_outbox, locks, seals
 from services.access import Action, Actor, may, require
-from services.drafts import (
-    LONG_TEXT_MAX,
-    PlanDraft,
-    Schedule,
-    parse_steps,
-    schedule_of,
-    validate,
-)
+from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, schedule_of, validate
 from services.errors import InvalidPlan, NotAllowed, PlanNotFound, UsageError, required
 from services.outbox import batched, cancel_pending, enqueue
 from services.schedule import Recipients, schedule_new_plan
@@ -162,31 +155,6 @@ def check_draft(
     if errors:
         raise InvalidPlan(errors)
     return existing if existing is not None and not visible else None
-
-
-def write_content(plan: Plan, draft: PlanDraft, schedule: Schedule) -> None:
-    """Put a validated draft's texts and its schedule on `plan` (goals and steps are apart)."""
-    plan.issues = draft.issues.strip()
-    plan.expectations = draft.expectations.strip()
-    plan.support = draft.support.strip()
-    plan.consequences = draft.consequences.strip()
-    plan.start_date = schedule.start_date
-    plan.end_date = schedule.end_date
-    plan.cadence = schedule.cadence
-    plan.checkin_weekday = schedule.weekday
-
-
-def version_problems(draft: PlanDraft, actor: Actor, plan: Plan, today: date) -> dict[str, str]:
-    """What is wrong with `draft` as the next version of `plan` (its dates may stay as they are)."""
-    return validate(
-        draft,
-        manager_id=actor.user_id,
-        today=today,
-        employee=None,
-        open_plan_id=None,
-        current_start=plan.start_date,
-        current_end=plan.end_date,
-    )
 
 
 def refer_to_hr(
