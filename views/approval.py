@@ -7,7 +7,7 @@ from typing import Any
 
 from models import Plan
 from views import state
-from views.common import clip, context, divider, escape, plain, section
+from views.common import actions, button, clip, context, divider, escape, section
 from views.ids import Action, Block, Callback
 from views.inputs import modal, option, radio_input, text_input
 from views.plan_messages import fmt_date, fmt_when, plan_body, schedule_line
@@ -84,19 +84,14 @@ def approval_request(
     ]
     if outcome is None:
         blocks.append(
-            {
-                "type": "actions",
-                "block_id": Block.DRAFT_ACTIONS,
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": Action.REVIEW_DRAFT,
-                        "text": plain("Review"),
-                        "style": "primary",
-                        "value": review_value(plan.public_id, round_),
-                    }
-                ],
-            }
+            draft_actions(
+                button(
+                    Action.REVIEW_DRAFT,
+                    "Review",
+                    review_value(plan.public_id, round_),
+                    primary=True,
+                )
+            )
         )
     else:
         blocks.append(context(outcome))
@@ -155,28 +150,17 @@ def decision_of(view: dict[str, Any]) -> tuple[str | None, str]:
 
 def send_button(plan: Plan, employee_name: str) -> dict[str, Any]:
     """The manager's button that sends an approved draft to the employee."""
-    return {
-        "type": "button",
-        "action_id": Action.SEND_PLAN,
-        "text": plain(f"Send to {employee_name}"),
-        "style": "primary",
-        "value": plan.public_id,
-    }
+    return button(Action.SEND_PLAN, f"Send to {employee_name}", plan.public_id, primary=True)
 
 
 def edit_draft_button(plan: Plan) -> dict[str, Any]:
     """The manager's button that opens the draft in the plan form, everything kept."""
-    return {
-        "type": "button",
-        "action_id": Action.EDIT_DRAFT,
-        "text": plain("Edit draft"),
-        "value": plan.public_id,
-    }
+    return button(Action.EDIT_DRAFT, "Edit draft", plan.public_id)
 
 
 def draft_actions(*buttons: dict[str, Any]) -> dict[str, Any]:
     """An actions block of draft buttons."""
-    return {"type": "actions", "block_id": Block.DRAFT_ACTIONS, "elements": list(buttons)}
+    return actions(Block.DRAFT_ACTIONS, *buttons)
 
 
 def sent_line(plan: Plan, when: datetime) -> str:

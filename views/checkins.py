@@ -8,7 +8,7 @@ from typing import Any
 from models import Author, Checkin, CheckinGoalStatus, CheckinKind, GoalStatus, Plan
 from services.checkins import STATUS_LABELS, GoalMark, has_answer, marks_by
 from views import state
-from views.common import context, divider, escape, header, plain, section
+from views.common import actions, button, context, divider, escape, header, section
 from views.ids import Action, Block, Callback, goal_field, goal_fields_in
 from views.inputs import modal, option, select_input, text_input
 from views.plan_messages import (
@@ -108,33 +108,22 @@ def checkin_prompt_actions(checkin: Checkin, plan_id: str | None = None) -> list
     answered once it was."""
     answered = has_answer(checkin)
     label = "Update check-in" if answered else "Check in"
-    button = {
-        "type": "button",
-        "action_id": Action.CHECK_IN,
-        "text": plain(label),
-        "value": str(checkin.id),
-        **({} if answered else {"style": "primary"}),
-    }
+    check_in = button(Action.CHECK_IN, label, str(checkin.id), primary=not answered)
     note = (
         ":white_check_mark: Your check-in is recorded. You can update it until it is reviewed."
         if answered
         else "Or just reply in this thread: your reply is kept as your check-in."
     )
-    elements = [button, ask_hr_button(plan_id)] if plan_id else [button]
+    elements = [check_in, ask_hr_button(plan_id)] if plan_id else [check_in]
     return [
-        {"type": "actions", "block_id": Block.CHECKIN_ACTIONS, "elements": elements},
+        actions(Block.CHECKIN_ACTIONS, *elements),
         context(note),
     ]
 
 
 def ask_hr_button(plan_id: str) -> dict[str, Any]:
     """The employee's button that asks HR to look at their plan."""
-    return {
-        "type": "button",
-        "action_id": Action.ASK_HR,
-        "text": plain("Ask HR to review"),
-        "value": plan_id,
-    }
+    return button(Action.ASK_HR, "Ask HR to review", plan_id)
 
 
 def checkin_modal(plan: Plan, checkin: Checkin) -> dict[str, Any]:
@@ -266,19 +255,10 @@ def review_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
             f"Time to review {occurrence_label(checkin)} on plan *{plan.public_id}* with "
             f"<@{plan.employee_id}>. {state}"
         ),
-        {
-            "type": "actions",
-            "block_id": Block.CHECKIN_ACTIONS,
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": Action.LOG_REVIEW,
-                    "text": plain("Log review"),
-                    "style": "primary",
-                    "value": str(checkin.id),
-                }
-            ],
-        },
+        actions(
+            Block.CHECKIN_ACTIONS,
+            button(Action.LOG_REVIEW, "Log review", str(checkin.id), primary=True),
+        ),
     ]
     text = f"Time to review {occurrence_label(checkin)} on plan {plan.public_id}."
     return {"text": text, "blocks": blocks}

@@ -14,7 +14,7 @@ from services.drafts import (
     PlanDraft,
 )
 from views import state
-from views.common import context, header, plain, section
+from views.common import actions, button, context, header, section
 from views.form_meta import FormMeta, unverified_meta
 from views.ids import Action, Block, Callback, goal_block
 from views.inputs import (
@@ -48,12 +48,7 @@ def _goal_blocks(goal: GoalDraft, number: int, slot: int, removable: bool) -> li
         f"*Goal {number}*", block_id=goal_block(Block.GOAL_HEADER, slot)
     )
     if removable:
-        title["accessory"] = {
-            "type": "button",
-            "action_id": Action.REMOVE_GOAL,
-            "text": plain("Remove goal"),
-            "value": str(slot),
-        }
+        title["accessory"] = button(Action.REMOVE_GOAL, "Remove goal", str(slot))
     parts = (
         (
             Block.GOAL_DESCRIPTION,
@@ -184,20 +179,7 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
     for number, (goal, slot) in enumerate(zip(draft.goals, slots, strict=True), start=1):
         blocks.extend(_goal_blocks(goal, number, slot, removable))
     if len(draft.goals) < MAX_GOALS:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": Block.GOAL_ACTIONS,
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": Action.ADD_GOAL,
-                        "text": plain("Add goal"),
-                        "value": "add",
-                    }
-                ],
-            }
-        )
+        blocks.append(actions(Block.GOAL_ACTIONS, button(Action.ADD_GOAL, "Add goal", "add")))
     else:
         blocks.append(context(f"A plan has at most {MAX_GOALS} goals."))
     blocks += [

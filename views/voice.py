@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models import Plan
-from views.common import context, plain, section
+from views.common import actions, button, context, plain, section
 from views.ids import Action, Block, Callback
 from views.inputs import modal, text_input
 from views.plan_messages import help_line, long_sections
@@ -35,18 +35,9 @@ def ask_hr_modal(plan: Plan, hr_contact: str) -> dict[str, Any]:
 
 def read_button(plan: Plan, sequence: int, label: str) -> dict[str, Any]:
     """HR's button that opens what the employee wrote."""
-    return {
-        "type": "actions",
-        "block_id": Block.DRAFT_ACTIONS,
-        "elements": [
-            {
-                "type": "button",
-                "action_id": Action.READ_VOICE,
-                "text": plain(label),
-                "value": f"{plan.public_id}:{sequence}",
-            }
-        ],
-    }
+    return actions(
+        Block.DRAFT_ACTIONS, button(Action.READ_VOICE, label, f"{plan.public_id}:{sequence}")
+    )
 
 
 def parse_read_value(value: str) -> tuple[str, int]:
