@@ -46,6 +46,7 @@ def sample_plan(goals: int = MAX_GOALS, text: str = "Ship the review on time.") 
 
 
 def sample_checkin(plan: Plan) -> Checkin:
+    """A scheduled check-in (id 7) of `plan` with the longest answers and no marks yet."""
     checkin = Checkin(
         id=7,
         kind=CheckinKind.SCHEDULED,
