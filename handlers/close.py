@@ -25,6 +25,7 @@ from services.export import export_filename, plan_record, render_html, render_ma
 from services.export_pdf import render_pdf
 from services.report import csv_chunks, org_report, require_report_access
 from slackio.directory import Directory
+from slackio.files import upload_file
 from views.amend import extend_modal
 from views.close import EXTEND_INSTEAD, close_modal, read_closing, report_message
 from views.ids import Action, Callback
@@ -192,10 +193,10 @@ def handle_command_report(
                 out.write(chunk)
         db.commit()  # the reads are over before Slack is called
         respond(response_type="ephemeral", replace_original=False, **report_message(report))
-        client.files_upload_v2(
+        upload_file(  # streamed from disk: files_upload_v2 would read it all into memory
+            client,
+            path,
             channel=Directory(client).dm_channel(actor.user_id),
             initial_comment="The PIP report, one row per plan.",
-            file=str(path),
-            filename=path.name,
             title="PIP report",
         )

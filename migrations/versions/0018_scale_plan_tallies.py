@@ -1,4 +1,5 @@
-"""scale: plan_tallies, running totals kept by triggers on plans and check-ins, backfilled
+"""scale: plan_tallies, running totals kept by triggers on plans and check-ins, backfilled;
+an index of each plan's check-ins newest first for the report
 
 Revision ID: 0018
 Revises: 0017
@@ -126,6 +127,11 @@ def upgrade() -> None:
         *(sa.Column(column, sa.Integer(), nullable=False) for column in COLUMNS),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_tallies")),
     )
+    op.create_index(
+        "ix_checkins_plan_id_occurrence_date_id_kind_status",
+        "checkins",
+        ["plan_id", "occurrence_date", "id", "kind", "status"],
+    )
     postgres = op.get_bind().dialect.name == "postgresql"
     for name, table, event, body in _triggers():
         if postgres:
@@ -150,3 +156,4 @@ def downgrade() -> None:
         if postgres:
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     op.drop_table("plan_tallies")
+    op.drop_index("ix_checkins_plan_id_occurrence_date_id_kind_status", table_name="checkins")
