@@ -25,6 +25,8 @@ from services.home import home_data
 from services.lists import ListKey
 from services.outbox import claim_due, prompt_for_message
 from services.report import org_report
+from services.report_breakdown import breakdown
+from services.report_csv import row_chunks
 
 HR = Actor("UHR", is_hr=True)
 
@@ -66,6 +68,11 @@ def main() -> None:
             ),
         ),
         ("`/pip report` figures", lambda db: org_report(db, HR, now.date())),
+        ("`/pip report` breakdowns", lambda db: breakdown(db, HR, now.date())),
+        (
+            "`/pip report` CSV, one chunk of 5,000 plans",
+            lambda db: next(iter(row_chunks(db, now.date()))),
+        ),
         (
             "the dispatcher's claim",
             lambda db: claim_due(db, "explain", now, timedelta(minutes=5), 50),

@@ -25,6 +25,7 @@ from services.export import export_filename, plan_record, render_html, render_ma
 from services.export_pdf import render_pdf
 from services.report import csv_chunks, org_report, require_report_access
 from services.report_breakdown import breakdown
+from services.report_csv import CheckinTotals
 from slackio.directory import Directory
 from slackio.files import upload_file
 from views.amend import extend_modal
@@ -186,13 +187,14 @@ def handle_command_report(
     today = local_date(utcnow(), Directory(client).tz(db, actor.user_id))
     db.commit()  # the zone may have been looked up and remembered: that was the only write
     begin_read(db)
-    report = org_report(db, actor, today)
-    groups = breakdown(db, actor, today)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"pip-report-{today.isoformat()}.csv"
+        counted = CheckinTotals()  # the CSV's pass adds up the check-ins the figures need
         with path.open("w", newline="", encoding="utf-8") as out:
-            for chunk in csv_chunks(db, actor, today):
+            for chunk in csv_chunks(db, actor, today, counted):
                 out.write(chunk)
+        report = org_report(db, actor, today, counted=counted)
+        groups = breakdown(db, actor, today)
         db.commit()  # the reads are over before Slack is called
         respond(response_type="ephemeral", replace_original=False, **report_message(report, groups))
         upload_file(  # streamed from disk: files_upload_v2 would read it all into memory

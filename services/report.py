@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from models import Checkin, CheckinStatus, Outcome, Plan, PlanStatus
@@ -21,6 +21,7 @@ from services.report_csv import (
     CSV_COLUMNS,
     FORMULA_PREFIXES,
     REFUSAL,
+    CheckinTotals,
     csv_chunks,
     due_checkins,
     report_csv,
@@ -207,8 +208,13 @@ def _mean(values: list[int]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def org_report(db: Session, actor: Actor, today: date) -> OrgReport:
+def org_report(
+    db: Session, actor: Actor, today: date, *, counted: CheckinTotals | None = None
+) -> OrgReport:
     """The organisation report on `today` (HR only; NotAllowed for anyone else).
+
+    `counted` is the check-in totals when the CSV's pass already added them up plan by plan
+    (services.report_csv.csv_chunks): then no statement reads every check-in a second time.
 
     Three statements whatever the number of plans: the plans' figures grouped by status and
     outcome (with the check-in totals), the open plans with something overdue (with their
@@ -229,6 +235,12 @@ def org_report(db: Session, actor: Actor, today: date) -> OrgReport:
         )
         .where(*due_checkins(today))
         .subquery()
+        if counted is None
+        else select(
+            literal(counted.due).label("due"),
+            literal(counted.completed).label("completed"),
+            literal(counted.missed).label("missed"),
+        ).subquery()
     )
     by_status: dict[PlanStatus, int] = {}
     outcomes = {outcome: 0 for outcome in Outcome}

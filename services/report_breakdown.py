@@ -4,7 +4,8 @@
 workspace a team). The data model has no org-chart team: a manager's reports are the
 closest thing to one, and that is the breakdown by manager. Month is the calendar month
 of the plan's start date. Drafts and withdrawn drafts never reached an employee and are
-left out, as in the report's other figures. One statement (three GROUP BYs in a UNION ALL).
+left out, as in the report's other figures. One statement: GROUPING SETS on PostgreSQL
+(one pass over the plans), three GROUP BYs in a UNION ALL on SQLite.
 """
 
 from __future__ import annotations
@@ -13,7 +14,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, func, literal, select, type_coerce, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    String,
+    case,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from models import Outcome, Plan, PlanStatus
@@ -67,18 +78,34 @@ def breakdown(db: Session, actor: Actor, today: date) -> Breakdown:
         _tally(Plan.outcome == Outcome.CANCELLED),
     )
     sent = Plan.status.not_in(UNSENT_STATUSES)
-    parts = [
-        select(literal(name).label("dimension"), key.label("key"), *figures)
-        .where(sent)
-        .group_by(key)
-        for name, key in (
-            ("manager", type_coerce(Plan.manager_id, String)),
-            ("team", type_coerce(Plan.team_id, String)),
-            ("month", _month(db)),
+    keys = {
+        "manager": type_coerce(Plan.manager_id, String),
+        "team": type_coerce(Plan.team_id, String),
+        "month": _month(db),
+    }
+    groups: dict[str, list[Group]] = {name: [] for name in keys}
+    statement: Executable
+    if db.get_bind().dialect.name == "postgresql":
+        # One pass over the plans: GROUPING SETS, and grouping() says which key a row has.
+        manager, team, month = (key.label(name) for name, key in keys.items())
+        which = case(
+            (func.grouping(keys["manager"]) == 0, "manager"),
+            (func.grouping(keys["team"]) == 0, "team"),
+            else_="month",
         )
-    ]
-    groups: dict[str, list[Group]] = {"manager": [], "team": [], "month": []}
-    for dimension, key, *counts in db.execute(union_all(*parts)):
+        statement = (
+            select(which, func.coalesce(manager, team, month), *figures)
+            .where(sent)
+            .group_by(func.grouping_sets(keys["manager"], keys["team"], keys["month"]))
+        )
+    else:  # SQLite has no GROUPING SETS: three GROUP BYs in one statement
+        statement = union_all(
+            *(
+                select(literal(name), key, *figures).where(sent).group_by(key)
+                for name, key in keys.items()
+            )
+        )
+    for dimension, key, *counts in db.execute(statement):
         groups[dimension].append(Group(str(key), *(int(n or 0) for n in counts)))
     for rows in groups.values():
         rows.sort(key=lambda group: group.key)

@@ -11,6 +11,8 @@ from models import Cadence, Outcome, Plan, PlanStatus
 from services.access import Actor
 from services.errors import NotAllowed
 from services.report_breakdown import Group, breakdown
+from tests.services.test_report import TODAY as REPORT_DAY
+from tests.services.test_report import seeded  # noqa: F401  (the hand-computed store)
 
 TODAY = date(2027, 3, 10)
 HR_ACTOR = Actor("UHRB", is_hr=True)
@@ -75,3 +77,21 @@ def test_an_empty_store_has_empty_breakdowns_and_only_hr_may_ask(db: Session) ->
     assert (figures.by_manager, figures.by_team, figures.by_month) == ([], [], [])
     with pytest.raises(NotAllowed):
         breakdown(db, Actor("UM1"), TODAY)
+
+
+def test_the_csv_pass_counts_the_same_check_ins_as_the_figures(seeded: Session) -> None:  # noqa: F811
+    """The handler gives org_report the totals the CSV added up: the figures do not change."""
+    from services.report import org_report
+    from services.report_csv import CheckinTotals, csv_chunks
+
+    counted = CheckinTotals()
+    for _ in csv_chunks(seeded, HR_ACTOR, REPORT_DAY, counted):
+        pass
+    alone = org_report(seeded, HR_ACTOR, REPORT_DAY)
+    assert (counted.due, counted.completed, counted.missed) == (
+        alone.checkins_due,
+        alone.checkins_completed,
+        alone.checkins_missed,
+    )
+    assert counted.due > 0 and counted.completed > 0 and counted.missed > 0
+    assert org_report(seeded, HR_ACTOR, REPORT_DAY, counted=counted) == alone
