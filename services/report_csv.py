@@ -115,11 +115,15 @@ def _utc_day(db: Session, column: Any) -> ColumnElement[str]:
 
 def _plans(db: Session, after: int) -> Sequence[Any]:
     """The next chunk of plans, every value as the CSV shows it, names joined in."""
+    return _rows(db, plans_query(db, after))
+
+
+def plans_query(db: Session, after: int) -> Any:
+    """The statement of `_plans` (bench/explain.py shows its plan)."""
     current = and_(Plan.acknowledged_at.is_not(None), Plan.acknowledged_at >= Plan.ack_requested_at)
     employee = aliased(SlackUser)
     manager = aliased(SlackUser)
-    return _rows(
-        db,
+    return (
         select(
             Plan.id,
             Plan.public_id,
@@ -138,7 +142,7 @@ def _plans(db: Session, after: int) -> Sequence[Any]:
         .outerjoin(manager, manager.user_id == Plan.manager_id)
         .where(Plan.id > after, Plan.status.not_in(UNSENT_STATUSES))
         .order_by(Plan.id)
-        .limit(CSV_CHUNK_PLANS),
+        .limit(CSV_CHUNK_PLANS)
     )
 
 
@@ -175,17 +179,21 @@ def checkin_counts(
     db: Session, today: date, first: int, last: int
 ) -> dict[int, tuple[int, int, int]]:
     """Due, completed and missed scheduled check-ins per plan with an id in [first, last]."""
-    completed = func.sum(case((Checkin.status.in_(COMPLETED_CHECKIN_STATUSES), 1), else_=0))
-    missed = func.sum(case((Checkin.status == CheckinStatus.MISSED, 1), else_=0))
-    rows = _rows(
-        db,
-        select(Checkin.plan_id, func.count(), completed, missed)
-        .where(Checkin.plan_id.between(first, last), *due_checkins(today))
-        .group_by(Checkin.plan_id),
-    )
+    rows = _rows(db, counts_query(today, first, last))
     return {
         plan_id: (int(due), int(done or 0), int(lost or 0)) for plan_id, due, done, lost in rows
     }
+
+
+def counts_query(today: date, first: int, last: int) -> Any:
+    """The statement of `checkin_counts` (bench/explain.py shows its plan)."""
+    completed = func.sum(case((Checkin.status.in_(COMPLETED_CHECKIN_STATUSES), 1), else_=0))
+    missed = func.sum(case((Checkin.status == CheckinStatus.MISSED, 1), else_=0))
+    return (
+        select(Checkin.plan_id, func.count(), completed, missed)
+        .where(Checkin.plan_id.between(first, last), *due_checkins(today))
+        .group_by(Checkin.plan_id)
+    )
 
 
 def latest_goal_marks(db: Session, first: int, last: int) -> dict[int, tuple[str, str, str]]:
@@ -195,7 +203,7 @@ def latest_goal_marks(db: Session, first: int, last: int) -> dict[int, tuple[str
     Latest is by occurrence date, then id; scheduled and unscheduled alike. When both people
     marked that check-in, the manager's review is shown rather than the self-assessment.
     """
-    rows = _rows(db, _latest_marks_query(db, first, last))
+    rows = _rows(db, latest_marks_query(db, first, last))
     by_author: dict[tuple[int, str], tuple[str, list[str]]] = {}
     for plan_id, as_of, author, status, position in rows:
         _, parts = by_author.setdefault((plan_id, author), (as_of, []))
@@ -207,7 +215,7 @@ def latest_goal_marks(db: Session, first: int, last: int) -> dict[int, tuple[str
     return latest_marks
 
 
-def _latest_marks_query(db: Session, first: int, last: int) -> Any:
+def latest_marks_query(db: Session, first: int, last: int) -> Any:
     """(plan id, as of, author, status, goal position) of each plan's latest marked check-in.
 
     Per plan, a walk back from its newest check-in to the first with marks (the index
