@@ -76,13 +76,13 @@ def main() -> None:
         ("`/pip report` figures", lambda db: org_report(db, HR, now.date())),
         ("`/pip report` breakdowns", lambda db: breakdown(db, HR, now.date())),
         (
-            "`/pip report` CSV, one chunk of 5,000 plans (plans, check-in counts, latest marks)",
+            "`/pip report` CSV, one chunk of 2,500 plans (plans, check-in counts, latest marks)",
             lambda db: [
                 _explained(db, query)
                 for query in (
                     report_csv.plans_query(db, 40_000),
-                    report_csv.counts_query(now.date(), 40_001, 45_000),
-                    report_csv.latest_marks_query(db, 40_001, 45_000),
+                    report_csv.counts_query(now.date(), 40_001, 42_500),
+                    report_csv.latest_marks_query(db, 40_001, 42_500),
                 )
             ],
         ),

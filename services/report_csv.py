@@ -38,7 +38,7 @@ REFUSAL = "Only HR can run the report."
 COMPLETED_CHECKIN_STATUSES = (CheckinStatus.ANSWERED, CheckinStatus.REVIEWED)
 # A spreadsheet reads a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-CSV_CHUNK_PLANS = 5000  # plans per CSV chunk: bounded memory, a few queries per chunk
+CSV_CHUNK_PLANS = 2500  # plans per CSV chunk: bounded memory, a few queries per chunk
 
 CSV_COLUMNS = (
     "plan_id",
