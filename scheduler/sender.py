@@ -24,15 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from logs import bind_delivery_kind
-from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
-from scheduler import (  # noqa: F401 - register renderers
-    approval_messages,
-    backlog,
-    checkin_messages,
-    close_messages,
-    pause_messages,
-    voice_messages,
-)
+from models import Delivery, DeliveryKind, DeliveryStatus, Notice, Plan, utcnow
 from scheduler.messages import (
     DELIVERY_EVENT_TYPES,
     Outgoing,
@@ -40,9 +32,9 @@ from scheduler.messages import (
     RenderContext,
     Skip,
     message_metadata,
-    render_delivery,
 )
 from scheduler.pacing import POST, Pacer, Paused, Stopping, is_rate_limited, paced, retry_after
+from scheduler.renderers import prepare_delivery, render_delivery
 from services import outbox, users
 from services.schedule import retime_for_zone
 from slackio.directory import Directory
@@ -163,8 +155,10 @@ class Sender:
             bind_delivery_kind(delivery.kind)
             plan = db.get(Plan, delivery.plan_id) if delivery.plan_id else None
             now = utcnow()
+            ctx = RenderContext(db, delivery, plan, self.settings, now)
             try:
-                outcome = render_delivery(RenderContext(db, delivery, plan, self.settings, now))
+                # What the message needs changes first (services); rendering only reads.
+                outcome = prepare_delivery(ctx) or render_delivery(ctx)
             except LookupError as error:
                 logger.error("delivery %s cannot be rendered: %s", delivery_id, error)
                 db.rollback()
@@ -177,7 +171,7 @@ class Sender:
                 db.commit()
                 return 0
             if isinstance(outcome, Postpone):
-                # Keep what the renderer moved along; this delivery waits without an attempt.
+                # Keep what preparing moved along; this delivery waits without an attempt.
                 if outbox.retry_later(
                     db, delivery_id, owner, outcome.until, outcome.reason, count_attempt=False
                 ):
@@ -457,7 +451,7 @@ class Sender:
                         due_at=utcnow(),
                         plan_id=plan.id,
                         payload={
-                            "notice": "undeliverable",
+                            "notice": Notice.UNDELIVERABLE,
                             "recipient": owed.recipient_id,
                             "what": _WHAT.get(owed.kind, "a message"),
                             "error": error,

@@ -14,6 +14,7 @@ from models import (
     CheckinGoalStatus,
     CheckinKind,
     CheckinStatus,
+    Delivery,
     DeliveryKind,
     GoalStatus,
     Plan,
@@ -58,6 +59,13 @@ def scheduled_checkin(db: Session, plan: Plan, occurrence: date) -> Checkin:
     )
     db.add(checkin)
     db.flush()
+    return checkin
+
+
+def open_for_delivery(db: Session, plan: Plan, delivery: Delivery, occurrence: date) -> Checkin:
+    """The scheduled check-in a prompt asks about, created when first needed and linked to it."""
+    checkin = scheduled_checkin(db, plan, occurrence)
+    delivery.checkin_id = checkin.id
     return checkin
 
 
