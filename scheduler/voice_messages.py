@@ -25,7 +25,7 @@ def hr_voice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
         plan_id=plan.public_id,
     )
     if ctx.settings.hr_notice_detail == "full":
-        text = str(event.data.get(VOICE_EVENTS[event.kind], ""))
+        text = str(event.data.get(VOICE_EVENTS[EventKind(event.kind)], ""))
         return Outgoing(text=head, blocks=[section(head), *long_sections("", text)[:45]])
     label = "Read the response" if event.kind == EventKind.RESPONDED else "Read the request"
     return Outgoing(text=head, blocks=[section(head), read_button(plan, sequence, label)])

@@ -16,7 +16,9 @@ from models import (
     CheckinStatus,
     Delivery,
     DeliveryKind,
+    EventKind,
     GoalStatus,
+    Notice,
     Plan,
     PlanStatus,
 )
@@ -220,7 +222,7 @@ def record_answer(
         db,
         checkin.plan,
         actor.user_id,
-        "checkin_updated" if updating else "checkin_answered",
+        EventKind.CHECKIN_UPDATED if updating else EventKind.CHECKIN_ANSWERED,
         {
             "checkin_id": checkin.id,
             "occurrence_date": checkin.occurrence_date,
@@ -253,7 +255,7 @@ def record_reply(
         db,
         checkin.plan,
         actor.user_id,
-        "checkin_replied",
+        EventKind.CHECKIN_REPLIED,
         {"checkin_id": checkin.id, "occurrence_date": checkin.occurrence_date, "reply": cleaned},
     )
     return checkin
@@ -321,7 +323,7 @@ def record_review(
         db,
         plan,
         actor.user_id,
-        "review_updated" if updating else "checkin_reviewed",
+        EventKind.REVIEW_UPDATED if updating else EventKind.CHECKIN_REVIEWED,
         {
             "checkin_id": checkin.id,
             "occurrence_date": checkin.occurrence_date,
@@ -340,7 +342,7 @@ def record_review(
         due_at=now,
         plan_id=plan.id,
         checkin_id=checkin.id,
-        payload={"notice": "review", "checkin_id": checkin.id},
+        payload={"notice": Notice.REVIEW, "checkin_id": checkin.id},
     )
     return checkin
 
@@ -397,7 +399,7 @@ def mark_missed(db: Session, checkin: Checkin) -> bool:
             db,
             checkin.plan,
             audit.SYSTEM,
-            "checkin_missed",
+            EventKind.CHECKIN_MISSED,
             {"checkin_id": checkin.id, "occurrence_date": checkin.occurrence_date},
         )
     return True
