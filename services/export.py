@@ -22,6 +22,7 @@ from models import (
     Cadence,
     Checkin,
     CheckinGoalStatus,
+    EventKind,
     GoalStatus,
     Plan,
     PlanEvent,
@@ -54,37 +55,37 @@ PLAN_STATUS_LABELS = {
     PlanStatus.CLOSED: "Closed",
 }
 CADENCE_LABELS = {Cadence.WEEKLY: "Every week", Cadence.BIWEEKLY: "Every two weeks"}
-EVENT_TITLES = {
-    "created": "Plan opened",
-    "acknowledged": "Receipt acknowledged",
-    "responded": "Employee responded",
-    "checkin_answered": "Check-in answered",
-    "checkin_updated": "Check-in answer updated",
-    "checkin_replied": "Replied to a check-in",
-    "checkin_reviewed": "Check-in reviewed",
-    "review_updated": "Review updated",
-    "checkin_missed": "Check-in missed",
-    "review_missed": "Review missing",
-    "checkin_waiting": "Check-in waiting (away)",
-    "paused": "Plan paused",
-    "resumed": "Plan resumed",
-    "amended": "Plan amended",
-    "extended": "Plan extended",
-    "closed": "Plan closed",
-    "submitted": "Draft sent to HR for approval",
-    "approved": "Approved by HR",
-    "changes_requested": "HR asked for changes",
-    "sent": "Plan sent to the employee",
-    "withdrawn": "Draft withdrawn",
-    "draft_edited": "Draft changed",
-    "hr_review_requested": "Employee asked HR to review",
-    "legal_hold": "Legal hold placed",
-    "hold_released": "Legal hold released",
+EVENT_TITLES: dict[str, str] = {
+    EventKind.CREATED: "Plan opened",
+    EventKind.ACKNOWLEDGED: "Receipt acknowledged",
+    EventKind.RESPONDED: "Employee responded",
+    EventKind.CHECKIN_ANSWERED: "Check-in answered",
+    EventKind.CHECKIN_UPDATED: "Check-in answer updated",
+    EventKind.CHECKIN_REPLIED: "Replied to a check-in",
+    EventKind.CHECKIN_REVIEWED: "Check-in reviewed",
+    EventKind.REVIEW_UPDATED: "Review updated",
+    EventKind.CHECKIN_MISSED: "Check-in missed",
+    EventKind.REVIEW_MISSED: "Review missing",
+    EventKind.CHECKIN_WAITING: "Check-in waiting (away)",
+    EventKind.PAUSED: "Plan paused",
+    EventKind.RESUMED: "Plan resumed",
+    EventKind.AMENDED: "Plan amended",
+    EventKind.EXTENDED: "Plan extended",
+    EventKind.CLOSED: "Plan closed",
+    EventKind.SUBMITTED: "Draft sent to HR for approval",
+    EventKind.APPROVED: "Approved by HR",
+    EventKind.CHANGES_REQUESTED: "HR asked for changes",
+    EventKind.SENT: "Plan sent to the employee",
+    EventKind.WITHDRAWN: "Draft withdrawn",
+    EventKind.DRAFT_EDITED: "Draft changed",
+    EventKind.HR_REVIEW_REQUESTED: "Employee asked HR to review",
+    EventKind.LEGAL_HOLD: "Legal hold placed",
+    EventKind.HOLD_RELEASED: "Legal hold released",
 }
 # Event data only the manager and HR read (the employee's copy says the event happened).
-RESTRICTED_DATA = {"legal_hold": {"reason"}}
+RESTRICTED_DATA: dict[str, set[str]] = {EventKind.LEGAL_HOLD: {"reason"}}
 # Event data only HR and the employee who wrote it see (what the employee asked HR).
-HR_ONLY_KEYS = {"hr_review_requested": "request"}
+HR_ONLY_KEYS: dict[str, str] = {EventKind.HR_REVIEW_REQUESTED: "request"}
 FIELD_LABELS = {
     "issues": "Issues",
     "expectations": "Expected standard",
@@ -97,7 +98,7 @@ FIELD_LABELS = {
     "goals": "Goals",
     "steps": "Action steps",
 }
-AMENDMENT_KINDS = {"amended": "Amendment", "extended": "Extension"}
+AMENDMENT_KINDS: dict[str, str] = {EventKind.AMENDED: "Amendment", EventKind.EXTENDED: "Extension"}
 # The chart's colours; the marks also differ in shape, so a grey printout still reads.
 STATUS_COLOURS = {
     GoalStatus.ON_TRACK.value: "#2e7d32",
@@ -423,7 +424,7 @@ def plan_record(
         ack_requested_at=plan.ack_requested_at,
         acknowledged_at=plan.acknowledged_at,
         acknowledged_current=is_acknowledged(plan),
-        acknowledgements=[_acknowledged_at(e) for e in history if e.kind == "acknowledged"],
+        acknowledgements=[_acknowledged_at(e) for e in history if e.kind == EventKind.ACKNOWLEDGED],
         response=plan.employee_response,
         responded_at=plan.responded_at,
         checkins=[
@@ -448,7 +449,7 @@ def plan_record(
 
 def _reason_hidden(event: PlanEvent, include_private: bool, told: set[int]) -> PlanEvent:
     """The event, without a pause reason the employee was not told (employee's copy)."""
-    if include_private or event.kind != "paused" or event.data.get("pause_id") in told:
+    if include_private or event.kind != EventKind.PAUSED or event.data.get("pause_id") in told:
         return event
     data = {k: v for k, v in event.data.items() if k != "reason"}
     return PlanEvent(
@@ -710,7 +711,7 @@ def _summary(
 ) -> list[str]:
     """What one event says, in a few readable lines (from data already filtered)."""
     day = day_text(data.get("occurrence_date", ""))
-    if kind == "created":
+    if kind == EventKind.CREATED:
         goals, steps = data.get("goals") or [], data.get("steps") or []
         employee = party(str(data.get("employee_id", ""))).name
         return [
@@ -718,12 +719,16 @@ def _summary(
             f"{day_text(data.get('end_date'))},"
             f" with {len(goals)} goal(s) and {len(steps)} action step(s)."
         ]
-    if kind == "acknowledged":
+    if kind == EventKind.ACKNOWLEDGED:
         return ["The employee acknowledged receipt of the plan (receipt, not agreement)."]
-    if kind == "responded":
+    if kind == EventKind.RESPONDED:
         return [f"Response: {data.get('response', '')}"]
-    if kind in ("checkin_answered", "checkin_updated"):
-        verb = "Updated the self-assessment" if kind == "checkin_updated" else "Self-assessment"
+    if kind in (EventKind.CHECKIN_ANSWERED, EventKind.CHECKIN_UPDATED):
+        verb = (
+            "Updated the self-assessment"
+            if kind == EventKind.CHECKIN_UPDATED
+            else "Self-assessment"
+        )
         return [
             f"{verb} for the check-in of {day}.",
             *_mark_lines(data, goal_labels),
@@ -734,26 +739,26 @@ def _summary(
                 ("support_needed", "Support needed"),
             ),
         ]
-    if kind == "checkin_replied":
+    if kind == EventKind.CHECKIN_REPLIED:
         return [f"Reply to the check-in of {day}: {data.get('reply', '')}"]
-    if kind in ("checkin_reviewed", "review_updated"):
-        verb = "Updated the review" if kind == "review_updated" else "Review"
+    if kind in (EventKind.CHECKIN_REVIEWED, EventKind.REVIEW_UPDATED):
+        verb = "Updated the review" if kind == EventKind.REVIEW_UPDATED else "Review"
         return [
             f"{verb} of the check-in of {day}.",
             *_mark_lines(data, goal_labels),
             *_labelled(data, ("next_steps", "Next steps"), ("private_notes", "Private notes")),
         ]
-    if kind in ("checkin_missed", "review_missed"):
+    if kind in (EventKind.CHECKIN_MISSED, EventKind.REVIEW_MISSED):
         parts = data.get("outstanding") or ["self_assessment", "review"]
         missing = " and ".join(
             {"self_assessment": "no self-assessment", "review": "no review"}.get(str(p), str(p))
             for p in parts
         )
         return [f"The check-in of {day} had {missing} when the next one was due."]
-    if kind == "checkin_waiting":
+    if kind == EventKind.CHECKIN_WAITING:
         who = party(str(data.get("waiting_for", ""))).name
         return [f"The check-in of {day} waited: {who} appeared to be away (Slack status)."]
-    if kind == "paused":
+    if kind == EventKind.PAUSED:
         until = f" until {day_text(data['resume_on'])}" if data.get("resume_on") else ""
         reason = [f"Reason: {data['reason']}"] if data.get("reason") else []
         told = "with" if data.get("tell_employee") else "without"
@@ -762,7 +767,7 @@ def _summary(
             f"the employee was told {told} the reason.",
             *reason,
         ]
-    if kind == "resumed":
+    if kind == EventKind.RESUMED:
         how = "on its resume date" if data.get("automatic") else "by hand"
         return [
             f"Resumed on {day_text(data.get('resumed_on'))} ({how}) after "
@@ -775,20 +780,20 @@ def _summary(
             f"Reason: {data.get('reason', '')}",
             *(f"{c.field}: {c.before} → {c.after}" for c in _changes(data)),
         ]
-    if kind == "submitted":
+    if kind == EventKind.SUBMITTED:
         changed = ", ".join(str(c) for c in data.get("changed") or [])
         return [
             f"Version {data.get('round', 1)} of the draft, {data.get('start_date')} to "
             f"{data.get('end_date')}, sent to HR for approval."
             + (f" Changed: {changed}." if changed else "")
         ]
-    if kind in ("approved", "changes_requested"):
-        verb = "Approved" if kind == "approved" else "Changes requested for"
+    if kind in (EventKind.APPROVED, EventKind.CHANGES_REQUESTED):
+        verb = "Approved" if kind == EventKind.APPROVED else "Changes requested for"
         comment = str(data.get("comment") or "")
         return [
             f"{verb} version {data.get('round', 1)}." + (f" Comment: {comment}" if comment else "")
         ]
-    if kind == "sent":
+    if kind == EventKind.SENT:
         moved = int(data.get("moved_days") or 0)
         start, end = data.get("start_date"), data.get("end_date")
         line = f"Sent to the employee; the plan runs {start} to {end}."
@@ -799,19 +804,19 @@ def _summary(
                 f"{before.get('start_date')} to {before.get('end_date')}."
             )
         return [line]
-    if kind == "withdrawn":
+    if kind == EventKind.WITHDRAWN:
         return ["The manager withdrew the draft before it was sent; the employee never saw it."]
-    if kind == "hr_review_requested":
+    if kind == EventKind.HR_REVIEW_REQUESTED:
         asked = str(data.get("request") or "")
         return [
             "The employee asked HR to review the plan." + (f" Request: {asked}" if asked else "")
         ]
-    if kind == "legal_hold":
+    if kind == EventKind.LEGAL_HOLD:
         reason = [f"Reason: {data['reason']}"] if data.get("reason") else []
         return ["The plan is kept past the retention policy until HR releases it.", *reason]
-    if kind == "hold_released":
+    if kind == EventKind.HOLD_RELEASED:
         return ["The retention policy applies to the plan again."]
-    if kind == "closed":
+    if kind == EventKind.CLOSED:
         effective = (
             f", effective {day_text(data['effective_date'])}" if data.get("effective_date") else ""
         )
@@ -873,7 +878,7 @@ def _outcome(
 ) -> OutcomeRecord | None:
     if plan.outcome is None and plan.status != PlanStatus.CLOSED:
         return None
-    closed = next((e for e in reversed(history) if e.kind == "closed"), None)
+    closed = next((e for e in reversed(history) if e.kind == EventKind.CLOSED), None)
     final = []
     for mark in (closed.data.get("goals") if closed else None) or []:
         if isinstance(mark, dict):
