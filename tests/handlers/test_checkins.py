@@ -328,9 +328,7 @@ def test_nudges_and_missed_checkins_on_the_right_days_once(
         )
 
     def review_reminders() -> int:
-        return len(
-            [m for m in dm_messages(slack, MANAGER) if "Your review of" in m["text"]]
-        )
+        return len([m for m in dm_messages(slack, MANAGER) if "Your review of" in m["text"]])
 
     schedule = [
         (FIRST_PROMPT, 0, 0, 0),
