@@ -341,9 +341,7 @@ def receipt(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
         when=fmt_when(plan.acknowledged_at or ctx.now),
         manager=mention(plan.manager_id),
     )
-    return Outgoing(
-        text=f"A message from PIP Bot about plan {plan.public_id}.", blocks=[section(text)]
-    )
+    return Outgoing(text=text, blocks=[section(text)])  # the text shown is discreet()'s
 
 
 def hr_receipt(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
