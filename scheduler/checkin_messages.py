@@ -140,6 +140,7 @@ def checkin_reminder(ctx: RenderContext) -> Outgoing | Skip:
         plan_id=plan.public_id,
         day=fmt_date(checkin.occurrence_date),
         manager=mention(plan.manager_id),
+        hr_contact=ctx.settings.hr_contact,
         in_thread=prompt is not None,
     )
     return Outgoing(

@@ -203,7 +203,11 @@ def ack_reminder(ctx: RenderContext) -> Outgoing | Skip:
         return Skip("already acknowledged")
     original = _sent_ack_request(ctx.db, plan)
     text = render(
-        "ack_reminder", plan_id=plan.public_id, manager=mention(plan.manager_id), link=None
+        "ack_reminder",
+        plan_id=plan.public_id,
+        manager=mention(plan.manager_id),
+        link=None,
+        hr_contact=ctx.settings.hr_contact,
     )
     button = acknowledge_button(plan.public_id, int(ctx.delivery.payload.get("round", 1)))
     blocks = [
@@ -337,6 +341,7 @@ def receipt(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     """To the employee: their acknowledgement is recorded."""
     text = render(
         "receipt_recorded",
+        hr_contact=ctx.settings.hr_contact,
         plan_id=plan.public_id,
         when=fmt_when(plan.acknowledged_at or ctx.now),
         manager=mention(plan.manager_id),

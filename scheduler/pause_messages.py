@@ -28,6 +28,7 @@ def _resumed_text(ctx: RenderContext, plan: Plan, pause: PlanPause, audience: st
     return render(
         "plan_resumed",
         audience=audience,
+        hr_contact=ctx.settings.hr_contact,
         plan_id=plan.public_id,
         employee=mention(plan.employee_id),
         manager=mention(plan.manager_id),
@@ -69,6 +70,7 @@ def _paused_text(ctx: RenderContext, plan: Plan, pause: PlanPause, audience: str
     return render(
         "plan_paused",
         audience=audience,
+        hr_contact=ctx.settings.hr_contact,
         plan_id=plan.public_id,
         employee=mention(plan.employee_id),
         manager=mention(plan.manager_id),

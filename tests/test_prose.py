@@ -50,9 +50,7 @@ def _exempt_calls(tree: ast.AST) -> set[int]:
         if isinstance(node, ast.Call):
             func = node.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-            exempt = name in NOT_FOR_PEOPLE or (
-                isinstance(func, ast.Attribute) and name in LOGGERS
-            )
+            exempt = name in NOT_FOR_PEOPLE or (isinstance(func, ast.Attribute) and name in LOGGERS)
         elif isinstance(node, ast.Raise) and node.exc is not None:
             exempt = True
             node = node.exc

@@ -75,7 +75,7 @@ class Case:
     kind: DeliveryKind
     recipient: str
     payload: Callable[[Session, Any], dict[str, Any]] = lambda db, plan: {}
-    plan: Callable[[Session], Plan | None] = lambda db: _plan(db)
+    plan: Callable[[Session], Plan | None] = lambda db: make_plan(db)
 
     @property
     def name(self) -> str:
@@ -84,7 +84,8 @@ class Case:
         return f"{self.kind}:{notice}" if notice else str(self.kind)
 
 
-def _plan(db: Session, status: PlanStatus = PlanStatus.ACTIVE, **fields: Any) -> Plan:
+def make_plan(db: Session, status: PlanStatus = PlanStatus.ACTIVE, **fields: Any) -> Plan:
+    """A plan of two goals, 4 Jan to 5 Mar 2027, check-ins on Mondays."""
     plan = Plan(
         public_id="PIP-T3ST1",
         team_id="T0001",
@@ -123,11 +124,11 @@ def _plan(db: Session, status: PlanStatus = PlanStatus.ACTIVE, **fields: Any) ->
 
 
 def _draft(review: Review) -> Callable[[Session], Plan]:
-    return lambda db: _plan(db, PlanStatus.DRAFT, review=review, review_round=1, decided_by=HR)
+    return lambda db: make_plan(db, PlanStatus.DRAFT, review=review, review_round=1, decided_by=HR)
 
 
 def _closed(db: Session) -> Plan:
-    return _plan(
+    return make_plan(
         db,
         PlanStatus.CLOSED,
         outcome=Outcome.UNSUCCESSFUL,
@@ -138,7 +139,7 @@ def _closed(db: Session) -> Plan:
 
 
 def _paused(db: Session) -> Plan:
-    return _plan(db, PlanStatus.PAUSED)
+    return make_plan(db, PlanStatus.PAUSED)
 
 
 def _checkin(db: Session, plan: Plan, *, reviewed: bool = False) -> Checkin:
