@@ -59,17 +59,13 @@ def fold(ctx: RenderContext) -> Outgoing | Skip | None:
     return None
 
 
-def prepare(ctx: RenderContext) -> bool:
-    """Before a missed-check-ins summary goes out: mark each check-in it names missed.
-
-    True when the delivery carries such a summary (its own check is then not made).
-    """
+def prepare_summary(ctx: RenderContext) -> None:
+    """Before a summary of missed check-ins goes out (`fold` gave one): mark each check-in
+    it names missed."""
     plan = ctx.plan
-    if plan is None or not isinstance(fold(ctx), Outgoing):
-        return False
+    assert plan is not None
     for occurrence in map(_occurrence_of, _summarised(ctx, plan)):
         mark_missed(ctx.db, scheduled_checkin(ctx.db, plan, occurrence))
-    return True
 
 
 def annotate(ctx: RenderContext, message: Outgoing) -> Outgoing:

@@ -1,4 +1,8 @@
-"""What each kind of owed message says, rendered at the moment it is sent."""
+"""What an owed message is made of (Outgoing, Skip, Postpone), and the plan messages.
+
+Each renderer reads its delivery, plan and settings and returns the message or why it does
+not go; `scheduler/renderers.py` lists which renderer says what, and what is prepared first.
+"""
 
 from __future__ import annotations
 

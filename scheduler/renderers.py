@@ -123,7 +123,8 @@ def prepare_delivery(ctx: RenderContext) -> Skip | Postpone | None:
     folded = backlog.fold(ctx)
     if isinstance(folded, Skip):
         return folded
-    if backlog.prepare(ctx):
+    if folded is not None:  # a summary of missed check-ins, instead of its own check
+        backlog.prepare_summary(ctx)
         return None
     prepare = PREPARERS.get(ctx.delivery.kind)
     return prepare(ctx) if prepare is not None else None
