@@ -35,8 +35,9 @@ from views.approval import (
 )
 from views.common import context as context_block
 from views.common import escape
+from views.form_meta import form_meta
 from views.ids import Action, Callback
-from views.plan_form import FORM_UNREADABLE, edit_draft_modal, form_meta, read_plan_form
+from views.plan_form import FORM_UNREADABLE, edit_draft_modal, read_plan_form
 
 Update = tuple[str, str, dict[str, Any]]  # channel, ts, message
 
