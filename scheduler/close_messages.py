@@ -93,7 +93,8 @@ def _final_goals(plan: Plan, payload: dict[str, Any]) -> list[dict[str, object]]
 
 
 def _outcome_facts(ctx: RenderContext, plan: Plan, detail: bool) -> dict[str, object]:
-    assert plan.outcome is not None and plan.outcome_effective_date is not None
+    if plan.outcome is None or plan.outcome_effective_date is None:
+        raise LookupError(f"plan {plan.public_id} has no outcome")  # the sender fails it
     return {
         "plan_id": plan.public_id,
         "employee": mention(plan.employee_id),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from models import Delivery, DeliveryKind, DeliveryStatus, Notice, Outcome, PlanStatus
 from scheduler.messages import Outgoing, RenderContext
 from scheduler.renderers import render_delivery
-from tests.conftest import EMPLOYEE, HR_CHANNEL, MANAGER
+from tests.constants import EMPLOYEE, HR_CHANNEL, MANAGER
 from tests.scheduler.test_renderers import NOW, SETTINGS, make_plan
 
 # The last sentence of each message: the next step, and for the employee who can help.

@@ -44,13 +44,13 @@ from scheduler.renderers import (
     render_delivery,
 )
 from services import audit
-from tests.conftest import EMPLOYEE, HR, HR_CHANNEL, MANAGER
+from tests.constants import BOT_TOKEN, EMPLOYEE, HR, HR_CHANNEL, MANAGER, SIGNING_SECRET
 
 NOW = datetime(2027, 1, 20, 15, 0, tzinfo=UTC)  # a Wednesday, in the plan's third week
 OCCURRENCE = date(2027, 1, 18)  # that week's check-in (Mondays)
 SETTINGS = Settings(
-    slack_bot_token="xoxb-test-token",
-    slack_signing_secret="test-signing-secret",
+    slack_bot_token=BOT_TOKEN,
+    slack_signing_secret=SIGNING_SECRET,
     hr_channel_id=HR_CHANNEL,
     hr_user_ids=frozenset({HR}),
     hr_contact="Hana in People Ops",
