@@ -17,7 +17,7 @@ from handlers.context import (
     plan_recipients,
     transactional,
 )
-from models import Plan, PlanStatus, utcnow
+from models import EventKind, Plan, PlanStatus, utcnow
 from services import approval, plans
 from services.access import Action as Permission
 from services.access import Actor
@@ -106,7 +106,7 @@ def handle_review_submit(
         today=local_date(now, recipients.employee_tz),
         now=now,
     )
-    kind = "approved" if decided.approved else "changes_requested"
+    kind = EventKind.APPROVED if decided.approved else EventKind.CHANGES_REQUESTED
     updates = _request_updates(
         db,
         decided.plan,
@@ -218,7 +218,7 @@ def handle_command_withdraw(
     now = utcnow()
     plan, first = approval.withdraw(db, actor, plan_argument(args, "withdraw"), now)
     updates = _request_updates(
-        db, plan, plan.review_round, decided_line("withdrawn", actor.user_id, now)
+        db, plan, plan.review_round, decided_line(EventKind.WITHDRAWN, actor.user_id, now)
     )
     text = (
         f"Draft plan *{plan.public_id}* for <@{plan.employee_id}> is withdrawn. "

@@ -21,9 +21,9 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from models import Checkin, CheckinKind, Delivery, DeliveryKind, DeliveryStatus, Plan
-from scheduler.messages import Outgoing, RenderContext, Skip, handles_backlog
+from scheduler.messages import Outgoing, RenderContext, Skip
 from services.calendar import business_days_after, checkin_dates
-from services.checkins import has_answer, mark_missed, scheduled_checkin
+from services.checkins import find_scheduled, has_answer, mark_missed, scheduled_checkin
 from services.plans import is_acknowledged
 from views.common import section
 from views.plan_messages import fmt_date
@@ -57,6 +57,15 @@ def fold(ctx: RenderContext) -> Outgoing | Skip | None:
     if delivery.kind == DeliveryKind.CHECKIN_MISSED and _overdue(ctx, delivery):
         return _missed_summary(ctx, ctx.plan)
     return None
+
+
+def prepare_summary(ctx: RenderContext) -> None:
+    """Before a summary of missed check-ins goes out (`fold` gave one): mark each check-in
+    it names missed."""
+    plan = ctx.plan
+    assert plan is not None
+    for occurrence in map(_occurrence_of, _summarised(ctx, plan)):
+        mark_missed(ctx.db, scheduled_checkin(ctx.db, plan, occurrence))
 
 
 def annotate(ctx: RenderContext, message: Outgoing) -> Outgoing:
@@ -207,14 +216,19 @@ def _outstanding(ctx: RenderContext, plan: Plan) -> list[str]:
 # -- HR's missed notices
 
 
+def _occurrence_of(delivery: Delivery) -> date:
+    return date.fromisoformat(str(delivery.payload["occurrence_date"]))
+
+
 def _overdue(ctx: RenderContext, delivery: Delivery) -> bool:
     """True when the notice's check-in is more than MISSED_OVERDUE_DAYS business days old."""
     occurrence = date.fromisoformat(str(delivery.payload["occurrence_date"]))
     return business_days_after(occurrence, MISSED_OVERDUE_DAYS) < ctx.now.date()
 
 
-def _missed_summary(ctx: RenderContext, plan: Plan) -> Outgoing | Skip | None:
-    """One notice for all of a plan's overdue missed notices: the newest carries it."""
+def _summarised(ctx: RenderContext, plan: Plan) -> list[Delivery]:
+    """The check-ins of the overdue missed notices this delivery carries (newest last); empty
+    when it carries none: it is alone, or a newer one carries them."""
     delivery = ctx.delivery
     rows = ctx.db.scalars(
         select(Delivery)
@@ -231,13 +245,21 @@ def _missed_summary(ctx: RenderContext, plan: Plan) -> Outgoing | Skip | None:
     ).all()
     folded = [row for row in rows if _overdue(ctx, row)]
     if len(folded) < 2:
-        return None  # a single late notice reads as itself
-    if folded[-1].id != delivery.id:
+        return []  # a single late notice reads as itself
+    return folded
+
+
+def _missed_summary(ctx: RenderContext, plan: Plan) -> Outgoing | Skip | None:
+    """One notice for all of a plan's overdue missed notices: the newest carries it."""
+    folded = _summarised(ctx, plan)
+    if not folded:
+        return None
+    if folded[-1].id != ctx.delivery.id:
         return Skip(SUMMARISED)
-    missed: list[date] = []
-    for row in folded:
-        occurrence = date.fromisoformat(str(row.payload["occurrence_date"]))
-        if mark_missed(ctx.db, scheduled_checkin(ctx.db, plan, occurrence)):
+    missed = []
+    for occurrence in map(_occurrence_of, folded):
+        checkin = find_scheduled(ctx.db, plan, occurrence)
+        if checkin is None or not (has_answer(checkin) or checkin.reviewed_at is not None):
             missed.append(occurrence)
     if not missed:
         return Skip("answered or reviewed")
@@ -250,6 +272,3 @@ def _missed_summary(ctx: RenderContext, plan: Plan) -> Outgoing | Skip | None:
         count=len(missed),
     )
     return Outgoing(text=text, blocks=[section(text)])
-
-
-handles_backlog(fold, annotate)

@@ -1,4 +1,9 @@
-"""What check-in prompts, reminders and notices say, rendered when they are sent."""
+"""What check-in prompts, reminders and notices say, and what they change before they go.
+
+Each `prepare_*` runs before its message is rendered and makes the changes it needs through
+services (it opens the check-in, waits while its person is away, records a miss); the
+renderers only read.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +11,20 @@ from datetime import date
 
 from sqlalchemy import select
 
+import views.checkins as checkin_views
 from models import Checkin, Delivery, DeliveryKind, DeliveryStatus, Plan
 from scheduler.messages import (
     Outgoing,
     Postpone,
     RenderContext,
     Skip,
-    notice,
     plan_of,
     recipients_of,
-    renders,
 )
 from services.away import prompt_dropped, wait_if_away
 from services.calendar import local_date, local_instant, next_business_day
-from services.checkins import find_scheduled, has_answer, scheduled_checkin
+from services.checkins import find_scheduled, has_answer, open_for_delivery
 from services.missed import outstanding, record_missed, still_waiting
-from views.checkins import checkin_prompt, occurrence_label, review_for_employee, review_prompt
 from views.common import section
 from views.plan_messages import fmt_date
 from views.prose import mention, render
@@ -33,6 +36,7 @@ SUPERSEDABLE = {
     DeliveryKind.REVIEW_PROMPT,
     DeliveryKind.REVIEW_REMINDER,
 }
+SUPERSEDED = "superseded by a newer check-in"
 
 
 def _occurrence(ctx: RenderContext) -> date:
@@ -61,7 +65,8 @@ def superseded(ctx: RenderContext) -> bool:
 
 
 def _wait_if_away(ctx: RenderContext, plan: Plan) -> Postpone | None:
-    """Postpone the message when its person's Slack status shows them away."""
+    """Postpone the message when its person's Slack status shows them away (the rest of its
+    check-in moves along with it)."""
     to = recipients_of(ctx, plan)
     until = wait_if_away(ctx.db, plan, ctx.delivery, to, ctx.settings.away_status, ctx.now)
     return Postpone(until, "recipient appears away") if until else None
@@ -77,95 +82,183 @@ def _prompt_message(ctx: RenderContext, checkin: Checkin) -> Delivery | None:
     )
 
 
-@renders(DeliveryKind.CHECKIN_PROMPT)
-def _checkin_prompt(ctx: RenderContext) -> Outgoing | Skip:
+# -- the employee's prompt and reminder
+
+
+def prepare_checkin_prompt(ctx: RenderContext) -> Skip | Postpone | None:
+    """Before the prompt: wait while the employee is away, else open the check-in."""
     plan = plan_of(ctx)
     if superseded(ctx):
-        return Skip("superseded by a newer check-in")
+        return Skip(SUPERSEDED)
     waiting = _wait_if_away(ctx, plan)
     if waiting:
         return waiting
-    checkin = scheduled_checkin(ctx.db, plan, _occurrence(ctx))
-    ctx.delivery.checkin_id = checkin.id
-    message = checkin_prompt(plan, checkin)
+    open_for_delivery(ctx.db, plan, ctx.delivery, _occurrence(ctx))
+    return None
+
+
+def checkin_prompt(ctx: RenderContext) -> Outgoing | Skip:
+    """The employee's check-in prompt, with their goals and a Check in button."""
+    plan = plan_of(ctx)
+    if superseded(ctx):
+        return Skip(SUPERSEDED)
+    checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
+    if checkin is None:
+        return Skip("the check-in was not opened")
+    message = checkin_views.checkin_prompt(plan, checkin)
     return Outgoing(text=message["text"], blocks=message["blocks"])
 
 
-@renders(DeliveryKind.CHECKIN_REMINDER)
-def _checkin_reminder(ctx: RenderContext) -> Outgoing | Skip:
-    plan = plan_of(ctx)
+def _checkin_reminder_skip(ctx: RenderContext, plan: Plan) -> Skip | None:
     checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
     if checkin is None:
         return Skip("the check-in prompt was never sent")
     if has_answer(checkin) or checkin.reviewed_at is not None:
         return Skip("already answered")
     if superseded(ctx):
-        return Skip("superseded by a newer check-in")
-    waiting = _wait_if_away(ctx, plan)
-    if waiting:
-        return waiting
+        return Skip(SUPERSEDED)
+    return None
+
+
+def prepare_checkin_reminder(ctx: RenderContext) -> Skip | Postpone | None:
+    """Before the reminder: wait while the employee is away."""
+    plan = plan_of(ctx)
+    return _checkin_reminder_skip(ctx, plan) or _wait_if_away(ctx, plan)
+
+
+def checkin_reminder(ctx: RenderContext) -> Outgoing | Skip:
+    """The employee's reminder of an open check-in, in the prompt's thread."""
+    plan = plan_of(ctx)
+    skip = _checkin_reminder_skip(ctx, plan)
+    if skip:
+        return skip
+    checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
+    assert checkin is not None
     prompt = _prompt_message(ctx, checkin)
-    text = (
-        f":wave: A reminder: {occurrence_label(checkin)} on plan *{plan.public_id}* is waiting "
-        "for your answer. Press *Check in* above, or reply in this thread."
+    text = render(
+        "checkin_reminder",
+        plan_id=plan.public_id,
+        day=fmt_date(checkin.occurrence_date),
+        manager=mention(plan.manager_id),
+        hr_contact=ctx.settings.hr_contact,
+        in_thread=prompt is not None,
     )
     return Outgoing(
         text=text, blocks=[section(text)], thread_ts=prompt.message_ts if prompt else None
     )
 
 
-@renders(DeliveryKind.REVIEW_PROMPT)
-def _review_prompt(ctx: RenderContext) -> Outgoing | Skip:
+# -- the manager's review prompt and reminder
+
+
+def prepare_review_prompt(ctx: RenderContext) -> Skip | Postpone | None:
+    """Before the review prompt: wait while the manager is away, else open the check-in."""
     plan = plan_of(ctx)
     if superseded(ctx):
-        return Skip("superseded by a newer check-in")
+        return Skip(SUPERSEDED)
     if prompt_dropped(ctx.db, plan, _occurrence(ctx)):
         return Skip("the employee's prompt never went out")
     waiting = _wait_if_away(ctx, plan)
     if waiting:
         return waiting
-    checkin = scheduled_checkin(ctx.db, plan, _occurrence(ctx))
+    checkin = open_for_delivery(ctx.db, plan, ctx.delivery, _occurrence(ctx))
+    return Skip("already reviewed") if checkin.reviewed_at is not None else None
+
+
+def review_prompt(ctx: RenderContext) -> Outgoing | Skip:
+    """The manager's prompt to review a check-in."""
+    plan = plan_of(ctx)
+    if superseded(ctx):
+        return Skip(SUPERSEDED)
+    if prompt_dropped(ctx.db, plan, _occurrence(ctx)):
+        return Skip("the employee's prompt never went out")
+    checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
+    if checkin is None:
+        return Skip("the check-in was not opened")
     if checkin.reviewed_at is not None:
         return Skip("already reviewed")
-    ctx.delivery.checkin_id = checkin.id
-    message = review_prompt(plan, checkin)
+    message = checkin_views.review_prompt(plan, checkin)
     return Outgoing(text=message["text"], blocks=message["blocks"])
 
 
-@renders(DeliveryKind.REVIEW_REMINDER)
-def _review_reminder(ctx: RenderContext) -> Outgoing | Skip:
-    plan = plan_of(ctx)
+def _review_reminder_skip(ctx: RenderContext, plan: Plan) -> Skip | None:
     checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
     if checkin is None or checkin.reviewed_at is not None:
         return Skip("already reviewed" if checkin else "never prompted")
     if superseded(ctx):
-        return Skip("superseded by a newer check-in")
-    waiting = _wait_if_away(ctx, plan)
-    if waiting:
-        return waiting
-    message = review_prompt(plan, checkin)
-    text = ":wave: A reminder: " + message["text"]
+        return Skip(SUPERSEDED)
+    return None
+
+
+def prepare_review_reminder(ctx: RenderContext) -> Skip | Postpone | None:
+    """Before the review reminder: wait while the manager is away."""
+    plan = plan_of(ctx)
+    return _review_reminder_skip(ctx, plan) or _wait_if_away(ctx, plan)
+
+
+def review_reminder(ctx: RenderContext) -> Outgoing | Skip:
+    """The manager's reminder of a check-in still to review, with the Log review button."""
+    plan = plan_of(ctx)
+    skip = _review_reminder_skip(ctx, plan)
+    if skip:
+        return skip
+    checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
+    assert checkin is not None
+    message = checkin_views.review_prompt(plan, checkin)
+    text = render(
+        "review_reminder",
+        plan_id=plan.public_id,
+        day=fmt_date(checkin.occurrence_date),
+        employee=mention(plan.employee_id),
+        answered=has_answer(checkin),
+    )
     return Outgoing(text=text, blocks=[section(text), *message["blocks"][1:]])
 
 
-@renders(DeliveryKind.CHECKIN_MISSED)
-def _checkin_missed(ctx: RenderContext) -> Outgoing | Skip | Postpone:
-    plan = plan_of(ctx)
-    occurrence = _occurrence(ctx)
-    checkin = find_scheduled(ctx.db, plan, occurrence)
-    if checkin is None:
+# -- the missed check
+
+
+def _missed_wait(ctx: RenderContext, plan: Plan) -> Skip | Postpone | None:
+    """Skip when never prompted; postpone while a message of the check-in waits for someone
+    who is away."""
+    if find_scheduled(ctx.db, plan, _occurrence(ctx)) is None:
         return Skip("never prompted")
-    if still_waiting(ctx.db, plan, occurrence):
+    if still_waiting(ctx.db, plan, _occurrence(ctx)):
         to = recipients_of(ctx, plan)
         today = local_date(ctx.now, to.employee_tz)
         again = next_business_day(today, to.employee_days)
         return Postpone(
             local_instant(again, to.checkin_time, to.employee_tz), "check-in still waiting"
         )
+    return None
+
+
+def prepare_checkin_missed(ctx: RenderContext) -> Skip | Postpone | None:
+    """Before the missed notice: record in the history what the check-in is missing."""
+    plan = plan_of(ctx)
+    early = _missed_wait(ctx, plan)
+    if early:
+        return early
+    checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
+    assert checkin is not None
     missing = outstanding(ctx.db, checkin)
     if not missing.anything:
         return Skip("answered or reviewed")
     record_missed(ctx.db, checkin, missing)
+    return None
+
+
+def checkin_missed(ctx: RenderContext) -> Outgoing | Skip | Postpone:
+    """To HR (or the manager): what a check-in is missing once its time is up."""
+    plan = plan_of(ctx)
+    early = _missed_wait(ctx, plan)
+    if early:
+        return early
+    checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
+    assert checkin is not None
+    missing = outstanding(ctx.db, checkin)
+    if not missing.anything:
+        return Skip("answered or reviewed")
     text = render(
         "checkin_missed",
         plan_id=plan.public_id,
@@ -181,8 +274,10 @@ def _checkin_missed(ctx: RenderContext) -> Outgoing | Skip | Postpone:
     return Outgoing(text=text, blocks=[section(text)])
 
 
-@notice("away")
-def _away_notice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+# -- notices
+
+
+def away_notice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     """The manager hears once that a check-in waits because the employee appears away."""
     day = date.fromisoformat(str(ctx.delivery.payload["occurrence_date"]))
     text = render(
@@ -194,11 +289,10 @@ def _away_notice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=[section(text)])
 
 
-@notice("review")
-def _review_notice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def review_notice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     """The review, sent to the employee once the manager saved it."""
     checkin = ctx.db.get(Checkin, int(ctx.delivery.payload["checkin_id"]))
     if checkin is None:
         return Skip("check-in gone")
-    message = review_for_employee(plan, checkin)
+    message = checkin_views.review_for_employee(plan, checkin)
     return Outgoing(text=message["text"], blocks=message["blocks"])

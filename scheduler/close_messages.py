@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from models import DeliveryKind, GoalStatus, Plan
-from scheduler.messages import (
-    Attachment,
-    Outgoing,
-    RenderContext,
-    Skip,
-    hr_notice,
-    notice,
-    plan_of,
-    renders,
-)
+from typing import Any
+
+from models import GoalStatus, Plan
+from scheduler.messages import Attachment, Outgoing, RenderContext, Skip, plan_of
 from services.access import Actor
 from services.checkins import STATUS_LABELS
-from services.close import OUTCOME_LABELS
 from services.export import export_filename, plan_record, render_html, render_markdown
 from services.export_pdf import render_pdf
-from views.checkins import STATUS_EMOJI
-from views.common import escape, plain, section
+from services.schedule import OUTCOME_OVERDUE_BUSINESS_DAYS
+from views.common import plain, section
 from views.ids import Action, Block
-from views.plan_messages import fmt_date, long_sections, split_sections
+from views.plan_messages import fmt_date, split_sections
 from views.prose import mention, render
 
 
@@ -50,8 +42,8 @@ def _outcome_button(plan: Plan) -> dict[str, object]:
     }
 
 
-@renders(DeliveryKind.END_OF_PLAN)
-def _end_of_plan(ctx: RenderContext) -> Outgoing | Skip:
+def end_of_plan(ctx: RenderContext) -> Outgoing | Skip:
+    """To the manager on the end date: time to record the outcome."""
     plan = plan_of(ctx)
     text = render(
         "end_of_plan",
@@ -62,89 +54,82 @@ def _end_of_plan(ctx: RenderContext) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=[section(text), _outcome_button(plan)])
 
 
-@renders(DeliveryKind.OUTCOME_REMINDER)
-def _outcome_reminder(ctx: RenderContext) -> Outgoing | Skip:
+def outcome_reminder(ctx: RenderContext) -> Outgoing | Skip:
+    """To the manager: the outcome is still not recorded."""
     plan = plan_of(ctx)
-    text = (
-        f":wave: A reminder: plan *{plan.public_id}* with {mention(plan.employee_id)} ended on "
-        f"{fmt_date(plan.end_date)} and its outcome is not recorded yet."
+    text = render(
+        "outcome_reminder",
+        plan_id=plan.public_id,
+        employee=mention(plan.employee_id),
+        end=fmt_date(plan.end_date),
     )
     return Outgoing(text=text, blocks=[section(text), _outcome_button(plan)])
 
 
-@renders(DeliveryKind.OUTCOME_OVERDUE)
-def _outcome_overdue(ctx: RenderContext) -> Outgoing | Skip:
+def outcome_overdue(ctx: RenderContext) -> Outgoing | Skip:
+    """To HR: days after the end date, no outcome is recorded."""
     plan = plan_of(ctx)
-    text = (
-        f":warning: Plan *{plan.public_id}* ({mention(plan.employee_id)}, managed by "
-        f"{mention(plan.manager_id)}) ended on {fmt_date(plan.end_date)}; no outcome has been "
-        "recorded 5 business days later."
+    text = render(
+        "outcome_overdue",
+        plan_id=plan.public_id,
+        employee=mention(plan.employee_id),
+        manager=mention(plan.manager_id),
+        end=fmt_date(plan.end_date),
+        days=OUTCOME_OVERDUE_BUSINESS_DAYS,
     )
     return Outgoing(text=text, blocks=[section(text)])
 
 
-def _final_goals(plan: Plan, payload: dict[str, object]) -> str:
-    statuses = {
-        int(g["goal_id"]): g.get("status")  # type: ignore[index]
-        for g in payload.get("goals", [])  # type: ignore[attr-defined]
-    }
-    lines = []
+def _final_goals(plan: Plan, payload: dict[str, Any]) -> list[dict[str, object]]:
+    """Each goal's final status as the closing recorded it, in the plan's order."""
+    statuses = {int(g["goal_id"]): g.get("status") for g in payload.get("goals", [])}
+    goals: list[dict[str, object]] = []
     for number, goal in enumerate(plan.goals, start=1):
         raw = statuses.get(goal.id)
         if raw:
-            status = GoalStatus(str(raw))
-            label = f"{STATUS_EMOJI[status]} {STATUS_LABELS[status]}"
-            lines.append(f"{number}. {escape(goal.description)}: {label}")
-    return "\n".join(lines)
+            status = STATUS_LABELS[GoalStatus(str(raw))]
+            goals.append({"number": number, "description": goal.description, "status": status})
+    return goals
 
 
-def _outcome_text(plan: Plan) -> str:
+def _outcome_facts(ctx: RenderContext, plan: Plan, detail: bool) -> dict[str, object]:
     if plan.outcome is None or plan.outcome_effective_date is None:
         raise LookupError(f"plan {plan.public_id} has no outcome")  # the sender fails it
-    return (
-        f"*Outcome:* {OUTCOME_LABELS[plan.outcome]}\n"
-        f"*Effective:* {fmt_date(plan.outcome_effective_date)}"
+    return {
+        "plan_id": plan.public_id,
+        "employee": mention(plan.employee_id),
+        "manager": mention(plan.manager_id),
+        "outcome": plan.outcome.value,
+        "effective": fmt_date(plan.outcome_effective_date),
+        "summary": (plan.outcome_summary or "") if detail else "",
+        "goals": _final_goals(plan, ctx.delivery.payload) if detail else [],
+    }
+
+
+def outcome_notice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """The outcome, to the employee and to the manager, in words that fit it."""
+    facts = _outcome_facts(ctx, plan, detail=True)
+    if ctx.delivery.recipient_id == plan.employee_id:
+        text = render("outcome_employee", hr_contact=ctx.settings.hr_contact, **facts)
+    else:
+        text = render("outcome_manager", **facts)
+    return Outgoing(text=text, blocks=split_sections(text))
+
+
+def hr_closed(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To HR: the plan ended, and how (the summary too with HR_NOTICE_DETAIL=full)."""
+    facts = _outcome_facts(ctx, plan, detail=ctx.settings.hr_notice_detail == "full")
+    text = render(
+        "hr_closed", start=fmt_date(plan.start_date), end=fmt_date(plan.end_date), **facts
     )
+    return Outgoing(text=text, blocks=split_sections(text))
 
 
-@notice("outcome")
-def _outcome_notice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
-    for_employee = ctx.delivery.recipient_id == plan.employee_id
-    head = (
-        f"Your performance improvement plan *{plan.public_id}* is closed."
-        if for_employee
-        else f":white_check_mark: Plan *{plan.public_id}* with {mention(plan.employee_id)} is "
-        "closed. The employee receives the outcome and the summary in a DM."
-    )
-    blocks = [section(head), section(_outcome_text(plan))]
-    blocks += long_sections("Summary", plan.outcome_summary or "")
-    goals = _final_goals(plan, ctx.delivery.payload)
-    if goals:
-        blocks += split_sections("*Final status of each goal*\n" + goals)
-    return Outgoing(text=f"{head} {_outcome_text(plan)}", blocks=blocks)
-
-
-@hr_notice("closed")
-def _hr_closed(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
-    text = (
-        f":lock: Plan *{plan.public_id}* closed: {mention(plan.employee_id)} (employee), "
-        f"{mention(plan.manager_id)} (manager), {fmt_date(plan.start_date)} to "
-        f"{fmt_date(plan.end_date)}.\n{_outcome_text(plan)}"
-    )
-    blocks = [section(text)]
-    if ctx.settings.hr_notice_detail == "full":
-        blocks += long_sections("Summary", plan.outcome_summary or "")
-        goals = _final_goals(plan, ctx.delivery.payload)
-        if goals:
-            blocks += split_sections("*Final status of each goal*\n" + goals)
-    return Outgoing(text=text, blocks=blocks)
-
-
-@hr_notice("record")
-def _hr_record(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def hr_record(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To HR: the plan's record as files, as it stands at closing."""
     reader = _record_reader(plan, ctx.settings.hr_notice_detail)
     record = plan_record(ctx.db, reader, plan.public_id, ctx.now)
-    text = f"The full record of plan *{plan.public_id}*, as it stands at closing."
+    text = render("hr_record", plan_id=plan.public_id)
     return Outgoing(
         text=text,
         attachments=[

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from config import Settings
-from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
+from models import Delivery, DeliveryKind, DeliveryStatus, Notice, Plan, utcnow
 from scheduler.pacing import Pacer, Paused, Stopping, is_rate_limited, paced, retry_after
 from services import outbox, users
 from slackio.directory import Directory
@@ -181,7 +181,7 @@ class Failures:
                         due_at=utcnow(),
                         plan_id=plan.id,
                         payload={
-                            "notice": "undeliverable",
+                            "notice": Notice.UNDELIVERABLE,
                             "recipient": owed.recipient_id,
                             "what": _WHAT.get(owed.kind, "a message"),
                             "error": error,

@@ -1,4 +1,8 @@
-"""What each kind of owed message says, rendered at the moment it is sent."""
+"""What an owed message is made of (Outgoing, Skip, Postpone), and the plan messages.
+
+Each renderer reads its delivery, plan and settings and returns the message or why it does
+not go; `scheduler/renderers.py` lists which renderer says what, and what is prepared first.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanStatus
+from models import Delivery, DeliveryKind, DeliveryStatus, Notice, Plan, PlanStatus
 from services.pauses import HELD_WHILE_PAUSED
 from services.plans import is_acknowledged
 from services.retention import policy_name
@@ -87,35 +91,15 @@ class RenderContext:
     now: datetime
 
 
-Renderer = Callable[[RenderContext], Outgoing | Skip | Postpone]
-RENDERERS: dict[DeliveryKind, Renderer] = {}
+Renderer = Callable[[RenderContext], "Outgoing | Skip | Postpone"]
+NoticeRenderer = Callable[[RenderContext, Plan], "Outgoing | Skip"]
 
 # Messages that still matter once a plan is closed.
 AFTER_CLOSE = {DeliveryKind.HR_NOTICE, DeliveryKind.NOTICE}
 
 
-def renders(kind: DeliveryKind) -> Callable[[Renderer], Renderer]:
-    """Register the renderer of one delivery kind."""
-
-    def decorate(func: Renderer) -> Renderer:
-        RENDERERS[kind] = func
-        return func
-
-    return decorate
-
-
-Fold = Callable[[RenderContext], "Outgoing | Skip | None"]
-Annotate = Callable[[RenderContext, Outgoing], Outgoing]
-_BACKLOG: list[tuple[Fold, Annotate]] = []
-
-
-def handles_backlog(fold: Fold, annotate: Annotate) -> None:
-    """Register how a backlog after downtime is folded (see scheduler/backlog.py)."""
-    _BACKLOG.append((fold, annotate))
-
-
-def render_delivery(ctx: RenderContext) -> Outgoing | Skip | Postpone:
-    """The message for `ctx.delivery`, or why it is no longer owed (or not yet)."""
+def held(ctx: RenderContext) -> Skip | None:
+    """A Skip when the delivery's plan is closed or paused and the message no longer goes."""
     plan = ctx.plan
     if plan is not None and plan.status == PlanStatus.CLOSED:
         if ctx.delivery.kind not in AFTER_CLOSE:
@@ -123,27 +107,19 @@ def render_delivery(ctx: RenderContext) -> Outgoing | Skip | Postpone:
     if plan is not None and plan.status == PlanStatus.PAUSED:
         if ctx.delivery.kind in HELD_WHILE_PAUSED:
             return Skip("plan paused")
-    renderer = RENDERERS.get(ctx.delivery.kind)
-    if renderer is None:
-        raise LookupError(f"no renderer for delivery kind {ctx.delivery.kind}")
-    for fold, _ in _BACKLOG:
-        folded = fold(ctx)
-        if folded is not None:
-            outcome = _sealed(ctx, folded)
-            break
-    else:
-        outcome = renderer(ctx)
-        for _, annotate in _BACKLOG:
-            if isinstance(outcome, Outgoing):
-                outcome = annotate(ctx, outcome)
-        outcome = _sealed(ctx, outcome)
-    if isinstance(outcome, Outgoing) and plan is not None:
-        if ctx.delivery.recipient_id == plan.employee_id:
-            return discreet(outcome, plan, ctx.delivery)
-    return outcome
+    return None
 
 
-def _sealed(ctx: RenderContext, outcome: Outgoing | Skip) -> Outgoing | Skip:
+def notice_of(delivery: Delivery) -> Notice:
+    """The notice a NOTICE or HR_NOTICE delivery carries (LookupError when unknown)."""
+    name = str(delivery.payload.get("notice", ""))
+    try:
+        return Notice(name)
+    except ValueError:
+        raise LookupError(f"unknown {delivery.kind} {name!r}") from None
+
+
+def sealed(ctx: RenderContext, outcome: Outgoing | Skip) -> Outgoing | Skip:
     """A message whose delivery carries a seal shows it in a context line (and, through
     `message_metadata`, carries the full hash in its Slack metadata)."""
     seal = Seal.from_payload((ctx.delivery.payload or {}).get(SEAL))
@@ -166,7 +142,7 @@ DELIVERY_EVENT_TYPES = frozenset({EventType.DELIVERY, EventType.SEAL})
 
 # What the employee gets from their manager (anything else is from the bot).
 FROM_MANAGER = {DeliveryKind.ACK_REQUEST}
-FROM_MANAGER_NOTICES = {"review", "outcome"}
+FROM_MANAGER_NOTICES = {Notice.REVIEW, Notice.OUTCOME}
 
 
 def discreet(message: Outgoing, plan: Plan, delivery: Delivery) -> Outgoing:
@@ -174,7 +150,7 @@ def discreet(message: Outgoing, plan: Plan, delivery: Delivery) -> Outgoing:
     the lock screen. The body (blocks, or the text itself when there are none) is unchanged."""
     from_manager = delivery.kind in FROM_MANAGER or (
         delivery.kind == DeliveryKind.NOTICE
-        and delivery.payload.get("notice") in FROM_MANAGER_NOTICES
+        and str(delivery.payload.get("notice")) in FROM_MANAGER_NOTICES
     )
     if message.attachments:
         return message  # an upload's text is its body (employees are sent none)
@@ -210,8 +186,8 @@ def _sent_ack_request(db: Session, plan: Plan) -> Delivery | None:
     )
 
 
-@renders(DeliveryKind.ACK_REQUEST)
-def _ack_request(ctx: RenderContext) -> Outgoing | Skip:
+def ack_request(ctx: RenderContext) -> Outgoing | Skip:
+    """The plan itself, to the employee, asking for acknowledgement of receipt."""
     plan = plan_of(ctx)
     payload = ctx.delivery.payload
     message = employee_plan_message(
@@ -224,14 +200,18 @@ def _ack_request(ctx: RenderContext) -> Outgoing | Skip:
     return Outgoing(text=message["text"], blocks=message["blocks"])
 
 
-@renders(DeliveryKind.ACK_REMINDER)
-def _ack_reminder(ctx: RenderContext) -> Outgoing | Skip:
+def ack_reminder(ctx: RenderContext) -> Outgoing | Skip:
+    """The reminder to acknowledge receipt, in the thread of the plan."""
     plan = plan_of(ctx)
     if is_acknowledged(plan):
         return Skip("already acknowledged")
     original = _sent_ack_request(ctx.db, plan)
     text = render(
-        "ack_reminder", plan_id=plan.public_id, manager=mention(plan.manager_id), link=None
+        "ack_reminder",
+        plan_id=plan.public_id,
+        manager=mention(plan.manager_id),
+        link=None,
+        hr_contact=ctx.settings.hr_contact,
     )
     button = acknowledge_button(plan.public_id, int(ctx.delivery.payload.get("round", 1)))
     blocks = [
@@ -241,8 +221,8 @@ def _ack_reminder(ctx: RenderContext) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=blocks, thread_ts=original.message_ts if original else None)
 
 
-@renders(DeliveryKind.NOT_ACKNOWLEDGED)
-def _not_acknowledged(ctx: RenderContext) -> Outgoing | Skip:
+def not_acknowledged(ctx: RenderContext) -> Outgoing | Skip:
+    """To the manager and HR: the plan is still not acknowledged."""
     plan = plan_of(ctx)
     if is_acknowledged(plan):
         return Skip("already acknowledged")
@@ -259,8 +239,8 @@ def _not_acknowledged(ctx: RenderContext) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=[section(text)])
 
 
-@renders(DeliveryKind.PLAN_CONFIRMATION)
-def _plan_confirmation(ctx: RenderContext) -> Outgoing | Skip:
+def plan_confirmation(ctx: RenderContext) -> Outgoing | Skip:
+    """To the manager: the plan went out, and when its first check-in is."""
     plan = plan_of(ctx)
     dates = plan_checkin_dates(ctx.db, plan, recipients_of(ctx, plan).employee_days)
     text = render(
@@ -277,41 +257,8 @@ def _plan_confirmation(ctx: RenderContext) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=[section(text)])
 
 
-NoticeRenderer = Callable[[RenderContext, Plan], Outgoing | Skip]
-
-
-def _by_payload(
-    kind: DeliveryKind, what: str
-) -> Callable[[str], Callable[[NoticeRenderer], NoticeRenderer]]:
-    """A renderer for `kind` that hands each delivery to the one registered for its
-    payload's `notice`; returns the decorator that registers those."""
-    table: dict[str, NoticeRenderer] = {}
-
-    @renders(kind)
-    def _dispatch(ctx: RenderContext) -> Outgoing | Skip:
-        name = str(ctx.delivery.payload.get("notice", ""))
-        renderer = table.get(name)
-        if renderer is None:
-            raise LookupError(f"unknown {what} {name!r}")
-        return renderer(ctx, plan_of(ctx))
-
-    def register(name: str) -> Callable[[NoticeRenderer], NoticeRenderer]:
-        def decorate(func: NoticeRenderer) -> NoticeRenderer:
-            table[name] = func
-            return func
-
-        return decorate
-
-    return register
-
-
-# @notice("name") renders a NOTICE whose payload says notice=name; likewise @hr_notice.
-notice = _by_payload(DeliveryKind.NOTICE, "notice")
-hr_notice = _by_payload(DeliveryKind.HR_NOTICE, "HR notice")
-
-
-@hr_notice("opened")
-def _hr_opened(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def hr_opened(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To HR: a plan was opened."""
     text = render(
         "hr_opened",
         plan_id=plan.public_id,
@@ -330,8 +277,8 @@ def _date_or_none(value: object) -> str | None:
     return fmt_date(date.fromisoformat(str(value))) if value else None
 
 
-@hr_notice("extended")
-def _hr_extended(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def hr_extended(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To HR: a plan was extended."""
     payload = ctx.delivery.payload
     text = render(
         "hr_extended",
@@ -345,8 +292,8 @@ def _hr_extended(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=split_sections(text))
 
 
-@hr_notice("open_refused")
-def _hr_open_refused(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def hr_open_refused(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To HR: someone tried to open a plan they may not open."""
     text = render(
         "hr_open_refused",
         submitter=mention(str(ctx.delivery.payload.get("submitter", ""))),
@@ -357,8 +304,8 @@ def _hr_open_refused(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=[section(text)])
 
 
-@notice("acknowledged")
-def _acknowledged(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def acknowledged(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To the manager: the employee acknowledged receipt."""
     text = render(
         "acknowledged_notice",
         employee=mention(plan.employee_id),
@@ -368,8 +315,8 @@ def _acknowledged(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=[section(text)])
 
 
-@notice("responded")
-def _responded(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def responded(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To the manager: the employee wrote a response."""
     head = render("responded_notice", employee=mention(plan.employee_id), plan_id=plan.public_id)
     response = str(ctx.delivery.payload.get("response", ""))
     blocks = [section(head), *long_sections("Their response", response)]
@@ -381,8 +328,8 @@ def _who(recipient: str) -> Mrkdwn:
     return Mrkdwn(f"<#{recipient}>") if recipient.startswith(("C", "G")) else mention(recipient)
 
 
-@notice("undeliverable")
-def _undeliverable(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def undeliverable(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To the manager and HR: a message could not be delivered."""
     payload = ctx.delivery.payload
     text = render(
         "undeliverable",
@@ -394,21 +341,20 @@ def _undeliverable(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=[section(text)])
 
 
-@notice("receipt")
-def _receipt(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def receipt(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To the employee: their acknowledgement is recorded."""
     text = render(
         "receipt_recorded",
+        hr_contact=ctx.settings.hr_contact,
         plan_id=plan.public_id,
         when=fmt_when(plan.acknowledged_at or ctx.now),
         manager=mention(plan.manager_id),
     )
-    return Outgoing(
-        text=f"A message from PIP Bot about plan {plan.public_id}.", blocks=[section(text)]
-    )
+    return Outgoing(text=text, blocks=[section(text)])  # the text shown is discreet()'s
 
 
-@hr_notice("receipt")
-def _hr_receipt(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def hr_receipt(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To HR: the employee acknowledged receipt."""
     text = render(
         "hr_receipt",
         plan_id=plan.public_id,
@@ -419,8 +365,8 @@ def _hr_receipt(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=[section(text)])
 
 
-@hr_notice("amended")
-def _hr_amended(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def hr_amended(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To HR: a plan was amended."""
     payload = ctx.delivery.payload
     changed = [str(c) for c in payload.get("changed", [])]
     text = render(
@@ -434,8 +380,8 @@ def _hr_amended(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=split_sections(text))
 
 
-@renders(DeliveryKind.RETENTION_NOTICE)
-def _retention_run(ctx: RenderContext) -> Outgoing | Skip:
+def retention_run(ctx: RenderContext) -> Outgoing | Skip:
+    """To HR: what the retention run deleted."""
     payload = ctx.delivery.payload
     days = int(payload.get("days", 0))
     text = render(

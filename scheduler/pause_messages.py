@@ -4,24 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from models import DeliveryKind, Plan, PlanPause
-from scheduler.messages import (
-    Outgoing,
-    RenderContext,
-    Skip,
-    hr_notice,
-    notice,
-    plan_of,
-    recipients_of,
-    renders,
-)
+from models import Plan, PlanPause
+from scheduler.messages import Outgoing, RenderContext, Skip, plan_of, recipients_of
 from services import audit
 from services.pauses import next_checkin, resume_on_schedule
 from views.common import section
 from views.plan_messages import fmt_date
 from views.prose import mention, render
-
-NEUTRAL_TEXT = "A message from PIP Bot about your plan"
 
 
 def _pause(ctx: RenderContext) -> PlanPause | None:
@@ -40,6 +29,7 @@ def _resumed_text(ctx: RenderContext, plan: Plan, pause: PlanPause, audience: st
     return render(
         "plan_resumed",
         audience=audience,
+        hr_contact=ctx.settings.hr_contact,
         plan_id=plan.public_id,
         employee=mention(plan.employee_id),
         manager=mention(plan.manager_id),
@@ -52,9 +42,8 @@ def _resumed_text(ctx: RenderContext, plan: Plan, pause: PlanPause, audience: st
     )
 
 
-@renders(DeliveryKind.RESUME)
-def _resume_on_date(ctx: RenderContext) -> Outgoing | Skip:
-    """On the resume date: restart the plan, and this is the employee's message about it."""
+def prepare_resume(ctx: RenderContext) -> Skip | None:
+    """On the resume date, before the employee's message: restart the plan."""
     plan = plan_of(ctx)
     pause = _pause(ctx)
     if pause is None:
@@ -63,14 +52,26 @@ def _resume_on_date(ctx: RenderContext) -> Outgoing | Skip:
     resumed = resume_on_schedule(ctx.db, plan, pause, recipients=to, now=ctx.now)
     if not resumed and pause.resumed_by != audit.SYSTEM:
         return Skip("resumed by hand before its date")
+    return None
+
+
+def resume_on_date(ctx: RenderContext) -> Outgoing | Skip:
+    """The employee's message that their plan restarted on its resume date."""
+    plan = plan_of(ctx)
+    pause = _pause(ctx)
+    if pause is None:
+        return Skip("pause gone")
+    if pause.resumed_on is None or pause.resumed_by != audit.SYSTEM:
+        return Skip("resumed by hand before its date")
     text = _resumed_text(ctx, plan, pause, "employee")
-    return Outgoing(text=NEUTRAL_TEXT, blocks=[section(text)])
+    return Outgoing(text=text, blocks=[section(text)])
 
 
 def _paused_text(ctx: RenderContext, plan: Plan, pause: PlanPause, audience: str) -> str:
     return render(
         "plan_paused",
         audience=audience,
+        hr_contact=ctx.settings.hr_contact,
         plan_id=plan.public_id,
         employee=mention(plan.employee_id),
         manager=mention(plan.manager_id),
@@ -88,20 +89,20 @@ def _paused_text(ctx: RenderContext, plan: Plan, pause: PlanPause, audience: str
     )
 
 
-@notice("paused")
-def _paused(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def paused(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To the employee or the manager: the plan is paused."""
     pause = _pause(ctx)
     if pause is None:
         return Skip("pause gone")
     if ctx.delivery.recipient_id == plan.employee_id:
         text = _paused_text(ctx, plan, pause, "employee")
-        return Outgoing(text=NEUTRAL_TEXT, blocks=[section(text)])
+        return Outgoing(text=text, blocks=[section(text)])
     text = _paused_text(ctx, plan, pause, "manager")
     return Outgoing(text=text, blocks=[section(text)])
 
 
-@hr_notice("paused")
-def _hr_paused(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def hr_paused(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To HR: the plan is paused."""
     pause = _pause(ctx)
     if pause is None:
         return Skip("pause gone")
@@ -109,20 +110,20 @@ def _hr_paused(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=[section(text)])
 
 
-@notice("resumed")
-def _resumed(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def resumed(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To the employee or the manager: the plan is running again."""
     pause = _pause(ctx)
     if pause is None or pause.resumed_on is None:
         return Skip("not resumed")
     if ctx.delivery.recipient_id == plan.employee_id:
         text = _resumed_text(ctx, plan, pause, "employee")
-        return Outgoing(text=NEUTRAL_TEXT, blocks=[section(text)])
+        return Outgoing(text=text, blocks=[section(text)])
     text = _resumed_text(ctx, plan, pause, "manager")
     return Outgoing(text=text, blocks=[section(text)])
 
 
-@hr_notice("resumed")
-def _hr_resumed(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+def hr_resumed(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To HR: the plan is running again."""
     pause = _pause(ctx)
     if pause is None or pause.resumed_on is None:
         return Skip("not resumed")

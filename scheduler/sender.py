@@ -24,14 +24,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from logs import bind_delivery_kind
 from models import Delivery, DeliveryStatus, Plan, utcnow
-from scheduler import (  # noqa: F401 - register renderers
-    approval_messages,
-    backlog,
-    checkin_messages,
-    close_messages,
-    pause_messages,
-    voice_messages,
-)
 from scheduler.failures import AMBIGUOUS, Failures, Owed, RecipientGone
 from scheduler.messages import (
     DELIVERY_EVENT_TYPES,
@@ -40,9 +32,9 @@ from scheduler.messages import (
     RenderContext,
     Skip,
     message_metadata,
-    render_delivery,
 )
 from scheduler.pacing import POST, Pacer, Paused, Stopping, paced
+from scheduler.renderers import prepare_delivery, render_delivery
 from services import outbox, users
 from services.schedule import retime_for_zone
 from slackio.directory import Directory
@@ -105,8 +97,10 @@ class Sender(Failures):
             bind_delivery_kind(delivery.kind)
             plan = db.get(Plan, delivery.plan_id) if delivery.plan_id else None
             now = utcnow()
+            ctx = RenderContext(db, delivery, plan, self.settings, now)
             try:
-                outcome = render_delivery(RenderContext(db, delivery, plan, self.settings, now))
+                # What the message needs changes first (services); rendering only reads.
+                outcome = prepare_delivery(ctx) or render_delivery(ctx)
             except LookupError as error:
                 logger.error("delivery %s cannot be rendered: %s", delivery_id, error)
                 db.rollback()
@@ -119,7 +113,7 @@ class Sender(Failures):
                 db.commit()
                 return 0
             if isinstance(outcome, Postpone):
-                # Keep what the renderer moved along; this delivery waits without an attempt.
+                # Keep what preparing moved along; this delivery waits without an attempt.
                 if outbox.retry_later(
                     db, delivery_id, owner, outcome.until, outcome.reason, count_attempt=False
                 ):

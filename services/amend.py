@@ -14,7 +14,9 @@ from models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    EventKind,
     Goal,
+    Notice,
     Plan,
     PlanStatus,
 )
@@ -220,14 +222,16 @@ def amend_plan(
     changes = _diff(before, snapshot(plan))
     if not changes:
         raise InvalidPlan({"reason": "Nothing in the plan changed. Change something, or cancel."})
-    audit.append_event(db, plan, actor.user_id, "amended", {"reason": cleaned, "changes": changes})
+    audit.append_event(
+        db, plan, actor.user_id, EventKind.AMENDED, {"reason": cleaned, "changes": changes}
+    )
     amendment = Amendment(plan, cleaned, changes)
     extra = {"reason": cleaned, "changed": amendment.labels}
     _reschedule(db, plan, recipients, now, seals.stamp(db, plan, extra))
     seals.notify_sealed(
         db,
         plan,
-        notice="amended",
+        notice=Notice.AMENDED,
         now=now,
         hr_channel_id=recipients.hr_channel_id,
         employee=False,  # the employee's sealed copy is the amended plan itself
@@ -270,7 +274,9 @@ def extend_plan(
     plan.end_date = new_end
     plan.status = PlanStatus.EXTENDED
     plan.updated_at = now
-    audit.append_event(db, plan, actor.user_id, "extended", {"reason": cleaned, "changes": changes})
+    audit.append_event(
+        db, plan, actor.user_id, EventKind.EXTENDED, {"reason": cleaned, "changes": changes}
+    )
     amendment = Amendment(plan, cleaned, changes)
     extra = {"reason": cleaned, "changed": amendment.labels}
     _reschedule(db, plan, recipients, now, seals.stamp(db, plan, extra))
@@ -284,7 +290,7 @@ def extend_plan(
             due_at=now,
             plan_id=plan.id,
             payload=seals.stamp(
-                db, plan, {"notice": "extended", **changes["end_date"], "reason": cleaned}
+                db, plan, {"notice": Notice.EXTENDED, **changes["end_date"], "reason": cleaned}
             ),
         )
     return amendment

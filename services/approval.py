@@ -16,7 +16,16 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from models import Delivery, DeliveryKind, Goal, Plan, PlanStatus, Review
+from models import (
+    Delivery,
+    DeliveryKind,
+    EventKind,
+    Goal,
+    Notice,
+    Plan,
+    PlanStatus,
+    Review,
+)
 from services import audit, locks, users
 from services.access import Action, Actor, may
 from services.draft_outbox import (
@@ -144,16 +153,16 @@ def decide(
     db.refresh(plan)
     if int(getattr(changed, "rowcount", 0) or 0) != 1:
         raise UsageError(decided_text(db, plan, round_) or "This draft was decided already.")
-    kind = "approved" if approved else "changes_requested"
+    kind = EventKind.APPROVED if approved else EventKind.CHANGES_REQUESTED
     audit.append_event(db, plan, actor.user_id, kind, {"round": round_, "comment": cleaned})
     sent = False
     if not approved:
-        notify_manager(db, plan, "changes_requested", now, comment=cleaned)
+        notify_manager(db, plan, Notice.CHANGES_REQUESTED, now, comment=cleaned)
     elif plan.send_after_meeting:
         offer_sending(db, plan, recipients, now, comment=cleaned)
     else:
         activate(db, plan, actor, recipients, today, now)
-        notify_manager(db, plan, "approved", now, comment=cleaned, sent=True)
+        notify_manager(db, plan, Notice.APPROVED, now, comment=cleaned, sent=True)
         sent = True
     return Decision(plan, approved, sent, approval_requests(db, plan, round_))
 
@@ -196,7 +205,7 @@ def activate(
     }
     if moved:
         data["before"] = before
-    audit.append_event(db, plan, actor.user_id, "sent", data)
+    audit.append_event(db, plan, actor.user_id, EventKind.SENT, data)
     cancel_pending(db, plan.id, {DeliveryKind.SEND_REMINDER})
     schedule_new_plan(db, plan, recipients, now, opened={"moved_days": moved, **_before(before)})
     return moved
@@ -253,7 +262,7 @@ def withdraw(db: Session, actor: Actor, public_id: str, now: datetime) -> tuple[
     db.refresh(plan)
     if int(getattr(claimed, "rowcount", 0) or 0) != 1:
         return plan, False
-    audit.append_event(db, plan, actor.user_id, "withdrawn", {"round": plan.review_round})
+    audit.append_event(db, plan, actor.user_id, EventKind.WITHDRAWN, {"round": plan.review_round})
     cancel_pending(db, plan.id)
     return plan, True
 
@@ -298,10 +307,12 @@ def resubmit(
         plan.decided_at = None
         data = {**after, "round": plan.review_round, "changed": changed}
         data["send_after_meeting"] = plan.send_after_meeting
-        audit.append_event(db, plan, actor.user_id, "submitted", data)
+        audit.append_event(db, plan, actor.user_id, EventKind.SUBMITTED, data)
         request_approval(db, plan, hr_recipients, now, flagged=False)
         return plan
-    audit.append_event(db, plan, actor.user_id, "draft_edited", {**after, "changed": changed})
+    audit.append_event(
+        db, plan, actor.user_id, EventKind.DRAFT_EDITED, {**after, "changed": changed}
+    )
     if plan.send_after_meeting:
         offer_sending(db, plan, recipients, now)
     else:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Plan, PlanEvent, utcnow
+from models import EventKind, Plan, PlanEvent, utcnow
 from services import locks
 
 GENESIS = "0" * 64
@@ -48,7 +48,7 @@ def event_hash(
 
 
 def append_event(
-    db: Session, plan: Plan, actor_id: str, kind: str, data: dict[str, Any] | None = None
+    db: Session, plan: Plan, actor_id: str, kind: EventKind, data: dict[str, Any] | None = None
 ) -> PlanEvent:
     """Append one event to `plan`'s history (the caller commits)."""
     db.flush()

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Delivery, DeliveryKind, DeliveryStatus, Plan, SlackStatus
+from models import Delivery, DeliveryKind, DeliveryStatus, EventKind, Notice, Plan, SlackStatus
 from services import audit
 from services.calendar import Workdays, local_date, local_instant, next_business_day
 from services.outbox import dialect_insert, enqueue
@@ -140,7 +140,7 @@ def wait_if_away(
             db,
             plan,
             audit.SYSTEM,
-            "checkin_waiting",
+            EventKind.CHECKIN_WAITING,
             {
                 "occurrence_date": occurrence,
                 "waiting_for": delivery.recipient_id,
@@ -156,7 +156,7 @@ def wait_if_away(
             recipient_id=plan.manager_id,
             due_at=now,
             plan_id=plan.id,
-            payload={"notice": "away", "occurrence_date": occurrence},
+            payload={"notice": Notice.AWAY, "occurrence_date": occurrence},
         )
     return again
 

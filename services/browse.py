@@ -9,7 +9,16 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Author, Checkin, GoalStatus, Plan, PlanEvent, PlanPause, PlanStatus
+from models import (
+    Author,
+    Checkin,
+    EventKind,
+    GoalStatus,
+    Plan,
+    PlanEvent,
+    PlanPause,
+    PlanStatus,
+)
 from services import lists, tallies
 from services.access import UNSENT_STATUSES, Action, Actor, may, may_run_org_report
 from services.errors import NotAllowed, UsageError
@@ -187,7 +196,10 @@ def plan_detail(db: Session, actor: Actor, public_id: str) -> PlanDetail:
     amendments = list(
         db.scalars(
             select(PlanEvent)
-            .where(PlanEvent.plan_id == plan.id, PlanEvent.kind.in_(["amended", "extended"]))
+            .where(
+                PlanEvent.plan_id == plan.id,
+                PlanEvent.kind.in_([EventKind.AMENDED, EventKind.EXTENDED]),
+            )
             .order_by(PlanEvent.sequence)
         )
     )

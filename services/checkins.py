@@ -14,8 +14,11 @@ from models import (
     CheckinGoalStatus,
     CheckinKind,
     CheckinStatus,
+    Delivery,
     DeliveryKind,
+    EventKind,
     GoalStatus,
+    Notice,
     Plan,
     PlanStatus,
 )
@@ -58,6 +61,13 @@ def scheduled_checkin(db: Session, plan: Plan, occurrence: date) -> Checkin:
     )
     db.add(checkin)
     db.flush()
+    return checkin
+
+
+def open_for_delivery(db: Session, plan: Plan, delivery: Delivery, occurrence: date) -> Checkin:
+    """The scheduled check-in a prompt asks about, created when first needed and linked to it."""
+    checkin = scheduled_checkin(db, plan, occurrence)
+    delivery.checkin_id = checkin.id
     return checkin
 
 
@@ -214,7 +224,7 @@ def record_answer(
         db,
         checkin.plan,
         actor.user_id,
-        "checkin_updated" if updating else "checkin_answered",
+        EventKind.CHECKIN_UPDATED if updating else EventKind.CHECKIN_ANSWERED,
         {
             "checkin_id": checkin.id,
             "occurrence_date": checkin.occurrence_date,
@@ -247,7 +257,7 @@ def record_reply(
         db,
         checkin.plan,
         actor.user_id,
-        "checkin_replied",
+        EventKind.CHECKIN_REPLIED,
         {"checkin_id": checkin.id, "occurrence_date": checkin.occurrence_date, "reply": cleaned},
     )
     return checkin
@@ -315,7 +325,7 @@ def record_review(
         db,
         plan,
         actor.user_id,
-        "review_updated" if updating else "checkin_reviewed",
+        EventKind.REVIEW_UPDATED if updating else EventKind.CHECKIN_REVIEWED,
         {
             "checkin_id": checkin.id,
             "occurrence_date": checkin.occurrence_date,
@@ -334,7 +344,7 @@ def record_review(
         due_at=now,
         plan_id=plan.id,
         checkin_id=checkin.id,
-        payload={"notice": "review", "checkin_id": checkin.id},
+        payload={"notice": Notice.REVIEW, "checkin_id": checkin.id},
     )
     return checkin
 
@@ -391,7 +401,7 @@ def mark_missed(db: Session, checkin: Checkin) -> bool:
             db,
             checkin.plan,
             audit.SYSTEM,
-            "checkin_missed",
+            EventKind.CHECKIN_MISSED,
             {"checkin_id": checkin.id, "occurrence_date": checkin.occurrence_date},
         )
     return True

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from models import DeliveryKind, GoalStatus, Outcome, Plan, PlanStatus
+from models import DeliveryKind, EventKind, GoalStatus, Notice, Outcome, Plan, PlanStatus
 from services import audit, seals
 from services.access import Action, Actor
 from services.checkins import GoalMark
@@ -91,7 +91,7 @@ def close_plan(
         db,
         plan,
         actor.user_id,
-        "closed",
+        EventKind.CLOSED,
         {
             "outcome": outcome.value,
             "summary": plan.outcome_summary,
@@ -114,7 +114,7 @@ def _same_closing(plan: Plan, closing: Closing) -> bool:
 def _tell_everyone(
     db: Session, plan: Plan, final: list[dict[str, object]], hr: str | None, now: datetime
 ) -> None:
-    payload = seals.stamp(db, plan, {"notice": "outcome", "goals": final})
+    payload = seals.stamp(db, plan, {"notice": Notice.OUTCOME, "goals": final})
     for recipient in (plan.employee_id, plan.manager_id):
         enqueue(
             db,
@@ -126,7 +126,7 @@ def _tell_everyone(
             payload=payload,
         )
     if hr:
-        for notice in ("closed", "record"):
+        for notice in (Notice.CLOSED, Notice.RECORD):
             enqueue(
                 db,
                 key=f"{plan.public_id}:hr_notice:{hr}:{notice}",
@@ -136,7 +136,7 @@ def _tell_everyone(
                 plan_id=plan.id,
                 payload=(
                     seals.stamp(db, plan, {"notice": notice, "goals": final})
-                    if notice == "closed"
+                    if notice == Notice.CLOSED
                     else {"notice": notice, "goals": final}
                 ),
             )

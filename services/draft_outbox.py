@@ -7,16 +7,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from models import Delivery, DeliveryKind, Plan
+from models import Delivery, DeliveryKind, Notice, Plan
 from services.calendar import add_business_days
 from services.outbox import enqueue, sent_messages
 from services.schedule import Recipients
 
 SEND_REMINDER_BUSINESS_DAYS = 2
-APPROVAL_REQUEST = "approval_request"
+APPROVAL_REQUEST = Notice.APPROVAL_REQUEST
 
 
-def notify_manager(db: Session, plan: Plan, notice: str, now: datetime, **payload: Any) -> None:
+def notify_manager(db: Session, plan: Plan, notice: Notice, now: datetime, **payload: Any) -> None:
     """Owe the plan's manager one notice about their draft (once per notice and round)."""
     round_ = payload.get("round", plan.review_round)
     enqueue(
@@ -45,14 +45,14 @@ def request_approval(
             plan_id=plan.id,
             payload={"notice": APPROVAL_REQUEST, "round": plan.review_round, "flagged": flagged},
         )
-    notify_manager(db, plan, "submitted", now, unsent=not hr_recipients)
+    notify_manager(db, plan, Notice.SUBMITTED, now, unsent=not hr_recipients)
 
 
 def offer_sending(
     db: Session, plan: Plan, to: Recipients, now: datetime, comment: str = ""
 ) -> None:
     """Give the manager the Send button now, and remind them once after 2 business days."""
-    notify_manager(db, plan, "ready_to_send", now, comment=comment)
+    notify_manager(db, plan, Notice.READY_TO_SEND, now, comment=comment)
     enqueue(
         db,
         key=f"{plan.public_id}:send_reminder:{plan.manager_id}:round{plan.review_round}",

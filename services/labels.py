@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 
-from models import Cadence, GoalStatus, PlanStatus
+from models import Cadence, EventKind, GoalStatus, PlanStatus
 from services.checkins import STATUS_LABELS
 
 NO_STATUS = "none"
@@ -21,32 +21,32 @@ PLAN_STATUS_LABELS = {
     PlanStatus.CLOSED: "Closed",
 }
 CADENCE_LABELS = {Cadence.WEEKLY: "Every week", Cadence.BIWEEKLY: "Every two weeks"}
-EVENT_TITLES = {
-    "created": "Plan opened",
-    "acknowledged": "Receipt acknowledged",
-    "responded": "Employee responded",
-    "checkin_answered": "Check-in answered",
-    "checkin_updated": "Check-in answer updated",
-    "checkin_replied": "Replied to a check-in",
-    "checkin_reviewed": "Check-in reviewed",
-    "review_updated": "Review updated",
-    "checkin_missed": "Check-in missed",
-    "review_missed": "Review missing",
-    "checkin_waiting": "Check-in waiting (away)",
-    "paused": "Plan paused",
-    "resumed": "Plan resumed",
-    "amended": "Plan amended",
-    "extended": "Plan extended",
-    "closed": "Plan closed",
-    "submitted": "Draft sent to HR for approval",
-    "approved": "Approved by HR",
-    "changes_requested": "HR asked for changes",
-    "sent": "Plan sent to the employee",
-    "withdrawn": "Draft withdrawn",
-    "draft_edited": "Draft changed",
-    "hr_review_requested": "Employee asked HR to review",
-    "legal_hold": "Legal hold placed",
-    "hold_released": "Legal hold released",
+EVENT_TITLES: dict[str, str] = {
+    EventKind.CREATED: "Plan opened",
+    EventKind.ACKNOWLEDGED: "Receipt acknowledged",
+    EventKind.RESPONDED: "Employee responded",
+    EventKind.CHECKIN_ANSWERED: "Check-in answered",
+    EventKind.CHECKIN_UPDATED: "Check-in answer updated",
+    EventKind.CHECKIN_REPLIED: "Replied to a check-in",
+    EventKind.CHECKIN_REVIEWED: "Check-in reviewed",
+    EventKind.REVIEW_UPDATED: "Review updated",
+    EventKind.CHECKIN_MISSED: "Check-in missed",
+    EventKind.REVIEW_MISSED: "Review missing",
+    EventKind.CHECKIN_WAITING: "Check-in waiting (away)",
+    EventKind.PAUSED: "Plan paused",
+    EventKind.RESUMED: "Plan resumed",
+    EventKind.AMENDED: "Plan amended",
+    EventKind.EXTENDED: "Plan extended",
+    EventKind.CLOSED: "Plan closed",
+    EventKind.SUBMITTED: "Draft sent to HR for approval",
+    EventKind.APPROVED: "Approved by HR",
+    EventKind.CHANGES_REQUESTED: "HR asked for changes",
+    EventKind.SENT: "Plan sent to the employee",
+    EventKind.WITHDRAWN: "Draft withdrawn",
+    EventKind.DRAFT_EDITED: "Draft changed",
+    EventKind.HR_REVIEW_REQUESTED: "Employee asked HR to review",
+    EventKind.LEGAL_HOLD: "Legal hold placed",
+    EventKind.HOLD_RELEASED: "Legal hold released",
 }
 # Event data only the manager and HR read (the employee's copy says the event happened).
 # The plan's parts, as the form, the amend notice and the exported record all name them.
@@ -62,7 +62,7 @@ FIELD_LABELS = {
     "goals": "Goals",
     "steps": "Action steps",
 }
-AMENDMENT_KINDS = {"amended": "Amendment", "extended": "Extension"}
+AMENDMENT_KINDS: dict[str, str] = {EventKind.AMENDED: "Amendment", EventKind.EXTENDED: "Extension"}
 
 
 def weekday_name(index: int) -> str:

@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Checkin, CheckinStatus, Delivery, DeliveryKind, DeliveryStatus, Plan
+from models import Checkin, CheckinStatus, Delivery, DeliveryKind, DeliveryStatus, EventKind, Plan
 from services import audit
 from services.checkins import has_answer
 
@@ -95,7 +95,7 @@ def record_missed(db: Session, checkin: Checkin, missing: Outstanding) -> None:
         db,
         checkin.plan,
         audit.SYSTEM,
-        "checkin_missed" if missing.self_assessment_asked else "review_missed",
+        EventKind.CHECKIN_MISSED if missing.self_assessment_asked else EventKind.REVIEW_MISSED,
         {
             "checkin_id": checkin.id,
             "occurrence_date": checkin.occurrence_date,

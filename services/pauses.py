@@ -13,7 +13,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanPause, PlanStatus
+from models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    EventKind,
+    Notice,
+    Plan,
+    PlanPause,
+    PlanStatus,
+)
 from services import audit, seals
 from services.access import Action, Actor
 from services.calendar import (
@@ -182,7 +191,7 @@ def pause_plan(
         db,
         plan,
         actor.user_id,
-        "paused",
+        EventKind.PAUSED,
         {
             "pause_id": pause.id,
             "paused_on": today,
@@ -192,7 +201,7 @@ def pause_plan(
         },
     )
     payload = {"pause_id": pause.id}
-    _tell(db, plan, pause, recipients, "paused", now, manager=True)
+    _tell(db, plan, pause, recipients, Notice.PAUSED, now, manager=True)
     if request.resume_on is not None:
         enqueue(
             db,
@@ -213,7 +222,7 @@ def _tell(
     plan: Plan,
     pause: PlanPause,
     to: Recipients,
-    what: str,
+    what: Notice,
     now: datetime,
     *,
     employee: bool = True,
@@ -317,7 +326,7 @@ def _resume(
         db,
         plan,
         actor_id or audit.SYSTEM,
-        "resumed",
+        EventKind.RESUMED,
         {
             "pause_id": pause.id,
             "paused_on": pause.paused_on,
@@ -345,7 +354,7 @@ def _resume(
         plan,
         pause,
         to,
-        "resumed",
+        Notice.RESUMED,
         now,
         employee=actor_id is not None,
         manager=actor_id != plan.manager_id,

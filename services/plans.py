@@ -13,7 +13,9 @@ from models import (
     ActionStep,
     Delivery,
     DeliveryKind,
+    EventKind,
     Goal,
+    Notice,
     Plan,
     PlanStatus,
     Review,
@@ -187,7 +189,7 @@ def refer_to_hr(
         recipient_id=hr_channel_id,
         due_at=now,
         plan_id=plan_id,
-        payload={"notice": "open_refused", "submitter": actor.user_id},
+        payload={"notice": Notice.OPEN_REFUSED, "submitter": actor.user_id},
     )
     return True
 
@@ -321,13 +323,13 @@ def open_plan(
     db.flush()
     if approval:
         data = {**snapshot(plan), "round": 1, "send_after_meeting": plan.send_after_meeting}
-        audit.append_event(db, plan, actor.user_id, "submitted", data)
+        audit.append_event(db, plan, actor.user_id, EventKind.SUBMITTED, data)
         draft_outbox.request_approval(db, plan, hr_recipients, now, flagged=flagged is not None)
         return plan
     data = snapshot(plan)
     if plan.status == PlanStatus.DRAFT:
         data["send_after_meeting"] = True
-    audit.append_event(db, plan, actor.user_id, "created", data)
+    audit.append_event(db, plan, actor.user_id, EventKind.CREATED, data)
     if plan.status == PlanStatus.DRAFT:
         draft_outbox.offer_sending(db, plan, recipients, now)
         return plan
@@ -373,7 +375,7 @@ def acknowledge(
     plan.acknowledged_at = now
     if plan.status == PlanStatus.ACTIVE:
         plan.status = PlanStatus.ACKNOWLEDGED
-    audit.append_event(db, plan, actor.user_id, "acknowledged", {"at": now})
+    audit.append_event(db, plan, actor.user_id, EventKind.ACKNOWLEDGED, {"at": now})
     cancel_pending(db, plan.id, {DeliveryKind.ACK_REMINDER, DeliveryKind.NOT_ACKNOWLEDGED})
     enqueue(
         db,
@@ -382,10 +384,10 @@ def acknowledge(
         recipient_id=plan.manager_id,
         due_at=now,
         plan_id=plan.id,
-        payload={"notice": "acknowledged"},
+        payload={"notice": Notice.ACKNOWLEDGED},
     )
     seals.notify_sealed(
-        db, plan, notice="receipt", now=now, hr_channel_id=hr_channel_id, employee=True
+        db, plan, notice=Notice.RECEIPT, now=now, hr_channel_id=hr_channel_id, employee=True
     )
     return plan, True
 
@@ -412,7 +414,7 @@ def respond(
         return plan  # the same response again (a double click): nothing new to record
     plan.employee_response = cleaned
     plan.responded_at = now
-    event = audit.append_event(db, plan, actor.user_id, "responded", {"response": cleaned})
+    event = audit.append_event(db, plan, actor.user_id, EventKind.RESPONDED, {"response": cleaned})
     enqueue(
         db,
         key=f"{plan.public_id}:notice:{plan.manager_id}:responded:{event.sequence}",
@@ -420,7 +422,7 @@ def respond(
         recipient_id=plan.manager_id,
         due_at=now,
         plan_id=plan.id,
-        payload={"notice": "responded", "response": cleaned},
+        payload={"notice": Notice.RESPONDED, "response": cleaned},
     )
     event = audit.history(db, plan)[-1]
     for recipient in hr_recipients:
@@ -431,7 +433,7 @@ def respond(
             recipient_id=recipient,
             due_at=now,
             plan_id=plan.id,
-            payload={"notice": "responded", "sequence": event.sequence},
+            payload={"notice": Notice.RESPONDED, "sequence": event.sequence},
         )
     return plan
 

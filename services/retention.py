@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
-from models import Base, DeliveryKind, Plan, PlanStatus, Tombstone
+from models import Base, DeliveryKind, EventKind, Plan, PlanStatus, Tombstone
 from services import audit, locks
 from services.access import Action, Actor
 from services.errors import UsageError
@@ -46,7 +46,7 @@ def hold(db: Session, actor: Actor, public_id: str, reason: str, now: datetime) 
     plan.legal_hold_at = now
     plan.legal_hold_by = actor.user_id
     plan.legal_hold_reason = cleaned
-    audit.append_event(db, plan, actor.user_id, "legal_hold", {"reason": cleaned})
+    audit.append_event(db, plan, actor.user_id, EventKind.LEGAL_HOLD, {"reason": cleaned})
     return plan
 
 
@@ -61,7 +61,7 @@ def release(db: Session, actor: Actor, public_id: str, now: datetime) -> Plan:
     plan.legal_hold_at = None
     plan.legal_hold_by = None
     plan.legal_hold_reason = None
-    audit.append_event(db, plan, actor.user_id, "hold_released", {"held_since": held_since})
+    audit.append_event(db, plan, actor.user_id, EventKind.HOLD_RELEASED, {"held_since": held_since})
     return plan
 
 

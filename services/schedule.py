@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanPause, PlanStatus
+from models import Delivery, DeliveryKind, DeliveryStatus, Notice, Plan, PlanPause, PlanStatus
 from services import users
 from services.calendar import (
     CADENCE_DAYS,
@@ -325,7 +325,7 @@ def schedule_new_plan(
             recipient_id=to.hr_channel_id,
             due_at=now,
             plan_id=plan.id,
-            payload={"notice": "opened", **(opened or {})},
+            payload={"notice": Notice.OPENED, **(opened or {})},
         )
     schedule_checkins(db, plan, to, after=now)
     schedule_end_of_plan(db, plan, to)

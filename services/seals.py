@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanEvent
+from models import Delivery, DeliveryKind, DeliveryStatus, Notice, Plan, PlanEvent
 from services.outbox import enqueue
 
 SEAL = "seal"  # the payload key of a delivery that carries a seal
@@ -86,7 +86,7 @@ def notify_sealed(
     db: Session,
     plan: Plan,
     *,
-    notice: str,
+    notice: Notice,
     now: datetime,
     hr_channel_id: str | None,
     employee: bool,

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import DeliveryKind, Plan, PlanEvent
+from models import DeliveryKind, EventKind, Notice, Plan, PlanEvent
 from services import audit
 from services.access import Action, Actor
 from services.drafts import LONG_TEXT_MAX
@@ -16,7 +16,7 @@ from services.outbox import enqueue
 from services.plans import get_plan
 
 # History events whose text HR may open from a notice, and the key that holds the text.
-VOICE_EVENTS = {"responded": "response", "hr_review_requested": "request"}
+VOICE_EVENTS = {EventKind.RESPONDED: "response", EventKind.HR_REVIEW_REQUESTED: "request"}
 
 
 def plan_to_ask_about(db: Session, actor: Actor, public_id: str) -> Plan:
@@ -43,7 +43,9 @@ def ask_hr(
         raise InvalidPlan(
             {"ask_hr_text": f"Keep this to {LONG_TEXT_MAX} characters (it has {len(cleaned)})."}
         )
-    event = audit.append_event(db, plan, actor.user_id, "hr_review_requested", {"request": cleaned})
+    event = audit.append_event(
+        db, plan, actor.user_id, EventKind.HR_REVIEW_REQUESTED, {"request": cleaned}
+    )
     for recipient in hr_recipients:
         enqueue(
             db,
@@ -52,7 +54,7 @@ def ask_hr(
             recipient_id=recipient,
             due_at=now,
             plan_id=plan.id,
-            payload={"notice": "ask_hr", "sequence": event.sequence},
+            payload={"notice": Notice.ASK_HR, "sequence": event.sequence},
         )
     enqueue(
         db,
@@ -61,7 +63,7 @@ def ask_hr(
         recipient_id=plan.employee_id,
         due_at=now,
         plan_id=plan.id,
-        payload={"notice": "ask_hr_sent", "sequence": event.sequence},
+        payload={"notice": Notice.ASK_HR_SENT, "sequence": event.sequence},
     )
     return plan
 
@@ -83,4 +85,4 @@ def voice_for_hr(db: Session, actor: Actor, public_id: str, sequence: int) -> tu
     event = voice_event(db, plan, sequence)
     if event is None:
         raise PlanNotFound(plan.public_id)
-    return plan, event.kind, str(event.data.get(VOICE_EVENTS[event.kind], ""))
+    return plan, event.kind, str(event.data.get(VOICE_EVENTS[EventKind(event.kind)], ""))

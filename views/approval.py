@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from models import Plan
+from models import EventKind, Plan
 from views import state
 from views.common import actions, button, clip, context, divider, escape, section
 from views.ids import Action, Block, Callback
@@ -99,13 +99,13 @@ def approval_request(
     return {"text": text, "blocks": blocks}
 
 
-def decided_line(kind: str, who: str, when: datetime) -> str:
+def decided_line(kind: EventKind, who: str, when: datetime) -> str:
     """What an approval request says once it is decided (or withdrawn, or replaced)."""
-    if kind == "approved":
+    if kind == EventKind.APPROVED:
         return f":white_check_mark: Approved by <@{who}> on {fmt_when(when)}."
-    if kind == "changes_requested":
+    if kind == EventKind.CHANGES_REQUESTED:
         return f":pencil2: Changes requested by <@{who}> on {fmt_when(when)}."
-    if kind == "withdrawn":
+    if kind == EventKind.WITHDRAWN:
         return f":wastebasket: Withdrawn by <@{who}> on {fmt_when(when)}; nothing to decide."
     return f"Replaced by a newer version on {fmt_when(when)}."
 

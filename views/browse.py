@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from models import Author, Checkin, CheckinKind, Plan, PlanEvent, PlanStatus, Review
+from models import Author, Checkin, CheckinKind, EventKind, Plan, PlanEvent, PlanStatus, Review
 from services.browse import PlanDetail, PlanLine, PlanPage, Scope
 from services.checkins import STATUS_LABELS
 from services.plans import is_acknowledged
@@ -142,7 +142,7 @@ def _checkin_blocks(checkin: Checkin, detail: PlanDetail) -> list[dict[str, Any]
 def _amendment_text(event: PlanEvent) -> str:
     changes = event.data.get("changes", {})
     fields = ", ".join(str(name).replace("_", " ") for name in changes) or "nothing"
-    what = "Extended" if event.kind == "extended" else "Amended"
+    what = "Extended" if event.kind == EventKind.EXTENDED else "Amended"
     return (
         f"*{what} {fmt_when(event.created_at)}* by <@{event.actor_id}>: {escape(fields)}\n"
         f"Reason: {escape(str(event.data.get('reason', '')))}"

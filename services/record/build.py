@@ -13,6 +13,7 @@ from models import (
     Author,
     Checkin,
     CheckinGoalStatus,
+    EventKind,
     Plan,
     PlanEvent,
     PlanPause,
@@ -123,7 +124,7 @@ def plan_record(
         ack_requested_at=plan.ack_requested_at,
         acknowledged_at=plan.acknowledged_at,
         acknowledged_current=is_acknowledged(plan),
-        acknowledgements=[_acknowledged_at(e) for e in history if e.kind == "acknowledged"],
+        acknowledgements=[_acknowledged_at(e) for e in history if e.kind == EventKind.ACKNOWLEDGED],
         response=plan.employee_response,
         responded_at=plan.responded_at,
         checkins=[
@@ -148,7 +149,7 @@ def plan_record(
 
 def _reason_hidden(event: PlanEvent, include_private: bool, told: set[int]) -> PlanEvent:
     """The event, without a pause reason the employee was not told (employee's copy)."""
-    if include_private or event.kind != "paused" or event.data.get("pause_id") in told:
+    if include_private or event.kind != EventKind.PAUSED or event.data.get("pause_id") in told:
         return event
     data = {k: v for k, v in event.data.items() if k != "reason"}
     return PlanEvent(
@@ -310,7 +311,7 @@ def _outcome(
 ) -> OutcomeRecord | None:
     if plan.outcome is None and plan.status != PlanStatus.CLOSED:
         return None
-    closed = next((e for e in reversed(history) if e.kind == "closed"), None)
+    closed = next((e for e in reversed(history) if e.kind == EventKind.CLOSED), None)
     final = []
     for mark in (closed.data.get("goals") if closed else None) or []:
         if isinstance(mark, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from models import Cadence, PlanEvent
+from models import Cadence, EventKind, PlanEvent
 from services.labels import (
     AMENDMENT_KINDS,
     CADENCE_LABELS,
@@ -17,9 +17,9 @@ from services.labels import (
 from services.record.model import AmendmentRecord, Change, EventRecord, Party
 from services.record.times import day_text
 
-RESTRICTED_DATA = {"legal_hold": {"reason"}}
+RESTRICTED_DATA: dict[str, set[str]] = {EventKind.LEGAL_HOLD: {"reason"}}
 # Event data only HR and the employee who wrote it see (what the employee asked HR).
-HR_ONLY_KEYS = {"hr_review_requested": "request"}
+HR_ONLY_KEYS: dict[str, str] = {EventKind.HR_REVIEW_REQUESTED: "request"}
 
 
 def goal_label(goal_id: Any, goal_labels: dict[int, str]) -> str:
@@ -112,7 +112,7 @@ def _summary(
 ) -> list[str]:
     """What one event says, in a few readable lines (from data already filtered)."""
     day = day_text(data.get("occurrence_date", ""))
-    if kind == "created":
+    if kind == EventKind.CREATED:
         goals, steps = data.get("goals") or [], data.get("steps") or []
         employee = party(str(data.get("employee_id", ""))).name
         return [
@@ -120,12 +120,16 @@ def _summary(
             f"{day_text(data.get('end_date'))},"
             f" with {len(goals)} goal(s) and {len(steps)} action step(s)."
         ]
-    if kind == "acknowledged":
+    if kind == EventKind.ACKNOWLEDGED:
         return ["The employee acknowledged receipt of the plan (receipt, not agreement)."]
-    if kind == "responded":
+    if kind == EventKind.RESPONDED:
         return [f"Response: {data.get('response', '')}"]
-    if kind in ("checkin_answered", "checkin_updated"):
-        verb = "Updated the self-assessment" if kind == "checkin_updated" else "Self-assessment"
+    if kind in (EventKind.CHECKIN_ANSWERED, EventKind.CHECKIN_UPDATED):
+        verb = (
+            "Updated the self-assessment"
+            if kind == EventKind.CHECKIN_UPDATED
+            else "Self-assessment"
+        )
         return [
             f"{verb} for the check-in of {day}.",
             *_mark_lines(data, goal_labels),
@@ -136,26 +140,26 @@ def _summary(
                 ("support_needed", "Support needed"),
             ),
         ]
-    if kind == "checkin_replied":
+    if kind == EventKind.CHECKIN_REPLIED:
         return [f"Reply to the check-in of {day}: {data.get('reply', '')}"]
-    if kind in ("checkin_reviewed", "review_updated"):
-        verb = "Updated the review" if kind == "review_updated" else "Review"
+    if kind in (EventKind.CHECKIN_REVIEWED, EventKind.REVIEW_UPDATED):
+        verb = "Updated the review" if kind == EventKind.REVIEW_UPDATED else "Review"
         return [
             f"{verb} of the check-in of {day}.",
             *_mark_lines(data, goal_labels),
             *_labelled(data, ("next_steps", "Next steps"), ("private_notes", "Private notes")),
         ]
-    if kind in ("checkin_missed", "review_missed"):
+    if kind in (EventKind.CHECKIN_MISSED, EventKind.REVIEW_MISSED):
         parts = data.get("outstanding") or ["self_assessment", "review"]
         missing = " and ".join(
             {"self_assessment": "no self-assessment", "review": "no review"}.get(str(p), str(p))
             for p in parts
         )
         return [f"The check-in of {day} had {missing} when the next one was due."]
-    if kind == "checkin_waiting":
+    if kind == EventKind.CHECKIN_WAITING:
         who = party(str(data.get("waiting_for", ""))).name
         return [f"The check-in of {day} waited: {who} appeared to be away (Slack status)."]
-    if kind == "paused":
+    if kind == EventKind.PAUSED:
         until = f" until {day_text(data['resume_on'])}" if data.get("resume_on") else ""
         reason = [f"Reason: {data['reason']}"] if data.get("reason") else []
         told = "with" if data.get("tell_employee") else "without"
@@ -164,7 +168,7 @@ def _summary(
             f"the employee was told {told} the reason.",
             *reason,
         ]
-    if kind == "resumed":
+    if kind == EventKind.RESUMED:
         how = "on its resume date" if data.get("automatic") else "by hand"
         return [
             f"Resumed on {day_text(data.get('resumed_on'))} ({how}) after "
@@ -177,20 +181,20 @@ def _summary(
             f"Reason: {data.get('reason', '')}",
             *(f"{c.field}: {c.before} → {c.after}" for c in field_changes(data)),
         ]
-    if kind == "submitted":
+    if kind == EventKind.SUBMITTED:
         changed = ", ".join(str(c) for c in data.get("changed") or [])
         return [
             f"Version {data.get('round', 1)} of the draft, {data.get('start_date')} to "
             f"{data.get('end_date')}, sent to HR for approval."
             + (f" Changed: {changed}." if changed else "")
         ]
-    if kind in ("approved", "changes_requested"):
-        verb = "Approved" if kind == "approved" else "Changes requested for"
+    if kind in (EventKind.APPROVED, EventKind.CHANGES_REQUESTED):
+        verb = "Approved" if kind == EventKind.APPROVED else "Changes requested for"
         comment = str(data.get("comment") or "")
         return [
             f"{verb} version {data.get('round', 1)}." + (f" Comment: {comment}" if comment else "")
         ]
-    if kind == "sent":
+    if kind == EventKind.SENT:
         moved = int(data.get("moved_days") or 0)
         start, end = data.get("start_date"), data.get("end_date")
         line = f"Sent to the employee; the plan runs {start} to {end}."
@@ -201,19 +205,19 @@ def _summary(
                 f"{before.get('start_date')} to {before.get('end_date')}."
             )
         return [line]
-    if kind == "withdrawn":
+    if kind == EventKind.WITHDRAWN:
         return ["The manager withdrew the draft before it was sent; the employee never saw it."]
-    if kind == "hr_review_requested":
+    if kind == EventKind.HR_REVIEW_REQUESTED:
         asked = str(data.get("request") or "")
         return [
             "The employee asked HR to review the plan." + (f" Request: {asked}" if asked else "")
         ]
-    if kind == "legal_hold":
+    if kind == EventKind.LEGAL_HOLD:
         reason = [f"Reason: {data['reason']}"] if data.get("reason") else []
         return ["The plan is kept past the retention policy until HR releases it.", *reason]
-    if kind == "hold_released":
+    if kind == EventKind.HOLD_RELEASED:
         return ["The retention policy applies to the plan again."]
-    if kind == "closed":
+    if kind == EventKind.CLOSED:
         effective = (
             f", effective {day_text(data['effective_date'])}" if data.get("effective_date") else ""
         )

@@ -308,13 +308,11 @@ def test_nudges_and_missed_checkins_on_the_right_days_once(
 ) -> None:
     def reminders() -> int:
         return len(
-            [m for m in dm_messages(slack, EMPLOYEE) if "is waiting for your answer" in body(m)]
+            [m for m in dm_messages(slack, EMPLOYEE) if "It takes about five minutes" in body(m)]
         )
 
     def review_reminders() -> int:
-        return len(
-            [m for m in dm_messages(slack, MANAGER) if "A reminder: Time to review" in m["text"]]
-        )
+        return len([m for m in dm_messages(slack, MANAGER) if "Your review of" in m["text"]])
 
     schedule = [
         (FIRST_PROMPT, 0, 0, 0),

@@ -102,6 +102,14 @@ def _close_values(plan: Plan, outcome: str, summary: str = "Met every goal.") ->
     return values
 
 
+# How each outcome is said to the employee, the manager and HR.
+OUTCOME_WORDS = {
+    "successful": "met the expected standard",
+    "unsuccessful": "expected standard was not met",
+    "cancelled": "withdrawn",
+}
+
+
 @pytest.mark.parametrize("outcome", ["successful", "unsuccessful", "cancelled"])
 @pytest.mark.parametrize("closer", [MANAGER, HR])
 def test_each_outcome_is_recorded_and_told(
@@ -128,12 +136,14 @@ def test_each_outcome_is_recorded_and_told(
             select(Delivery).where(Delivery.plan_id == plan.id, Delivery.status == "pending")
         ).all()
     assert pending == []
-    employee = [m for m in dm_messages(slack, EMPLOYEE) if "is closed" in body(m)]
-    manager = [m for m in dm_messages(slack, MANAGER) if "is closed" in m["text"]]
-    hr = [m for m in slack.messages(HR_CHANNEL) if "closed:" in m["text"]]
+    ended = "has ended" if outcome != "cancelled" else "has been withdrawn"
+    employee = [m for m in dm_messages(slack, EMPLOYEE) if "Your plan" in body(m)]
+    employee = [m for m in employee if ended in body(m)]
+    manager = [m for m in dm_messages(slack, MANAGER) if ended in m["text"]]
+    hr = [m for m in slack.messages(HR_CHANNEL) if "has ended" in m["text"]]
     for messages in (employee, manager, hr):
         assert len(messages) == 1
-        assert outcome.capitalize() in body(messages[0])
+        assert OUTCOME_WORDS[outcome] in body(messages[0])
     assert "Summary for the record." in json.dumps(employee[0]["blocks"])
     assert "Summary for the record." not in json.dumps(hr[0])  # summary only when configured
     # The record is attached for HR.
