@@ -1,4 +1,6 @@
-"""Bolt listeners, one module per surface, each exposing `register(app)`."""
+"""Bolt listeners, one module per surface, each exposing `register(app)`.
+
+Modules register on `Listeners`, which runs every listener in `transactional`."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from handlers import (
     record,
     voice,
 )
+from handlers.context import Listeners
 
 MODULES = (
     errors,
@@ -36,6 +39,7 @@ MODULES = (
 
 
 def register_listeners(app: App) -> None:
-    """Register every surface's listeners on `app`."""
+    """Register every surface's listeners on `app`, each one transactional."""
+    listeners = Listeners(app)
     for module in MODULES:
-        module.register(app)
+        module.register(listeners)

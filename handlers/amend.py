@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import plan_argument, subcommand
-from handlers.context import FORM_KEY, deliver_soon, open_modal, plan_recipients, transactional
+from handlers.context import FORM_KEY, Listeners, deliver_soon, open_modal, plan_recipients
 from models import utcnow
 from services import plans
-from services.access import Action as Permission
-from services.access import Actor
+from services.access import Actor, Permission
 from services.amend import amend_plan, draft_from_plan, extend_plan
 from services.calendar import local_date
 from services.errors import InvalidPlan
@@ -29,7 +28,7 @@ from views.plan_form import (
 )
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """Listen for the edit and extend forms."""
     app.view(Callback.EDIT_PLAN)(handle_edit_submit)
     app.view(Callback.EXTEND)(handle_extend_submit)
@@ -42,11 +41,11 @@ def handle_command_edit(
     args: str,
     client: WebClient,
     context: BoltContext,
+    actor: Actor,
     db: Session,
-    **_: Any,
 ) -> None:
     """`/pip edit <id>`: the plan form, prefilled, with a required reason."""
-    plan = plans.get_plan(db, context["actor"], plan_argument(args, "edit"), Permission.AMEND)
+    plan = plans.get_plan(db, actor, plan_argument(args, "edit"), Permission.AMEND)
     refuse_if_paused(plan)
     view = edit_plan_modal(
         draft_from_plan(plan),
@@ -55,7 +54,7 @@ def handle_command_edit(
         [g.id for g in plan.goals],
         key=context[FORM_KEY],
     )
-    open_modal(ack, client, db, command["trigger_id"], view)
+    open_modal(ack, client, command["trigger_id"], view)
 
 
 @subcommand("extend")
@@ -64,18 +63,16 @@ def handle_command_extend(
     command: dict[str, Any],
     args: str,
     client: WebClient,
-    context: BoltContext,
+    actor: Actor,
     db: Session,
-    **_: Any,
 ) -> None:
     """`/pip extend <id>`: a new end date and a reason."""
-    plan = plans.get_plan(db, context["actor"], plan_argument(args, "extend"), Permission.EXTEND)
+    plan = plans.get_plan(db, actor, plan_argument(args, "extend"), Permission.EXTEND)
     refuse_if_paused(plan)
     view = extend_modal(plan)
-    open_modal(ack, client, db, command["trigger_id"], view)
+    open_modal(ack, client, command["trigger_id"], view)
 
 
-@transactional
 def handle_edit_submit(
     ack: Ack,
     view: dict[str, Any],
@@ -103,12 +100,10 @@ def handle_edit_submit(
         today=local_date(now, recipients.manager_tz),
         now=now,
     )
-    db.commit()
     ack()
     deliver_soon(db)
 
 
-@transactional
 def handle_extend_submit(
     ack: Ack,
     view: dict[str, Any],
@@ -130,6 +125,5 @@ def handle_extend_submit(
         recipients=plan_recipients(db, client, plan, context),
         now=now,
     )
-    db.commit()
     ack()
     deliver_soon(db)

@@ -6,18 +6,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import begin_read
 from handlers.commands import plan_argument, subcommand
-from handlers.context import deliver_soon, open_modal, transactional
+from handlers.context import Listeners, deliver_soon, open_modal
 from models import Checkin, utcnow
 from services import plans
-from services.access import Action as Permission
-from services.access import Actor, may
+from services.access import Actor, Permission, may
 from services.calendar import local_date
 from services.close import close_plan
 from services.errors import UsageError
@@ -30,7 +29,7 @@ from views.close import EXTEND_INSTEAD, close_modal, read_closing, report_messag
 from views.ids import Action, Callback
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """Listen for the Record outcome button and the closing form."""
     app.action(Action.RECORD_OUTCOME)(handle_outcome_button)
     app.view(Callback.CLOSE)(handle_close_submit)
@@ -55,25 +54,22 @@ def handle_command_close(
     command: dict[str, Any],
     args: str,
     client: WebClient,
-    context: BoltContext,
+    actor: Actor,
     db: Session,
-    **_: Any,
 ) -> None:
     """`/pip close <id>`: the closing form."""
-    view = _close_view(db, client, context["actor"], plan_argument(args, "close"))
-    open_modal(ack, client, db, command["trigger_id"], view)
+    view = _close_view(db, client, actor, plan_argument(args, "close"))
+    open_modal(ack, client, command["trigger_id"], view)
 
 
-@transactional
 def handle_outcome_button(
     ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
 ) -> None:
     """The end-of-plan prompt's Record outcome button: the closing form."""
     view = _close_view(db, client, actor, body["actions"][0]["value"])
-    open_modal(ack, client, db, body["trigger_id"], view)
+    open_modal(ack, client, body["trigger_id"], view)
 
 
-@transactional
 def handle_close_submit(
     ack: Ack,
     view: dict[str, Any],
@@ -88,7 +84,6 @@ def handle_close_submit(
     if choice == EXTEND_INSTEAD:
         plans.get_plan(db, actor, plan.public_id, Permission.EXTEND)  # only the manager
         next_view = extend_modal(plan)
-        db.commit()
         ack(response_action="update", view=next_view)
         return
     now = utcnow()
@@ -102,7 +97,6 @@ def handle_close_submit(
         today=today,
         now=now,
     )
-    db.commit()
     ack()
     deliver_soon(db)
 
@@ -114,27 +108,24 @@ def handle_command_export(
     client: WebClient,
     context: BoltContext,
     respond: Respond,
+    actor: Actor,
     db: Session,
-    **_: Any,
 ) -> None:
     """`/pip export <id>`: the whole record as PDF, HTML and Markdown, uploaded into your DM.
 
     Access is checked before the acknowledgement (a refusal is the answer); the record is
     read and rendered after it, so a long plan never keeps Slack waiting.
     """
-    actor: Actor = context["actor"]
     settings = context["settings"]
     begin_read(db)
     plan = plans.get_plan(db, actor, plan_argument(args, "export"), Permission.EXPORT)
     public_id = plan.public_id
-    db.commit()
     ack(
         response_type="ephemeral",
         text=f"Preparing the record of {public_id}; it will be in your DM in a moment.",
     )
     begin_read(db)
     record = plan_record(db, actor, public_id, utcnow())
-    db.commit()
     channel = Directory(client).dm_channel(actor.user_id)
     client.files_upload_v2(
         channel=channel,
@@ -166,23 +157,21 @@ def handle_command_report(
     ack: Ack,
     args: str,
     client: WebClient,
-    context: BoltContext,
     respond: Respond,
+    actor: Actor,
     db: Session,
-    **_: Any,
 ) -> None:
     """`/pip report` (HR only): acknowledged at once; the figures follow here, the per-plan
     CSV in your DM (written to a file chunk by chunk, so memory stays flat)."""
     if args:
         raise UsageError("`/pip report` takes no arguments.")
-    actor: Actor = context["actor"]
     require_report_access(actor)
     ack(
         response_type="ephemeral",
         text="Preparing the report. The figures will appear here, and the CSV in your DM.",
     )
     today = local_date(utcnow(), Directory(client).tz(db, actor.user_id))
-    db.commit()  # the zone may have been looked up and remembered: that was the only write
+    db.commit()  # the zone may have been remembered; the long read below begins DEFERRED
     begin_read(db)
     report = org_report(db, actor, today)
     with tempfile.TemporaryDirectory() as folder:
@@ -190,7 +179,6 @@ def handle_command_report(
         with path.open("w", newline="", encoding="utf-8") as out:
             for chunk in csv_chunks(db, actor, today):
                 out.write(chunk)
-        db.commit()  # the reads are over before Slack is called
         respond(response_type="ephemeral", replace_original=False, **report_message(report))
         client.files_upload_v2(
             channel=Directory(client).dm_channel(actor.user_id),

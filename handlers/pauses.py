@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import plan_argument, subcommand
-from handlers.context import deliver_soon, open_modal, plan_recipients, transactional
+from handlers.context import Listeners, deliver_soon, open_modal, plan_recipients
 from models import utcnow
 from services import pauses, plans
-from services.access import Action as Permission
-from services.access import Actor
+from services.access import Actor, Permission
 from views.ids import Callback
 from views.pause import pause_modal, read_pause, resumed_answer
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """Listen for the pause form."""
     app.view(Callback.PAUSE)(handle_pause_submit)
 
@@ -29,17 +28,15 @@ def handle_command_pause(
     command: dict[str, Any],
     args: str,
     client: WebClient,
-    context: BoltContext,
+    actor: Actor,
     db: Session,
-    **_: Any,
 ) -> None:
     """`/pip pause <id>`: the pause form (reason, resume date, what the employee hears)."""
-    plan = plans.get_plan(db, context["actor"], plan_argument(args, "pause"), Permission.PAUSE)
+    plan = plans.get_plan(db, actor, plan_argument(args, "pause"), Permission.PAUSE)
     pauses.require_pausable(plan, db)
-    open_modal(ack, client, db, command["trigger_id"], pause_modal(plan))
+    open_modal(ack, client, command["trigger_id"], pause_modal(plan))
 
 
-@transactional
 def handle_pause_submit(
     ack: Ack,
     view: dict[str, Any],
@@ -54,7 +51,6 @@ def handle_pause_submit(
     pauses.pause_plan(
         db, actor, plan.public_id, read_pause(view), recipients=recipients, now=utcnow()
     )
-    db.commit()
     ack()
     deliver_soon(db)
 
@@ -65,16 +61,14 @@ def handle_command_resume(
     args: str,
     client: WebClient,
     context: BoltContext,
+    actor: Actor,
     db: Session,
-    **_: Any,
 ) -> None:
     """`/pip resume <id>`: restart a paused plan now, with its end date moved."""
-    actor: Actor = context["actor"]
     plan = plans.get_plan(db, actor, plan_argument(args, "resume"), Permission.RESUME)
     recipients = plan_recipients(db, client, plan, context)
     pause = pauses.resume_plan(db, actor, plan.public_id, recipients=recipients, now=utcnow())
     upcoming = pauses.next_checkin(db, plan, recipients, pause.restart_on or plan.start_date)
     text = resumed_answer(plan, pause, upcoming)
-    db.commit()
     ack(response_type="ephemeral", text=text)
     deliver_soon(db)
