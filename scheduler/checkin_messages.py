@@ -78,7 +78,7 @@ def _prompt_message(ctx: RenderContext, checkin: Checkin) -> Delivery | None:
 
 
 @renders(DeliveryKind.CHECKIN_PROMPT)
-def _checkin_prompt(ctx: RenderContext) -> Outgoing | Skip:
+def _checkin_prompt(ctx: RenderContext) -> Outgoing | Skip | Postpone:
     plan = plan_of(ctx)
     if superseded(ctx):
         return Skip("superseded by a newer check-in")
@@ -92,7 +92,7 @@ def _checkin_prompt(ctx: RenderContext) -> Outgoing | Skip:
 
 
 @renders(DeliveryKind.CHECKIN_REMINDER)
-def _checkin_reminder(ctx: RenderContext) -> Outgoing | Skip:
+def _checkin_reminder(ctx: RenderContext) -> Outgoing | Skip | Postpone:
     plan = plan_of(ctx)
     checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
     if checkin is None:
@@ -115,7 +115,7 @@ def _checkin_reminder(ctx: RenderContext) -> Outgoing | Skip:
 
 
 @renders(DeliveryKind.REVIEW_PROMPT)
-def _review_prompt(ctx: RenderContext) -> Outgoing | Skip:
+def _review_prompt(ctx: RenderContext) -> Outgoing | Skip | Postpone:
     plan = plan_of(ctx)
     if superseded(ctx):
         return Skip("superseded by a newer check-in")
@@ -133,7 +133,7 @@ def _review_prompt(ctx: RenderContext) -> Outgoing | Skip:
 
 
 @renders(DeliveryKind.REVIEW_REMINDER)
-def _review_reminder(ctx: RenderContext) -> Outgoing | Skip:
+def _review_reminder(ctx: RenderContext) -> Outgoing | Skip | Postpone:
     plan = plan_of(ctx)
     checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
     if checkin is None or checkin.reviewed_at is not None:

@@ -85,7 +85,7 @@ def _outcome_overdue(ctx: RenderContext) -> Outgoing | Skip:
 
 def _final_goals(plan: Plan, payload: dict[str, object]) -> str:
     statuses = {
-        int(g["goal_id"]): g.get("status")  # type: ignore[index]
+        int(g["goal_id"]): g.get("status")
         for g in payload.get("goals", [])  # type: ignore[attr-defined]
     }
     lines = []

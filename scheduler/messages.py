@@ -143,11 +143,11 @@ def render_delivery(ctx: RenderContext) -> Outgoing | Skip | Postpone:
     return outcome
 
 
-def _sealed(ctx: RenderContext, outcome: Outgoing | Skip) -> Outgoing | Skip:
+def _sealed(ctx: RenderContext, outcome: Outgoing | Skip | Postpone) -> Outgoing | Skip | Postpone:
     """A message whose delivery carries a seal shows it in a context line (and, through
     `message_metadata`, carries the full hash in its Slack metadata)."""
     seal = Seal.from_payload((ctx.delivery.payload or {}).get(SEAL))
-    if seal is None or isinstance(outcome, Skip) or outcome.attachments:
+    if seal is None or not isinstance(outcome, Outgoing) or outcome.attachments:
         return outcome
     return replace(outcome, blocks=with_context_line(outcome.blocks, seal.line), seal=seal)
 

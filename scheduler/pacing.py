@@ -210,7 +210,7 @@ def retry_after(error: SlackApiError) -> float:
 
 def is_rate_limited(error: SlackApiError) -> bool:
     """True when Slack answered 429 / ratelimited."""
-    return error.response.status_code == 429 or error.response.get("error") == "ratelimited"
+    return bool(error.response.status_code == 429 or error.response.get("error") == "ratelimited")
 
 
 def paced(pacer: Pacer | None, method: str, call: Callable[[], T], channel: str | None = None) -> T:

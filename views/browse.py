@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 from models import Author, Checkin, CheckinKind, Plan, PlanEvent, PlanStatus, Review
-from services.browse import PlanDetail, PlanLine, PlanPage, Scope
+from services.browse import PlanDetail, PlanPage, Scope
 from services.checkins import STATUS_LABELS, marks_by
+from services.plan_facts import PlanLine
 from services.plans import is_acknowledged
 from views.checkins import STATUS_EMOJI
 from views.common import context, divider, escape, header, plain, section
