@@ -15,9 +15,11 @@ from handlers import (
     commands,
     errors,
     events,
+    export,
     pauses,
     plans,
     record,
+    report,
     voice,
 )
 from handlers.context import Listeners
@@ -32,6 +34,8 @@ MODULES = (
     browse,
     amend,
     close,
+    export,
+    report,
     pauses,
     record,
     voice,

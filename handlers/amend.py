@@ -18,11 +18,11 @@ from services.calendar import local_date
 from services.errors import InvalidPlan
 from services.pauses import refuse_if_paused
 from views.amend import extend_modal, read_extension
+from views.form_meta import form_meta
 from views.ids import Callback
 from views.plan_form import (
     FORM_UNREADABLE,
     edit_plan_modal,
-    form_meta,
     form_reason,
     read_plan_form,
 )

@@ -34,8 +34,9 @@ from views.approval import (
 )
 from views.common import context as context_block
 from views.common import escape
+from views.form_meta import form_meta
 from views.ids import Action, Callback
-from views.plan_form import FORM_UNREADABLE, edit_draft_modal, form_meta, read_plan_form
+from views.plan_form import FORM_UNREADABLE, edit_draft_modal, read_plan_form
 
 Update = tuple[str, str, dict[str, Any]]  # channel, ts, message
 
@@ -115,10 +116,14 @@ def handle_review_submit(
 
 
 def handle_edit_draft_open(
-    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, db: Session
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    actor: Actor,
+    db: Session,
 ) -> None:
     """The manager's Edit draft: the plan form with everything they wrote."""
-    actor: Actor = context["actor"]
     settings = context["settings"]
     plan = plans.get_plan(db, actor, body["actions"][0]["value"], Permission.EDIT_DRAFT)
     if plan.status != PlanStatus.DRAFT:

@@ -24,13 +24,12 @@ from services.schedule import Recipients
 from services.users import Profile
 from slackio.directory import Directory
 from views.common import escape
+from views.form_meta import FormMeta, form_meta
 from views.ids import Action, Block, Callback
 from views.plan_form import (
     FORM_UNREADABLE,
     PLAN_REFERRED,
     PLAN_REFERRED_NO_HR,
-    FormMeta,
-    form_meta,
     form_reason,
     new_plan_modal,
     plan_modal,

@@ -1,0 +1,71 @@
+"""`/pip export`: the whole record of a plan as PDF, HTML and Markdown, in your DM."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from db import begin_read
+from handlers.commands import plan_argument, subcommand
+from handlers.context import Listeners
+from models import utcnow
+from services import plans
+from services.access import Actor, Permission
+from services.export import export_filename, plan_record, render_html, render_markdown
+from services.export_pdf import render_pdf
+from slackio.directory import Directory
+
+
+def register(app: Listeners) -> None:
+    """The subcommand registers itself with the `/pip` router."""
+
+
+@subcommand("export")
+def handle_command_export(
+    ack: Ack,
+    args: str,
+    client: WebClient,
+    context: BoltContext,
+    actor: Actor,
+    db: Session,
+) -> None:
+    """`/pip export <id>`: the whole record as PDF, HTML and Markdown, uploaded into your DM.
+
+    Access is checked before the acknowledgement (a refusal is the answer); the record is
+    read and rendered after it, so a long plan never keeps Slack waiting.
+    """
+    settings = context["settings"]
+    begin_read(db)
+    plan = plans.get_plan(db, actor, plan_argument(args, "export"), Permission.EXPORT)
+    public_id = plan.public_id
+    ack(
+        response_type="ephemeral",
+        text=f"Preparing the record of {public_id}; it will be in your DM in a moment.",
+    )
+    begin_read(db)
+    record = plan_record(db, actor, public_id, utcnow())
+    channel = Directory(client).dm_channel(actor.user_id)
+    client.files_upload_v2(
+        channel=channel,
+        initial_comment=f"The record of plan *{record.public_id}*, as of now.",
+        file_uploads=[
+            {
+                "content": render_pdf(
+                    record, org_name=settings.org_name, paper_size=settings.paper_size
+                ),
+                "filename": export_filename(record, "pdf"),
+                "title": f"{record.public_id} record (PDF)",
+            },
+            {
+                "content": render_html(record),
+                "filename": export_filename(record, "html"),
+                "title": f"{record.public_id} record (HTML)",
+            },
+            {
+                "content": render_markdown(record),
+                "filename": export_filename(record, "md"),
+                "title": f"{record.public_id} record (Markdown)",
+            },
+        ],
+    )
