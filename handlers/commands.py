@@ -18,9 +18,10 @@ from views.help import USAGES, help_blocks, help_text
 from views.ids import Command
 
 # Subcommand name -> handler. Handlers declare the arguments they use, by name, as listeners
-# do: ack, command, args (the text after the name), client, context, respond, actor, db.
+# do: any of ARGUMENTS (`args` is the text after the name).
 Subcommand = Callable[..., None]
 SUBCOMMANDS: dict[str, Subcommand] = {}
+ARGUMENTS = frozenset({"ack", "command", "args", "client", "context", "respond", "actor", "db"})
 
 
 def subcommand(name: str) -> Callable[[Subcommand], Subcommand]:
@@ -29,6 +30,10 @@ def subcommand(name: str) -> Callable[[Subcommand], Subcommand]:
         raise ValueError(f"/pip {name} has no usage line in views.help")
 
     def decorate(func: Subcommand) -> Subcommand:
+        parameters = inspect.signature(func).parameters.values()
+        unknown = {p.name for p in parameters if p.kind is not p.VAR_KEYWORD} - ARGUMENTS
+        if unknown:
+            raise TypeError(f"/pip {name} asks for {', '.join(sorted(unknown))}: not given")
         SUBCOMMANDS[name] = func
         return func
 
