@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from db import begin_read
-from handlers.commands import plan_argument, subcommand
+from handlers.commands import form_command, subcommand
 from handlers.context import Listeners, open_modal
 from models import utcnow
 from services.access import Actor
@@ -58,19 +58,13 @@ def handle_list_page(
     respond(replace_original=True, response_type="ephemeral", **message)
 
 
-@subcommand("show")
-def handle_command_show(
-    ack: Ack,
-    command: dict[str, Any],
-    args: str,
-    client: WebClient,
-    actor: Actor,
-    db: Session,
-) -> None:
+@form_command("show")
+def show_form(
+    db: Session, client: WebClient, context: BoltContext, actor: Actor, public_id: str
+) -> dict[str, Any]:
     """`/pip show <id>`: the whole plan in a modal."""
     begin_read(db)
-    view = show_modal(plan_detail(db, actor, plan_argument(args, "show")))
-    open_modal(ack, client, command["trigger_id"], view)
+    return show_modal(plan_detail(db, actor, public_id))
 
 
 def handle_show_button(

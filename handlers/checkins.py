@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from handlers.commands import plan_argument, subcommand
+from handlers.commands import form_command
 from handlers.context import Listeners, deliver_soon, open_modal
 from models import Checkin, Delivery, DeliveryKind, utcnow
 from services import checkins, plans
@@ -89,20 +89,14 @@ def handle_review_open(
     open_modal(ack, client, body["trigger_id"], view)
 
 
-@subcommand("checkin")
-def handle_command_checkin(
-    ack: Ack,
-    command: dict[str, Any],
-    args: str,
-    client: WebClient,
-    actor: Actor,
-    db: Session,
-) -> None:
+@form_command("checkin")
+def checkin_form(
+    db: Session, client: WebClient, context: BoltContext, actor: Actor, public_id: str
+) -> dict[str, Any]:
     """`/pip checkin <id>`: log an unscheduled check-in review now."""
-    plan = plans.get_plan(db, actor, plan_argument(args, "checkin"), Permission.LOG_REVIEW)
+    plan = plans.get_plan(db, actor, public_id, Permission.LOG_REVIEW)
     checkins.require_open(plan)
-    view = review_modal(plan, None, checkins.unscheduled_count(db, plan))
-    open_modal(ack, client, command["trigger_id"], view)
+    return review_modal(plan, None, checkins.unscheduled_count(db, plan))
 
 
 def handle_review_submit(

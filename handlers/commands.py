@@ -10,7 +10,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from handlers.context import Listeners
+from handlers.context import Listeners, open_modal
 from services.access import Actor
 from services.errors import UsageError
 from views.common import escape
@@ -36,6 +36,33 @@ def subcommand(name: str) -> Callable[[Subcommand], Subcommand]:
             raise TypeError(f"/pip {name} asks for {', '.join(sorted(unknown))}: not given")
         SUBCOMMANDS[name] = func
         return func
+
+    return decorate
+
+
+# Builds the form `/pip <name> <plan id>` opens: (db, client, context, actor, plan id) -> view.
+FormBuilder = Callable[[Session, WebClient, BoltContext, Actor, str], dict[str, Any]]
+
+
+def form_command(name: str) -> Callable[[FormBuilder], FormBuilder]:
+    """Register `build` as `/pip <name> <plan id>`: the form it builds, opened at once."""
+
+    def decorate(build: FormBuilder) -> FormBuilder:
+        def handle(
+            ack: Ack,
+            command: dict[str, Any],
+            args: str,
+            client: WebClient,
+            context: BoltContext,
+            actor: Actor,
+            db: Session,
+        ) -> None:
+            view = build(db, client, context, actor, plan_argument(args, name))
+            open_modal(ack, client, command["trigger_id"], view)
+
+        handle.__doc__ = build.__doc__
+        subcommand(name)(handle)
+        return build
 
     return decorate
 

@@ -8,8 +8,8 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from handlers.commands import plan_argument, subcommand
-from handlers.context import Listeners, deliver_soon, open_modal, plan_recipients
+from handlers.commands import form_command, plan_argument, subcommand
+from handlers.context import Listeners, deliver_soon, plan_recipients
 from models import utcnow
 from services import pauses, plans
 from services.access import Actor, Permission
@@ -22,19 +22,14 @@ def register(app: Listeners) -> None:
     app.view(Callback.PAUSE)(handle_pause_submit)
 
 
-@subcommand("pause")
-def handle_command_pause(
-    ack: Ack,
-    command: dict[str, Any],
-    args: str,
-    client: WebClient,
-    actor: Actor,
-    db: Session,
-) -> None:
+@form_command("pause")
+def pause_form(
+    db: Session, client: WebClient, context: BoltContext, actor: Actor, public_id: str
+) -> dict[str, Any]:
     """`/pip pause <id>`: the pause form (reason, resume date, what the employee hears)."""
-    plan = plans.get_plan(db, actor, plan_argument(args, "pause"), Permission.PAUSE)
+    plan = plans.get_plan(db, actor, public_id, Permission.PAUSE)
     pauses.require_pausable(plan, db)
-    open_modal(ack, client, command["trigger_id"], pause_modal(plan))
+    return pause_modal(plan)
 
 
 def handle_pause_submit(

@@ -7,49 +7,26 @@ from typing import Any
 
 from models import Plan
 from views import state
-from views.common import context, plain
+from views.common import context
 from views.ids import Action, Block, Callback
+from views.inputs import date_input, modal, text_input
 from views.plan_messages import fmt_date
 
 
 def extend_modal(plan: Plan) -> dict[str, Any]:
     """A new end date and a reason; the current end date is shown and 30 days later offered."""
-    return {
-        "type": "modal",
-        "callback_id": Callback.EXTEND,
-        "private_metadata": plan.public_id,
-        "title": plain("Extend plan", 24),
-        "submit": plain("Extend", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
-            context(
-                f"Plan *{plan.public_id}* with <@{plan.employee_id}> ends "
-                f"{fmt_date(plan.end_date)}. The employee and HR are told, and the employee "
-                "is asked to acknowledge the plan again."
-            ),
-            {
-                "type": "input",
-                "block_id": Block.END_DATE,
-                "label": plain("New end date"),
-                "element": {
-                    "type": "datepicker",
-                    "action_id": Action.END_DATE,
-                    "initial_date": (plan.end_date + timedelta(days=30)).isoformat(),
-                },
-            },
-            {
-                "type": "input",
-                "block_id": Block.REASON,
-                "label": plain("Reason for the extension"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": Action.REASON,
-                    "multiline": True,
-                    "max_length": 3000,
-                },
-            },
-        ],
-    }
+    blocks = [
+        context(
+            f"Plan *{plan.public_id}* with <@{plan.employee_id}> ends "
+            f"{fmt_date(plan.end_date)}. The employee and HR are told, and the employee "
+            "is asked to acknowledge the plan again."
+        ),
+        date_input(
+            Block.END_DATE, Action.END_DATE, "New end date", plan.end_date + timedelta(days=30)
+        ),
+        text_input(Block.REASON, Action.REASON, "Reason for the extension", multiline=True),
+    ]
+    return modal(Callback.EXTEND, "Extend plan", "Extend", blocks, plan.public_id)
 
 
 def read_extension(view: dict[str, Any]) -> tuple[date | None, str]:

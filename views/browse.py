@@ -7,11 +7,11 @@ from typing import Any
 
 from models import Author, Checkin, CheckinKind, Plan, PlanEvent, PlanStatus, Review
 from services.browse import PlanDetail, PlanPage, Scope
-from services.checkins import STATUS_LABELS, marks_by
+from services.checkins import STATUS_LABELS
 from services.plan_facts import PlanLine
 from services.plans import is_acknowledged
-from views.checkins import STATUS_EMOJI
-from views.common import context, divider, escape, header, plain, section
+from views.checkins import STATUS_EMOJI, answer_lines, mark_lines
+from views.common import actions, button, context, divider, escape, header, plain, section
 from views.ids import Action, Block, Callback
 from views.pause import pause_text, status_words
 from views.plan_messages import fmt_date, fmt_when, long_sections, plan_body, split_sections
@@ -41,12 +41,7 @@ def draft_words(plan: Plan) -> str:
 
 
 def _show_button(public_id: str) -> dict[str, Any]:
-    return {
-        "type": "button",
-        "action_id": Action.SHOW_PLAN,
-        "text": plain("Show"),
-        "value": public_id,
-    }
+    return button(Action.SHOW_PLAN, "Show", public_id)
 
 
 def plan_line_text(line: PlanLine, viewer_id: str) -> str:
@@ -118,50 +113,22 @@ def list_message(page: PlanPage) -> dict[str, Any]:
             value: dict[str, Any] = {"scope": page.scope.value, "page": target}
             if key is not None:
                 value[seek] = key.to_json()
-            nav.append(
-                {
-                    "type": "button",
-                    "action_id": action,
-                    "text": plain(label),
-                    "value": json.dumps(value),
-                }
-            )
+            nav.append(button(action, label, json.dumps(value)))
     if page.pages > 1:
         blocks.append(context(f"Page {page.page} of {page.pages}"))
     if nav:
-        blocks.append({"type": "actions", "block_id": Block.LIST_NAV, "elements": nav})
+        blocks.append(actions(Block.LIST_NAV, *nav))
     text = f"{title}: {page.total} (page {page.page} of {page.pages})"
     return {"text": text, "blocks": blocks}
-
-
-def _marks_text(checkin: Checkin, author: Author, detail: PlanDetail) -> list[str]:
-    marks = marks_by(checkin, author)
-    lines = []
-    for number, goal in enumerate(detail.plan.goals, start=1):
-        mark = marks.get(goal.id)
-        if mark:
-            note = f" · {escape(mark.note)}" if mark.note else ""
-            lines.append(
-                f"{number}. {STATUS_EMOJI[mark.status]} {STATUS_LABELS[mark.status]}{note}"
-            )
-    return lines
 
 
 def _checkin_blocks(checkin: Checkin, detail: PlanDetail) -> list[dict[str, Any]]:
     kind = "Unscheduled check-in" if checkin.kind == CheckinKind.UNSCHEDULED else "Check-in"
     blocks = [section(f"*{kind} · {fmt_date(checkin.occurrence_date)}* · {checkin.status.value}")]
-    answer = _marks_text(checkin, Author.EMPLOYEE, detail)
-    for title, value in (
-        ("Progress", checkin.employee_progress),
-        ("Blockers", checkin.employee_blockers),
-        ("Support needed", checkin.employee_support_needed),
-        ("Reply", checkin.employee_reply),
-    ):
-        if value:
-            answer.append(f"*{title}:* {escape(value)}")
+    answer = mark_lines(detail.plan, checkin, Author.EMPLOYEE) + answer_lines(checkin)
     if answer:
         blocks += split_sections("*Employee's answer*\n" + "\n".join(answer))
-    review = _marks_text(checkin, Author.MANAGER, detail)
+    review = mark_lines(detail.plan, checkin, Author.MANAGER)
     if checkin.next_steps:
         review.append(f"*Next steps:* {escape(checkin.next_steps)}")
     if review:
@@ -245,12 +212,7 @@ def show_modal(detail: PlanDetail, page: int = 1) -> dict[str, Any]:
     blocks = everything[(page - 1) * MODAL_PAGE_BLOCKS : page * MODAL_PAGE_BLOCKS]
     public_id = detail.plan.public_id
     nav = [
-        {
-            "type": "button",
-            "action_id": action,
-            "text": plain(label),
-            "value": json.dumps({"plan": public_id, "page": target}),
-        }
+        button(action, label, json.dumps({"plan": public_id, "page": target}))
         for label, target, action in (
             ("Previous page", page - 1, Action.SHOW_PAGE_BACK),
             ("Next page", page + 1, Action.SHOW_PAGE),
@@ -260,7 +222,7 @@ def show_modal(detail: PlanDetail, page: int = 1) -> dict[str, Any]:
     if pages > 1:
         blocks = [*blocks, divider(), context(f"Page {page} of {pages}")]
     if nav:
-        blocks.append({"type": "actions", "block_id": Block.SHOW_NAV, "elements": nav})
+        blocks.append(actions(Block.SHOW_NAV, *nav))
     return {
         "type": "modal",
         "callback_id": Callback.SHOW,

@@ -6,13 +6,14 @@ from datetime import date
 from typing import Any
 
 from models import Author, Checkin, Outcome, Plan
-from services.checkins import STATUS_LABELS, marks_by
+from services.checkins import marks_by
 from services.close import OUTCOME_LABELS, Closing
 from services.report import OrgReport
 from views import state
-from views.checkins import read_marks
-from views.common import context, header, plain, section
+from views.checkins import read_marks, status_options
+from views.common import context, header, section
 from views.ids import Action, Block, Callback, goal_field
+from views.inputs import date_input, modal, option, select_input, text_input
 from views.plan_messages import fmt_date
 
 EXTEND_INSTEAD = "extend"
@@ -34,9 +35,9 @@ def close_modal(
 
     "Extend the plan instead" is offered only to someone who may extend (the manager).
     """
-    outcomes = [{"text": plain(label), "value": o.value} for o, label in OUTCOME_LABELS.items()]
+    outcomes = [option(label, o.value) for o, label in OUTCOME_LABELS.items()]
     if can_extend:
-        outcomes.insert(2, {"text": plain("Extend the plan instead"), "value": EXTEND_INSTEAD})
+        outcomes.insert(2, option("Extend the plan instead", EXTEND_INSTEAD))
     latest = _latest_marks(plan, checkins)
     blocks: list[dict[str, Any]] = [
         context(
@@ -44,75 +45,35 @@ def close_modal(
             f"({fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}). The employee receives "
             "the outcome and the summary; HR receives the outcome and the full record."
         ),
-        {
-            "type": "input",
-            "block_id": Block.OUTCOME,
-            "label": plain("Outcome"),
-            "element": {"type": "static_select", "action_id": Action.OUTCOME, "options": outcomes},
-        },
-        {
-            "type": "input",
-            "block_id": Block.SUMMARY,
-            "label": plain("Summary"),
-            "optional": can_extend,
-            **(
-                {"hint": plain("Required unless you extend the plan instead.", 150)}
-                if can_extend
-                else {}
-            ),
-            "element": {
-                "type": "plain_text_input",
-                "action_id": Action.SUMMARY,
-                "multiline": True,
-                "max_length": 3000,
-            },
-        },
+        select_input(Block.OUTCOME, Action.OUTCOME, "Outcome", outcomes),
+        text_input(
+            Block.SUMMARY,
+            Action.SUMMARY,
+            "Summary",
+            multiline=True,
+            optional=can_extend,
+            hint="Required unless you extend the plan instead." if can_extend else None,
+        ),
         header("Final status of each goal"),
     ]
-    options = [{"text": plain(label), "value": s.value} for s, label in STATUS_LABELS.items()]
     for number, goal in enumerate(plan.goals, start=1):
-        element: dict[str, Any] = {
-            "type": "static_select",
-            "action_id": Action.GOAL_STATUS,
-            "options": options,
-        }
         status = latest.get(goal.id)
-        if status is not None:
-            element["initial_option"] = {
-                "text": plain(STATUS_LABELS[status]),
-                "value": status.value,
-            }
         blocks.append(
-            {
-                "type": "input",
-                "block_id": goal_field(Action.GOAL_STATUS, goal.id),
-                "label": plain(f"{number}. {goal.description}", 2000),
-                "optional": True,
-                "element": element,
-            }
+            select_input(
+                goal_field(Action.GOAL_STATUS, goal.id),
+                Action.GOAL_STATUS,
+                f"{number}. {goal.description}",
+                status_options(),
+                status.value if status is not None else None,
+                optional=True,
+            )
         )
     blocks.append(
-        {
-            "type": "input",
-            "block_id": Block.EFFECTIVE_DATE,
-            "label": plain("Effective date"),
-            "optional": True,
-            "element": {
-                "type": "datepicker",
-                "action_id": Action.EFFECTIVE_DATE,
-                "initial_date": today.isoformat(),
-            },
-        }
+        date_input(
+            Block.EFFECTIVE_DATE, Action.EFFECTIVE_DATE, "Effective date", today, optional=True
+        )
     )
-    return {
-        "type": "modal",
-        "callback_id": Callback.CLOSE,
-        "private_metadata": plan.public_id,
-        "title": plain("Close plan", 24),
-        "submit": plain("Close plan", 24),
-        "close": plain("Cancel", 24),
-        "blocks": blocks,
-    }
+    return modal(Callback.CLOSE, "Close plan", "Close plan", blocks, plan.public_id)
 
 
 def _rate(value: float | None) -> str:

@@ -8,19 +8,12 @@ from services.home import HomeData
 from views.approval import review_value
 from views.browse import draft_words, plan_line_text
 from views.checkins import ask_hr_button, occurrence_label
-from views.common import context, divider, escape, header, plain, section
+from views.common import actions, button, context, divider, escape, header, section
 from views.help import help_blocks
 from views.ids import Action, Block
 from views.plan_messages import fmt_date, help_line, split_sections
 
 HOME_MAX_BLOCKS = 100
-
-
-def _button(action: str, label: str, value: str, primary: bool = False) -> dict[str, Any]:
-    button = {"type": "button", "action_id": action, "text": plain(label), "value": value}
-    if primary:
-        button["style"] = "primary"
-    return button
 
 
 def _own_blocks(data: HomeData, hr_contact: str) -> list[dict[str, Any]]:
@@ -31,7 +24,7 @@ def _own_blocks(data: HomeData, hr_contact: str) -> list[dict[str, Any]]:
         blocks.append(
             section(
                 plan_line_text(own.line, plan.employee_id),
-                accessory=_button(Action.SHOW_PLAN, "Show", plan.public_id),
+                accessory=button(Action.SHOW_PLAN, "Show", plan.public_id),
             )
         )
         goals = "\n".join(
@@ -41,7 +34,7 @@ def _own_blocks(data: HomeData, hr_contact: str) -> list[dict[str, Any]]:
         blocks += split_sections(f"*Goals*\n{goals}")
         elements = [ask_hr_button(plan.public_id)]
         if own.open_checkin is not None:
-            check_in = _button(
+            check_in = button(
                 Action.CHECK_IN,
                 f"Check in: {fmt_date(own.open_checkin.occurrence_date)}",
                 str(own.open_checkin.id),
@@ -49,7 +42,7 @@ def _own_blocks(data: HomeData, hr_contact: str) -> list[dict[str, Any]]:
             )
             elements.insert(0, check_in)
         block_id = f"{Block.HOME_ACTIONS}:{own.open_checkin.id if own.open_checkin else plan.id}"
-        blocks.append({"type": "actions", "block_id": block_id, "elements": elements})
+        blocks.append(actions(block_id, *elements))
         blocks.append(context(help_line(hr_contact)))
     return blocks
 
@@ -63,7 +56,7 @@ def _draft_blocks(data: HomeData) -> list[dict[str, Any]]:
             section(
                 f"*{plan.public_id}* · <@{plan.employee_id}> · {draft_words(plan)}\n"
                 f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}",
-                accessory=_button(Action.SHOW_PLAN, "Show", plan.public_id),
+                accessory=button(Action.SHOW_PLAN, "Show", plan.public_id),
             )
         )
     blocks.append(context("An employee sees nothing of a draft until it is sent."))
@@ -79,7 +72,7 @@ def _approval_blocks(data: HomeData) -> list[dict[str, Any]]:
             section(
                 f"*{plan.public_id}* · <@{plan.employee_id}> with <@{plan.manager_id}> · "
                 f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}",
-                accessory=_button(
+                accessory=button(
                     Action.REVIEW_DRAFT,
                     "Review",
                     review_value(plan.public_id, plan.review_round),
@@ -102,14 +95,14 @@ def _manager_blocks(data: HomeData) -> list[dict[str, Any]]:
             section(
                 f":inbox_tray: <@{checkin.plan.employee_id}> answered "
                 f"{occurrence_label(checkin)} on *{checkin.plan.public_id}*.",
-                accessory=_button(Action.LOG_REVIEW, "Log review", str(checkin.id)),
+                accessory=button(Action.LOG_REVIEW, "Log review", str(checkin.id)),
             )
         )
     for line in data.managing:
         blocks.append(
             section(
                 plan_line_text(line, line.plan.manager_id),
-                accessory=_button(Action.SHOW_PLAN, "Show", line.plan.public_id),
+                accessory=button(Action.SHOW_PLAN, "Show", line.plan.public_id),
             )
         )
     if data.managing_total > len(data.managing):
@@ -136,7 +129,7 @@ def _hr_blocks(data: HomeData) -> list[dict[str, Any]]:
             section(
                 f":warning: *{plan.public_id}* · <@{plan.employee_id}> with "
                 f"<@{plan.manager_id}> · {escape(label)}",
-                accessory=_button(Action.SHOW_PLAN, "Show", plan.public_id),
+                accessory=button(Action.SHOW_PLAN, "Show", plan.public_id),
             )
             for label, plan in org.attention
         ],

@@ -9,8 +9,9 @@ from models import Plan, PlanPause, PlanStatus
 from services.audit import SYSTEM
 from services.pauses import PauseRequest
 from views import state
-from views.common import context, escape, plain
+from views.common import context, escape
 from views.ids import Action, Block, Callback
+from views.inputs import checkboxes_input, date_input, modal, option, text_input
 from views.plan_messages import fmt_date
 
 TELL = "tell"
@@ -18,61 +19,42 @@ TELL = "tell"
 
 def pause_modal(plan: Plan) -> dict[str, Any]:
     """A reason (required), an optional resume date, and whether the employee hears why."""
-    return {
-        "type": "modal",
-        "callback_id": Callback.PAUSE,
-        "private_metadata": plan.public_id,
-        "title": plain("Pause plan", 24),
-        "submit": plain("Pause", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
-            context(
-                f"While plan *{plan.public_id}* with <@{plan.employee_id}> is paused, no "
-                "check-ins, reminders or missed notices go out. When it restarts, its end "
-                f"date (now {fmt_date(plan.end_date)}) moves later by the business days it "
-                "was paused. The employee is told it is on hold, and HR is told."
-            ),
-            {
-                "type": "input",
-                "block_id": Block.REASON,
-                "label": plain("Reason"),
-                "hint": plain("For example sick leave, parental leave or an HR investigation."),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": Action.REASON,
-                    "multiline": True,
-                    "max_length": 3000,
-                },
-            },
-            {
-                "type": "input",
-                "block_id": Block.RESUME_ON,
-                "optional": True,
-                "label": plain("Resume on"),
-                "hint": plain("The plan restarts by itself that day. Leave empty if unknown."),
-                "element": {"type": "datepicker", "action_id": Action.RESUME_ON},
-            },
-            {
-                "type": "input",
-                "block_id": Block.TELL_EMPLOYEE,
-                "optional": True,
-                "label": plain("The employee's message"),
-                "element": {
-                    "type": "checkboxes",
-                    "action_id": Action.TELL_EMPLOYEE,
-                    "options": [
-                        {
-                            "text": plain("Tell the employee the reason"),
-                            "description": plain(
-                                "Otherwise they only hear that the plan is on hold."
-                            ),
-                            "value": TELL,
-                        }
-                    ],
-                },
-            },
-        ],
-    }
+    blocks = [
+        context(
+            f"While plan *{plan.public_id}* with <@{plan.employee_id}> is paused, no "
+            "check-ins, reminders or missed notices go out. When it restarts, its end "
+            f"date (now {fmt_date(plan.end_date)}) moves later by the business days it "
+            "was paused. The employee is told it is on hold, and HR is told."
+        ),
+        text_input(
+            Block.REASON,
+            Action.REASON,
+            "Reason",
+            multiline=True,
+            hint="For example sick leave, parental leave or an HR investigation.",
+        ),
+        date_input(
+            Block.RESUME_ON,
+            Action.RESUME_ON,
+            "Resume on",
+            optional=True,
+            hint="The plan restarts by itself that day. Leave empty if unknown.",
+        ),
+        checkboxes_input(
+            Block.TELL_EMPLOYEE,
+            Action.TELL_EMPLOYEE,
+            "The employee's message",
+            [
+                option(
+                    "Tell the employee the reason",
+                    TELL,
+                    "Otherwise they only hear that the plan is on hold.",
+                )
+            ],
+            optional=True,
+        ),
+    ]
+    return modal(Callback.PAUSE, "Pause plan", "Pause", blocks, plan.public_id)
 
 
 def read_pause(view: dict[str, Any]) -> PauseRequest:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.context import Listeners
 from models import ProcessedEvent, utcnow
-from tests.conftest import EMPLOYEE, HR_CHANNEL
+from tests.constants import EMPLOYEE, HR_CHANNEL
 from tests.fakeslack import FakeSlack
 from tests.slackdriver import SlackDriver
 from tests.txguard import WriteTransactions
