@@ -20,6 +20,7 @@ from models.pause import PlanPause, SlackStatus
 from models.plan import ActionStep, Goal, Plan
 from models.retention import Tombstone
 from models.slack import ProcessedEvent, SlackUser
+from models.tally import PlanTally
 
 __all__ = [
     "ActionStep",
@@ -41,6 +42,7 @@ __all__ = [
     "PlanEvent",
     "PlanPause",
     "PlanStatus",
+    "PlanTally",
     "ProcessedEvent",
     "Review",
     "SlackStatus",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -9,6 +10,7 @@ from models import Author, Checkin, Outcome, Plan
 from services.checkins import marks_by
 from services.close import OUTCOME_LABELS, Closing
 from services.report import OrgReport
+from services.report_breakdown import Breakdown, Group
 from views import state
 from views.checkins import read_marks, status_options
 from views.common import context, header, section
@@ -80,8 +82,9 @@ def _rate(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
-def report_message(report: OrgReport) -> dict[str, Any]:
-    """The HR report as an ephemeral message (the CSV goes to the DM)."""
+def report_message(report: OrgReport, breakdown: Breakdown | None = None) -> dict[str, Any]:
+    """The HR report as an ephemeral message (the CSV goes to the DM), with the breakdowns
+    by team, month and manager when given."""
     by_status = ", ".join(f"{s.value}: {n}" for s, n in report.open_by_status.items())
     outcomes = ", ".join(f"{o.value}: {n}" for o, n in report.outcomes.items())
     length = (
@@ -113,10 +116,29 @@ def report_message(report: OrgReport) -> dict[str, Any]:
             f"*Average length of closed plans:* {length}"
         ),
         section("*Overdue*\n" + overdue_lines),
+        *([section(_breakdown_text(breakdown))] if breakdown is not None else []),
         context("The per-plan rows are in your DM as a CSV file."),
     ]
     text = f"PIP report: {report.open_total} open plans, {report.plans_total} in all."
     return {"text": text, "blocks": blocks}
+
+
+BREAKDOWN_LINES = 6  # entries per breakdown line: the message stays short
+
+
+def _breakdown_text(breakdown: Breakdown) -> str:
+    def line(groups: list[Group], name: Callable[[str], str]) -> str:
+        shown = ", ".join(f"{name(g.key)}: {g.plans} ({g.open} open)" for g in groups)
+        return shown or "none"
+
+    busiest = sorted(breakdown.by_manager, key=lambda g: (-g.open, g.key))[:BREAKDOWN_LINES]
+    return (
+        f"*By team:* {line(breakdown.by_team[:BREAKDOWN_LINES], str)}\n"
+        f"*By month started (latest {BREAKDOWN_LINES}):* "
+        f"{line(breakdown.by_month[-BREAKDOWN_LINES:], str)}\n"
+        f"*Managers with the most open plans:* "
+        f"{line([g for g in busiest if g.open], lambda key: f'<@{key}>')}"
+    )
 
 
 def read_closing(view: dict[str, Any]) -> tuple[str | None, Closing]:
