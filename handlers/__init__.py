@@ -1,4 +1,6 @@
-"""Bolt listeners, one module per surface, each exposing `register(app)`."""
+"""Bolt listeners, one module per surface, each exposing `register(app)`.
+
+Modules register on `Listeners`, which runs every listener in `transactional`."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from handlers import (
     report,
     voice,
 )
+from handlers.context import Listeners
 
 MODULES = (
     errors,
@@ -40,6 +43,7 @@ MODULES = (
 
 
 def register_listeners(app: App) -> None:
-    """Register every surface's listeners on `app`."""
+    """Register every surface's listeners on `app`, each one transactional."""
+    listeners = Listeners(app)
     for module in MODULES:
-        module.register(app)
+        module.register(listeners)

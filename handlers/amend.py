@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import form_command
-from handlers.context import FORM_KEY, deliver_soon, plan_recipients, transactional
+from handlers.context import FORM_KEY, Listeners, deliver_soon, plan_recipients
 from models import utcnow
 from services import plans
-from services.access import Action as Permission
-from services.access import Actor
+from services.access import Actor, Permission
 from services.amend import amend_plan, draft_from_plan, extend_plan
 from services.calendar import local_date
 from services.errors import InvalidPlan
@@ -29,7 +28,7 @@ from views.plan_form import (
 )
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """Listen for the edit and extend forms."""
     app.view(Callback.EDIT_PLAN)(handle_edit_submit)
     app.view(Callback.EXTEND)(handle_extend_submit)
@@ -37,10 +36,10 @@ def register(app: App) -> None:
 
 @form_command("edit")
 def edit_form(
-    db: Session, client: WebClient, context: BoltContext, public_id: str
+    db: Session, client: WebClient, context: BoltContext, actor: Actor, public_id: str
 ) -> dict[str, Any]:
     """`/pip edit <id>`: the plan form, prefilled, with a required reason."""
-    plan = plans.get_plan(db, context["actor"], public_id, Permission.AMEND)
+    plan = plans.get_plan(db, actor, public_id, Permission.AMEND)
     refuse_if_paused(plan)
     return edit_plan_modal(
         draft_from_plan(plan),
@@ -53,15 +52,14 @@ def edit_form(
 
 @form_command("extend")
 def extend_form(
-    db: Session, client: WebClient, context: BoltContext, public_id: str
+    db: Session, client: WebClient, context: BoltContext, actor: Actor, public_id: str
 ) -> dict[str, Any]:
     """`/pip extend <id>`: a new end date and a reason."""
-    plan = plans.get_plan(db, context["actor"], public_id, Permission.EXTEND)
+    plan = plans.get_plan(db, actor, public_id, Permission.EXTEND)
     refuse_if_paused(plan)
     return extend_modal(plan)
 
 
-@transactional
 def handle_edit_submit(
     ack: Ack,
     view: dict[str, Any],
@@ -89,12 +87,10 @@ def handle_edit_submit(
         today=local_date(now, recipients.manager_tz),
         now=now,
     )
-    db.commit()
     ack()
     deliver_soon(db)
 
 
-@transactional
 def handle_extend_submit(
     ack: Ack,
     view: dict[str, Any],
@@ -116,6 +112,5 @@ def handle_extend_submit(
         recipients=plan_recipients(db, client, plan, context),
         now=now,
     )
-    db.commit()
     ack()
     deliver_soon(db)

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import plan_argument, subcommand
 from handlers.context import (
     FORM_KEY,
+    Listeners,
     deliver_soon,
     hr_recipients,
     open_modal,
     plan_recipients,
-    transactional,
 )
 from models import EventKind, Plan, PlanStatus, utcnow
 from services import approval, plans
-from services.access import Action as Permission
-from services.access import Actor
+from services.access import Actor, Permission
 from services.amend import draft_from_plan
 from services.calendar import local_date
 from services.errors import InvalidPlan, UsageError
@@ -42,7 +41,7 @@ from views.plan_form import FORM_UNREADABLE, edit_draft_modal, read_plan_form
 Update = tuple[str, str, dict[str, Any]]  # channel, ts, message
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """Listen for the Review, Edit draft and Send buttons and the two draft forms."""
     app.action(Action.REVIEW_DRAFT)(handle_review_open)
     app.view(Callback.REVIEW_DRAFT)(handle_review_submit)
@@ -68,7 +67,6 @@ def _request_updates(db: Session, plan: Plan, round_: int, line: str) -> list[Up
     ]
 
 
-@transactional
 def handle_review_open(
     ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
 ) -> None:
@@ -76,10 +74,9 @@ def handle_review_open(
     public_id, round_ = parse_review_value(body["actions"][0]["value"])
     plan = approval.plan_for_review(db, actor, public_id, round_)
     view = review_modal(plan, round_ or plan.review_round, approval.hidden_open_plan(db, plan))
-    open_modal(ack, client, db, body["trigger_id"], view)
+    open_modal(ack, client, body["trigger_id"], view)
 
 
-@transactional
 def handle_review_submit(
     ack: Ack,
     view: dict[str, Any],
@@ -113,18 +110,20 @@ def handle_review_submit(
         round_ or decided.plan.review_round,
         decided_line(kind, actor.user_id, now),
     )
-    db.commit()
     ack()
     _post_updates(client, updates)
     deliver_soon(db)
 
 
-@transactional
 def handle_edit_draft_open(
-    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, db: Session
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    actor: Actor,
+    db: Session,
 ) -> None:
     """The manager's Edit draft: the plan form with everything they wrote."""
-    actor: Actor = context["actor"]
     settings = context["settings"]
     plan = plans.get_plan(db, actor, body["actions"][0]["value"], Permission.EDIT_DRAFT)
     if plan.status != PlanStatus.DRAFT:
@@ -134,10 +133,9 @@ def handle_edit_draft_open(
     view = edit_draft_modal(
         draft, plan.public_id, plan.employee_id, settings.approval_required, key=context[FORM_KEY]
     )
-    open_modal(ack, client, db, body["trigger_id"], view)
+    open_modal(ack, client, body["trigger_id"], view)
 
 
-@transactional
 def handle_edit_draft_submit(
     ack: Ack,
     view: dict[str, Any],
@@ -166,12 +164,10 @@ def handle_edit_draft_submit(
         today=local_date(now, recipients.manager_tz),
         now=now,
     )
-    db.commit()
     ack()
     deliver_soon(db)
 
 
-@transactional
 def handle_send_plan(
     ack: Ack,
     body: dict[str, Any],
@@ -188,7 +184,6 @@ def handle_send_plan(
         db, actor, plan.public_id, recipients, local_date(now, recipients.employee_tz), now
     )
     line = sent_line(plan, plan.sent_at or now)
-    db.commit()
     ack()
     container = body.get("container", {})
     message = body.get("message") or {}
@@ -209,12 +204,10 @@ def handle_command_withdraw(
     command: dict[str, Any],
     args: str,
     client: WebClient,
-    context: BoltContext,
+    actor: Actor,
     db: Session,
-    **_: Any,
 ) -> None:
     """`/pip withdraw <id>`: drop a draft before it is sent; the employee never hears of it."""
-    actor: Actor = context["actor"]
     now = utcnow()
     plan, first = approval.withdraw(db, actor, plan_argument(args, "withdraw"), now)
     updates = _request_updates(
@@ -226,7 +219,6 @@ def handle_command_withdraw(
     )
     if not first:
         text = f"Draft plan *{escape(plan.public_id)}* was already withdrawn."
-    db.commit()
     ack(response_type="ephemeral", text=text)
     if first:
         _post_updates(client, updates)

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import form_command
-from handlers.context import deliver_soon, open_modal, transactional
-from models import DeliveryKind, utcnow
+from handlers.context import Listeners, deliver_soon, open_modal
+from models import Checkin, Delivery, DeliveryKind, utcnow
 from services import checkins, plans
-from services.access import Action as Permission
-from services.access import Actor
+from services.access import Actor, Permission
 from services.calendar import local_date
 from services.outbox import prompt_for_message, sent_for_checkin
 from slackio.directory import Directory
@@ -31,7 +30,7 @@ from views.ids import Action, Block, Callback
 from views.plan_messages import discreet_text
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """Listen for the check-in and review buttons and forms."""
     app.action(Action.CHECK_IN)(handle_checkin_open)
     app.view(Callback.CHECKIN)(handle_checkin_submit)
@@ -39,17 +38,15 @@ def register(app: App) -> None:
     app.view(Callback.REVIEW)(handle_review_submit)
 
 
-@transactional
 def handle_checkin_open(
     ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
 ) -> None:
     """Open the check-in form for the employee (anyone else is refused)."""
     checkin = checkins.get_checkin(db, actor, body["actions"][0]["value"], Permission.CHECK_IN)
     view = checkin_modal(checkin.plan, checkin)
-    open_modal(ack, client, db, body["trigger_id"], view)
+    open_modal(ack, client, body["trigger_id"], view)
 
 
-@transactional
 def handle_checkin_submit(
     ack: Ack, view: dict[str, Any], client: WebClient, actor: Actor, db: Session
 ) -> None:
@@ -65,39 +62,43 @@ def handle_checkin_submit(
         now=utcnow(),
     )
     prompt = sent_for_checkin(db, checkin.id, DeliveryKind.CHECKIN_PROMPT)
-    db.commit()
+    answered = _answered_prompt(prompt, checkin) if prompt is not None else None
     ack()
-    if prompt is not None:
-        _mark_prompt_answered(client, prompt.channel_id, prompt.message_ts, checkin)
+    if answered is not None:
+        client.chat_update(**answered)
 
 
-def _mark_prompt_answered(client: WebClient, channel: Any, ts: Any, checkin: Any) -> None:
-    """Update the prompt in place: the button becomes "Update check-in"."""
+def _answered_prompt(prompt: Delivery, checkin: Checkin) -> dict[str, Any]:
+    """The prompt's `chat.update`, its button now "Update check-in" (rendered before the
+    commit, from objects loaded in the transaction)."""
     message = checkin_prompt(checkin.plan, checkin)
-    client.chat_update(channel=channel, ts=ts, text=message["text"], blocks=message["blocks"])
+    return {
+        "channel": prompt.channel_id,
+        "ts": prompt.message_ts,
+        "text": message["text"],
+        "blocks": message["blocks"],
+    }
 
 
-@transactional
 def handle_review_open(
     ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
 ) -> None:
     """Open the review form for the manager, prefilled with the employee's answer."""
     checkin = checkins.get_checkin(db, actor, body["actions"][0]["value"], Permission.LOG_REVIEW)
     view = review_modal(checkin.plan, checkin)
-    open_modal(ack, client, db, body["trigger_id"], view)
+    open_modal(ack, client, body["trigger_id"], view)
 
 
 @form_command("checkin")
 def checkin_form(
-    db: Session, client: WebClient, context: BoltContext, public_id: str
+    db: Session, client: WebClient, context: BoltContext, actor: Actor, public_id: str
 ) -> dict[str, Any]:
     """`/pip checkin <id>`: log an unscheduled check-in review now."""
-    plan = plans.get_plan(db, context["actor"], public_id, Permission.LOG_REVIEW)
+    plan = plans.get_plan(db, actor, public_id, Permission.LOG_REVIEW)
     checkins.require_open(plan)
     return review_modal(plan, None, checkins.unscheduled_count(db, plan))
 
 
-@transactional
 def handle_review_submit(
     ack: Ack, view: dict[str, Any], client: WebClient, actor: Actor, db: Session
 ) -> None:
@@ -122,7 +123,6 @@ def handle_review_submit(
         now=now,
         seen_unscheduled=meta.get("seen") if isinstance(meta.get("seen"), int) else None,
     )
-    db.commit()
     ack()
     deliver_soon(db)
 
@@ -142,7 +142,7 @@ def record_thread_reply(
     if prompt is None or prompt.checkin_id is None:
         return False
     checkin = checkins.record_reply(db, actor, prompt.checkin_id, event.get("text") or "", utcnow())
-    db.commit()
+    answered = _answered_prompt(prompt, checkin)
     thanks = (
         f":white_check_mark: Thanks, I've kept this as your answer to "
         f"{occurrence_label(checkin)}. You can add more here, or press *Check in* above "
@@ -154,5 +154,5 @@ def record_thread_reply(
         text=discreet_text(),
         blocks=[section(thanks)],
     )
-    _mark_prompt_answered(client, prompt.channel_id, prompt.message_ts, checkin)
+    client.chat_update(**answered)
     return True

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.commands import form_command
-from handlers.context import deliver_soon, open_modal, transactional
+from handlers.context import Listeners, deliver_soon, open_modal
 from models import Checkin, utcnow
 from services import plans
-from services.access import Action as Permission
-from services.access import Actor, may
+from services.access import Actor, Permission, may
 from services.calendar import local_date
 from services.close import close_plan
 from services.errors import UsageError
@@ -24,7 +23,7 @@ from views.close import EXTEND_INSTEAD, close_modal, read_closing
 from views.ids import Action, Callback
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """Listen for the Record outcome button and the closing form."""
     app.action(Action.RECORD_OUTCOME)(handle_outcome_button)
     app.view(Callback.CLOSE)(handle_close_submit)
@@ -45,22 +44,20 @@ def _close_view(db: Session, client: WebClient, actor: Actor, public_id: str) ->
 
 @form_command("close")
 def close_form(
-    db: Session, client: WebClient, context: BoltContext, public_id: str
+    db: Session, client: WebClient, context: BoltContext, actor: Actor, public_id: str
 ) -> dict[str, Any]:
     """`/pip close <id>`: the closing form."""
-    return _close_view(db, client, context["actor"], public_id)
+    return _close_view(db, client, actor, public_id)
 
 
-@transactional
 def handle_outcome_button(
     ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
 ) -> None:
     """The end-of-plan prompt's Record outcome button: the closing form."""
     view = _close_view(db, client, actor, body["actions"][0]["value"])
-    open_modal(ack, client, db, body["trigger_id"], view)
+    open_modal(ack, client, body["trigger_id"], view)
 
 
-@transactional
 def handle_close_submit(
     ack: Ack,
     view: dict[str, Any],
@@ -75,7 +72,6 @@ def handle_close_submit(
     if choice == EXTEND_INSTEAD:
         plans.get_plan(db, actor, plan.public_id, Permission.EXTEND)  # only the manager
         next_view = extend_modal(plan)
-        db.commit()
         ack(response_action="update", view=next_view)
         return
     now = utcnow()
@@ -89,6 +85,5 @@ def handle_close_submit(
         today=today,
         now=now,
     )
-    db.commit()
     ack()
     deliver_soon(db)

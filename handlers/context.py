@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,8 +53,9 @@ def deliver_soon(db: Session) -> None:
 def install(
     app: App, settings: Settings, session_factory: sessionmaker[Session], dispatcher: Dispatcher
 ) -> None:
-    """Put `settings`, `outbox`, `groups`, `actor` and a fresh (lazy) `db` session into every
-    context. HR rights come from HR_USER_IDS and HR_GROUP; MANAGER_GROUP limits who may open
+    """Put `settings`, `groups`, `actor` and a fresh (lazy) `db` session into every context,
+    with an `ack`, `client` and `respond` that commit that session before Slack hears from
+    us. HR rights come from HR_USER_IDS and HR_GROUP; MANAGER_GROUP limits who may open
     plans (group membership is cached for a few minutes, see slackio/groups.py)."""
     groups = Groups(app.client)
     key = form_key(settings)
@@ -83,12 +84,12 @@ def install(
         context[VERIFIED] = True
         context["settings"] = settings
         context[FORM_KEY] = key
-        context["outbox"] = dispatcher
         context["groups"] = groups
         session = session_factory()
         session.info[_OUTBOX] = dispatcher
         session.info[_REQUEST] = (body, context)
         context["db"] = session
+        bind_to_session(context, session)
         if context.user_id:
             user = context.user_id
             hr = settings.hr_user_ids | groups.members(settings.hr_group)
@@ -107,13 +108,69 @@ def hr_recipients(context: BoltContext, *, besides: str | None = None) -> tuple[
     return tuple(sorted(p for p in people if p != besides))
 
 
+class CommittingAck(Ack):
+    """Bolt's `ack`, committing the request's session before it answers Slack."""
+
+    def __init__(self, db: Session) -> None:
+        super().__init__()
+        self._db = db
+
+    def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        """Commit, then acknowledge (the answer may depend on what was just written)."""
+        self._db.commit()
+        return super().__call__(*args, **kwargs)
+
+
+class CommittingRespond(Respond):
+    """Bolt's `respond`, committing the request's session before it posts to response_url."""
+
+    def __init__(self, respond: Respond, db: Session) -> None:
+        super().__init__(response_url=respond.response_url, proxy=respond.proxy, ssl=respond.ssl)
+        self._db = db
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Commit, then respond."""
+        self._db.commit()
+        return super().__call__(*args, **kwargs)
+
+
+class CommittingClient(WebClient):
+    """The request's Web API client: every call commits the request's session first."""
+
+    def __init__(self, client: WebClient, db: Session) -> None:
+        self.__dict__.update(vars(client))  # the same token, URL, timeouts and retries
+        self._client = client
+        self._db = db
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Commit, then call Slack through the client Bolt gave this request."""
+        self._db.commit()
+        return self._client.api_call(api_method, **kwargs)
+
+
+def bind_to_session(context: BoltContext, db: Session) -> None:
+    """Make `ack`, `client` and `respond` commit `db` before Slack hears from us.
+
+    This is the transaction rule, applied once for every listener: whatever a listener wrote
+    is committed before any Slack call and before `ack` answers, so no write lock (SQLite)
+    or row lock (PostgreSQL) is ever held across the network, and an answer never shows
+    what a rollback could still undo. What a listener reads after that starts a new
+    transaction, committed at its next Slack call or when it returns (`transactional`).
+    """
+    context["ack"] = CommittingAck(db)
+    context["client"] = CommittingClient(context.client, db)
+    if context.response_url is not None:
+        context["respond"] = CommittingRespond(context.respond, db)
+
+
 def transactional(func: F) -> F:
     """Commit the request's `db` when the listener returns, roll back when it raises.
 
-    Bolt runs listeners on a worker thread after the middleware chain has returned, so the
-    session is closed here, at the end of the listener, not in the middleware. Deliveries
-    asked for with `deliver_soon` wake the dispatcher after the close (it sends them on its
-    own thread), so the dispatcher's session never waits on this one.
+    Every listener runs in this (see `Listeners`). Bolt runs listeners on a worker thread
+    after the middleware chain has returned, so the session is closed here, at the end of
+    the listener, not in the middleware. Deliveries asked for with `deliver_soon` wake the
+    dispatcher after the close (it sends them on its own thread), so the dispatcher's session
+    never waits on this one.
     """
 
     @functools.wraps(func)
@@ -145,11 +202,48 @@ def transactional(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def open_modal(
-    ack: Callable[..., Any], client: Any, db: Session, trigger_id: str, view: dict[str, Any]
-) -> None:
-    """Commit what was read, acknowledge, then open `view` (the trigger lives 3 seconds)."""
-    db.commit()  # no transaction is held across the Slack call
+class Listeners:
+    """What handler modules register on: Bolt's listener decorators, each listener wrapped in
+    `transactional`, so that no listener can forget the transaction rule."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def action(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        """`app.action`, transactional."""
+        return self._wrapped(self.app.action(*args, **kwargs))
+
+    def view(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        """`app.view`, transactional."""
+        return self._wrapped(self.app.view(*args, **kwargs))
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        """`app.command`, transactional."""
+        return self._wrapped(self.app.command(*args, **kwargs))
+
+    def event(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        """`app.event`, transactional."""
+        return self._wrapped(self.app.event(*args, **kwargs))
+
+    def middleware(self, *args: Any, **kwargs: Any) -> Any:
+        """`app.middleware`, as it is: middleware is no listener (it commits its own work)."""
+        return self.app.middleware(*args, **kwargs)
+
+    def error(self, *args: Any, **kwargs: Any) -> Any:
+        """`app.error`, as it is."""
+        return self.app.error(*args, **kwargs)
+
+    @staticmethod
+    def _wrapped(register: Callable[..., Any]) -> Callable[[F], F]:
+        def decorate(func: F) -> F:
+            register(transactional(func))
+            return func
+
+        return decorate
+
+
+def open_modal(ack: Callable[..., Any], client: Any, trigger_id: str, view: dict[str, Any]) -> None:
+    """Acknowledge, then open `view` (the trigger lives 3 seconds)."""
     ack()
     client.views_open(trigger_id=trigger_id, view=view)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -15,6 +15,9 @@ from services.errors import DomainError, InvalidPlan
 from views.common import escape
 from views.errors import field_errors
 from views.plan_form import form_slots
+
+if TYPE_CHECKING:  # handlers.context imports this module
+    from handlers.context import Listeners
 
 logger = logging.getLogger(__name__)
 VERIFIED = "verified"  # set in the context once Bolt has checked the request (handlers/context)
@@ -41,7 +44,7 @@ EXPIRED = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigger_exchan
 TOO_SLOW = "That took longer than Slack allows, so nothing opened. Please try again."
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """Install the error handler on `app`."""
     app.error(handle_error)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from db import begin_read
 from handlers.checkins import record_thread_reply
-from handlers.context import transactional
+from handlers.context import Listeners
 from models import utcnow
 from services.access import Actor
 from services.events import first_sighting
@@ -21,7 +21,7 @@ from views.home import home_view
 from views.plan_messages import discreet_text
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """Listen for `app_home_opened` and `message` (im), ignoring retried event ids."""
     app.middleware(skip_retried_events)
     app.event("app_home_opened")(handle_home_opened)
@@ -33,13 +33,15 @@ def skip_retried_events(
 ) -> BoltResponse | None:
     """Answer 200 without handling an event id that was already handled."""
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-    if event_id and not first_sighting(db, str(event_id)):
-        return BoltResponse(status=200, body="")
+    if event_id:
+        first = first_sighting(db, str(event_id))
+        db.commit()  # the listener runs on another thread, later: hold nothing until then
+        if not first:
+            return BoltResponse(status=200, body="")
     next()
     return None
 
 
-@transactional
 def handle_home_opened(
     event: dict[str, Any], client: WebClient, context: BoltContext, actor: Actor, db: Session
 ) -> None:
@@ -48,11 +50,9 @@ def handle_home_opened(
         return
     begin_read(db)
     view = home_view(home_data(db, actor, utcnow()), context["settings"].hr_contact)
-    db.commit()
     client.views_publish(user_id=actor.user_id, view=view)
 
 
-@transactional
 def handle_direct_message(
     event: dict[str, Any], client: WebClient, actor: Actor, db: Session
 ) -> None:
@@ -61,7 +61,6 @@ def handle_direct_message(
         return
     if record_thread_reply(db, client, actor, event):
         return
-    db.commit()  # end the read before talking to Slack
     about = (
         "I'm PIP Bot. I keep performance improvement plans, their check-ins and their "
         "history. Type `/pip help` to see what you can do."

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from db import begin_read
 from handlers.commands import plan_argument, subcommand
+from handlers.context import Listeners
 from models import utcnow
 from services import plans
-from services.access import Action as Permission
-from services.access import Actor
+from services.access import Actor, Permission
 from services.export import export_filename, plan_record, render_html, render_markdown
 from services.export_pdf import render_pdf
 from slackio.directory import Directory
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """The subcommand registers itself with the `/pip` router."""
 
 
@@ -29,28 +27,24 @@ def handle_command_export(
     args: str,
     client: WebClient,
     context: BoltContext,
-    respond: Respond,
+    actor: Actor,
     db: Session,
-    **_: Any,
 ) -> None:
     """`/pip export <id>`: the whole record as PDF, HTML and Markdown, uploaded into your DM.
 
     Access is checked before the acknowledgement (a refusal is the answer); the record is
     read and rendered after it, so a long plan never keeps Slack waiting.
     """
-    actor: Actor = context["actor"]
     settings = context["settings"]
     begin_read(db)
     plan = plans.get_plan(db, actor, plan_argument(args, "export"), Permission.EXPORT)
     public_id = plan.public_id
-    db.commit()
     ack(
         response_type="ephemeral",
         text=f"Preparing the record of {public_id}; it will be in your DM in a moment.",
     )
     begin_read(db)
     record = plan_record(db, actor, public_id, utcnow())
-    db.commit()
     channel = Directory(client).dm_channel(actor.user_id)
     client.files_upload_v2(
         channel=channel,

@@ -6,17 +6,16 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from db import begin_read
 from handlers.commands import subcommand
-from handlers.context import FORM_KEY, deliver_soon, hr_recipients, open_modal, transactional
+from handlers.context import FORM_KEY, Listeners, deliver_soon, hr_recipients, open_modal
 from models import DeliveryKind, utcnow
 from services import plans, users
-from services.access import Action as Permission
-from services.access import Actor
+from services.access import Actor, Permission
 from services.calendar import local_date
 from services.drafts import MAX_GOALS, GoalDraft
 from services.errors import InvalidPlan, NotAllowed
@@ -49,7 +48,7 @@ MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 logger = logging.getLogger(__name__)
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """Listen for the plan form, its buttons, and the employee's buttons on their plan."""
     app.action(Action.ADD_GOAL)(handle_form_add_goal)
     app.action(Action.REMOVE_GOAL)(handle_form_remove_goal)
@@ -67,18 +66,18 @@ def handle_command_new(
     client: WebClient,
     context: BoltContext,
     respond: Respond,
+    actor: Actor,
     db: Session,
-    **_: Any,
 ) -> None:
     """`/pip new [@employee]`: open the plan form at once, inside the trigger's 3 seconds."""
     match = MENTION.search(args)
-    if not context["actor"].may_open_plans:
+    if not actor.may_open_plans:
         raise NotAllowed(plans.NOT_IN_GROUP)
-    known = users.last_known(db, context["actor"].user_id)  # no network before the modal
+    known = users.last_known(db, actor.user_id)  # no network before the modal
     today = local_date(utcnow(), known.tz if known else "UTC")
     approval = context["settings"].approval_required
     view = new_plan_modal(match and match[1], today, approval, key=context[FORM_KEY])
-    open_modal(ack, client, db, command["trigger_id"], view)
+    open_modal(ack, client, command["trigger_id"], view)
     if args and not match:
         respond(
             response_type="ephemeral",
@@ -98,7 +97,6 @@ def _clicked_form(body: dict[str, Any], context: BoltContext) -> FormMeta | None
     return meta
 
 
-@transactional
 def handle_form_add_goal(
     ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, db: Session
 ) -> None:
@@ -117,7 +115,6 @@ def handle_form_add_goal(
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
 
 
-@transactional
 def handle_form_remove_goal(
     ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, db: Session
 ) -> None:
@@ -138,7 +135,6 @@ def handle_form_remove_goal(
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
 
 
-@transactional
 def handle_form_submit(
     ack: Ack,
     body: dict[str, Any],
@@ -183,11 +179,10 @@ def handle_form_submit(
     approval = settings.approval_required
     hidden = plans.check_draft(db, actor, draft, employee, local_date(now, manager_tz))
     hidden_ids = (hidden.id, hidden.public_id) if hidden is not None and not approval else None
-    db.commit()
+    db.commit()  # the read-only transaction ends: the writes below begin IMMEDIATE
     refusal = PLAN_REFERRED if settings.hr_channel_id else PLAN_REFERRED_NO_HR
     if hidden_ids is not None:  # the one answer that says nothing about that open plan
         plans.refer_to_hr(db, actor, hidden_ids, settings.hr_channel_id, now)
-        db.commit()
         ack(response_action="errors", errors={Block.EMPLOYEE: refusal})
         deliver_soon(db)
         return
@@ -211,7 +206,6 @@ def handle_form_submit(
         approval=approval,
         hr_recipients=to_hr,
     )
-    db.commit()
     deliver_soon(db)
     if opened is None:  # such a plan was opened meanwhile: HR is told, the form says so
         ack(response_action="errors", errors={Block.EMPLOYEE: refusal})
@@ -219,7 +213,6 @@ def handle_form_submit(
     ack()
 
 
-@transactional
 def handle_plan_acknowledge(
     ack: Ack,
     body: dict[str, Any],
@@ -241,9 +234,9 @@ def handle_plan_acknowledge(
         for c in sent_messages(db, plan.id, DeliveryKind.ACK_REQUEST)
         if int(c.payload.get("round", 1)) == current
     ]
-    db.commit()  # before ack and before talking to Slack: the click is recorded
-    ack()
-    # Only the current version is re-drawn; earlier copies stay as they were sent.
+    # Only the current version is re-drawn; earlier copies stay as they were sent. Drawn
+    # before the commit, from what this transaction loaded.
+    redrawn = []
     for sent in copies:
         message = employee_plan_message(
             plan,
@@ -252,12 +245,19 @@ def handle_plan_acknowledge(
             changed=list(sent.payload.get("changed", [])),
             reason=str(sent.payload.get("reason", "")),
         )
-        client.chat_update(
-            channel=sent.channel_id,
-            ts=sent.message_ts,
-            text=message["text"],
-            blocks=sealed_blocks(message["blocks"], sent.payload),  # the seal line stays
+        redrawn.append(
+            {
+                "channel": sent.channel_id,
+                "ts": sent.message_ts,
+                "text": message["text"],
+                "blocks": sealed_blocks(message["blocks"], sent.payload),  # the seal line stays
+            }
         )
+    acknowledged = acknowledgement_blocks(plan, current)[:1]
+    manager_id = plan.manager_id
+    ack()
+    for update in redrawn:
+        client.chat_update(**update)
     container = body.get("container", {})
     clicked = (container.get("channel_id"), container.get("message_ts"))
     if all(clicked) and clicked not in {(c.channel_id, c.message_ts) for c in copies}:
@@ -266,22 +266,20 @@ def handle_plan_acknowledge(
         client.chat_update(
             channel=clicked[0],
             ts=clicked[1],
-            text=discreet_text(plan.manager_id),
-            blocks=kept + acknowledgement_blocks(plan, current)[:1],
+            text=discreet_text(manager_id),
+            blocks=kept + acknowledged,
         )
     deliver_soon(db)
 
 
-@transactional
 def handle_plan_respond(
     ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
 ) -> None:
     """Open the response form for the employee (anyone else is refused, nothing opens)."""
     plan = plans.get_plan(db, actor, body["actions"][0]["value"], Permission.RESPOND)
-    open_modal(ack, client, db, body["trigger_id"], respond_modal(plan))
+    open_modal(ack, client, body["trigger_id"], respond_modal(plan))
 
 
-@transactional
 def handle_response_submit(
     ack: Ack,
     view: dict[str, Any],
@@ -293,7 +291,6 @@ def handle_response_submit(
     text = _response_text(view)
     to_hr = hr_recipients(context, besides=actor.user_id)
     plans.respond(db, actor, view.get("private_metadata", ""), text, utcnow(), to_hr)
-    db.commit()
     ack()
     deliver_soon(db)
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.commands import plan_argument, subcommand
+from handlers.context import Listeners
 from models import utcnow
 from services import plans, retention, seals
-from services.access import Action as Permission
-from services.access import Actor
+from services.access import Actor, Permission
 from services.export import format_day
 from services.users import last_known
 from services.verify import verify_plan
@@ -21,7 +19,7 @@ from views.common import escape
 from views.record import verdict_text
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """The subcommands register themselves with the `/pip` router."""
 
 
@@ -32,15 +30,13 @@ def handle_command_verify(
     client: WebClient,
     context: BoltContext,
     respond: Respond,
+    actor: Actor,
     db: Session,
-    **_: Any,
 ) -> None:
     """`/pip verify <id>` (manager and HR): the history against the sealed copies in Slack."""
-    actor: Actor = context["actor"]
     plan = plans.get_plan(db, actor, plan_argument(args, "verify"), Permission.VERIFY)
     public_id, employee_id, opened = plan.public_id, plan.employee_id, plan.created_at
     known_dm = seals.employee_channel(db, plan.id, employee_id)
-    db.commit()  # nothing is held while Slack is read
     ack(
         response_type="ephemeral",
         text=f"Checking the history of {public_id} against its sealed copies in Slack.",
@@ -51,7 +47,6 @@ def handle_command_verify(
     verdict = verify_plan(db, plan, witnesses)
     employee = last_known(db, employee_id)
     reader_profile = last_known(db, actor.user_id)
-    db.commit()
     text = verdict_text(
         verdict,
         employee.display_name if employee else employee_id,
@@ -63,9 +58,10 @@ def handle_command_verify(
 
 
 @subcommand("hold")
-def handle_command_hold(ack: Ack, args: str, context: BoltContext, db: Session, **_: Any) -> None:
+def handle_command_hold(
+    ack: Ack, args: str, context: BoltContext, actor: Actor, db: Session
+) -> None:
     """`/pip hold <id> <reason>` (HR only): keep a plan past retention until released."""
-    actor: Actor = context["actor"]
     public_id, _, reason = args.partition(" ")
     plan = retention.hold(db, actor, plan_argument(public_id, "hold"), reason, utcnow())
     days = context["settings"].retention_days
@@ -76,16 +72,14 @@ def handle_command_hold(ack: Ack, args: str, context: BoltContext, db: Session, 
         + " until someone in HR releases it with `/pip release "
         + f"{plan.public_id}`. The hold and its reason are in the plan's history."
     )
-    db.commit()
     ack(response_type="ephemeral", text=text)
 
 
 @subcommand("release")
 def handle_command_release(
-    ack: Ack, args: str, context: BoltContext, db: Session, **_: Any
+    ack: Ack, args: str, context: BoltContext, actor: Actor, db: Session
 ) -> None:
     """`/pip release <id>` (HR only): end the legal hold; retention applies again."""
-    actor: Actor = context["actor"]
     plan = retention.release(db, actor, plan_argument(args, "release"), utcnow())
     days = context["settings"].retention_days
     text = f"Plan *{plan.public_id}* is no longer on legal hold." + (
@@ -94,5 +88,4 @@ def handle_command_release(
         if days
         else " Closed plans are kept until a retention policy is set (RETENTION_DAYS)."
     )
-    db.commit()
     ack(response_type="ephemeral", text=text)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from db import begin_read
 from handlers.commands import subcommand
+from handlers.context import Listeners
 from models import utcnow
 from services.access import Actor
 from services.calendar import local_date
@@ -24,7 +24,7 @@ from slackio.files import upload_file
 from views.close import report_message
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """The subcommand registers itself with the `/pip` router."""
 
 
@@ -33,23 +33,21 @@ def handle_command_report(
     ack: Ack,
     args: str,
     client: WebClient,
-    context: BoltContext,
     respond: Respond,
+    actor: Actor,
     db: Session,
-    **_: Any,
 ) -> None:
     """`/pip report` (HR only): acknowledged at once; the figures follow here, the per-plan
     CSV in your DM (written to a file chunk by chunk, so memory stays flat)."""
     if args:
         raise UsageError("`/pip report` takes no arguments.")
-    actor: Actor = context["actor"]
     require_report_access(actor)
     ack(
         response_type="ephemeral",
         text="Preparing the report. The figures will appear here, and the CSV in your DM.",
     )
     today = local_date(utcnow(), Directory(client).tz(db, actor.user_id))
-    db.commit()  # the zone may have been looked up and remembered: that was the only write
+    db.commit()  # the zone may have been remembered; the long read below begins DEFERRED
     begin_read(db)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"pip-report-{today.isoformat()}.csv"
@@ -59,7 +57,6 @@ def handle_command_report(
                 out.write(chunk)
         report = org_report(db, actor, today, counted=counted)
         groups = breakdown(db, actor, today)
-        db.commit()  # the reads are over before Slack is called
         respond(response_type="ephemeral", replace_original=False, **report_message(report, groups))
         upload_file(  # streamed from disk: files_upload_v2 would read it all into memory
             client,

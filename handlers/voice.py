@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from handlers.context import deliver_soon, hr_recipients, open_modal, transactional
+from handlers.context import Listeners, deliver_soon, hr_recipients, open_modal
 from models import utcnow
 from services import voice
 from services.access import Actor
@@ -17,14 +17,13 @@ from views.ids import Action, Block, Callback
 from views.voice import ask_hr_modal, parse_read_value, voice_modal
 
 
-def register(app: App) -> None:
+def register(app: Listeners) -> None:
     """Listen for Ask HR to review, its form, and HR's Read buttons."""
     app.action(Action.ASK_HR)(handle_ask_hr_open)
     app.view(Callback.ASK_HR)(handle_ask_hr_submit)
     app.action(Action.READ_VOICE)(handle_read_voice)
 
 
-@transactional
 def handle_ask_hr_open(
     ack: Ack,
     body: dict[str, Any],
@@ -36,10 +35,9 @@ def handle_ask_hr_open(
     """The employee's form for HR; anyone else gets the answer for a missing plan."""
     plan = voice.plan_to_ask_about(db, actor, body["actions"][0]["value"])
     view = ask_hr_modal(plan, context["settings"].hr_contact)
-    open_modal(ack, client, db, body["trigger_id"], view)
+    open_modal(ack, client, body["trigger_id"], view)
 
 
-@transactional
 def handle_ask_hr_submit(
     ack: Ack, view: dict[str, Any], context: BoltContext, actor: Actor, db: Session
 ) -> None:
@@ -53,16 +51,14 @@ def handle_ask_hr_submit(
         hr_recipients=to_hr,
         now=utcnow(),
     )
-    db.commit()
     ack()
     deliver_soon(db)
 
 
-@transactional
 def handle_read_voice(
     ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
 ) -> None:
     """HR opens what the employee wrote (their response or their request)."""
     public_id, sequence = parse_read_value(body["actions"][0]["value"])
     plan, kind, text = voice.voice_for_hr(db, actor, public_id, sequence)
-    open_modal(ack, client, db, body["trigger_id"], voice_modal(plan, kind, text))
+    open_modal(ack, client, body["trigger_id"], voice_modal(plan, kind, text))

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from models import Checkin, CheckinKind, Delivery, DeliveryKind, DeliveryStatus, Plan
 from scheduler.messages import Outgoing, RenderContext, Skip
@@ -85,7 +85,7 @@ def annotate(ctx: RenderContext, message: Outgoing) -> Outgoing:
 # -- prompts and nudges
 
 
-def _same_thread(ctx: RenderContext) -> list[object]:
+def _same_thread(ctx: RenderContext) -> list[ColumnElement[bool]]:
     delivery = ctx.delivery
     return [
         Delivery.plan_id == delivery.plan_id,

@@ -29,13 +29,6 @@ from views.common import section
 from views.plan_messages import fmt_date
 from views.prose import mention, render
 
-# Kinds whose stale occurrence is dropped once a newer one of the same kind is due.
-SUPERSEDABLE = {
-    DeliveryKind.CHECKIN_PROMPT,
-    DeliveryKind.CHECKIN_REMINDER,
-    DeliveryKind.REVIEW_PROMPT,
-    DeliveryKind.REVIEW_REMINDER,
-}
 SUPERSEDED = "superseded by a newer check-in"
 
 

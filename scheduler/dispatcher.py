@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from logs import delivery_context
 from models import Delivery, utcnow
-from scheduler.pacing import POST, Pacer, Paused, Stopping
+from scheduler.pacing import POST, Clock, Pacer, Paused, Stopping
 from scheduler.sender import LEASE, PacedLookups, Sender
 from services import fleet, outbox, users
 from slackio.status import refresh_statuses
@@ -60,10 +60,13 @@ class Dispatcher(Sender):
         batch: int | None = None,
         workers: int = WORKERS,
         pacer: Pacer | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._stop = pacer.stop if pacer is not None else threading.Event()
         self._live = 1
-        pacer = pacer or Pacer(settings.post_rate, share=lambda: self._live, stop=self._stop)
+        pacer = pacer or Pacer(
+            settings.post_rate, share=lambda: self._live, stop=self._stop, clock=clock
+        )
         super().__init__(session_factory, client, settings, pacer, lease=lease)
         self.batch = batch
         self.workers = workers

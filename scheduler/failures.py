@@ -135,6 +135,7 @@ class Failures:
             db.commit()
         if code not in PERSON_GONE:
             return
+        db.commit()  # the failure is kept; no write lock is held over users.info
         try:
             profile = self.directory.profile(db, person, fresh=True)
             if profile is None:

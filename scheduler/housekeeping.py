@@ -33,6 +33,7 @@ def housekeeping(
     now = now or utcnow()
     with sessions() as db:
         forgotten = events.forget_old(db, now)
+        db.commit()
     run = None
     if settings.retention_days is not None:
         with sessions() as db:

@@ -123,7 +123,7 @@ def sealed(ctx: RenderContext, outcome: Outgoing | Skip) -> Outgoing | Skip:
     """A message whose delivery carries a seal shows it in a context line (and, through
     `message_metadata`, carries the full hash in its Slack metadata)."""
     seal = Seal.from_payload((ctx.delivery.payload or {}).get(SEAL))
-    if seal is None or isinstance(outcome, Skip) or outcome.attachments:
+    if seal is None or not isinstance(outcome, Outgoing) or outcome.attachments:
         return outcome
     return replace(outcome, blocks=with_context_line(outcome.blocks, seal.line), seal=seal)
 

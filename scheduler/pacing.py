@@ -10,7 +10,8 @@ One `Pacer` is shared by every thread of a process. Before a call a thread asks 
 Time passes for the pacer when either clock says so: the monotonic clock (real pacing) or
 the wall clock of `models.utcnow` (which tests move with time_machine instead of sleeping; in
 production the two agree). Pauses are wall-clock instants, so that a delivery given back until
-a pause ends is due again exactly then. Waiting is always on the monotonic clock.
+a pause ends is due again exactly then. Waiting is always on the monotonic clock (`clock`,
+which tests under a frozen wall clock replace with one whose waits take no time).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from slack_sdk.errors import SlackApiError
 
@@ -65,6 +66,30 @@ class Paused(Exception):
         self.until = until
 
 
+class Clock(Protocol):
+    """The monotonic clock a pacer reads and waits on."""
+
+    def now(self) -> float:
+        """Monotonic seconds."""
+        ...
+
+    def wait(self, stop: threading.Event, seconds: float) -> bool:
+        """Wait `seconds`, less if `stop` is set; True when it is."""
+        ...
+
+
+class Monotonic:
+    """Real time: `time.monotonic`, waited on with the stop event."""
+
+    def now(self) -> float:
+        """Monotonic seconds."""
+        return time.monotonic()
+
+    def wait(self, stop: threading.Event, seconds: float) -> bool:
+        """Wait `seconds`, less if `stop` is set; True when it is."""
+        return stop.wait(seconds)
+
+
 class Pacer:
     """Process-wide slots for Slack calls (see the module docstring)."""
 
@@ -76,7 +101,9 @@ class Pacer:
         channel_interval: float = CHANNEL_INTERVAL,
         share: Callable[[], int] = lambda: 1,
         stop: threading.Event | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        self.clock: Clock = clock or Monotonic()
         self.rates = {**METHOD_RATES, **(rates or {}), POST: post_rate}
         self.channel_interval = channel_interval
         self.share = share
@@ -103,7 +130,7 @@ class Pacer:
             # The last post there may have gone out later than its slot (it waited for the
             # method): keep a full interval after it actually went.
             while (wait := self._post_in_channel(channel)) > 0:
-                self._sleep_until(time.monotonic() + wait)
+                self._sleep_until(self.clock.now() + wait)
         if self.stop.is_set():
             raise Stopping
 
@@ -120,7 +147,7 @@ class Pacer:
         """A post in `channel` was answered: the next waits a full interval from now, since
         the request may have reached Slack later than its slot (a busy machine)."""
         with self._lock:
-            self._posted[channel] = _now()
+            self._posted[channel] = self._now()
 
     def paused_until(self, method: str) -> datetime | None:
         """When the pause of `method` ends, if it is paused now."""
@@ -139,7 +166,7 @@ class Pacer:
             seen = until
             # Slept on the monotonic clock, once per pause: under a frozen test clock the
             # wall-clock remainder never shrinks.
-            self._sleep_until(time.monotonic() + remaining)
+            self._sleep_until(self.clock.now() + remaining)
 
     def _reserve(self, method: str) -> float:
         """The monotonic instant of this caller's slot: a token bucket that may go into debt,
@@ -147,7 +174,7 @@ class Pacer:
         rate = self.rate(method)
         burst = 1.0 if method == POST else BURST
         with self._lock:
-            mono, wall = _now()
+            mono, wall = self._now()
             tokens, last_mono, last_wall = self._buckets.get(method, (burst, mono, wall))
             elapsed = max(mono - last_mono, wall - last_wall, 0.0)
             tokens = min(burst, tokens + elapsed * rate) - 1.0
@@ -157,7 +184,7 @@ class Pacer:
     def _reserve_channel(self, channel: str) -> float:
         """The monotonic instant of this caller's slot in `channel`."""
         with self._lock:
-            mono, wall = _now()
+            mono, wall = self._now()
             next_mono, next_wall = self._next_in_channel.get(channel, (mono, wall))
             wait = max(0.0, min(next_mono - mono, next_wall - wall))
             self._next_in_channel[channel] = (
@@ -173,7 +200,7 @@ class Pacer:
     def _post_in_channel(self, channel: str) -> float:
         """Seconds still to wait since the last post in `channel`; 0 and noted when none."""
         with self._lock:
-            mono, wall = _now()
+            mono, wall = self._now()
             last_mono, last_wall = self._posted.get(channel, (mono - 1e9, wall - 1e9))
             wait = max(
                 0.0,
@@ -191,13 +218,12 @@ class Pacer:
             return wait
 
     def _sleep_until(self, moment: float) -> None:
-        delay = moment - time.monotonic()
-        if self.stop.is_set() or (delay > 0 and self.stop.wait(delay)):
+        delay = moment - self.clock.now()
+        if self.stop.is_set() or (delay > 0 and self.clock.wait(self.stop, delay)):
             raise Stopping
 
-
-def _now() -> tuple[float, float]:
-    return time.monotonic(), utcnow().timestamp()
+    def _now(self) -> tuple[float, float]:
+        return self.clock.now(), utcnow().timestamp()
 
 
 def retry_after(error: SlackApiError) -> float:
@@ -210,7 +236,7 @@ def retry_after(error: SlackApiError) -> float:
 
 def is_rate_limited(error: SlackApiError) -> bool:
     """True when Slack answered 429 / ratelimited."""
-    return error.response.status_code == 429 or error.response.get("error") == "ratelimited"
+    return bool(error.response.status_code == 429 or error.response.get("error") == "ratelimited")
 
 
 def paced(pacer: Pacer | None, method: str, call: Callable[[], T], channel: str | None = None) -> T:

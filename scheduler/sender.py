@@ -146,9 +146,9 @@ class Sender(Failures):
                 # retried as a whole (a rare duplicate file beats a lost record).
                 return self._upload(db, owed, owner, channel, message)
             if maybe_posted:
-                found = self._already_posted(channel, delivery, message)
-                if found is not None:
-                    where, found = found
+                earlier = self._already_posted(channel, delivery, message)
+                if earlier is not None:
+                    where, found = earlier
                     outbox.mark_sent(db, delivery_id, owner, where, found, utcnow())
                     db.commit()
                     logger.info("delivery %s was already posted (ts %s)", delivery_id, found)
@@ -233,6 +233,7 @@ class Sender(Failures):
             return recipient
         profile = users.last_known(db, recipient)
         if profile is None:
+            db.commit()  # hold no write lock over users.info
             profile = self.directory.profile(db, recipient, fresh=True)
             db.commit()  # the profile is cached; hold no write lock over the next network call
         if profile is None:

@@ -18,7 +18,7 @@ class Role(StrEnum):
     HR = "hr"
 
 
-class Action(StrEnum):
+class Permission(StrEnum):
     """Everything a person can try to do to a plan."""
 
     VIEW = "view"
@@ -44,27 +44,27 @@ class Action(StrEnum):
 
 
 # The design's table "Who may do what", action by action.
-_ALLOWED: dict[Action, frozenset[Role]] = {
-    Action.VIEW: frozenset({Role.MANAGER, Role.EMPLOYEE, Role.HR}),
-    Action.VIEW_PRIVATE_NOTES: frozenset({Role.MANAGER, Role.HR}),
-    Action.EXPORT: frozenset({Role.MANAGER, Role.EMPLOYEE, Role.HR}),
-    Action.AMEND: frozenset({Role.MANAGER}),
-    Action.EXTEND: frozenset({Role.MANAGER}),
-    Action.CLOSE: frozenset({Role.MANAGER, Role.HR}),
-    Action.LOG_REVIEW: frozenset({Role.MANAGER}),
-    Action.ACKNOWLEDGE: frozenset({Role.EMPLOYEE}),
-    Action.RESPOND: frozenset({Role.EMPLOYEE}),
-    Action.CHECK_IN: frozenset({Role.EMPLOYEE}),
-    Action.APPROVE: frozenset({Role.HR}),
-    Action.EDIT_DRAFT: frozenset({Role.MANAGER}),
-    Action.SEND: frozenset({Role.MANAGER}),
-    Action.WITHDRAW: frozenset({Role.MANAGER}),
-    Action.ASK_HR: frozenset({Role.EMPLOYEE}),
-    Action.READ_VOICE: frozenset({Role.HR}),
-    Action.VERIFY: frozenset({Role.MANAGER, Role.HR}),
-    Action.HOLD: frozenset({Role.HR}),
-    Action.PAUSE: frozenset({Role.MANAGER, Role.HR}),
-    Action.RESUME: frozenset({Role.MANAGER, Role.HR}),
+_ALLOWED: dict[Permission, frozenset[Role]] = {
+    Permission.VIEW: frozenset({Role.MANAGER, Role.EMPLOYEE, Role.HR}),
+    Permission.VIEW_PRIVATE_NOTES: frozenset({Role.MANAGER, Role.HR}),
+    Permission.EXPORT: frozenset({Role.MANAGER, Role.EMPLOYEE, Role.HR}),
+    Permission.AMEND: frozenset({Role.MANAGER}),
+    Permission.EXTEND: frozenset({Role.MANAGER}),
+    Permission.CLOSE: frozenset({Role.MANAGER, Role.HR}),
+    Permission.LOG_REVIEW: frozenset({Role.MANAGER}),
+    Permission.ACKNOWLEDGE: frozenset({Role.EMPLOYEE}),
+    Permission.RESPOND: frozenset({Role.EMPLOYEE}),
+    Permission.CHECK_IN: frozenset({Role.EMPLOYEE}),
+    Permission.APPROVE: frozenset({Role.HR}),
+    Permission.EDIT_DRAFT: frozenset({Role.MANAGER}),
+    Permission.SEND: frozenset({Role.MANAGER}),
+    Permission.WITHDRAW: frozenset({Role.MANAGER}),
+    Permission.ASK_HR: frozenset({Role.EMPLOYEE}),
+    Permission.READ_VOICE: frozenset({Role.HR}),
+    Permission.VERIFY: frozenset({Role.MANAGER, Role.HR}),
+    Permission.HOLD: frozenset({Role.HR}),
+    Permission.PAUSE: frozenset({Role.MANAGER, Role.HR}),
+    Permission.RESUME: frozenset({Role.MANAGER, Role.HR}),
 }
 # A plan that never reached its employee: a draft, or a draft withdrawn before sending.
 UNSENT_STATUSES = (PlanStatus.DRAFT, PlanStatus.WITHDRAWN)
@@ -105,12 +105,12 @@ def roles(actor: Actor, plan: Plan) -> frozenset[Role]:
     return frozenset(held)
 
 
-def may(actor: Actor, action: Action, plan: Plan) -> bool:
+def may(actor: Actor, action: Permission, plan: Plan) -> bool:
     """True when `actor` may do `action` to `plan`."""
     return bool(roles(actor, plan) & _ALLOWED[action])
 
 
-def require(actor: Actor, action: Action, plan: Plan) -> None:
+def require(actor: Actor, action: Permission, plan: Plan) -> None:
     """Raise PlanNotFound unless `actor` may do `action` to `plan`.
 
     Forbidden looks exactly like not found: the answer to someone who may not act on a plan

@@ -21,7 +21,7 @@ from models import (
     PlanStatus,
 )
 from services import audit, seals
-from services.access import Action, Actor
+from services.access import Actor, Permission
 from services.drafts import (
     LONG_TEXT_MAX,
     MAX_PLAN_DAYS,
@@ -199,7 +199,7 @@ def amend_plan(
     `goal_ids` gives, for each goal of the draft in order, the goal it edits (None: a new one).
     Only future deliveries change: what was sent stays as it was.
     """
-    plan = get_plan(db, actor, public_id, Action.AMEND, lock=True)
+    plan = get_plan(db, actor, public_id, Permission.AMEND, lock=True)
     if plan.status == PlanStatus.CLOSED:
         raise InvalidPlan({"reason": "This plan is closed and can no longer be changed."})
     require_running(plan, "reason")
@@ -253,7 +253,7 @@ def extend_plan(
     now: datetime,
 ) -> Amendment:
     """Move the end date later, with a reason: an amendment that HR hears about too."""
-    plan = get_plan(db, actor, public_id, Action.EXTEND, lock=True)
+    plan = get_plan(db, actor, public_id, Permission.EXTEND, lock=True)
     if plan.status == PlanStatus.CLOSED:
         raise InvalidPlan({"end_date": "This plan is closed and can no longer be extended."})
     require_running(plan, "end_date")

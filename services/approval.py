@@ -27,7 +27,7 @@ from models import (
     Review,
 )
 from services import audit, locks, users
-from services.access import Action, Actor, may
+from services.access import Actor, Permission, may
 from services.draft_outbox import (
     approval_requests,
     notify_manager,
@@ -79,7 +79,7 @@ def decided_text(db: Session, plan: Plan, round_: int) -> str:
 
 def plan_for_review(db: Session, actor: Actor, public_id: str, round_: int | None) -> Plan:
     """The draft `actor` (HR) may decide now; PlanNotFound for anyone else."""
-    plan = get_plan(db, actor, public_id, Action.APPROVE)
+    plan = get_plan(db, actor, public_id, Permission.APPROVE)
     if plan.manager_id == actor.user_id:
         raise UsageError(
             f"You wrote draft {plan.public_id}, so someone else in HR needs to review it."
@@ -178,7 +178,7 @@ def activate(
     locks.hold(db, f"pip:open-plan:{plan.employee_id}")
     other = open_plan_of(db, plan.employee_id)
     if other is not None and other.id != plan.id:
-        named = f", {other.public_id}" if may(actor, Action.VIEW, other) else ""
+        named = f", {other.public_id}" if may(actor, Permission.VIEW, other) else ""
         raise UsageError(
             f"{_name(db, plan.employee_id)} already has an open plan{named}, so draft "
             f"{plan.public_id} can't be sent while it is open."
@@ -220,7 +220,7 @@ def send_plan(
 ) -> tuple[Plan, bool]:
     """The manager sends an approved draft after meeting; True the first time (a second click
     changes nothing). The caller commits."""
-    plan = get_plan(db, actor, public_id, Action.SEND)
+    plan = get_plan(db, actor, public_id, Permission.SEND)
     if plan.status == PlanStatus.WITHDRAWN:
         raise UsageError(f"Draft {plan.public_id} was withdrawn, so it can't be sent.")
     if plan.status != PlanStatus.DRAFT:
@@ -245,7 +245,7 @@ def send_plan(
 
 def withdraw(db: Session, actor: Actor, public_id: str, now: datetime) -> tuple[Plan, bool]:
     """The manager withdraws a draft; the employee never hears of it. True the first time."""
-    plan = get_plan(db, actor, public_id, Action.WITHDRAW)
+    plan = get_plan(db, actor, public_id, Permission.WITHDRAW)
     if plan.status == PlanStatus.WITHDRAWN:
         return plan, False
     if plan.status != PlanStatus.DRAFT:
@@ -280,7 +280,7 @@ def resubmit(
     now: datetime,
 ) -> Plan:
     """Save the manager's changed draft: with approval it goes back to HR as a new round."""
-    plan = get_plan(db, actor, public_id, Action.EDIT_DRAFT)
+    plan = get_plan(db, actor, public_id, Permission.EDIT_DRAFT)
     if plan.status != PlanStatus.DRAFT:
         raise UsageError(f"Plan {plan.public_id} is no longer a draft, so it can't be edited here.")
     if approval and plan.review == Review.PENDING:

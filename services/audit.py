@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import EventKind, Plan, PlanEvent, utcnow
@@ -122,8 +122,3 @@ def verify_chain(db: Session, plan: Plan) -> ChainCheck:
             return ChainCheck(len(events), event.sequence)
         prev = event.hash
     return ChainCheck(len(events), None)
-
-
-def event_count(db: Session, plan: Plan) -> int:
-    """How many events `plan` has."""
-    return int(db.scalar(select(func.count()).where(PlanEvent.plan_id == plan.id)) or 0)

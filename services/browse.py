@@ -20,7 +20,7 @@ from models import (
     PlanStatus,
 )
 from services import lists, tallies
-from services.access import UNSENT_STATUSES, Action, Actor, may, may_run_org_report
+from services.access import UNSENT_STATUSES, Actor, Permission, may, may_run_org_report
 from services.errors import NotAllowed, UsageError
 from services.lists import ListKey
 from services.pauses import pauses_of
@@ -175,7 +175,7 @@ class PlanDetail:
 
 def plan_detail(db: Session, actor: Actor, public_id: str) -> PlanDetail:
     """The plan with its check-ins, goal trends and amendments, as `actor` may see it."""
-    plan = get_plan(db, actor, public_id, Action.VIEW)
+    plan = get_plan(db, actor, public_id, Permission.VIEW)
     checkins = list(
         db.scalars(
             select(Checkin)
@@ -208,7 +208,7 @@ def plan_detail(db: Session, actor: Actor, public_id: str) -> PlanDetail:
         checkins=checkins,
         goals=goals,
         amendments=amendments,
-        include_private=may(actor, Action.VIEW_PRIVATE_NOTES, plan),
-        for_hr=may(actor, Action.HOLD, plan),
+        include_private=may(actor, Permission.VIEW_PRIVATE_NOTES, plan),
+        for_hr=may(actor, Permission.HOLD, plan),
         pauses=pauses_of(db, plan),
     )

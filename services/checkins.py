@@ -23,7 +23,7 @@ from models import (
     PlanStatus,
 )
 from services import audit, locks
-from services.access import Action, Actor, may
+from services.access import Actor, Permission, may
 from services.drafts import LONG_TEXT_MAX
 from services.errors import InvalidPlan, PlanNotFound, UsageError, required
 from services.outbox import enqueue
@@ -83,7 +83,7 @@ def find_scheduled(db: Session, plan: Plan, occurrence: date) -> Checkin | None:
 
 
 def get_checkin(
-    db: Session, actor: Actor, checkin_id: int | str, action: Action, *, lock: bool = False
+    db: Session, actor: Actor, checkin_id: int | str, action: Permission, *, lock: bool = False
 ) -> Checkin:
     """A check-in `actor` may act on; anything else looks like it does not exist.
 
@@ -199,7 +199,7 @@ def record_answer(
     now: datetime,
 ) -> Checkin:
     """The employee's self-assessment; answering again updates the same check-in."""
-    checkin = get_checkin(db, actor, checkin_id, Action.CHECK_IN, lock=True)
+    checkin = get_checkin(db, actor, checkin_id, Permission.CHECK_IN, lock=True)
     _check_marks(marks, checkin.plan, "goal_status", "goal_note")
     if not progress.strip():
         raise InvalidPlan({"progress": "Say how things are going overall."})
@@ -241,7 +241,7 @@ def record_reply(
     db: Session, actor: Actor, checkin_id: int | str, text: str, now: datetime
 ) -> Checkin:
     """A plain reply to the prompt, kept as the check-in's free-text answer (appended)."""
-    checkin = get_checkin(db, actor, checkin_id, Action.CHECK_IN)
+    checkin = get_checkin(db, actor, checkin_id, Permission.CHECK_IN)
     cleaned = text.strip()
     combined = f"{checkin.employee_reply}\n\n{cleaned}" if checkin.employee_reply else cleaned
     if len(combined) > LONG_TEXT_MAX:
@@ -284,10 +284,10 @@ def record_review(
     """
     checkin: Checkin | None = None
     if checkin_id is not None:
-        found = get_checkin(db, actor, checkin_id, Action.LOG_REVIEW, lock=True)
+        found = get_checkin(db, actor, checkin_id, Permission.LOG_REVIEW, lock=True)
         checkin, plan = found, found.plan
     else:
-        plan = get_plan(db, actor, plan_id or "", Action.LOG_REVIEW, lock=True)
+        plan = get_plan(db, actor, plan_id or "", Permission.LOG_REVIEW, lock=True)
         require_open(plan)
         checkin = None
         if seen_unscheduled is not None:

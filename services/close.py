@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from models import DeliveryKind, EventKind, GoalStatus, Notice, Outcome, Plan, PlanStatus
+from models import DeliveryKind, EventKind, Notice, Outcome, Plan, PlanStatus
 from services import audit, seals
-from services.access import Action, Actor
+from services.access import Actor, Permission
 from services.checkins import GoalMark
 from services.drafts import LONG_TEXT_MAX
 from services.errors import InvalidPlan, required
@@ -46,7 +46,7 @@ def close_plan(
 ) -> Plan:
     """Record the outcome, cancel everything still owed, and tell the employee, the manager
     and the HR channel (with the record). The caller commits."""
-    plan = get_plan(db, actor, public_id, Action.CLOSE, lock=True)
+    plan = get_plan(db, actor, public_id, Permission.CLOSE, lock=True)
     if _same_closing(plan, closing):
         return plan  # the same close again (a double click): nothing new to record
     errors: dict[str, str] = {}
@@ -140,8 +140,3 @@ def _tell_everyone(
                     else {"notice": notice, "goals": final}
                 ),
             )
-
-
-def final_status(value: str | None) -> GoalStatus | None:
-    """A goal status from a form value (None when missing or unknown)."""
-    return GoalStatus(value) if value in {s.value for s in GoalStatus} else None

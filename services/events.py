@@ -14,12 +14,11 @@ KEEP_FOR = timedelta(days=1)  # Slack retries within minutes; a day is plenty
 
 
 def first_sighting(db: Session, event_id: str) -> bool:
-    """Record `event_id`; True the first time it is seen, False for a retry. Commits."""
+    """Record `event_id`; True the first time it is seen, False for a retry (the caller commits)."""
     try:
-        db.execute(insert(ProcessedEvent).values(event_id=event_id, received_at=utcnow()))
-        db.commit()
+        with db.begin_nested():
+            db.execute(insert(ProcessedEvent).values(event_id=event_id, received_at=utcnow()))
     except IntegrityError:
-        db.rollback()
         return False
     return True
 
@@ -28,5 +27,4 @@ def forget_old(db: Session, now: datetime | None = None) -> int:
     """Drop event ids older than a day (Slack retries within minutes); returns how many."""
     cutoff = (now or utcnow()) - KEEP_FOR
     result = db.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
-    db.commit()
     return int(getattr(result, "rowcount", 0) or 0)

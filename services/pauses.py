@@ -24,7 +24,7 @@ from models import (
     PlanStatus,
 )
 from services import audit, seals
-from services.access import Action, Actor
+from services.access import Actor, Permission
 from services.calendar import (
     business_days_after,
     business_days_between,
@@ -151,7 +151,7 @@ def pause_plan(
 
     Two identical submissions at once pause it once: the second finds the pause made.
     """
-    plan = get_plan(db, actor, public_id, Action.PAUSE)
+    plan = get_plan(db, actor, public_id, Permission.PAUSE)
     today = local_date(now, recipients.employee_tz)
     try:
         require_pausable(plan, db)
@@ -260,7 +260,7 @@ def resume_plan(
     db: Session, actor: Actor, public_id: str, *, recipients: Recipients, now: datetime
 ) -> PlanPause:
     """Restart a paused plan today (`/pip resume`); the employee, manager and HR are told."""
-    plan = get_plan(db, actor, public_id, Action.RESUME)
+    plan = get_plan(db, actor, public_id, Permission.RESUME)
     pause = open_pause(db, plan)
     if plan.status != PlanStatus.PAUSED or pause is None:
         raise UsageError(f"Plan {plan.public_id} is not paused, so there is nothing to resume.")

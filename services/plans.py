@@ -22,7 +22,7 @@ from models import (
     Tombstone,
 )
 from services import audit, draft_outbox, locks, seals
-from services.access import Action, Actor, may, require
+from services.access import Actor, Permission, may, require
 from services.drafts import (
     LONG_TEXT_MAX,
     PlanDraft,
@@ -48,15 +48,15 @@ OPEN_STATUSES = (
 )
 # What may be done to a plan that has not been sent yet; anything else is refused as such.
 DRAFT_ACTIONS = {
-    Action.VIEW,
-    Action.VIEW_PRIVATE_NOTES,
-    Action.EXPORT,
-    Action.APPROVE,
-    Action.EDIT_DRAFT,
-    Action.SEND,
-    Action.WITHDRAW,
-    Action.VERIFY,
-    Action.HOLD,
+    Permission.VIEW,
+    Permission.VIEW_PRIVATE_NOTES,
+    Permission.EXPORT,
+    Permission.APPROVE,
+    Permission.EDIT_DRAFT,
+    Permission.SEND,
+    Permission.WITHDRAW,
+    Permission.VERIFY,
+    Permission.HOLD,
 }
 NOT_IN_GROUP = (
     "Opening plans is limited to a group of managers in this workspace, and you are not in "
@@ -87,7 +87,7 @@ def get_plan(
     db: Session,
     actor: Actor,
     public_id: str,
-    action: Action = Action.VIEW,
+    action: Permission = Permission.VIEW,
     *,
     lock: bool = False,
 ) -> Plan:
@@ -153,7 +153,7 @@ def check_draft(
     the attempt is referred to HR (`refer_to_hr`) and the submitter gets one neutral answer.
     """
     existing = open_plan_of(db, draft.employee_id) if draft.employee_id else None
-    visible = existing is not None and may(actor, Action.VIEW, existing)
+    visible = existing is not None and may(actor, Permission.VIEW, existing)
     errors = validate(
         draft,
         manager_id=actor.user_id,
@@ -361,7 +361,7 @@ def acknowledge(
     """Record that the employee received the current version of the plan, tell the manager,
     and seal the moment (employee and HR); True the first time. A button on an earlier version
     is refused (UsageError)."""
-    plan = get_plan(db, actor, public_id, Action.ACKNOWLEDGE, lock=True)
+    plan = get_plan(db, actor, public_id, Permission.ACKNOWLEDGE, lock=True)
     if plan.status == PlanStatus.CLOSED:
         return plan, False
     if round_ is not None and round_ != ack_round(db, plan):
@@ -402,7 +402,7 @@ def respond(
 ) -> Plan:
     """Store the employee's written response to the plan (their side of the story); the
     manager and HR (`hr_recipients`: the channel, or each HR person) are told."""
-    plan = get_plan(db, actor, public_id, Action.RESPOND, lock=True)
+    plan = get_plan(db, actor, public_id, Permission.RESPOND, lock=True)
     cleaned = text.strip()
     if not cleaned:
         raise InvalidPlan({"response": "Write your response, or close this form."})

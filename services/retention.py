@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import Base, DeliveryKind, EventKind, Plan, PlanStatus, Tombstone
 from services import audit, locks
-from services.access import Action, Actor
+from services.access import Actor, Permission
 from services.errors import UsageError
 from services.outbox import enqueue
 from services.plans import get_plan
@@ -28,7 +28,7 @@ LOCK = "pip:retention"
 
 def hold(db: Session, actor: Actor, public_id: str, reason: str, now: datetime) -> Plan:
     """Put a plan on legal hold, with a reason (HR only; recorded in the history)."""
-    plan = get_plan(db, actor, public_id, Action.HOLD)
+    plan = get_plan(db, actor, public_id, Permission.HOLD)
     cleaned = " ".join(reason.split())
     if not cleaned:
         raise UsageError(
@@ -52,7 +52,7 @@ def hold(db: Session, actor: Actor, public_id: str, reason: str, now: datetime) 
 
 def release(db: Session, actor: Actor, public_id: str, now: datetime) -> Plan:
     """End a plan's legal hold (HR only; recorded in the history)."""
-    plan = get_plan(db, actor, public_id, Action.HOLD)
+    plan = get_plan(db, actor, public_id, Permission.HOLD)
     locks.hold(db, f"pip:plan:{plan.id}:hold")
     db.refresh(plan)
     if plan.legal_hold_at is None:

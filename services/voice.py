@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from models import DeliveryKind, EventKind, Notice, Plan, PlanEvent
 from services import audit
-from services.access import Action, Actor
+from services.access import Actor, Permission
 from services.drafts import LONG_TEXT_MAX
 from services.errors import InvalidPlan, PlanNotFound
 from services.outbox import enqueue
@@ -21,7 +21,7 @@ VOICE_EVENTS = {EventKind.RESPONDED: "response", EventKind.HR_REVIEW_REQUESTED: 
 
 def plan_to_ask_about(db: Session, actor: Actor, public_id: str) -> Plan:
     """The employee's own sent plan, to ask HR about; PlanNotFound for anyone else."""
-    return get_plan(db, actor, public_id, Action.ASK_HR)
+    return get_plan(db, actor, public_id, Permission.ASK_HR)
 
 
 def ask_hr(
@@ -81,7 +81,7 @@ def voice_event(db: Session, plan: Plan, sequence: int) -> PlanEvent | None:
 
 def voice_for_hr(db: Session, actor: Actor, public_id: str, sequence: int) -> tuple[Plan, str, str]:
     """What the employee wrote (kind, text), for HR only; PlanNotFound for anyone else."""
-    plan = get_plan(db, actor, public_id, Action.READ_VOICE)
+    plan = get_plan(db, actor, public_id, Permission.READ_VOICE)
     event = voice_event(db, plan, sequence)
     if event is None:
         raise PlanNotFound(plan.public_id)

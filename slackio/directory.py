@@ -38,17 +38,15 @@ class Directory:
     ) -> Profile | None:
         """`user_id`'s profile (None when Slack does not know them); `fresh` skips the cache.
 
-        Before asking Slack it commits any open transaction of `db`: on SQLite a session
-        holds the write lock for its whole transaction, and no lock is held over the network.
-        With `store=False` nothing is written (the caller remembers it later, say after an
-        acknowledgement that must not wait for the write lock).
+        Call it with no write transaction open on `db` (a listener's client commits first;
+        the scheduler commits before): no lock is held over the network. With `store=False`
+        nothing is written (the caller remembers it later, say after an acknowledgement
+        that must not wait for the write lock).
         """
         if not fresh:
             known = users.cached(db, user_id)
             if known is not None:
                 return known
-        if db.in_transaction():
-            db.commit()
         try:
             answer = paced(self.pacer, "users.info", lambda: self.client.users_info(user=user_id))
         except SlackApiError as error:
@@ -87,8 +85,6 @@ class Directory:
         known = users.dm_channel(db, user_id)
         if known is not None:
             return known
-        if db.in_transaction():
-            db.commit()
         channel = self.dm_channel(user_id)
         users.remember_dm_channel(db, user_id, channel)
         return channel

@@ -28,6 +28,7 @@ from tests.constants import (
     SIGNING_SECRET,
 )
 from tests.fakeslack import FakeSlack
+from tests.instantclock import InstantClock
 from tests.slackdriver import SlackDriver, TrackingExecutor
 
 POSTGRES_ENV = "PIP_TEST_POSTGRES_URL"
@@ -173,8 +174,14 @@ def driver(
 
 @pytest.fixture
 def dispatcher(settings: Settings, session_factory: sessionmaker[Session]) -> Dispatcher:
-    """The outbox dispatcher the app kicks; tests tick it themselves under a frozen clock."""
-    return Dispatcher(session_factory, make_delivery_client(settings), settings)
+    """The outbox dispatcher the app kicks; tests tick it themselves under a frozen clock.
+
+    Its pacer waits on an `InstantClock`: the wall clock is frozen, so real waiting would
+    only add per-channel seconds (tests/scheduler/test_drain.py paces in real time).
+    """
+    return Dispatcher(
+        session_factory, make_delivery_client(settings), settings, clock=InstantClock()
+    )
 
 
 @pytest.fixture

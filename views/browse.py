@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 from models import Author, Checkin, CheckinKind, EventKind, Plan, PlanEvent, PlanStatus, Review
-from services.browse import PlanDetail, PlanLine, PlanPage, Scope
+from services.browse import PlanDetail, PlanPage, Scope
 from services.checkins import STATUS_LABELS
+from services.plan_facts import PlanLine
 from services.plans import is_acknowledged
 from views.checkins import STATUS_EMOJI, answer_lines, mark_lines
 from views.common import actions, button, context, divider, escape, header, plain, section

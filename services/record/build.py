@@ -20,7 +20,7 @@ from models import (
     PlanStatus,
 )
 from services import audit
-from services.access import Action, Actor, may
+from services.access import Actor, Permission, may
 from services.checkins import marks_by
 from services.labels import (
     CADENCE_LABELS,
@@ -63,8 +63,8 @@ def plan_record(
     now: datetime,
 ) -> PlanRecord:
     """The record of the plan `actor` asked to export; PlanNotFound/NotAllowed otherwise."""
-    plan = get_plan(db, actor, public_id, Action.EXPORT)
-    include_private = may(actor, Action.VIEW_PRIVATE_NOTES, plan)
+    plan = get_plan(db, actor, public_id, Permission.EXPORT)
+    include_private = may(actor, Permission.VIEW_PRIVATE_NOTES, plan)
     party = _party_lookup(db)
     goal_labels = {g.id: f"Goal {g.position + 1}" for g in plan.goals}
     checkins = list(
@@ -79,7 +79,7 @@ def plan_record(
     chain = audit.verify_chain(db, plan)
     pauses = pauses_of(db, plan)
     told = {p.id for p in pauses if p.tell_employee}
-    hr_or_writer = may(actor, Action.APPROVE, plan) or may(actor, Action.ASK_HR, plan)
+    hr_or_writer = may(actor, Permission.APPROVE, plan) or may(actor, Permission.ASK_HR, plan)
     history = [
         event_record(
             _reason_hidden(event, include_private, told),

@@ -542,7 +542,7 @@ def _warm_directory(sessions: sessionmaker[Session], settings: Settings) -> None
     with sessions() as db:
         for person in PEOPLE:
             assert directory.profile(db, person, fresh=True) is not None
-        db.commit()
+            db.commit()  # no write lock over the next users.info
 
 
 def test_two_dispatchers_racing_send_each_delivery_exactly_once(

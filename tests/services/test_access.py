@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from models import Cadence, Plan, PlanStatus
-from services.access import Action, Actor, Role, may, require, roles
+from services.access import Actor, Permission, Role, may, require, roles
 from services.errors import PlanNotFound
 
 
@@ -32,51 +32,51 @@ EMPLOYEE = Actor("UEMP")
 HR = Actor("UHR", is_hr=True)
 STRANGER = Actor("USTRANGER")
 
-EXPECTED: dict[Action, set[Actor]] = {
-    Action.VIEW: {MANAGER, EMPLOYEE, HR},
-    Action.VIEW_PRIVATE_NOTES: {MANAGER, HR},
-    Action.EXPORT: {MANAGER, EMPLOYEE, HR},
-    Action.AMEND: {MANAGER},
-    Action.EXTEND: {MANAGER},
-    Action.CLOSE: {MANAGER, HR},
-    Action.LOG_REVIEW: {MANAGER},
-    Action.ACKNOWLEDGE: {EMPLOYEE},
-    Action.RESPOND: {EMPLOYEE},
-    Action.CHECK_IN: {EMPLOYEE},
-    Action.APPROVE: {HR},
-    Action.EDIT_DRAFT: {MANAGER},
-    Action.SEND: {MANAGER},
-    Action.WITHDRAW: {MANAGER},
-    Action.ASK_HR: {EMPLOYEE},
-    Action.READ_VOICE: {HR},
-    Action.VERIFY: {MANAGER, HR},
-    Action.HOLD: {HR},
-    Action.PAUSE: {MANAGER, HR},
-    Action.RESUME: {MANAGER, HR},
+EXPECTED: dict[Permission, set[Actor]] = {
+    Permission.VIEW: {MANAGER, EMPLOYEE, HR},
+    Permission.VIEW_PRIVATE_NOTES: {MANAGER, HR},
+    Permission.EXPORT: {MANAGER, EMPLOYEE, HR},
+    Permission.AMEND: {MANAGER},
+    Permission.EXTEND: {MANAGER},
+    Permission.CLOSE: {MANAGER, HR},
+    Permission.LOG_REVIEW: {MANAGER},
+    Permission.ACKNOWLEDGE: {EMPLOYEE},
+    Permission.RESPOND: {EMPLOYEE},
+    Permission.CHECK_IN: {EMPLOYEE},
+    Permission.APPROVE: {HR},
+    Permission.EDIT_DRAFT: {MANAGER},
+    Permission.SEND: {MANAGER},
+    Permission.WITHDRAW: {MANAGER},
+    Permission.ASK_HR: {EMPLOYEE},
+    Permission.READ_VOICE: {HR},
+    Permission.VERIFY: {MANAGER, HR},
+    Permission.HOLD: {HR},
+    Permission.PAUSE: {MANAGER, HR},
+    Permission.RESUME: {MANAGER, HR},
 }
 
 
-@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("action", list(Permission))
 @pytest.mark.parametrize("actor", [MANAGER, EMPLOYEE, HR, STRANGER], ids=lambda a: a.user_id)
-def test_matrix(action: Action, actor: Actor) -> None:
+def test_matrix(action: Permission, actor: Actor) -> None:
     assert may(actor, action, plan()) == (actor in EXPECTED[action])
 
 
 def test_every_action_has_an_expectation() -> None:
-    assert set(EXPECTED) == set(Action)
+    assert set(EXPECTED) == set(Permission)
 
 
 def test_stranger_is_told_the_plan_does_not_exist() -> None:
     with pytest.raises(PlanNotFound) as raised:
-        require(STRANGER, Action.VIEW, plan())
+        require(STRANGER, Permission.VIEW, plan())
     assert str(raised.value) == str(PlanNotFound("PIP-ABC123"))
 
 
 @pytest.mark.parametrize(
     ("actor", "action"),
-    [(EMPLOYEE, Action.AMEND), (MANAGER, Action.ACKNOWLEDGE), (HR, Action.CHECK_IN)],
+    [(EMPLOYEE, Permission.AMEND), (MANAGER, Permission.ACKNOWLEDGE), (HR, Permission.CHECK_IN)],
 )
-def test_a_forbidden_action_looks_like_a_missing_plan(actor: Actor, action: Action) -> None:
+def test_a_forbidden_action_looks_like_a_missing_plan(actor: Actor, action: Permission) -> None:
     with pytest.raises(PlanNotFound) as raised:
         require(actor, action, plan())
     assert str(raised.value) == "No plan PIP-ABC123 was found."
@@ -94,8 +94,8 @@ def test_actor_of_reads_hr_list() -> None:
 def test_hr_on_their_own_plan_is_only_the_employee() -> None:
     own = Actor("UEMP", is_hr=True)
     assert roles(own, plan()) == {Role.EMPLOYEE}
-    assert not may(own, Action.VIEW_PRIVATE_NOTES, plan())
-    assert not may(own, Action.CLOSE, plan())
+    assert not may(own, Permission.VIEW_PRIVATE_NOTES, plan())
+    assert not may(own, Permission.CLOSE, plan())
 
 
 @pytest.mark.parametrize("status", [PlanStatus.DRAFT, PlanStatus.WITHDRAWN])
@@ -103,7 +103,7 @@ def test_a_draft_is_nothing_to_its_employee(status: PlanStatus) -> None:
     draft = plan()
     draft.status = status
     assert roles(EMPLOYEE, draft) == frozenset()
-    assert not any(may(EMPLOYEE, action, draft) for action in Action)
+    assert not any(may(EMPLOYEE, action, draft) for action in Permission)
     assert roles(MANAGER, draft) == {Role.MANAGER} and roles(HR, draft) == {Role.HR}
     with pytest.raises(PlanNotFound):
-        require(EMPLOYEE, Action.VIEW, draft)
+        require(EMPLOYEE, Permission.VIEW, draft)
