@@ -26,13 +26,14 @@ from services.export_pdf import render_pdf
 from services.report import csv_chunks, org_report, require_report_access
 from slackio.directory import Directory
 from views.amend import extend_modal
-from views.close import EXTEND_INSTEAD, close_modal, read_closing, report_message
+from views.close import close_modal, read_closing, report_message
 from views.ids import Action, Callback
 
 
 def register(app: App) -> None:
     """Listen for the Record outcome button and the closing form."""
     app.action(Action.RECORD_OUTCOME)(handle_outcome_button)
+    app.action(Action.EXTEND_INSTEAD)(handle_extend_instead)
     app.view(Callback.CLOSE)(handle_close_submit)
 
 
@@ -74,6 +75,18 @@ def handle_outcome_button(
 
 
 @transactional
+def handle_extend_instead(
+    ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
+) -> None:
+    """The closing form's Extend instead button: the form becomes the extension form."""
+    plan = plans.get_plan(db, actor, body["actions"][0]["value"], Permission.EXTEND)
+    view = extend_modal(plan)
+    db.commit()
+    ack()
+    client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
+
+
+@transactional
 def handle_close_submit(
     ack: Ack,
     view: dict[str, Any],
@@ -82,15 +95,9 @@ def handle_close_submit(
     actor: Actor,
     db: Session,
 ) -> None:
-    """Close the plan, or (extend instead) turn the form into the extension form."""
+    """Close the plan."""
     plan = plans.get_plan(db, actor, view.get("private_metadata", ""), Permission.CLOSE)
-    choice, closing = read_closing(view)
-    if choice == EXTEND_INSTEAD:
-        plans.get_plan(db, actor, plan.public_id, Permission.EXTEND)  # only the manager
-        next_view = extend_modal(plan)
-        db.commit()
-        ack(response_action="update", view=next_view)
-        return
+    closing = read_closing(view)
     now = utcnow()
     today = local_date(now, Directory(client).tz(db, actor.user_id))
     close_plan(

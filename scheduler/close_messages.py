@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models import DeliveryKind, GoalStatus, Plan
+from models import DeliveryKind, Plan
 from scheduler.messages import (
     Attachment,
     Outgoing,
@@ -14,11 +14,10 @@ from scheduler.messages import (
     renders,
 )
 from services.access import Actor
-from services.checkins import STATUS_LABELS
 from services.close import OUTCOME_LABELS
 from services.export import export_filename, plan_record, render_html, render_markdown
 from services.export_pdf import render_pdf
-from views.checkins import STATUS_EMOJI
+from services.status_text import final_result_label
 from views.common import escape, plain, section
 from views.ids import Action, Block
 from views.plan_messages import fmt_date, long_sections, split_sections
@@ -92,8 +91,7 @@ def _final_goals(plan: Plan, payload: dict[str, object]) -> str:
     for number, goal in enumerate(plan.goals, start=1):
         raw = statuses.get(goal.id)
         if raw:
-            status = GoalStatus(str(raw))
-            label = f"{STATUS_EMOJI[status]} {STATUS_LABELS[status]}"
+            label = final_result_label(raw)
             lines.append(f"{number}. {escape(goal.description)}: {label}")
     return "\n".join(lines)
 

@@ -25,6 +25,14 @@ STATUS_EMOJI = {
 }
 
 
+def goal_status_text(status: GoalStatus | None) -> str:
+    """A goal's status as words with the emoji as decoration (`:red_circle: Off track`), so a
+    screen reader reads the word; `not rated yet` when there is no status."""
+    if status is None:
+        return ":white_circle: not rated yet"
+    return f"{STATUS_EMOJI[status]} {STATUS_LABELS[status]}"
+
+
 def _status_options() -> list[dict[str, Any]]:
     return [
         {"text": plain(label), "value": status.value} for status, label in STATUS_LABELS.items()
@@ -204,9 +212,7 @@ def _employee_answer_blocks(plan: Plan, checkin: Checkin | None) -> list[dict[st
         mark = theirs.get(goal.id)
         if mark:
             note = f" · {escape(mark.note)}" if mark.note else ""
-            lines.append(
-                f"{number}. {STATUS_EMOJI[mark.status]} {STATUS_LABELS[mark.status]}{note}"
-            )
+            lines.append(f"{number}. {goal_status_text(mark.status)}{note}")
     parts = []
     if lines:
         parts.append("\n".join(lines))
@@ -333,7 +339,7 @@ def review_for_employee(plan: Plan, checkin: Checkin) -> dict[str, Any]:
         feedback = f"\n{escape(mark.note)}" if mark.note else ""
         blocks += split_sections(
             f"*{number}. {escape(goal.description)}*\n"
-            f"{STATUS_EMOJI[mark.status]} {STATUS_LABELS[mark.status]}{feedback}"
+            f"{goal_status_text(mark.status)}{feedback}"
         )
     if checkin.next_steps:
         blocks += long_sections("Next steps", checkin.next_steps)

@@ -95,7 +95,7 @@ def _close_values(plan: Plan, outcome: str, summary: str = "Met every goal.") ->
                 "type": "static_select",
                 "selected_option": {
                     "text": {"type": "plain_text", "text": "x"},
-                    "value": "on_track",
+                    "value": "met",
                 },
             }
         }
@@ -155,9 +155,17 @@ def test_extend_instead_leads_into_the_extension(
     plan: Plan, driver: SlackDriver, session_factory: sessionmaker[Session], slack: FakeSlack
 ) -> None:
     view = _close_form(driver, MANAGER, plan)
-    reply = response_json(driver.submit(MANAGER, view, _close_values(plan, "extend", "")))
-    assert reply["response_action"] == "update"
-    extension = reply["view"]
+    driver.click(
+        MANAGER,
+        Action.EXTEND_INSTEAD,
+        value=plan.public_id,
+        block_id=Block.CLOSE_EXTEND,
+        view=view,
+    )
+    update = slack.calls_to("views.update")[-1]
+    assert update.response["ok"] and update.args["view_id"] == view["id"]
+    extension = update.args["view"]
+    extension = json.loads(extension) if isinstance(extension, str) else extension
     assert extension["callback_id"] == "pip_extend"
     new_end = (plan.end_date + timedelta(days=30)).isoformat()
     values = {
