@@ -338,8 +338,7 @@ def review_for_employee(plan: Plan, checkin: Checkin) -> dict[str, Any]:
             continue
         feedback = f"\n{escape(mark.note)}" if mark.note else ""
         blocks += split_sections(
-            f"*{number}. {escape(goal.description)}*\n"
-            f"{goal_status_text(mark.status)}{feedback}"
+            f"*{number}. {escape(goal.description)}*\n{goal_status_text(mark.status)}{feedback}"
         )
     if checkin.next_steps:
         blocks += long_sections("Next steps", checkin.next_steps)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from models import Plan, PlanPause, PlanStatus
+from models import Plan, PlanPause
 from services.audit import SYSTEM
 from services.pauses import PauseRequest
 from views import state
@@ -83,17 +83,6 @@ def read_pause(view: dict[str, Any]) -> PauseRequest:
         resume_on=state.picked_date(view, Block.RESUME_ON, Action.RESUME_ON),
         tell_employee=any(o.get("value") == TELL for o in ticked or []),
     )
-
-
-def status_words(plan: Plan, pause: PlanPause | None = None) -> str:
-    """A plan's state in words, the same everywhere: `acknowledged`, `closed (successful)`,
-    `paused since Mon 1 Feb 2027 (until Mon 15 Feb 2027)`."""
-    if plan.status == PlanStatus.PAUSED:
-        if pause is None:
-            return "paused"
-        until = f" (until {fmt_date(pause.resume_on)})" if pause.resume_on else ""
-        return f"paused since {fmt_date(pause.paused_on)}{until}"
-    return plan.status.value + (f" ({plan.outcome.value})" if plan.outcome else "")
 
 
 def pause_text(pause: PlanPause, *, with_reason: bool) -> str:

@@ -21,7 +21,10 @@ from jinja2 import (
     TemplateSyntaxError,
     meta,
     nodes,
+    pass_context,
+    select_autoescape,
 )
+from jinja2.runtime import Context
 
 from views.common import escape
 
@@ -36,7 +39,11 @@ class Mrkdwn(str):
     """Text that is already mrkdwn (a mention, a link) and must not be escaped again."""
 
 
-def _finalize(value: Any) -> Any:
+@pass_context
+def _finalize(context: Context, value: Any) -> Any:
+    """Escape text for mrkdwn in a message; a document (HTML is autoescaped) is left alone."""
+    if not (context.name or "").startswith("messages/"):
+        return value
     if isinstance(value, Mrkdwn) or not isinstance(value, str):
         return value
     return escape(value)
@@ -55,16 +62,23 @@ def overrides_folder() -> Path:
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The Jinja2 environment for message prose (mrkdwn, not HTML)."""
-    return Environment(
+    """The project's one Jinja2 environment: message prose (mrkdwn, escaped by `_finalize`)
+    and the exported record (`*.html.j2` autoescaped, Markdown as is), overrides first."""
+    from services.export import _format_date, _format_datetime, _md_indent, _md_quote
+
+    env = Environment(
         loader=ChoiceLoader([FileSystemLoader(overrides_folder()), FileSystemLoader(TEMPLATES)]),
         undefined=StrictUndefined,
-        autoescape=False,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
         finalize=_finalize,
         trim_blocks=True,
         lstrip_blocks=True,
-        keep_trailing_newline=False,
+        keep_trailing_newline=True,
     )
+    env.filters.update(
+        d=_format_date, dt=_format_datetime, md_indent=_md_indent, md_quote=_md_quote
+    )
+    return env
 
 
 def mention(user_id: str) -> Mrkdwn:
