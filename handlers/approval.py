@@ -34,9 +34,9 @@ from views.approval import (
     sent_line,
 )
 from views.common import context as context_block
-from views.common import escape
 from views.ids import Action, Callback
 from views.plan_form import FORM_UNREADABLE, edit_draft_modal, form_meta, read_plan_form
+from views.prose import ANSWERS, mention, say
 
 Update = tuple[str, str, dict[str, Any]]  # channel, ts, message
 
@@ -127,7 +127,7 @@ def handle_edit_draft_open(
     settings = context["settings"]
     plan = plans.get_plan(db, actor, body["actions"][0]["value"], Permission.EDIT_DRAFT)
     if plan.status != PlanStatus.DRAFT:
-        raise UsageError(f"Plan {plan.public_id} is no longer a draft, so it can't be edited here.")
+        raise UsageError(say(ANSWERS, "not_a_draft", plan_id=plan.public_id))
     draft = draft_from_plan(plan)
     draft.send_after_meeting = plan.send_after_meeting
     view = edit_draft_modal(
@@ -219,12 +219,9 @@ def handle_command_withdraw(
     updates = _request_updates(
         db, plan, plan.review_round, decided_line("withdrawn", actor.user_id, now)
     )
-    text = (
-        f"Draft plan *{plan.public_id}* for <@{plan.employee_id}> is withdrawn. "
-        f"<@{plan.employee_id}> never saw it; the draft and its history are kept for HR."
-    )
+    text = say(ANSWERS, "withdrawn", plan_id=plan.public_id, employee=mention(plan.employee_id))
     if not first:
-        text = f"Draft plan *{escape(plan.public_id)}* was already withdrawn."
+        text = say(ANSWERS, "already_withdrawn", plan_id=plan.public_id)
     db.commit()
     ack(response_type="ephemeral", text=text)
     if first:

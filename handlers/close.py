@@ -28,6 +28,7 @@ from slackio.directory import Directory
 from views.amend import extend_modal
 from views.close import close_modal, read_closing, report_message
 from views.ids import Action, Callback
+from views.prose import ANSWERS, say
 
 
 def register(app: App) -> None:
@@ -137,7 +138,7 @@ def handle_command_export(
     db.commit()
     ack(
         response_type="ephemeral",
-        text=f"Preparing the record of {public_id}; it will be in your DM in a moment.",
+        text=say(ANSWERS, "preparing_record", plan_id=public_id),
     )
     begin_read(db)
     record = plan_record(db, actor, public_id, utcnow())
@@ -145,7 +146,7 @@ def handle_command_export(
     channel = Directory(client).dm_channel(actor.user_id)
     client.files_upload_v2(
         channel=channel,
-        initial_comment=f"The record of plan *{record.public_id}*, as of now.",
+        initial_comment=say(ANSWERS, "record_comment", plan_id=record.public_id),
         file_uploads=[
             {
                 "content": render_pdf(
@@ -181,12 +182,12 @@ def handle_command_report(
     """`/pip report` (HR only): acknowledged at once; the figures follow here, the per-plan
     CSV in your DM (written to a file chunk by chunk, so memory stays flat)."""
     if args:
-        raise UsageError("`/pip report` takes no arguments.")
+        raise UsageError(say(ANSWERS, "report_no_arguments"))
     actor: Actor = context["actor"]
     require_report_access(actor)
     ack(
         response_type="ephemeral",
-        text="Preparing the report. The figures will appear here, and the CSV in your DM.",
+        text=say(ANSWERS, "preparing_report"),
     )
     today = local_date(utcnow(), Directory(client).tz(db, actor.user_id))
     db.commit()  # the zone may have been looked up and remembered: that was the only write
@@ -201,7 +202,7 @@ def handle_command_report(
         respond(response_type="ephemeral", replace_original=False, **report_message(report))
         client.files_upload_v2(
             channel=Directory(client).dm_channel(actor.user_id),
-            initial_comment="The PIP report, one row per plan.",
+            initial_comment=say(ANSWERS, "report_comment"),
             file=str(path),
             filename=path.name,
             title="PIP report",

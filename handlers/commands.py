@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from handlers.context import transactional
 from services.errors import UsageError
-from views.common import escape
 from views.help import USAGES, help_blocks, help_text
 from views.ids import Command
+from views.prose import ANSWERS, say
 
 # Subcommand name -> handler(ack, args, **bolt_kwargs). Filled by the surface modules.
 Subcommand = Callable[..., None]
@@ -56,9 +56,9 @@ def handle_pip_command(
     handler = SUBCOMMANDS.get(name)
     if handler is None:
         if name in {u.name for u in USAGES}:
-            problem = f"`/pip {name}` is not available in this version of PIP Bot yet."
+            problem = say(ANSWERS, "not_available", name=name)
         else:
-            problem = f"`/pip {escape(name)}` is not a PIP Bot command. Here is what you can do:"
+            problem = say(ANSWERS, "not_a_command", name=name)
         ack(response_type="ephemeral", text=help_text(problem), blocks=help_blocks(problem))
         return
     handler(
@@ -75,5 +75,5 @@ def handle_pip_command(
 def plan_argument(args: str, verb: str) -> str:
     """The plan id a subcommand was given, or a UsageError saying how to give one."""
     if not args:
-        raise UsageError(f"Say which plan: `/pip {verb} PIP-7K3Q9A`.")
+        raise UsageError(say(ANSWERS, "which_plan", verb=verb))
     return args.split()[0]

@@ -24,7 +24,6 @@ from services.outbox import sent_messages
 from services.schedule import Recipients
 from services.users import Profile
 from slackio.directory import Directory
-from views.common import escape
 from views.ids import Action, Block, Callback
 from views.plan_form import (
     FORM_UNREADABLE,
@@ -44,6 +43,7 @@ from views.plan_messages import (
     parse_acknowledge_value,
     respond_modal,
 )
+from views.prose import ANSWERS, say
 from views.record import sealed_blocks
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -83,10 +83,7 @@ def handle_command_new(
     if args and not match:
         respond(
             response_type="ephemeral",
-            text=(
-                f"I couldn't find a person in “{escape(args)}”, so the form opened without one. "
-                "Choose the employee in the form, or type `/pip new @name` next time."
-            ),
+            text=say(ANSWERS, "no_person", typed=args),
         )
 
 

@@ -17,7 +17,7 @@ from services.export import format_day
 from services.users import last_known
 from services.verify import verify_plan
 from slackio.witnesses import WitnessReader
-from views.common import escape
+from views.prose import ANSWERS, say
 from views.record import verdict_text
 
 
@@ -43,7 +43,7 @@ def handle_command_verify(
     db.commit()  # nothing is held while Slack is read
     ack(
         response_type="ephemeral",
-        text=f"Checking the history of {public_id} against its sealed copies in Slack.",
+        text=say(ANSWERS, "verifying", plan_id=public_id),
     )
     reader = WitnessReader(client, context["settings"].hr_channel_id, since=opened)
     witnesses = reader.for_plan(public_id, employee_id, known_dm)
@@ -58,8 +58,8 @@ def handle_command_verify(
         reader_profile.tz if reader_profile else "UTC",
     )
     for where, error in reader.unreadable.items():
-        text += f" I could not read {where} ({error}), so its copies were not compared."
-    respond(response_type="ephemeral", replace_original=False, text=escape(text))
+        text += " " + say(ANSWERS, "unreadable", where=where, error=error)
+    respond(response_type="ephemeral", replace_original=False, text=text)
 
 
 @subcommand("hold")
@@ -70,11 +70,12 @@ def handle_command_hold(ack: Ack, args: str, context: BoltContext, db: Session, 
     plan = retention.hold(db, actor, plan_argument(public_id, "hold"), reason, utcnow())
     days = context["settings"].retention_days
     held_on = format_day(plan.legal_hold_at.date()) if plan.legal_hold_at else ""
-    text = (
-        f"Plan *{plan.public_id}* is on legal hold from {held_on}: it will not be deleted"
-        + (f" under the {retention.policy_name(days)} retention policy" if days else "")
-        + " until someone in HR releases it with `/pip release "
-        + f"{plan.public_id}`. The hold and its reason are in the plan's history."
+    text = say(
+        ANSWERS,
+        "on_hold",
+        plan_id=plan.public_id,
+        since=held_on,
+        policy=retention.policy_name(days) if days else None,
     )
     db.commit()
     ack(response_type="ephemeral", text=text)
@@ -88,11 +89,11 @@ def handle_command_release(
     actor: Actor = context["actor"]
     plan = retention.release(db, actor, plan_argument(args, "release"), utcnow())
     days = context["settings"].retention_days
-    text = f"Plan *{plan.public_id}* is no longer on legal hold." + (
-        f" It will be deleted under the {retention.policy_name(days)} retention policy once its "
-        "close is that old."
-        if days
-        else " Closed plans are kept until a retention policy is set (RETENTION_DAYS)."
+    text = say(
+        ANSWERS,
+        "released",
+        plan_id=plan.public_id,
+        policy=retention.policy_name(days) if days else None,
     )
     db.commit()
     ack(response_type="ephemeral", text=text)

@@ -10,6 +10,7 @@ from views import state
 from views.common import context, plain
 from views.ids import Action, Block, Callback
 from views.plan_messages import fmt_date
+from views.prose import mention, say
 
 
 def extend_modal(plan: Plan) -> dict[str, Any]:
@@ -23,9 +24,13 @@ def extend_modal(plan: Plan) -> dict[str, Any]:
         "close": plain("Cancel", 24),
         "blocks": [
             context(
-                f"Plan *{plan.public_id}* with <@{plan.employee_id}> ends "
-                f"{fmt_date(plan.end_date)}. The employee and HR are told, and the employee "
-                "is asked to acknowledge the plan again."
+                say(
+                    "views/amend",
+                    "extend_intro",
+                    plan_id=plan.public_id,
+                    employee=mention(plan.employee_id),
+                    end=fmt_date(plan.end_date),
+                )
             ),
             {
                 "type": "input",

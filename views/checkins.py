@@ -17,7 +17,9 @@ from views.plan_messages import (
     long_sections,
     split_sections,
 )
+from views.prose import mention, say
 
+SURFACE = "views/checkins"
 STATUS_EMOJI = {
     GoalStatus.ON_TRACK: ":large_green_circle:",
     GoalStatus.AT_RISK: ":large_yellow_circle:",
@@ -29,7 +31,7 @@ def goal_status_text(status: GoalStatus | None) -> str:
     """A goal's status as words with the emoji as decoration (`:red_circle: Off track`), so a
     screen reader reads the word; `not rated yet` when there is no status."""
     if status is None:
-        return ":white_circle: not rated yet"
+        return ":white_circle: " + say(SURFACE, "not_rated")
     return f"{STATUS_EMOJI[status]} {STATUS_LABELS[status]}"
 
 
@@ -86,28 +88,31 @@ def _text_input(
 
 def _goal_line(number: int, plan: Plan, goal_index: int) -> str:
     goal = plan.goals[goal_index]
-    return (
-        f"*{number}. {escape(goal.description)}*\n"
-        f"Target: {escape(goal.target)} · due {fmt_date(goal.due_date)}"
+    return say(
+        SURFACE,
+        "goal_line",
+        number=number,
+        description=goal.description,
+        target=goal.target,
+        due=fmt_date(goal.due_date),
     )
 
 
 def occurrence_label(checkin: Checkin) -> str:
     """`the check-in of Wed 13 Jan 2027` (or `the check-in logged on ...`)."""
-    day = fmt_date(checkin.occurrence_date)
-    if checkin.kind == CheckinKind.UNSCHEDULED:
-        return f"the check-in logged on {day}"
-    return f"the check-in of {day}"
+    return say(
+        SURFACE,
+        "occurrence",
+        unscheduled=checkin.kind == CheckinKind.UNSCHEDULED,
+        day=fmt_date(checkin.occurrence_date),
+    )
 
 
 def checkin_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     """The employee's prompt: their goals and a Check in button (text + blocks)."""
     blocks: list[dict[str, Any]] = [
         header(f"Check-in · {fmt_date(checkin.occurrence_date)}"),
-        section(
-            f"It's time for your check-in on plan *{plan.public_id}*. Say how each goal is "
-            "going, what's in your way and what support you need."
-        ),
+        section(say(SURFACE, "prompt", plan_id=plan.public_id)),
     ]
     blocks += [section(_goal_line(i, plan, i - 1)) for i in range(1, len(plan.goals) + 1)]
     blocks += checkin_prompt_actions(checkin, plan.public_id)
@@ -127,11 +132,7 @@ def checkin_prompt_actions(checkin: Checkin, plan_id: str | None = None) -> list
         "value": str(checkin.id),
         **({} if answered else {"style": "primary"}),
     }
-    note = (
-        ":white_check_mark: Your check-in is recorded. You can update it until it is reviewed."
-        if answered
-        else "Or just reply in this thread: your reply is kept as your check-in."
-    )
+    note = say(SURFACE, "recorded" if answered else "reply_in_thread")
     elements = [button, ask_hr_button(plan_id)] if plan_id else [button]
     return [
         {"type": "actions", "block_id": Block.CHECKIN_ACTIONS, "elements": elements},
@@ -153,7 +154,9 @@ def checkin_modal(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     """The employee's check-in form, prefilled with their earlier answer."""
     mine = marks_by(checkin, Author.EMPLOYEE)
     blocks: list[dict[str, Any]] = [
-        context(f"Plan *{plan.public_id}* · {occurrence_label(checkin)}"),
+        context(
+            say(SURFACE, "form_head", plan_id=plan.public_id, occurrence=occurrence_label(checkin))
+        ),
     ]
     for number, goal in enumerate(plan.goals, start=1):
         earlier = mine.get(goal.id)
@@ -225,8 +228,17 @@ def _employee_answer_blocks(plan: Plan, checkin: Checkin | None) -> list[dict[st
         if value:
             parts.append(f"*{title}:* {escape(value)}")
     if not parts:
-        return [context(f"<@{plan.employee_id}> has not answered {occurrence_label(checkin)} yet.")]
-    blocks = [section(f"*<@{plan.employee_id}>'s answer*")]
+        return [
+            context(
+                say(
+                    SURFACE,
+                    "not_answered",
+                    employee=mention(plan.employee_id),
+                    occurrence=occurrence_label(checkin),
+                )
+            )
+        ]
+    blocks = [section(say(SURFACE, "answer_head", employee=mention(plan.employee_id)))]
     for part in parts:
         blocks += split_sections(part)
     return blocks
@@ -239,8 +251,10 @@ def review_modal(plan: Plan, checkin: Checkin | None, seen: int | None = None) -
     """
     mine = marks_by(checkin, Author.MANAGER) if checkin else {}
     theirs = marks_by(checkin, Author.EMPLOYEE) if checkin else {}
-    title = occurrence_label(checkin) if checkin else "an unscheduled check-in, today"
-    blocks: list[dict[str, Any]] = [context(f"Plan *{plan.public_id}* · {title}")]
+    title = occurrence_label(checkin) if checkin else say(SURFACE, "unscheduled_today")
+    blocks: list[dict[str, Any]] = [
+        context(say(SURFACE, "form_head", plan_id=plan.public_id, occurrence=title))
+    ]
     blocks += _employee_answer_blocks(plan, checkin)
     blocks.append(divider())
     for number, goal in enumerate(plan.goals, start=1):
@@ -276,7 +290,7 @@ def review_modal(plan: Plan, checkin: Checkin | None, seen: int | None = None) -
             "Private notes",
             checkin.private_notes if checkin else None,
             optional=True,
-            hint="Seen only by you and HR, never by the employee.",
+            hint=say(SURFACE, "private_hint"),
         ),
     ]
     meta: dict[str, Any] = {"checkin": checkin.id} if checkin else {"plan": plan.public_id}
@@ -295,16 +309,16 @@ def review_modal(plan: Plan, checkin: Checkin | None, seen: int | None = None) -
 
 def review_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     """The manager's prompt to review a check-in, with a Log review button."""
-    answered = has_answer(checkin)
-    state = (
-        f"<@{plan.employee_id}> has answered."
-        if answered
-        else f"<@{plan.employee_id}> has not answered yet; you can review it anyway."
-    )
     blocks = [
         section(
-            f"Time to review {occurrence_label(checkin)} on plan *{plan.public_id}* with "
-            f"<@{plan.employee_id}>. {state}"
+            say(
+                SURFACE,
+                "review_prompt",
+                occurrence=occurrence_label(checkin),
+                plan_id=plan.public_id,
+                employee=mention(plan.employee_id),
+                answered=has_answer(checkin),
+            )
         ),
         {
             "type": "actions",
@@ -320,7 +334,9 @@ def review_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
             ],
         },
     ]
-    text = f"Time to review {occurrence_label(checkin)} on plan {plan.public_id}."
+    text = say(
+        SURFACE, "review_prompt_text", occurrence=occurrence_label(checkin), plan_id=plan.public_id
+    )
     return {"text": text, "blocks": blocks}
 
 
@@ -329,7 +345,13 @@ def review_for_employee(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     theirs = marks_by(checkin, Author.MANAGER)
     blocks: list[dict[str, Any]] = [
         section(
-            f"<@{plan.manager_id}> reviewed {occurrence_label(checkin)} on plan *{plan.public_id}*."
+            say(
+                SURFACE,
+                "reviewed",
+                manager=mention(plan.manager_id),
+                occurrence=occurrence_label(checkin),
+                plan_id=plan.public_id,
+            )
         )
     ]
     for number, goal in enumerate(plan.goals, start=1):
@@ -342,7 +364,13 @@ def review_for_employee(plan: Plan, checkin: Checkin) -> dict[str, Any]:
         )
     if checkin.next_steps:
         blocks += long_sections("Next steps", checkin.next_steps)
-    text = f"<@{plan.manager_id}> reviewed {occurrence_label(checkin)} on plan {plan.public_id}."
+    text = say(
+        SURFACE,
+        "reviewed_text",
+        manager=mention(plan.manager_id),
+        occurrence=occurrence_label(checkin),
+        plan_id=plan.public_id,
+    )
     return {"text": text, "blocks": blocks[:MESSAGE_MAX_BLOCKS]}
 
 

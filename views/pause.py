@@ -9,11 +9,13 @@ from models import Plan, PlanPause
 from services.audit import SYSTEM
 from services.pauses import PauseRequest
 from views import state
-from views.common import context, escape, plain
+from views.common import context, plain
 from views.ids import Action, Block, Callback
 from views.plan_messages import fmt_date
+from views.prose import mention, say
 
 TELL = "tell"
+SURFACE = "views/pause"
 
 
 def pause_modal(plan: Plan) -> dict[str, Any]:
@@ -27,16 +29,19 @@ def pause_modal(plan: Plan) -> dict[str, Any]:
         "close": plain("Cancel", 24),
         "blocks": [
             context(
-                f"While plan *{plan.public_id}* with <@{plan.employee_id}> is paused, no "
-                "check-ins, reminders or missed notices go out. When it restarts, its end "
-                f"date (now {fmt_date(plan.end_date)}) moves later by the business days it "
-                "was paused. The employee is told it is on hold, and HR is told."
+                say(
+                    SURFACE,
+                    "intro",
+                    plan_id=plan.public_id,
+                    employee=mention(plan.employee_id),
+                    end=fmt_date(plan.end_date),
+                )
             ),
             {
                 "type": "input",
                 "block_id": Block.REASON,
                 "label": plain("Reason"),
-                "hint": plain("For example sick leave, parental leave or an HR investigation."),
+                "hint": plain(say(SURFACE, "reason_hint")),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": Action.REASON,
@@ -49,7 +54,7 @@ def pause_modal(plan: Plan) -> dict[str, Any]:
                 "block_id": Block.RESUME_ON,
                 "optional": True,
                 "label": plain("Resume on"),
-                "hint": plain("The plan restarts by itself that day. Leave empty if unknown."),
+                "hint": plain(say(SURFACE, "resume_hint")),
                 "element": {"type": "datepicker", "action_id": Action.RESUME_ON},
             },
             {
@@ -62,10 +67,8 @@ def pause_modal(plan: Plan) -> dict[str, Any]:
                     "action_id": Action.TELL_EMPLOYEE,
                     "options": [
                         {
-                            "text": plain("Tell the employee the reason"),
-                            "description": plain(
-                                "Otherwise they only hear that the plan is on hold."
-                            ),
+                            "text": plain(say(SURFACE, "tell_label")),
+                            "description": plain(say(SURFACE, "tell_description")),
                             "value": TELL,
                         }
                     ],
@@ -87,36 +90,32 @@ def read_pause(view: dict[str, Any]) -> PauseRequest:
 
 def pause_text(pause: PlanPause, *, with_reason: bool) -> str:
     """One pause for `/pip show`: when, by whom, why (when the reader may see it), the move."""
-    head = f"*Paused {fmt_date(pause.paused_on)}* by <@{pause.paused_by}>"
-    if pause.resumed_on is None:
-        head += f", until {fmt_date(pause.resume_on)}" if pause.resume_on else ", still paused"
-    else:
-        who = (
-            "on its resume date"
-            if pause.resumed_by in (None, SYSTEM)
-            else f"by <@{pause.resumed_by}>"
-        )
-        head += f"; resumed {fmt_date(pause.resumed_on)} {who}"
-        if pause.end_before and pause.end_after:
-            head += (
-                f" ({pause.business_days} business days; end date moved from "
-                f"{fmt_date(pause.end_before)} to {fmt_date(pause.end_after)})"
-            )
-    if with_reason:
-        head += f"\nReason: {escape(pause.reason)}"
-    return head
+    resumed_by = pause.resumed_by if pause.resumed_by not in (None, SYSTEM) else None
+    return say(
+        SURFACE,
+        "pause_line",
+        paused_on=fmt_date(pause.paused_on),
+        by=mention(pause.paused_by),
+        resume_on=fmt_date(pause.resume_on) if pause.resume_on else None,
+        resumed_on=fmt_date(pause.resumed_on) if pause.resumed_on else None,
+        resumed_by=mention(resumed_by) if resumed_by else None,
+        days=pause.business_days,
+        end_before=fmt_date(pause.end_before) if pause.end_before else None,
+        end_after=fmt_date(pause.end_after) if pause.end_after else None,
+        reason=pause.reason if with_reason else None,
+    )
 
 
 def resumed_answer(plan: Plan, pause: PlanPause, next_checkin: date | None) -> str:
     """What `/pip resume` answers once the plan runs again."""
-    moved = (
-        f"It was paused for {pause.business_days} business days, so it now ends "
-        f"{fmt_date(pause.end_after)} instead of {fmt_date(pause.end_before)}."
-        if pause.end_after and pause.end_before and pause.end_after != pause.end_before
-        else f"It still ends {fmt_date(plan.end_date)}."
-    )
-    after = f" The next check-in is {fmt_date(next_checkin)}." if next_checkin else ""
-    return (
-        f"Plan *{plan.public_id}* is running again. {moved}{after} "
-        f"<@{plan.employee_id}> and HR are told."
+    moved = pause.end_after is not None and pause.end_before is not None
+    return say(
+        SURFACE,
+        "resumed",
+        plan_id=plan.public_id,
+        employee=mention(plan.employee_id),
+        days=pause.business_days if moved else 0,
+        end_before=fmt_date(pause.end_before) if pause.end_before else None,
+        end_after=fmt_date(pause.end_after if moved and pause.end_after else plan.end_date),
+        next_checkin=fmt_date(next_checkin) if next_checkin else None,
     )

@@ -33,6 +33,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # (TEMPLATE_OVERRIDES names another folder).
 OVERRIDES = TEMPLATES / "overrides"
 _overrides: list[Path] = [OVERRIDES]
+# The strings of what handlers answer (templates/messages/handlers/answers.md.j2).
+ANSWERS = "handlers/answers"
 
 
 class Mrkdwn(str):
@@ -91,10 +93,10 @@ def render(name: str, **context: Any) -> str:
     return environment().get_template(f"messages/{name}.md.j2").render(**context).strip()
 
 
-def say(surface: str, name: str, **context: Any) -> str:
-    """One sentence or label of a surface: the macro `name` of `messages/<surface>.md.j2`."""
+def say(surface: str, macro: str, /, **context: Any) -> str:
+    """One sentence or label of a surface: the macro `macro` of `messages/<surface>.md.j2`."""
     module = environment().get_template(f"messages/{surface}.md.j2").module
-    return str(getattr(module, name)(**context)).strip()
+    return str(getattr(module, macro)(**context)).strip()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,16 @@ from typing import Any
 
 from jinja2 import meta
 
-from models import ActionStep, Cadence, Goal, Plan, PlanStatus
+from models import (
+    ActionStep,
+    Cadence,
+    Checkin,
+    CheckinKind,
+    CheckinStatus,
+    Goal,
+    Plan,
+    PlanStatus,
+)
 from services.browse import PlanPage, Scope
 from services.home import HomeData, OwnPlan
 from services.plan_facts import PlanLine
@@ -127,6 +136,77 @@ def _help() -> str:
     return _text(help_blocks())
 
 
+def _checkin() -> Checkin:
+    return Checkin(
+        id=31,
+        plan_id=1,
+        kind=CheckinKind.SCHEDULED,
+        occurrence_date=date(2027, 1, 6),
+        status=CheckinStatus.PENDING,
+        employee_progress=None,
+        employee_blockers=None,
+        employee_support_needed=None,
+        employee_reply=None,
+        next_steps=None,
+        private_notes=None,
+    )
+
+
+def _checkin_prompt() -> str:
+    from views.checkins import checkin_prompt
+
+    return _text(checkin_prompt(sample_plan(), _checkin()))
+
+
+def _pause_form() -> str:
+    from views.pause import pause_modal
+
+    return _text(pause_modal(sample_plan()))
+
+
+def _extend_form() -> str:
+    from views.amend import extend_modal
+
+    return _text(extend_modal(sample_plan()))
+
+
+def _approval_request() -> str:
+    from views.approval import approval_request
+
+    draft = sample_plan(status=PlanStatus.DRAFT, send_after_meeting=False)
+    return _text(approval_request(draft, 1, None))
+
+
+def _ask_hr_form() -> str:
+    from views.voice import ask_hr_modal
+
+    return _text(ask_hr_modal(sample_plan(), "Hana in People Ops"))
+
+
+def _verify_answer() -> str:
+    from services.verify import Verdict
+    from views.record import verdict_text
+
+    verdict = Verdict("PIP-7K3Q9A", 4, 1, 2, None, None)
+    return verdict_text(verdict, "Eli", "UTC")
+
+
+def _unknown_command() -> str:
+    """What `/pip bogus` answers, from the real command handler (no database is touched)."""
+    from handlers.commands import handle_pip_command
+
+    answers: list[dict[str, Any]] = []
+    handle_pip_command.__wrapped__(  # type: ignore[attr-defined]
+        ack=lambda **kwargs: answers.append(kwargs),
+        command={"text": "bogus"},
+        client=None,
+        context=None,
+        respond=None,
+        db=None,
+    )
+    return _text(answers)
+
+
 def message_template(name: str) -> Scenario:
     """A message rendered by name with a sample value for each variable it uses.
 
@@ -178,6 +258,13 @@ SCENARIOS: dict[str, Scenario] = {
     "messages/views/browse.md.j2": _list,
     "messages/views/close.md.j2": _close_form,
     "messages/views/help.md.j2": _help,
+    "messages/views/checkins.md.j2": _checkin_prompt,
+    "messages/views/pause.md.j2": _pause_form,
+    "messages/views/amend.md.j2": _extend_form,
+    "messages/views/approval.md.j2": _approval_request,
+    "messages/views/voice.md.j2": _ask_hr_form,
+    "messages/views/record.md.j2": _verify_answer,
+    "messages/handlers/answers.md.j2": _unknown_command,
 }
 # The scheduler's messages (words-render's): rendered by name until their renderers are pure.
 for _path in sorted((TEMPLATES / "messages").glob("*.md.j2")):
