@@ -41,9 +41,7 @@ def _flag(plan: Plan, other_plan: str | None) -> list[dict[str, Any]]:
     if other_plan is None:
         return []
     return [
-        section(
-            say(SURFACE, "flag", employee=mention(plan.employee_id), other_plan=other_plan)
-        )
+        section(say(SURFACE, "flag", employee=mention(plan.employee_id), other_plan=other_plan))
     ]
 
 

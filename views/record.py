@@ -59,9 +59,7 @@ def verdict_text(verdict: Verdict, employee_name: str, tz: str) -> str:
             now_says=Mrkdwn(now_says),
         )
     if verdict.seals_matched == 0:
-        return say(
-            SURFACE, "intact_unsealed", plan_id=plan, events=_count(verdict.events, "event")
-        )
+        return say(SURFACE, "intact_unsealed", plan_id=plan, events=_count(verdict.events, "event"))
     return say(
         SURFACE,
         "intact",
