@@ -200,5 +200,5 @@ def _review_notice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     checkin = ctx.db.get(Checkin, int(ctx.delivery.payload["checkin_id"]))
     if checkin is None:
         return Skip("check-in gone")
-    message = review_for_employee(plan, checkin)
+    message = review_for_employee(plan, checkin, ctx.settings.hr_contact)
     return Outgoing(text=message["text"], blocks=message["blocks"])

@@ -14,6 +14,7 @@ from views.plan_messages import (
     MESSAGE_MAX_BLOCKS,
     discreet_text,
     fmt_date,
+    help_line,
     long_sections,
     split_sections,
 )
@@ -340,8 +341,9 @@ def review_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     return {"text": text, "blocks": blocks}
 
 
-def review_for_employee(plan: Plan, checkin: Checkin) -> dict[str, Any]:
-    """The review as the employee sees it: statuses, feedback and next steps, no private notes."""
+def review_for_employee(plan: Plan, checkin: Checkin, hr_contact: str = "") -> dict[str, Any]:
+    """The review as the employee sees it: statuses, feedback and next steps, no private notes,
+    and who to talk to (HR_CONTACT)."""
     theirs = marks_by(checkin, Author.MANAGER)
     blocks: list[dict[str, Any]] = [
         section(
@@ -364,6 +366,7 @@ def review_for_employee(plan: Plan, checkin: Checkin) -> dict[str, Any]:
         )
     if checkin.next_steps:
         blocks += long_sections("Next steps", checkin.next_steps)
+    blocks.append(context(help_line(hr_contact)))
     text = say(
         SURFACE,
         "reviewed_text",
