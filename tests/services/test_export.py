@@ -420,3 +420,24 @@ def test_export_filename(db: Session) -> None:
     record = plan_record(db, Actor(MANAGER), PUBLIC_ID, now=at(START))
     assert export_filename(record, "html") == "PIP-7K3Q9A-record.html"
     assert export_filename(record, ".md") == "PIP-7K3Q9A-record.md"
+
+
+def test_the_chart_has_a_text_alternative_in_words(db: Session) -> None:
+    build_plan(db)
+    record, html, markdown = export(db, Actor(MANAGER))
+    # HTML: a table beside the chart, a row per goal, a column per check-in, statuses as words.
+    table = html[
+        html.index('<table class="timeline"') : html.index(
+            "</table>", html.index('<table class="timeline"')
+        )
+    ]
+    assert table.count('<th scope="row">') == len(record.timeline.rows) == 10
+    assert table.count("<td>") == 10 * 12
+    for label in ("On track", "At risk", "Off track"):
+        assert f"<td>{label}</td>" in table
+    assert "<td>+</td>" not in table and "circle" not in table
+    # Markdown: the same, goal by goal, after the symbol timeline.
+    words = markdown[markdown.index("The same timeline in words") :]
+    first = CHECKIN_DATES[0]
+    assert f"- Goal 1 · {first:%a %-d %b %Y}: On track; " in words
+    assert words[: words.index("\n## ")].count("\n- Goal ") == 10
