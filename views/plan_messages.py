@@ -9,7 +9,7 @@ from models import Plan
 from services.calendar import business_days_after
 from services.plans import is_acknowledged
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
-from services.status_text import fmt_date
+from services.status_text import fmt_date as fmt_date  # views and scheduler import it here
 from views.common import SECTION_TEXT_MAX, context, divider, escape, header, plain, section
 from views.ids import Action, Block, Callback
 from views.plan_form import CADENCES, WEEKDAYS
