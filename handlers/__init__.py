@@ -13,9 +13,11 @@ from handlers import (
     commands,
     errors,
     events,
+    export,
     pauses,
     plans,
     record,
+    report,
     voice,
 )
 
@@ -29,6 +31,8 @@ MODULES = (
     browse,
     amend,
     close,
+    export,
+    report,
     pauses,
     record,
     voice,

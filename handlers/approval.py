@@ -34,8 +34,9 @@ from views.approval import (
     sent_line,
 )
 from views.common import context as context_block
+from views.form_meta import form_meta
 from views.ids import Action, Callback
-from views.plan_form import FORM_UNREADABLE, edit_draft_modal, form_meta, read_plan_form
+from views.plan_form import edit_draft_modal, form_unreadable, read_plan_form
 from views.prose import ANSWERS, mention, say
 
 Update = tuple[str, str, dict[str, Any]]  # channel, ts, message
@@ -149,7 +150,7 @@ def handle_edit_draft_submit(
     to_hr = hr_recipients(context, besides=actor.user_id)  # before the database is touched
     meta = form_meta(view, context[FORM_KEY])
     if meta is None:
-        raise InvalidPlan({"form": FORM_UNREADABLE})
+        raise InvalidPlan({"form": form_unreadable()})
     plan = plans.get_plan(db, actor, meta.plan_id or "", Permission.EDIT_DRAFT)
     draft, _ = read_plan_form(view, meta)
     recipients = plan_recipients(db, client, plan, context)

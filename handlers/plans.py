@@ -24,16 +24,14 @@ from services.outbox import sent_messages
 from services.schedule import Recipients
 from services.users import Profile
 from slackio.directory import Directory
+from views.form_meta import FormMeta, form_meta
 from views.ids import Action, Block, Callback
 from views.plan_form import (
-    FORM_UNREADABLE,
-    PLAN_REFERRED,
-    PLAN_REFERRED_NO_HR,
-    FormMeta,
-    form_meta,
     form_reason,
+    form_unreadable,
     new_plan_modal,
     plan_modal,
+    plan_referred,
     read_plan_form,
 )
 from views.plan_messages import (
@@ -156,7 +154,7 @@ def handle_form_submit(
     to_hr = hr_recipients(context, besides=actor.user_id)  # before the database is touched
     meta = form_meta(view, context[FORM_KEY])
     if meta is None:
-        raise InvalidPlan({"form": FORM_UNREADABLE})
+        raise InvalidPlan({"form": form_unreadable()})
     draft, _ = read_plan_form(view, meta)
     directory = Directory(client)
     begin_read(db)
@@ -182,7 +180,7 @@ def handle_form_submit(
     hidden = plans.check_draft(db, actor, draft, employee, local_date(now, manager_tz))
     hidden_ids = (hidden.id, hidden.public_id) if hidden is not None and not approval else None
     db.commit()
-    refusal = PLAN_REFERRED if settings.hr_channel_id else PLAN_REFERRED_NO_HR
+    refusal = plan_referred(bool(settings.hr_channel_id))
     if hidden_ids is not None:  # the one answer that says nothing about that open plan
         plans.refer_to_hr(db, actor, hidden_ids, settings.hr_channel_id, now)
         db.commit()

@@ -31,6 +31,7 @@ from services.drafts import (
     validate,
 )
 from services.errors import InvalidPlan
+from services.labels import FIELD_LABELS
 from services.outbox import enqueue
 from services.pauses import require_running
 from services.plans import get_plan, snapshot
@@ -41,18 +42,19 @@ from services.schedule import (
     schedule_end_of_plan,
 )
 
-FIELD_LABELS = {
-    "issues": "Issues",
-    "expectations": "Expected standard",
-    "support": "Support and resources",
-    "consequences": "Consequences",
-    "steps": "Action steps",
-    "goals": "Goals",
-    "start_date": "Start date",
-    "end_date": "End date",
-    "cadence": "Check-in cadence",
-    "checkin_weekday": "Check-in day",
-}
+# What an amendment may change, in the order its changes are recorded (the history keeps it).
+AMENDABLE = (
+    "issues",
+    "expectations",
+    "support",
+    "consequences",
+    "steps",
+    "goals",
+    "start_date",
+    "end_date",
+    "cadence",
+    "checkin_weekday",
+)
 # Everything owed that depends on the plan's content or dates; re-made after a change.
 RESCHEDULED = {
     DeliveryKind.ACK_REMINDER,
@@ -119,7 +121,7 @@ def _check_reason(reason: str) -> str:
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         name: {"before": before[name], "after": after[name]}
-        for name in FIELD_LABELS
+        for name in AMENDABLE
         if before.get(name) != after.get(name)
     }
 

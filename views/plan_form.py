@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -13,169 +9,23 @@ from models import Cadence
 from services.drafts import (
     GOAL_TEXT_MAX,
     LENGTH_PRESETS,
-    LONG_TEXT_MAX,
     MAX_GOALS,
     GoalDraft,
     PlanDraft,
 )
 from views.common import context, header, plain, section
+from views.form_meta import FormMeta, unverified_meta
 from views.ids import Action, Block, Callback, goal_block
+from views.inputs import date_input, option, select_input, text_input
+from views.prose import mention, say
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 CADENCES = {Cadence.WEEKLY: "Every week", Cadence.BIWEEKLY: "Every two weeks"}
 UNTIL_END_DATE = "end_date"
 # The one answer to a valid form for someone whose open plan the submitter may not see.
-PLAN_REFERRED = "This plan can't be opened now; HR has been told. Nothing was sent to the employee."
-PLAN_REFERRED_NO_HR = (
-    "This plan can't be opened now. Nothing was sent to the employee; please talk to HR."
-)
-FORM_UNREADABLE = (
-    "This form can no longer be read, so nothing was saved. Copy what you typed, close the "
-    "form and open it again with /pip new."
-)
+SURFACE = "views/plan_form"
 SEND_AT_ONCE = "at_once"
 SEND_AFTER_MEETING = "after_meeting"
-
-
-@dataclass
-class FormMeta:
-    """What the plan form keeps in private_metadata: goal slots, and the plan being edited."""
-
-    slots: list[int] = field(default_factory=lambda: [0])
-    next_slot: int = 1
-    plan_id: str | None = None
-    employee_id: str | None = None
-    goal_ids: dict[int, int] = field(default_factory=dict)  # slot -> goal id, when editing
-    draft: bool = False  # editing a draft (plan_id) rather than amending a sent plan
-    approval: bool = False  # HR approves the plan before it is sent
-
-    def dump(self, key: bytes) -> str:
-        """As private_metadata, signed with `key` so that only this server's forms are read."""
-        fields = {
-            "slots": self.slots,
-            "next": self.next_slot,
-            "plan": self.plan_id,
-            "employee": self.employee_id,
-            "goals": {str(k): v for k, v in self.goal_ids.items()},
-            "draft": self.draft,
-            "approval": self.approval,
-        }
-        return json.dumps({**fields, "sig": _signature(key, fields)})
-
-
-def _signature(key: bytes, fields: dict[str, Any]) -> str:
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
-    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _parse_meta(raw: Any) -> FormMeta:
-    meta = FormMeta(
-        slots=[int(s) for s in raw["slots"]],
-        next_slot=int(raw["next"]),
-        plan_id=raw.get("plan"),
-        employee_id=raw.get("employee"),
-        goal_ids={int(k): int(v) for k, v in (raw.get("goals") or {}).items()},
-        draft=raw.get("draft") is True,
-        approval=raw.get("approval") is True,
-    )
-    if not all(isinstance(v, str | None) for v in (meta.plan_id, meta.employee_id)):
-        raise TypeError("plan and employee are ids")
-    return meta
-
-
-def form_meta(view: dict[str, Any], key: bytes) -> FormMeta | None:
-    """The form's metadata if this server signed it with `key`; None when forged or unreadable."""
-    try:
-        raw = json.loads(view.get("private_metadata") or "{}")
-        fields = {k: v for k, v in raw.items() if k != "sig"}
-        signature = raw.get("sig")
-        if not isinstance(signature, str) or not hmac.compare_digest(
-            signature, _signature(key, fields)
-        ):
-            return None
-        return _parse_meta(raw)
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return None
-
-
-def unverified_meta(view: dict[str, Any]) -> FormMeta:
-    """The form's slots as the view says, for placing field errors only (never for acting)."""
-    try:
-        return _parse_meta(json.loads(view.get("private_metadata") or "{}"))
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return FormMeta()
-
-
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": plain(text), "value": value}
-
-
-def _text_input(
-    block_id: str,
-    action_id: str,
-    label: str,
-    value: str,
-    *,
-    multiline: bool = False,
-    optional: bool = False,
-    max_length: int = LONG_TEXT_MAX,
-    placeholder: str | None = None,
-    hint: str | None = None,
-) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": action_id,
-        "multiline": multiline,
-        "max_length": max_length,
-    }
-    if value:
-        element["initial_value"] = value
-    if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": element,
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
-
-
-def _date_input(
-    block_id: str, action_id: str, label: str, value: date | None, *, optional: bool = False
-) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "datepicker", "action_id": action_id}
-    if value:
-        element["initial_date"] = value.isoformat()
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": element,
-        "optional": optional,
-    }
-
-
-def _select_input(
-    block_id: str,
-    action_id: str,
-    label: str,
-    options: list[dict[str, Any]],
-    selected: str | None,
-) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "static_select", "action_id": action_id, "options": options}
-    chosen = [o for o in options if o["value"] == selected]
-    if chosen:
-        element["initial_option"] = chosen[0]
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": element,
-    }
 
 
 def _goal_blocks(goal: GoalDraft, number: int, slot: int, removable: bool) -> list[dict[str, Any]]:
@@ -195,25 +45,25 @@ def _goal_blocks(goal: GoalDraft, number: int, slot: int, removable: bool) -> li
             Action.GOAL_DESCRIPTION,
             "What the goal is",
             goal.description,
-            "e.g. Answer customer tickets within one business day",
+            say(SURFACE, "goal_example"),
         ),
         (
             Block.GOAL_MEASURE,
             Action.GOAL_MEASURE,
             "How it is measured",
             goal.measure,
-            "e.g. First-response time in the help desk report",
+            say(SURFACE, "measure_example"),
         ),
         (
             Block.GOAL_TARGET,
             Action.GOAL_TARGET,
             "Target",
             goal.target,
-            "e.g. 95% of tickets answered within one business day",
+            say(SURFACE, "target_example"),
         ),
     )
     inputs = [
-        _text_input(
+        text_input(
             goal_block(block, slot),
             action,
             label,
@@ -223,60 +73,48 @@ def _goal_blocks(goal: GoalDraft, number: int, slot: int, removable: bool) -> li
         )
         for block, action, label, typed, placeholder in parts
     ]
-    due = _date_input(goal_block(Block.GOAL_DUE, slot), Action.GOAL_DUE, "Due date", goal.due_date)
+    due = date_input(goal_block(Block.GOAL_DUE, slot), Action.GOAL_DUE, "Due date", goal.due_date)
     return [title, *inputs, due]
 
 
 def _delivery_input(draft: PlanDraft, meta: FormMeta) -> dict[str, Any]:
     """When the employee gets the plan: once approved (or at once), or after a meeting."""
-    at_once = (
-        "Send it to the employee as soon as it is approved"
-        if meta.approval
-        else "Send it to the employee now"
-    )
+    at_once = say(SURFACE, "send_when_approved" if meta.approval else "send_now")
     options = [
-        _option(at_once, SEND_AT_ONCE),
-        _option("I will send it after we meet", SEND_AFTER_MEETING),
+        option(at_once, SEND_AT_ONCE),
+        option(say(SURFACE, "send_after_meeting"), SEND_AFTER_MEETING),
     ]
     chosen = options[1] if draft.send_after_meeting else options[0]
     return {
         "type": "input",
         "block_id": Block.DELIVERY,
-        "label": plain("When the employee gets it"),
+        "label": plain(say(SURFACE, "delivery_label")),
         "element": {
             "type": "radio_buttons",
             "action_id": Action.DELIVERY,
             "options": options,
             "initial_option": chosen,
         },
-        "hint": plain(
-            "After a meeting, you get a button to send it yourself when you have talked.", 2000
-        ),
+        "hint": plain(say(SURFACE, "delivery_hint"), 2000),
     }
 
 
 def _intro(meta: FormMeta) -> str:
-    if meta.approval:
-        return (
-            "HR reviews this plan before the employee sees it; the employee gets it in a direct "
-            "message once it is approved (or when you send it) and is asked to acknowledge "
-            "receipt. Everything you write here is kept in the plan's history."
-        )
-    return (
-        "The employee gets this plan in a direct message and is asked to acknowledge "
-        "receipt. Everything you write here is kept in the plan's history."
-    )
+    return say(SURFACE, "intro", approval=meta.approval)
 
 
 def _top_blocks(draft: PlanDraft, meta: FormMeta, reason: str) -> list[dict[str, Any]]:
     if meta.plan_id is not None and meta.draft:
-        after = (
-            "When you send it, it goes back to HR for approval."
-            if meta.approval
-            else "The employee hears of it only when it is sent."
-        )
         return [
-            context(f"Editing your draft plan *{meta.plan_id}* with <@{meta.employee_id}>. {after}")
+            context(
+                say(
+                    SURFACE,
+                    "editing_draft",
+                    plan_id=meta.plan_id,
+                    employee=mention(meta.employee_id or ""),
+                    approval=meta.approval,
+                )
+            )
         ]
     if meta.plan_id is None:
         return [
@@ -294,16 +132,20 @@ def _top_blocks(draft: PlanDraft, meta: FormMeta, reason: str) -> list[dict[str,
         ]
     return [
         context(
-            f"Changing plan *{meta.plan_id}* with <@{meta.employee_id}>. They are told what "
-            "changed and why, and asked to acknowledge the plan again."
+            say(
+                SURFACE,
+                "changing",
+                plan_id=meta.plan_id,
+                employee=mention(meta.employee_id or ""),
+            )
         ),
-        _text_input(
+        text_input(
             Block.REASON,
             Action.REASON,
             "Reason for the change",
             reason,
             multiline=True,
-            placeholder="Why the plan changes: the employee and HR will see this.",
+            placeholder=say(SURFACE, "reason_placeholder"),
         ),
     ]
 
@@ -314,21 +156,21 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
     assert len(slots) == len(draft.goals)
     blocks: list[dict[str, Any]] = [
         *_top_blocks(draft, meta, reason),
-        _text_input(
+        text_input(
             Block.ISSUES,
             Action.ISSUES,
             "Issues, with dated examples",
             draft.issues,
             multiline=True,
-            placeholder="What has fallen short, and when: e.g. 3 Nov: missed the release review.",
+            placeholder=say(SURFACE, "issues_placeholder"),
         ),
-        _text_input(
+        text_input(
             Block.EXPECTATIONS,
             Action.EXPECTATIONS,
             "Expected standard",
             draft.expectations,
             multiline=True,
-            placeholder="The standard of performance and behaviour that is expected.",
+            placeholder=say(SURFACE, "expectations_placeholder"),
         ),
         header("Goals"),
     ]
@@ -351,60 +193,60 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
             }
         )
     else:
-        blocks.append(context(f"A plan has at most {MAX_GOALS} goals."))
+        blocks.append(context(say(SURFACE, "max_goals", count=MAX_GOALS)))
     blocks += [
         header("Support and steps"),
-        _text_input(
+        text_input(
             Block.STEPS,
             Action.STEPS,
             "Action steps",
             draft.steps_text,
             multiline=True,
             optional=True,
-            hint="One step per line. End a line with “by 2027-01-15” to give it a due date.",
+            hint=say(SURFACE, "steps_hint"),
         ),
-        _text_input(
+        text_input(
             Block.SUPPORT,
             Action.SUPPORT,
             "Support and resources",
             draft.support,
             multiline=True,
             optional=True,
-            placeholder="Training, pairing, time, tools the company provides.",
+            placeholder=say(SURFACE, "support_placeholder"),
         ),
         header("Schedule"),
-        _select_input(
+        select_input(
             Block.CADENCE,
             Action.CADENCE,
             "Check-ins",
-            [_option(text, c.value) for c, text in CADENCES.items()],
+            [option(text, c.value) for c, text in CADENCES.items()],
             draft.cadence.value if draft.cadence else None,
         ),
-        _select_input(
+        select_input(
             Block.WEEKDAY,
             Action.WEEKDAY,
             "Check-in day",
-            [_option(day, str(i)) for i, day in enumerate(WEEKDAYS)],
+            [option(day, str(i)) for i, day in enumerate(WEEKDAYS)],
             str(draft.weekday) if draft.weekday is not None else None,
         ),
-        _date_input(Block.START_DATE, Action.START_DATE, "Start date", draft.start_date),
-        _select_input(
+        date_input(Block.START_DATE, Action.START_DATE, "Start date", draft.start_date),
+        select_input(
             Block.LENGTH,
             Action.LENGTH,
             "Length",
-            [_option(f"{d} days", str(d)) for d in LENGTH_PRESETS]
-            + [_option("Until the end date below", UNTIL_END_DATE)],
+            [option(f"{d} days", str(d)) for d in LENGTH_PRESETS]
+            + [option(say(SURFACE, "until_end_date"), UNTIL_END_DATE)],
             str(draft.length_days) if draft.length_days else UNTIL_END_DATE,
         ),
-        _date_input(Block.END_DATE, Action.END_DATE, "End date", draft.end_date, optional=True),
+        date_input(Block.END_DATE, Action.END_DATE, "End date", draft.end_date, optional=True),
         header("Consequences"),
-        _text_input(
+        text_input(
             Block.CONSEQUENCES,
             Action.CONSEQUENCES,
             "If the standard is not met",
             draft.consequences,
             multiline=True,
-            placeholder="What follows if the expected standard is not met by the end date.",
+            placeholder=say(SURFACE, "consequences_placeholder"),
         ),
     ]
     editing = meta.plan_id is not None and not meta.draft
@@ -534,3 +376,13 @@ def read_plan_form(view: dict[str, Any], meta: FormMeta) -> tuple[PlanDraft, lis
     if draft.employee_id is None:
         draft.employee_id = meta.employee_id if meta.draft else None
     return draft, slots
+
+
+def plan_referred(hr_told: bool) -> str:
+    """The one answer to a valid form for someone whose open plan the submitter may not see."""
+    return say(SURFACE, "referred" if hr_told else "referred_no_hr")
+
+
+def form_unreadable() -> str:
+    """What a form that can no longer be read answers: nothing was saved, and what to do."""
+    return say(SURFACE, "unreadable")

@@ -36,8 +36,8 @@ from tests.fakeslack import FakeSlack
 from tests.plan_helpers import open_form
 from tests.slackdriver import API_APP_ID, TEAM_ID, SlackDriver
 from tests.wsgiclient import FORM, JSON, WsgiClient, sign_bytes
+from views.form_meta import FormMeta
 from views.ids import Action, Block, Callback
-from views.plan_form import FormMeta
 
 EXAMPLES = int(os.environ.get("PIP_FUZZ_EXAMPLES", "300"))
 ANSWER_SECONDS = 1.0

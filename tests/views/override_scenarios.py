@@ -191,6 +191,12 @@ def _verify_answer() -> str:
     return verdict_text(verdict, "Eli", "UTC")
 
 
+def _plan_form() -> str:
+    from views.plan_form import new_plan_modal
+
+    return _text(new_plan_modal("UEMPLOYEE", date(2027, 1, 4), True, key=b"k" * 32))
+
+
 def _unknown_command() -> str:
     """What `/pip bogus` answers, from the real command handler (no database is touched)."""
     from handlers.commands import handle_pip_command
@@ -265,6 +271,7 @@ SCENARIOS: dict[str, Scenario] = {
     "messages/views/voice.md.j2": _ask_hr_form,
     "messages/views/record.md.j2": _verify_answer,
     "messages/handlers/answers.md.j2": _unknown_command,
+    "messages/views/plan_form.md.j2": _plan_form,
 }
 # The scheduler's messages (words-render's): rendered by name until their renderers are pure.
 for _path in sorted((TEMPLATES / "messages").glob("*.md.j2")):

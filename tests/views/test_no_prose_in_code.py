@@ -17,6 +17,7 @@ ALLOWED: set[str] = {
     "If the standard is not met",  # views/plan_messages.py: a section title
     "/pip X has no usage line in views.help",  # handlers/commands.py: a developer's error
     "a newer view update won",  # handlers/errors.py: a log line's reason
+    "plan and employee are ids",  # views/form_meta.py: a developer's error
     "there is no template X to replace",  # views/prose.py: the start-up check, for operators
 }
 

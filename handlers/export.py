@@ -1,0 +1,78 @@
+"""`/pip export`: the whole record of a plan as PDF, HTML and Markdown, in your DM."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from db import begin_read
+from handlers.commands import plan_argument, subcommand
+from models import utcnow
+from services import plans
+from services.access import Action as Permission
+from services.access import Actor
+from services.export import export_filename, plan_record, render_html, render_markdown
+from services.export_pdf import render_pdf
+from slackio.directory import Directory
+from views.prose import ANSWERS, say
+
+
+def register(app: App) -> None:
+    """The subcommand registers itself with the `/pip` router."""
+
+
+@subcommand("export")
+def handle_command_export(
+    ack: Ack,
+    args: str,
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    db: Session,
+    **_: Any,
+) -> None:
+    """`/pip export <id>`: the whole record as PDF, HTML and Markdown, uploaded into your DM.
+
+    Access is checked before the acknowledgement (a refusal is the answer); the record is
+    read and rendered after it, so a long plan never keeps Slack waiting.
+    """
+    actor: Actor = context["actor"]
+    settings = context["settings"]
+    begin_read(db)
+    plan = plans.get_plan(db, actor, plan_argument(args, "export"), Permission.EXPORT)
+    public_id = plan.public_id
+    db.commit()
+    ack(
+        response_type="ephemeral",
+        text=say(ANSWERS, "preparing_record", plan_id=public_id),
+    )
+    begin_read(db)
+    record = plan_record(db, actor, public_id, utcnow())
+    db.commit()
+    channel = Directory(client).dm_channel(actor.user_id)
+    client.files_upload_v2(
+        channel=channel,
+        initial_comment=say(ANSWERS, "record_comment", plan_id=record.public_id),
+        file_uploads=[
+            {
+                "content": render_pdf(
+                    record, org_name=settings.org_name, paper_size=settings.paper_size
+                ),
+                "filename": export_filename(record, "pdf"),
+                "title": f"{record.public_id} record (PDF)",
+            },
+            {
+                "content": render_html(record),
+                "filename": export_filename(record, "html"),
+                "title": f"{record.public_id} record (HTML)",
+            },
+            {
+                "content": render_markdown(record),
+                "filename": export_filename(record, "md"),
+                "title": f"{record.public_id} record (Markdown)",
+            },
+        ],
+    )

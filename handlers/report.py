@@ -1,0 +1,66 @@
+"""`/pip report` (HR only): the organisation's figures here, the per-plan CSV in your DM."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from db import begin_read
+from handlers.commands import subcommand
+from models import utcnow
+from services.access import Actor
+from services.calendar import local_date
+from services.errors import UsageError
+from services.report import csv_chunks, org_report, require_report_access
+from slackio.directory import Directory
+from views.close import report_message
+from views.prose import ANSWERS, say
+
+
+def register(app: App) -> None:
+    """The subcommand registers itself with the `/pip` router."""
+
+
+@subcommand("report")
+def handle_command_report(
+    ack: Ack,
+    args: str,
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    db: Session,
+    **_: Any,
+) -> None:
+    """`/pip report` (HR only): acknowledged at once; the figures follow here, the per-plan
+    CSV in your DM (written to a file chunk by chunk, so memory stays flat)."""
+    if args:
+        raise UsageError(say(ANSWERS, "report_no_arguments"))
+    actor: Actor = context["actor"]
+    require_report_access(actor)
+    ack(
+        response_type="ephemeral",
+        text=say(ANSWERS, "preparing_report"),
+    )
+    today = local_date(utcnow(), Directory(client).tz(db, actor.user_id))
+    db.commit()  # the zone may have been looked up and remembered: that was the only write
+    begin_read(db)
+    report = org_report(db, actor, today)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"pip-report-{today.isoformat()}.csv"
+        with path.open("w", newline="", encoding="utf-8") as out:
+            for chunk in csv_chunks(db, actor, today):
+                out.write(chunk)
+        db.commit()  # the reads are over before Slack is called
+        respond(response_type="ephemeral", replace_original=False, **report_message(report))
+        client.files_upload_v2(
+            channel=Directory(client).dm_channel(actor.user_id),
+            initial_comment=say(ANSWERS, "report_comment"),
+            file=str(path),
+            filename=path.name,
+            title="PIP report",
+        )

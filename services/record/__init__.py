@@ -1,0 +1,1 @@
+"""The exported plan record: its read model, history summaries, chart and documents."""
