@@ -92,20 +92,16 @@ class OverrideProblem:
         return f"{self.path}: {self.detail}"
 
 
-def _shape(source: str, name: str) -> tuple[set[str], dict[str, set[str]]]:
-    """A template's free variables and its macros with the variables each may use."""
-    env = environment()
-    tree = env.parse(source, name=name)
-    free = meta.find_undeclared_variables(tree)
-    macros = {
-        macro.name: {arg.name for arg in macro.args} | free for macro in tree.find_all(nodes.Macro)
-    }
-    return free, macros
+def _shape(source: str, name: str) -> tuple[set[str], dict[str, list[str]]]:
+    """A template's free variables, and its macros with their arguments."""
+    tree = environment().parse(source, name=name)
+    macros = {macro.name: [arg.name for arg in macro.args] for macro in tree.find_all(nodes.Macro)}
+    return meta.find_undeclared_variables(tree), macros
 
 
 def check_overrides() -> list[OverrideProblem]:
     """Every override that would fail when used: a syntax error, no original of that name,
-    a variable (or macro argument) the original does not have, a missing macro."""
+    a variable the original does not have, a macro missing or with other arguments."""
     problems: list[OverrideProblem] = []
     folder = overrides_folder()
     if not folder.is_dir():
@@ -122,24 +118,18 @@ def check_overrides() -> list[OverrideProblem]:
             problems.append(OverrideProblem(path, f"line {error.lineno}: {error.message}"))
             continue
         known_free, known_macros = _shape(original.read_text(encoding="utf-8"), name)
-        unknown = sorted(free - known_free - _globals(name))
+        unknown = sorted(free - known_free - set(environment().globals))
         if unknown:
             problems.append(OverrideProblem(path, f"unknown variable {', '.join(unknown)}"))
-        for macro, allowed in macros.items():
+        for macro, args in macros.items():
             if macro not in known_macros:
                 problems.append(OverrideProblem(path, f"unknown macro {macro}"))
-                continue
-            extra = sorted((allowed - known_macros[macro]) - free)
-            if extra:
+            elif sorted(args) != sorted(known_macros[macro]):
+                wanted = ", ".join(known_macros[macro])
                 problems.append(
-                    OverrideProblem(path, f"macro {macro} takes no argument {', '.join(extra)}")
+                    OverrideProblem(path, f"macro {macro} must take ({wanted}), as the original")
                 )
         missing = sorted(set(known_macros) - set(macros))
         if missing:
             problems.append(OverrideProblem(path, f"macro {', '.join(missing)} is missing"))
     return problems
-
-
-def _globals(name: str) -> set[str]:
-    """Names every template may use without being given them (Jinja's own globals)."""
-    return set(environment().globals)

@@ -77,7 +77,7 @@ def test_an_unknown_macro_argument_is_refused(overrides: Path) -> None:
     broken = original.replace("{% macro more_plans(count) %}", "{% macro more_plans(count, x) %}")
     write_override(overrides, "messages/views/home.md.j2", broken)
     problems = [str(p) for p in prose.check_overrides()]
-    assert len(problems) == 1 and "more_plans" in problems[0] and "x" in problems[0]
+    assert len(problems) == 1 and "macro more_plans must take (count)" in problems[0]
 
 
 def test_a_missing_macro_and_a_stray_file_are_refused(overrides: Path) -> None:
@@ -116,3 +116,11 @@ def test_bot_refuses_to_start_with_a_broken_override(
     assert str(path) in result.stderr and named in result.stderr
     assert not (tmp_path / "pip.db").exists()  # refused before touching the database
     shutil.rmtree(folder)
+
+
+def test_a_macro_that_drops_an_argument_is_refused(overrides: Path) -> None:
+    original = (TEMPLATES / "messages/views/home.md.j2").read_text(encoding="utf-8")
+    broken = original.replace("{% macro more_plans(count) %}", "{% macro more_plans() %}")
+    write_override(overrides, "messages/views/home.md.j2", broken)
+    [problem] = prose.check_overrides()
+    assert "more_plans" in str(problem) and "home.md.j2" in str(problem)
