@@ -8,8 +8,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from handlers.commands import plan_argument, subcommand
-from handlers.context import FORM_KEY, deliver_soon, open_modal, plan_recipients, transactional
+from handlers.commands import form_command
+from handlers.context import FORM_KEY, deliver_soon, plan_recipients, transactional
 from models import utcnow
 from services import plans
 from services.access import Action as Permission
@@ -35,44 +35,30 @@ def register(app: App) -> None:
     app.view(Callback.EXTEND)(handle_extend_submit)
 
 
-@subcommand("edit")
-def handle_command_edit(
-    ack: Ack,
-    command: dict[str, Any],
-    args: str,
-    client: WebClient,
-    context: BoltContext,
-    db: Session,
-    **_: Any,
-) -> None:
+@form_command("edit")
+def edit_form(
+    db: Session, client: WebClient, context: BoltContext, public_id: str
+) -> dict[str, Any]:
     """`/pip edit <id>`: the plan form, prefilled, with a required reason."""
-    plan = plans.get_plan(db, context["actor"], plan_argument(args, "edit"), Permission.AMEND)
+    plan = plans.get_plan(db, context["actor"], public_id, Permission.AMEND)
     refuse_if_paused(plan)
-    view = edit_plan_modal(
+    return edit_plan_modal(
         draft_from_plan(plan),
         plan.public_id,
         plan.employee_id,
         [g.id for g in plan.goals],
         key=context[FORM_KEY],
     )
-    open_modal(ack, client, db, command["trigger_id"], view)
 
 
-@subcommand("extend")
-def handle_command_extend(
-    ack: Ack,
-    command: dict[str, Any],
-    args: str,
-    client: WebClient,
-    context: BoltContext,
-    db: Session,
-    **_: Any,
-) -> None:
+@form_command("extend")
+def extend_form(
+    db: Session, client: WebClient, context: BoltContext, public_id: str
+) -> dict[str, Any]:
     """`/pip extend <id>`: a new end date and a reason."""
-    plan = plans.get_plan(db, context["actor"], plan_argument(args, "extend"), Permission.EXTEND)
+    plan = plans.get_plan(db, context["actor"], public_id, Permission.EXTEND)
     refuse_if_paused(plan)
-    view = extend_modal(plan)
-    open_modal(ack, client, db, command["trigger_id"], view)
+    return extend_modal(plan)
 
 
 @transactional

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from db import begin_read
-from handlers.commands import plan_argument, subcommand
+from handlers.commands import form_command, subcommand
 from handlers.context import open_modal, transactional
 from models import utcnow
 from services.access import Actor
@@ -61,20 +61,13 @@ def handle_list_page(
     respond(replace_original=True, response_type="ephemeral", **message)
 
 
-@subcommand("show")
-def handle_command_show(
-    ack: Ack,
-    command: dict[str, Any],
-    args: str,
-    client: WebClient,
-    context: BoltContext,
-    db: Session,
-    **_: Any,
-) -> None:
+@form_command("show")
+def show_form(
+    db: Session, client: WebClient, context: BoltContext, public_id: str
+) -> dict[str, Any]:
     """`/pip show <id>`: the whole plan in a modal."""
     begin_read(db)
-    view = show_modal(plan_detail(db, context["actor"], plan_argument(args, "show")))
-    open_modal(ack, client, db, command["trigger_id"], view)
+    return show_modal(plan_detail(db, context["actor"], public_id))
 
 
 @transactional

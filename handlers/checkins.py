@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from handlers.commands import plan_argument, subcommand
+from handlers.commands import form_command
 from handlers.context import deliver_soon, open_modal, transactional
 from models import DeliveryKind, utcnow
 from services import checkins, plans
@@ -88,22 +88,14 @@ def handle_review_open(
     open_modal(ack, client, db, body["trigger_id"], view)
 
 
-@subcommand("checkin")
-def handle_command_checkin(
-    ack: Ack,
-    command: dict[str, Any],
-    args: str,
-    client: WebClient,
-    context: BoltContext,
-    db: Session,
-    **_: Any,
-) -> None:
+@form_command("checkin")
+def checkin_form(
+    db: Session, client: WebClient, context: BoltContext, public_id: str
+) -> dict[str, Any]:
     """`/pip checkin <id>`: log an unscheduled check-in review now."""
-    actor: Actor = context["actor"]
-    plan = plans.get_plan(db, actor, plan_argument(args, "checkin"), Permission.LOG_REVIEW)
+    plan = plans.get_plan(db, context["actor"], public_id, Permission.LOG_REVIEW)
     checkins.require_open(plan)
-    view = review_modal(plan, None, checkins.unscheduled_count(db, plan))
-    open_modal(ack, client, db, command["trigger_id"], view)
+    return review_modal(plan, None, checkins.unscheduled_count(db, plan))
 
 
 @transactional

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.commands import plan_argument, subcommand
+from handlers.commands import form_command
 from handlers.context import deliver_soon, open_modal, transactional
 from models import Checkin, utcnow
 from services import plans
@@ -44,19 +44,12 @@ def _close_view(db: Session, client: WebClient, actor: Actor, public_id: str) ->
     return close_modal(plan, checkins, today, can_extend=may(actor, Permission.EXTEND, plan))
 
 
-@subcommand("close")
-def handle_command_close(
-    ack: Ack,
-    command: dict[str, Any],
-    args: str,
-    client: WebClient,
-    context: BoltContext,
-    db: Session,
-    **_: Any,
-) -> None:
+@form_command("close")
+def close_form(
+    db: Session, client: WebClient, context: BoltContext, public_id: str
+) -> dict[str, Any]:
     """`/pip close <id>`: the closing form."""
-    view = _close_view(db, client, context["actor"], plan_argument(args, "close"))
-    open_modal(ack, client, db, command["trigger_id"], view)
+    return _close_view(db, client, context["actor"], public_id)
 
 
 @transactional

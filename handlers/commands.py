@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from handlers.context import transactional
+from handlers.context import open_modal, transactional
 from services.errors import UsageError
 from views.help import USAGES, help_blocks, help_text
 from views.ids import Command
@@ -28,6 +28,33 @@ def subcommand(name: str) -> Callable[[Subcommand], Subcommand]:
     def decorate(func: Subcommand) -> Subcommand:
         SUBCOMMANDS[name] = func
         return func
+
+    return decorate
+
+
+# Builds the form `/pip <name> <plan id>` opens: (db, client, context, plan id) -> view.
+FormBuilder = Callable[[Session, WebClient, BoltContext, str], dict[str, Any]]
+
+
+def form_command(name: str) -> Callable[[FormBuilder], FormBuilder]:
+    """Register `build` as `/pip <name> <plan id>`: the form it builds, opened at once."""
+
+    def decorate(build: FormBuilder) -> FormBuilder:
+        def handle(
+            ack: Ack,
+            command: dict[str, Any],
+            args: str,
+            client: WebClient,
+            context: BoltContext,
+            db: Session,
+            **_: Any,
+        ) -> None:
+            view = build(db, client, context, plan_argument(args, name))
+            open_modal(ack, client, db, command["trigger_id"], view)
+
+        handle.__doc__ = build.__doc__
+        subcommand(name)(handle)
+        return build
 
     return decorate
 

@@ -8,8 +8,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from handlers.commands import plan_argument, subcommand
-from handlers.context import deliver_soon, open_modal, plan_recipients, transactional
+from handlers.commands import form_command, plan_argument, subcommand
+from handlers.context import deliver_soon, plan_recipients, transactional
 from models import utcnow
 from services import pauses, plans
 from services.access import Action as Permission
@@ -23,20 +23,14 @@ def register(app: App) -> None:
     app.view(Callback.PAUSE)(handle_pause_submit)
 
 
-@subcommand("pause")
-def handle_command_pause(
-    ack: Ack,
-    command: dict[str, Any],
-    args: str,
-    client: WebClient,
-    context: BoltContext,
-    db: Session,
-    **_: Any,
-) -> None:
+@form_command("pause")
+def pause_form(
+    db: Session, client: WebClient, context: BoltContext, public_id: str
+) -> dict[str, Any]:
     """`/pip pause <id>`: the pause form (reason, resume date, what the employee hears)."""
-    plan = plans.get_plan(db, context["actor"], plan_argument(args, "pause"), Permission.PAUSE)
+    plan = plans.get_plan(db, context["actor"], public_id, Permission.PAUSE)
     pauses.require_pausable(plan, db)
-    open_modal(ack, client, db, command["trigger_id"], pause_modal(plan))
+    return pause_modal(plan)
 
 
 @transactional

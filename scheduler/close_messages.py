@@ -97,7 +97,8 @@ def _final_goals(plan: Plan, payload: dict[str, object]) -> str:
 
 
 def _outcome_text(plan: Plan) -> str:
-    assert plan.outcome is not None and plan.outcome_effective_date is not None
+    if plan.outcome is None or plan.outcome_effective_date is None:
+        raise LookupError(f"plan {plan.public_id} has no outcome")  # the sender fails it
     return (
         f"*Outcome:* {OUTCOME_LABELS[plan.outcome]}\n"
         f"*Effective:* {fmt_date(plan.outcome_effective_date)}"

@@ -35,7 +35,8 @@ def _next(ctx: RenderContext, plan: Plan, pause: PlanPause) -> str | None:
 
 
 def _resumed_text(ctx: RenderContext, plan: Plan, pause: PlanPause, audience: str) -> str:
-    assert pause.resumed_on and pause.end_before and pause.end_after
+    if not (pause.resumed_on and pause.end_before and pause.end_after):
+        raise LookupError(f"pause {pause.id} has not ended")  # the sender fails the delivery
     return render(
         "plan_resumed",
         audience=audience,

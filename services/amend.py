@@ -28,14 +28,17 @@ from services.drafts import (
     PlanDraft,
     StepDraft,
     parse_steps,
-    validate,
+    schedule_of,
+    version_problems,
+    write_content,
 )
-from services.errors import InvalidPlan
+from services.errors import InvalidPlan, required
 from services.labels import FIELD_LABELS
 from services.outbox import enqueue
 from services.pauses import require_running
 from services.plans import get_plan, snapshot
 from services.schedule import (
+    FOLLOWS_THE_PLAN,
     Recipients,
     schedule_acknowledgement,
     schedule_checkins,
@@ -55,19 +58,6 @@ AMENDABLE = (
     "cadence",
     "checkin_weekday",
 )
-# Everything owed that depends on the plan's content or dates; re-made after a change.
-RESCHEDULED = {
-    DeliveryKind.ACK_REMINDER,
-    DeliveryKind.NOT_ACKNOWLEDGED,
-    DeliveryKind.CHECKIN_PROMPT,
-    DeliveryKind.CHECKIN_REMINDER,
-    DeliveryKind.REVIEW_PROMPT,
-    DeliveryKind.REVIEW_REMINDER,
-    DeliveryKind.CHECKIN_MISSED,
-    DeliveryKind.END_OF_PLAN,
-    DeliveryKind.OUTCOME_REMINDER,
-    DeliveryKind.OUTCOME_OVERDUE,
-}
 
 
 @dataclass(frozen=True)
@@ -134,7 +124,7 @@ def _reschedule(
         delete(Delivery).where(
             Delivery.plan_id == plan.id,
             Delivery.status == DeliveryStatus.PENDING,
-            Delivery.kind.in_(RESCHEDULED),
+            Delivery.kind.in_(FOLLOWS_THE_PLAN),
         )
     )
     rounds = db.scalar(
@@ -180,8 +170,9 @@ def _apply_goals(db: Session, plan: Plan, draft: PlanDraft, goal_ids: list[int |
         goal.description = typed.description.strip()
         goal.measure = typed.measure.strip()
         goal.target = typed.target.strip()
-        assert typed.due_date is not None
-        goal.due_date = typed.due_date
+        goal.due_date = required(
+            typed.due_date, f"goal.{position}.due_date", "Choose the date this goal is due."
+        )
         goal.position = 1000 + position  # out of the way of the unique (plan, position)
         goals.append(goal)
     plan.goals = goals  # the removed ones go as orphans
@@ -213,34 +204,18 @@ def amend_plan(
         raise InvalidPlan({"reason": "This plan is closed and can no longer be changed."})
     require_running(plan, "reason")
     draft.employee_id = plan.employee_id
-    errors = validate(
-        draft,
-        manager_id=actor.user_id,
-        today=today,
-        employee=None,
-        open_plan_id=None,
-        current_start=plan.start_date,
-        current_end=plan.end_date,
-    )
+    errors = version_problems(draft, actor.user_id, plan, today)
     cleaned = reason.strip()
     if not cleaned:
         errors["reason"] = "Say why the plan changes; the employee and HR will see it."
     if errors:
         raise InvalidPlan(errors)
     before = snapshot(plan)
-    end = draft.resolved_end()
-    assert draft.start_date and end and draft.cadence is not None and draft.weekday is not None
+    schedule = schedule_of(draft)
     _apply_goals(db, plan, draft, goal_ids)
     steps, _ = parse_steps(draft.steps_text)
     _apply_steps(db, plan, steps)
-    plan.issues = draft.issues.strip()
-    plan.expectations = draft.expectations.strip()
-    plan.support = draft.support.strip()
-    plan.consequences = draft.consequences.strip()
-    plan.start_date = draft.start_date
-    plan.end_date = end
-    plan.cadence = draft.cadence
-    plan.checkin_weekday = draft.weekday
+    write_content(plan, draft, schedule)
     plan.updated_at = now
     db.flush()
     db.refresh(plan, ["goals", "steps"])
@@ -304,7 +279,7 @@ def extend_plan(
         errors["reason"] = "Say why the plan is extended; the employee and HR will see it."
     if errors:
         raise InvalidPlan(errors)
-    assert new_end is not None
+    new_end = required(new_end, "end_date", "Choose the new end date.")
     cleaned = _check_reason(reason)
     changes = {"end_date": {"before": plan.end_date.isoformat(), "after": new_end.isoformat()}}
     plan.end_date = new_end

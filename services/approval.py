@@ -25,8 +25,15 @@ from services.draft_outbox import (
     offer_sending,
     request_approval,
 )
-from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
-from services.errors import InvalidPlan, UsageError
+from services.drafts import (
+    LONG_TEXT_MAX,
+    PlanDraft,
+    parse_steps,
+    schedule_of,
+    version_problems,
+    write_content,
+)
+from services.errors import InvalidPlan, UsageError, required
 from services.outbox import cancel_pending
 from services.plans import get_plan, open_plan_of, snapshot
 from services.schedule import Recipients, schedule_new_plan
@@ -272,15 +279,7 @@ def resubmit(
             f"Draft {plan.public_id} is with HR now. Wait for their decision, or withdraw it "
             f"with `/pip withdraw {plan.public_id}`."
         )
-    errors = validate(
-        draft,
-        manager_id=actor.user_id,
-        today=today,
-        employee=None,
-        open_plan_id=None,
-        current_start=plan.start_date,
-        current_end=plan.end_date,
-    )
+    errors = version_problems(draft, actor.user_id, plan, today)
     if errors:
         raise InvalidPlan(errors)
     before = snapshot(plan)
@@ -312,23 +311,16 @@ def resubmit(
 
 def _replace_content(db: Session, plan: Plan, draft: PlanDraft) -> None:
     """A draft has no check-ins yet: its goals and steps are simply replaced."""
-    assert draft.start_date and draft.cadence is not None and draft.weekday is not None
-    end = draft.resolved_end()
-    assert end is not None
-    plan.issues = draft.issues.strip()
-    plan.expectations = draft.expectations.strip()
-    plan.support = draft.support.strip()
-    plan.consequences = draft.consequences.strip()
-    plan.start_date = draft.start_date
-    plan.end_date = end
-    plan.cadence = draft.cadence
-    plan.checkin_weekday = draft.weekday
+    schedule = schedule_of(draft)
+    write_content(plan, draft, schedule)
     db.execute(delete(Goal).where(Goal.plan_id == plan.id))
     db.execute(delete(ActionStep).where(ActionStep.plan_id == plan.id))
     db.expire(plan, ["goals", "steps"])
     steps, _ = parse_steps(draft.steps_text)
     for position, goal in enumerate(draft.goals):
-        assert goal.due_date is not None
+        due = required(
+            goal.due_date, f"goal.{position}.due_date", "Choose the date this goal is due."
+        )
         db.add(
             Goal(
                 plan_id=plan.id,
@@ -336,7 +328,7 @@ def _replace_content(db: Session, plan: Plan, draft: PlanDraft) -> None:
                 description=goal.description.strip(),
                 measure=goal.measure.strip(),
                 target=goal.target.strip(),
-                due_date=goal.due_date,
+                due_date=due,
             )
         )
     for position, step in enumerate(steps):

@@ -22,7 +22,7 @@ from models import (
 from services import audit, locks
 from services.access import Action, Actor, may
 from services.drafts import LONG_TEXT_MAX
-from services.errors import InvalidPlan, PlanNotFound, UsageError
+from services.errors import InvalidPlan, PlanNotFound, UsageError, required
 from services.outbox import enqueue
 from services.plans import get_plan
 
@@ -141,13 +141,15 @@ def _replace_marks(db: Session, checkin: Checkin, author: Author, marks: list[Go
         )
     )
     for mark in marks:
-        assert mark.status is not None
+        status = required(
+            mark.status, f"goal_status.{mark.goal_id}", "Choose a status for this goal."
+        )
         db.add(
             CheckinGoalStatus(
                 checkin_id=checkin.id,
                 goal_id=mark.goal_id,
                 author=author,
-                status=mark.status,
+                status=status,
                 note=mark.note.strip(),
             )
         )
@@ -270,10 +272,10 @@ def record_review(
     (`unscheduled_count`): a second submission of the same form, with the same content,
     finds the one the first added and records nothing.
     """
+    checkin: Checkin | None = None
     if checkin_id is not None:
-        checkin: Checkin | None = get_checkin(db, actor, checkin_id, Action.LOG_REVIEW, lock=True)
-        assert checkin is not None
-        plan = checkin.plan
+        found = get_checkin(db, actor, checkin_id, Action.LOG_REVIEW, lock=True)
+        checkin, plan = found, found.plan
     else:
         plan = get_plan(db, actor, plan_id or "", Action.LOG_REVIEW, lock=True)
         require_open(plan)

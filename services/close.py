@@ -11,7 +11,7 @@ from models import DeliveryKind, FinalResult, Outcome, Plan, PlanStatus
 from services import audit, seals
 from services.access import Action, Actor
 from services.drafts import LONG_TEXT_MAX
-from services.errors import InvalidPlan
+from services.errors import InvalidPlan, required
 from services.outbox import cancel_pending, enqueue
 from services.plans import get_plan
 
@@ -77,11 +77,14 @@ def close_plan(
             errors[f"goal_status.{mark.goal_id}"] = "Choose the final result of this goal."
     if errors:
         raise InvalidPlan(errors)
-    assert closing.outcome is not None and closing.effective_date is not None
+    outcome = required(closing.outcome, "outcome", "Choose the outcome.")
+    effective = required(
+        closing.effective_date, "effective_date", "Choose the date the outcome takes effect."
+    )
     plan.status = PlanStatus.CLOSED
-    plan.outcome = closing.outcome
+    plan.outcome = outcome
     plan.outcome_summary = closing.summary.strip()
-    plan.outcome_effective_date = closing.effective_date
+    plan.outcome_effective_date = effective
     plan.closed_at = now
     plan.updated_at = now
     # Everything still owed ends here, except notices about what already happened.
@@ -101,9 +104,9 @@ def close_plan(
         actor.user_id,
         "closed",
         {
-            "outcome": closing.outcome.value,
+            "outcome": outcome.value,
             "summary": plan.outcome_summary,
-            "effective_date": closing.effective_date,
+            "effective_date": effective,
             "goals": final,
         },
     )

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from models import Cadence
+from models import Cadence, Plan
+from services.errors import required
 from services.users import Profile
 
 MAX_GOALS = 10
@@ -62,6 +63,55 @@ class PlanDraft:
         if self.start_date is not None and self.length_days in LENGTH_PRESETS:
             return self.start_date + timedelta(days=self.length_days)
         return None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a validated draft runs and when it checks in."""
+
+    start_date: date
+    end_date: date
+    cadence: Cadence
+    weekday: int
+
+
+def schedule_of(draft: PlanDraft) -> Schedule:
+    """The schedule of a draft `validate` accepted (InvalidPlan naming a field it lacks)."""
+    return Schedule(
+        start_date=required(draft.start_date, "start_date", "Choose the date the plan starts."),
+        end_date=required(
+            draft.resolved_end(), "end_date", "Choose an end date, or a plan length above."
+        ),
+        cadence=required(draft.cadence, "cadence", "Choose how often check-ins happen."),
+        weekday=required(
+            draft.weekday, "weekday", "Choose a weekday, Monday to Friday, for check-ins."
+        ),
+    )
+
+
+def write_content(plan: Plan, draft: PlanDraft, schedule: Schedule) -> None:
+    """Put a validated draft's texts and its schedule on `plan` (goals and steps are apart)."""
+    plan.issues = draft.issues.strip()
+    plan.expectations = draft.expectations.strip()
+    plan.support = draft.support.strip()
+    plan.consequences = draft.consequences.strip()
+    plan.start_date = schedule.start_date
+    plan.end_date = schedule.end_date
+    plan.cadence = schedule.cadence
+    plan.checkin_weekday = schedule.weekday
+
+
+def version_problems(draft: PlanDraft, manager_id: str, plan: Plan, today: date) -> dict[str, str]:
+    """What is wrong with `draft` as the next version of `plan` (its dates may stay as they are)."""
+    return validate(
+        draft,
+        manager_id=manager_id,
+        today=today,
+        employee=None,
+        open_plan_id=None,
+        current_start=plan.start_date,
+        current_end=plan.end_date,
+    )
 
 
 def parse_steps(text: str) -> tuple[list[StepDraft], list[str]]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -37,3 +40,11 @@ class InvalidPlan(DomainError):
 
 class UsageError(DomainError):
     """A command was typed with the wrong arguments; the message says how to use it."""
+
+
+def required(value: T | None, field: str, message: str) -> T:
+    """`value`, which the checks before have made sure of; if they missed it, InvalidPlan
+    naming `field` with `message` (a clear answer in the form, never a crash)."""
+    if value is None or value == "":
+        raise InvalidPlan({field: message})
+    return value

@@ -29,6 +29,7 @@ from services.outbox import enqueue
 from services.plans import get_plan, is_acknowledged
 from services.schedule import (
     ACK_REMINDER_BUSINESS_DAYS,
+    FOLLOWS_THE_PLAN,
     NOT_ACKNOWLEDGED_BUSINESS_DAYS,
     Recipients,
     key,
@@ -40,20 +41,7 @@ from services.schedule import (
 PAUSABLE = (PlanStatus.ACTIVE, PlanStatus.ACKNOWLEDGED, PlanStatus.EXTENDED)
 MAX_PAUSE_DAYS = 366
 # What runs a plan's clock; none of it goes out while the plan is paused.
-HELD_WHILE_PAUSED = frozenset(
-    {
-        DeliveryKind.ACK_REMINDER,
-        DeliveryKind.NOT_ACKNOWLEDGED,
-        DeliveryKind.CHECKIN_PROMPT,
-        DeliveryKind.CHECKIN_REMINDER,
-        DeliveryKind.REVIEW_PROMPT,
-        DeliveryKind.REVIEW_REMINDER,
-        DeliveryKind.CHECKIN_MISSED,
-        DeliveryKind.END_OF_PLAN,
-        DeliveryKind.OUTCOME_REMINDER,
-        DeliveryKind.OUTCOME_OVERDUE,
-    }
-)
+HELD_WHILE_PAUSED = FOLLOWS_THE_PLAN
 
 
 @dataclass(frozen=True)

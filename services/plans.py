@@ -21,8 +21,8 @@ from models import (
 )
 from services import audit, draft_outbox, locks, seals
 from services.access import Action, Actor, may, require
-from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, validate
-from services.errors import InvalidPlan, NotAllowed, PlanNotFound, UsageError
+from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, schedule_of, validate
+from services.errors import InvalidPlan, NotAllowed, PlanNotFound, UsageError, required
 from services.outbox import batched, cancel_pending, enqueue
 from services.schedule import Recipients, schedule_new_plan
 from services.users import Profile
@@ -252,24 +252,22 @@ def open_plan(
         refer_to_hr(db, actor, (hidden.id, hidden.public_id), recipients.hr_channel_id, now)
         return None
     flagged = hidden.public_id if hidden is not None else None
-    assert draft.employee_id and draft.start_date and draft.cadence is not None
-    assert draft.weekday is not None
-    end = draft.resolved_end()
-    assert end is not None
+    employee_id = required(draft.employee_id, "employee", "Choose the employee this plan is for.")
+    schedule = schedule_of(draft)
     steps, _ = parse_steps(draft.steps_text)
     plan = Plan(
         public_id=new_public_id(db),
         team_id=team_id,
-        employee_id=draft.employee_id,
+        employee_id=employee_id,
         manager_id=actor.user_id,
         issues=draft.issues.strip(),
         expectations=draft.expectations.strip(),
         support=draft.support.strip(),
         consequences=draft.consequences.strip(),
-        start_date=draft.start_date,
-        end_date=end,
-        cadence=draft.cadence,
-        checkin_weekday=draft.weekday,
+        start_date=schedule.start_date,
+        end_date=schedule.end_date,
+        cadence=schedule.cadence,
+        checkin_weekday=schedule.weekday,
         status=PlanStatus.ACTIVE,
         send_after_meeting=draft.send_after_meeting,
         ack_requested_at=now,

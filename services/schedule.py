@@ -331,6 +331,22 @@ def schedule_new_plan(
     schedule_end_of_plan(db, plan, to)
 
 
+# Everything owed because of the plan's content and dates: re-made after an amendment or an
+# extension, held while the plan is paused.
+FOLLOWS_THE_PLAN = frozenset(
+    {
+        DeliveryKind.ACK_REMINDER,
+        DeliveryKind.NOT_ACKNOWLEDGED,
+        DeliveryKind.CHECKIN_PROMPT,
+        DeliveryKind.CHECKIN_REMINDER,
+        DeliveryKind.REVIEW_PROMPT,
+        DeliveryKind.REVIEW_REMINDER,
+        DeliveryKind.CHECKIN_MISSED,
+        DeliveryKind.END_OF_PLAN,
+        DeliveryKind.OUTCOME_REMINDER,
+        DeliveryKind.OUTCOME_OVERDUE,
+    }
+)
 RETIMED_KINDS = {
     DeliveryKind.CHECKIN_PROMPT,
     DeliveryKind.CHECKIN_REMINDER,

@@ -17,20 +17,20 @@ from config import Settings
 from db import make_engine, make_session_factory, migrate
 from models import Base, Plan
 from scheduler.dispatcher import Dispatcher
+from tests.constants import (
+    BOT_TOKEN,
+    EMPLOYEE,
+    HR,
+    HR_CHANNEL,
+    MANAGER,
+    OTHER_MANAGER,
+    OUTSIDER,
+    SIGNING_SECRET,
+)
 from tests.fakeslack import FakeSlack
 from tests.slackdriver import SlackDriver, TrackingExecutor
 
 POSTGRES_ENV = "PIP_TEST_POSTGRES_URL"
-SIGNING_SECRET = "test-signing-secret"
-BOT_TOKEN = "xoxb-test-token"
-MANAGER, EMPLOYEE, HR, OTHER_MANAGER, OUTSIDER = (
-    "UMANAGER",
-    "UEMPLOYEE",
-    "UHR",
-    "UOTHERMGR",
-    "UOUTSIDER",
-)
-HR_CHANNEL = "CHRNOTICES"
 
 
 def postgres_url() -> str:

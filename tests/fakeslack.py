@@ -496,6 +496,14 @@ class FakeSlack:
         with self._lock:
             return copy.deepcopy(self._messages.get(channel, []))
 
+    def channel_of(self, message: dict) -> str:
+        """The channel a recorded message is in, found by its ts (KeyError if none holds it)."""
+        with self._lock:
+            for channel, messages in self._messages.items():
+                if any(m["ts"] == message.get("ts") for m in messages):
+                    return channel
+        raise KeyError(f"no recorded message with ts {message.get('ts')!r}")
+
     def view(self, view_id: str) -> dict:
         """The current stored view (modal or Home tab) with this id (KeyError if none)."""
         with self._lock:
@@ -697,7 +705,7 @@ class FakeSlack:
                 raise _ApiError(
                     "invalid_blocks", [f"at most {MAX_MESSAGE_BLOCKS} blocks, got {len(blocks)}"]
                 )
-            problems = _block_problems(blocks)
+            problems = block_problems(blocks)
             if problems:
                 raise _ApiError("invalid_blocks", problems)
         if "metadata" in args:
@@ -979,7 +987,7 @@ class FakeSlack:
 
     def _check_view(self, args: dict, kind: str) -> dict:
         view = args.get("view")
-        problems = _view_problems(view, kind=kind)
+        problems = view_problems(view, kind=kind)
         if problems:
             raise _ApiError("invalid_arguments", problems)
         assert isinstance(view, dict)
@@ -1131,7 +1139,7 @@ def _elements(block: dict) -> list[dict]:
     return found
 
 
-def _block_problems(blocks: list) -> list[str]:
+def block_problems(blocks: list) -> list[str]:
     """What Slack would refuse in a list of blocks (slack_sdk's checks plus duplicate ids)."""
     problems: list[str] = []
     block_ids: set[str] = set()
@@ -1157,7 +1165,7 @@ def _block_problems(blocks: list) -> list[str]:
     return problems
 
 
-def _view_problems(view: Any, *, kind: str) -> list[str]:
+def view_problems(view: Any, *, kind: str) -> list[str]:
     """What Slack would refuse in a view of type `kind` ("modal" or "home")."""
     if not isinstance(view, dict):
         return ["view must be a JSON object"]
@@ -1174,7 +1182,7 @@ def _view_problems(view: Any, *, kind: str) -> list[str]:
         blocks = []
     if len(blocks) > MAX_VIEW_BLOCKS:
         problems.append(f"at most {MAX_VIEW_BLOCKS} blocks, got {len(blocks)}")
-    problems.extend(_block_problems(blocks))
+    problems.extend(block_problems(blocks))
     if kind == "modal":
         if _text_of(view.get("title")) is None:
             problems.append("a modal needs a title")

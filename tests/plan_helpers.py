@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Plan
-from tests.conftest import EMPLOYEE, MANAGER
+from tests.constants import EMPLOYEE, MANAGER
 from tests.fakeslack import FakeSlack
 from tests.slackdriver import SlackDriver, response_json
 from views.ids import Action, Block, goal_block

@@ -147,6 +147,22 @@ class SlackDriver:
             payload["message"] = message
         return self._interactive(payload)
 
+    def press(self, user_id: str, message: dict[str, Any], action_id: str) -> BoltResponse:
+        """`user_id` clicks the button `action_id` of a message the fake Slack recorded.
+
+        The click carries what the rendered button carries (its value and its block's id), in
+        the channel the message was posted to; a message without that button fails the test.
+        """
+        block_id, button = rendered_button(message, action_id)
+        return self.click(
+            user_id,
+            action_id,
+            value=str(button.get("value", "")),
+            block_id=block_id,
+            message=message,
+            channel_id=self.slack.channel_of(message),
+        )
+
     def submit(
         self, user_id: str, view: dict[str, Any], values: dict[str, dict[str, Any]]
     ) -> BoltResponse:
@@ -181,6 +197,23 @@ class SlackDriver:
         if retry_num is not None:
             headers = {"x-slack-retry-num": str(retry_num), "x-slack-retry-reason": "timeout"}
         return self._dispatch(body, "application/json", **headers)
+
+
+def rendered_button(message: dict[str, Any], action_id: str) -> tuple[str, dict[str, Any]]:
+    """The block id and the button with `action_id` in a message (in an actions block or a
+    section's accessory); AssertionError naming the buttons there when it has none."""
+    seen = []
+    for block in message.get("blocks") or []:
+        candidates = list(block.get("elements") or []) if block.get("type") == "actions" else []
+        if isinstance(block.get("accessory"), dict):
+            candidates.append(block["accessory"])
+        for element in candidates:
+            if element.get("type") != "button":
+                continue
+            if element.get("action_id") == action_id:
+                return str(block.get("block_id", "")), element
+            seen.append(element.get("action_id"))
+    raise AssertionError(f"no {action_id!r} button in the message; it has {seen}")
 
 
 def response_json(response: BoltResponse) -> dict[str, Any]:

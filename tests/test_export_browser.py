@@ -26,7 +26,7 @@ import pytest
 from db import make_engine, make_session_factory, migrate
 from services.access import Actor
 from services.export import CHART_ID, STATUS_COLOURS, plan_record, render_html
-from tests.conftest import EMPLOYEE, MANAGER
+from tests.constants import EMPLOYEE, MANAGER
 from tests.services.test_export import PUBLIC_ID, at, build_plan
 
 CHROMIUM = shutil.which("chromium")

@@ -21,13 +21,13 @@ from config import Settings
 from models import Plan
 from scheduler.dispatcher import Dispatcher
 from scheduler.ticker import start_ticker
-from tests.conftest import BOT_TOKEN, EMPLOYEE, MANAGER, SIGNING_SECRET
+from tests.constants import BOT_TOKEN, EMPLOYEE, MANAGER, SIGNING_SECRET
 from tests.fakeslack import FakeSlack
 from tests.handlers.test_checkins import FIRST_PROMPT, _answers, _open_checkin_form
 from tests.handlers.test_close import _close_form, _close_values
 from tests.plan_helpers import GOAL_TEXTS, dm_messages
 from tests.slackdriver import SlackDriver
-from views.ids import Action, Block
+from views.ids import Action
 
 OPENED = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Monday
 PROGRESS = "Progress only the database may hold: rebuilt the deploy script"
@@ -69,14 +69,7 @@ def test_a_whole_plan_life_logs_no_secret_and_no_plan_text(
 ) -> None:
     # Acknowledged, with the manager's notice failing once as if Slack were down.
     slack.fail_next("chat.postMessage", status=500)
-    driver.click(
-        EMPLOYEE,
-        Action.ACKNOWLEDGE,
-        value=plan.public_id,
-        block_id=Block.PLAN_ACTIONS,
-        message=dm_messages(slack, EMPLOYEE)[0],
-        channel_id=slack.dm_channel(EMPLOYEE),
-    )
+    driver.press(EMPLOYEE, dm_messages(slack, EMPLOYEE)[0], Action.ACKNOWLEDGE)
     # The first check-in: the first submission meets a database error carrying the answers
     # in its statement parameters; the second goes through.
     clock.move_to(FIRST_PROMPT)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import make_client, make_wsgi_app, start_health_server
 from config import Settings
 from metrics import surface_of
-from tests.conftest import EMPLOYEE
+from tests.constants import EMPLOYEE
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import open_plan
 from tests.process import free_port

@@ -7,54 +7,31 @@ from typing import Any
 
 from models import Plan
 from views import state
-from views.common import context, plain
+from views.common import context
 from views.ids import Action, Block, Callback
+from views.inputs import date_input, modal, text_input
 from views.plan_messages import fmt_date
 from views.prose import mention, say
 
 
 def extend_modal(plan: Plan) -> dict[str, Any]:
     """A new end date and a reason; the current end date is shown and 30 days later offered."""
-    return {
-        "type": "modal",
-        "callback_id": Callback.EXTEND,
-        "private_metadata": plan.public_id,
-        "title": plain("Extend plan", 24),
-        "submit": plain("Extend", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
-            context(
-                say(
-                    "views/amend",
-                    "extend_intro",
-                    plan_id=plan.public_id,
-                    employee=mention(plan.employee_id),
-                    end=fmt_date(plan.end_date),
-                )
-            ),
-            {
-                "type": "input",
-                "block_id": Block.END_DATE,
-                "label": plain("New end date"),
-                "element": {
-                    "type": "datepicker",
-                    "action_id": Action.END_DATE,
-                    "initial_date": (plan.end_date + timedelta(days=30)).isoformat(),
-                },
-            },
-            {
-                "type": "input",
-                "block_id": Block.REASON,
-                "label": plain("Reason for the extension"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": Action.REASON,
-                    "multiline": True,
-                    "max_length": 3000,
-                },
-            },
-        ],
-    }
+    blocks = [
+        context(
+            say(
+                "views/amend",
+                "extend_intro",
+                plan_id=plan.public_id,
+                employee=mention(plan.employee_id),
+                end=fmt_date(plan.end_date),
+            )
+        ),
+        date_input(
+            Block.END_DATE, Action.END_DATE, "New end date", plan.end_date + timedelta(days=30)
+        ),
+        text_input(Block.REASON, Action.REASON, "Reason for the extension", multiline=True),
+    ]
+    return modal(Callback.EXTEND, "Extend plan", "Extend", blocks, plan.public_id)
 
 
 def read_extension(view: dict[str, Any]) -> tuple[date | None, str]:

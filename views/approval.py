@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from models import Plan
-from views.common import clip, context, divider, escape, plain, section
+from views import state
+from views.common import actions, button, clip, context, divider, escape, section
 from views.ids import Action, Block, Callback
+from views.inputs import modal, option, radio_input, text_input
 from views.plan_messages import fmt_date, fmt_when, plan_body, schedule_line
 from views.prose import Mrkdwn, mention, say
 
@@ -80,19 +82,14 @@ def approval_request(
     ]
     if outcome is None:
         blocks.append(
-            {
-                "type": "actions",
-                "block_id": Block.DRAFT_ACTIONS,
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": Action.REVIEW_DRAFT,
-                        "text": plain("Review"),
-                        "style": "primary",
-                        "value": review_value(plan.public_id, round_),
-                    }
-                ],
-            }
+            draft_actions(
+                button(
+                    Action.REVIEW_DRAFT,
+                    "Review",
+                    review_value(plan.public_id, round_),
+                    primary=True,
+                )
+            )
         )
     else:
         blocks.append(context(outcome))
@@ -119,74 +116,51 @@ def review_modal(plan: Plan, round_: int, other_plan: str | None) -> dict[str, A
             schedule=Mrkdwn(schedule_line(plan)),
         )
     )
-    options = [{"text": plain(label), "value": value} for value, label in DECISION_LABELS.items()]
+    options = [option(label, value) for value, label in DECISION_LABELS.items()]
     tail: list[dict[str, Any]] = [
         divider(),
-        {
-            "type": "input",
-            "block_id": Block.DECISION,
-            "label": plain("Your decision"),
-            "element": {"type": "radio_buttons", "action_id": Action.DECISION, "options": options},
-        },
-        {
-            "type": "input",
-            "block_id": Block.COMMENT,
-            "label": plain("Comment for the manager"),
-            "optional": True,
-            "hint": plain(say(SURFACE, "comment_hint"), 2000),
-            "element": {
-                "type": "plain_text_input",
-                "action_id": Action.COMMENT,
-                "multiline": True,
-                "max_length": 3000,
-            },
-        },
+        radio_input(Block.DECISION, Action.DECISION, "Your decision", options),
+        text_input(
+            Block.COMMENT,
+            Action.COMMENT,
+            "Comment for the manager",
+            multiline=True,
+            optional=True,
+            hint=say(SURFACE, "comment_hint"),
+        ),
     ]
     head = [intro, *_flag(plan, other_plan), divider()]
     body = plan_body(plan)[: MODAL_MAX_BLOCKS - len(head) - len(tail)]
-    return {
-        "type": "modal",
-        "callback_id": Callback.REVIEW_DRAFT,
-        "private_metadata": review_value(plan.public_id, round_),
-        "title": plain("Review draft plan", 24),
-        "submit": plain("Record decision", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [*head, *body, *tail],
-    }
+    return modal(
+        Callback.REVIEW_DRAFT,
+        "Review draft plan",
+        "Record decision",
+        [*head, *body, *tail],
+        review_value(plan.public_id, round_),
+    )
 
 
 def decision_of(view: dict[str, Any]) -> tuple[str | None, str]:
     """The decision and comment typed into the review form."""
-    values = view.get("state", {}).get("values", {})
-    chosen = (values.get(Block.DECISION, {}).get(Action.DECISION) or {}).get("selected_option")
-    comment = (values.get(Block.COMMENT, {}).get(Action.COMMENT) or {}).get("value")
-    return (chosen or {}).get("value"), str(comment or "")
+    return (
+        state.selected(view, Block.DECISION, Action.DECISION),
+        state.text(view, Block.COMMENT, Action.COMMENT),
+    )
 
 
 def send_button(plan: Plan, employee_name: str) -> dict[str, Any]:
     """The manager's button that sends an approved draft to the employee."""
-    return {
-        "type": "button",
-        "action_id": Action.SEND_PLAN,
-        "text": plain(f"Send to {employee_name}"),
-        "style": "primary",
-        "value": plan.public_id,
-    }
+    return button(Action.SEND_PLAN, f"Send to {employee_name}", plan.public_id, primary=True)
 
 
 def edit_draft_button(plan: Plan) -> dict[str, Any]:
     """The manager's button that opens the draft in the plan form, everything kept."""
-    return {
-        "type": "button",
-        "action_id": Action.EDIT_DRAFT,
-        "text": plain("Edit draft"),
-        "value": plan.public_id,
-    }
+    return button(Action.EDIT_DRAFT, "Edit draft", plan.public_id)
 
 
 def draft_actions(*buttons: dict[str, Any]) -> dict[str, Any]:
     """An actions block of draft buttons."""
-    return {"type": "actions", "block_id": Block.DRAFT_ACTIONS, "elements": list(buttons)}
+    return actions(Block.DRAFT_ACTIONS, *buttons)
 
 
 def sent_line(plan: Plan, when: datetime) -> str:

@@ -7,11 +7,10 @@ from typing import Any
 
 from models import Author, Checkin, CheckinKind, Plan, PlanEvent, PlanStatus
 from services.browse import PlanDetail, PlanLine, PlanPage, Scope
-from services.checkins import marks_by
 from services.plans import is_acknowledged
 from services.status_text import count_words, fmt_date, plan_status_text
-from views.checkins import goal_status_text
-from views.common import context, divider, escape, header, plain, section
+from views.checkins import answer_lines, goal_status_text, mark_lines
+from views.common import actions, button, context, divider, escape, header, plain, section
 from views.ids import Action, Block, Callback
 from views.pause import pause_text
 from views.plan_messages import fmt_when, long_sections, plan_body, split_sections
@@ -29,12 +28,7 @@ SURFACE = "views/browse"
 
 
 def _show_button(public_id: str) -> dict[str, Any]:
-    return {
-        "type": "button",
-        "action_id": Action.SHOW_PLAN,
-        "text": plain("Show"),
-        "value": public_id,
-    }
+    return button(Action.SHOW_PLAN, "Show", public_id)
 
 
 def plan_line_text(line: PlanLine, viewer_id: str) -> str:
@@ -105,18 +99,11 @@ def list_message(page: PlanPage) -> dict[str, Any]:
             value: dict[str, Any] = {"scope": page.scope.value, "page": target}
             if key is not None:
                 value[seek] = key.to_json()
-            nav.append(
-                {
-                    "type": "button",
-                    "action_id": action,
-                    "text": plain(label),
-                    "value": json.dumps(value),
-                }
-            )
+            nav.append(button(action, label, json.dumps(value)))
     if page.pages > 1:
         blocks.append(context(say(SURFACE, "page_of", page=page.page, pages=page.pages)))
     if nav:
-        blocks.append({"type": "actions", "block_id": Block.LIST_NAV, "elements": nav})
+        blocks.append(actions(Block.LIST_NAV, *nav))
     text = say(
         SURFACE,
         "list_text",
@@ -126,17 +113,6 @@ def list_message(page: PlanPage) -> dict[str, Any]:
         pages=page.pages,
     )
     return {"text": text, "blocks": blocks}
-
-
-def _marks_text(checkin: Checkin, author: Author, detail: PlanDetail) -> list[str]:
-    marks = marks_by(checkin, author)
-    lines = []
-    for number, goal in enumerate(detail.plan.goals, start=1):
-        mark = marks.get(goal.id)
-        if mark:
-            note = f" · {escape(mark.note)}" if mark.note else ""
-            lines.append(f"{number}. {goal_status_text(mark.status)}{note}")
-    return lines
 
 
 def _checkin_blocks(checkin: Checkin, detail: PlanDetail) -> list[dict[str, Any]]:
@@ -151,18 +127,10 @@ def _checkin_blocks(checkin: Checkin, detail: PlanDetail) -> list[dict[str, Any]
             )
         )
     ]
-    answer = _marks_text(checkin, Author.EMPLOYEE, detail)
-    for title, value in (
-        ("Progress", checkin.employee_progress),
-        ("Blockers", checkin.employee_blockers),
-        ("Support needed", checkin.employee_support_needed),
-        ("Reply", checkin.employee_reply),
-    ):
-        if value:
-            answer.append(f"*{title}:* {escape(value)}")
+    answer = mark_lines(detail.plan, checkin, Author.EMPLOYEE) + answer_lines(checkin)
     if answer:
         blocks += split_sections("*Employee's answer*\n" + "\n".join(answer))
-    review = _marks_text(checkin, Author.MANAGER, detail)
+    review = mark_lines(detail.plan, checkin, Author.MANAGER)
     if checkin.next_steps:
         review.append(f"*Next steps:* {escape(checkin.next_steps)}")
     if review:
@@ -268,12 +236,7 @@ def show_modal(detail: PlanDetail, page: int = 1) -> dict[str, Any]:
     blocks = everything[(page - 1) * MODAL_PAGE_BLOCKS : page * MODAL_PAGE_BLOCKS]
     public_id = detail.plan.public_id
     nav = [
-        {
-            "type": "button",
-            "action_id": action,
-            "text": plain(label),
-            "value": json.dumps({"plan": public_id, "page": target}),
-        }
+        button(action, label, json.dumps({"plan": public_id, "page": target}))
         for label, target, action in (
             ("Previous page", page - 1, Action.SHOW_PAGE_BACK),
             ("Next page", page + 1, Action.SHOW_PAGE),
@@ -283,7 +246,7 @@ def show_modal(detail: PlanDetail, page: int = 1) -> dict[str, Any]:
     if pages > 1:
         blocks = [*blocks, divider(), context(say(SURFACE, "page_of", page=page, pages=pages))]
     if nav:
-        blocks.append({"type": "actions", "block_id": Block.SHOW_NAV, "elements": nav})
+        blocks.append(actions(Block.SHOW_NAV, *nav))
     return {
         "type": "modal",
         "callback_id": Callback.SHOW,

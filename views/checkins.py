@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from models import Author, Checkin, CheckinKind, GoalStatus, Plan
+from models import Author, Checkin, CheckinGoalStatus, CheckinKind, GoalStatus, Plan
 from services.checkins import STATUS_LABELS, GoalMark, has_answer, marks_by
 from views import state
-from views.common import context, divider, escape, header, plain, section
+from views.common import actions, button, context, divider, escape, header, section
 from views.ids import Action, Block, Callback, goal_field, goal_fields_in
+from views.inputs import modal, option, select_input, text_input
 from views.plan_messages import (
     MESSAGE_MAX_BLOCKS,
     discreet_text,
@@ -36,55 +37,50 @@ def goal_status_text(status: GoalStatus | None) -> str:
     return f"{STATUS_EMOJI[status]} {STATUS_LABELS[status]}"
 
 
-def _status_options() -> list[dict[str, Any]]:
-    return [
-        {"text": plain(label), "value": status.value} for status, label in STATUS_LABELS.items()
-    ]
+def status_options() -> list[dict[str, Any]]:
+    """A goal's statuses as options, for the check-in, review and closing forms."""
+    return [option(label, status.value) for status, label in STATUS_LABELS.items()]
 
 
-def _status_input(
-    kind: str, goal_id: int, label: str, selected: GoalStatus | None
-) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": Action.GOAL_STATUS,
-        "options": _status_options(),
-        "placeholder": plain("Choose a status"),
-    }
-    if selected is not None:
-        element["initial_option"] = {
-            "text": plain(STATUS_LABELS[selected]),
-            "value": selected.value,
-        }
-    return {
-        "type": "input",
-        "block_id": goal_field(kind, goal_id),
-        "label": plain(label, 2000),
-        "element": element,
-    }
+def _status_input(goal_id: int, label: str, selected: GoalStatus | None) -> dict[str, Any]:
+    return select_input(
+        goal_field(Action.GOAL_STATUS, goal_id),
+        Action.GOAL_STATUS,
+        label,
+        status_options(),
+        selected.value if selected is not None else None,
+        placeholder="Choose a status",
+    )
 
 
 def _text_input(
     block_id: str, action_id: str, label: str, value: str | None, *, optional: bool, hint: str = ""
 ) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": action_id,
-        "multiline": True,
-        "max_length": 3000,
-    }
-    if value:
-        element["initial_value"] = value
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": element,
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
+    return text_input(
+        block_id, action_id, label, value, multiline=True, optional=optional, hint=hint
+    )
+
+
+def _goal_inputs(
+    plan: Plan,
+    number: int,
+    status: tuple[str, GoalStatus | None],
+    note: tuple[str, CheckinGoalStatus | None],
+) -> list[dict[str, Any]]:
+    """Goal `number`'s line, its status select and its note, each labelled and prefilled."""
+    goal = plan.goals[number - 1]
+    (status_label, chosen), (note_label, written) = status, note
+    return [
+        section(_goal_line(number, plan, number - 1)),
+        _status_input(goal.id, status_label, chosen),
+        _text_input(
+            goal_field(Action.GOAL_NOTE, goal.id),
+            Action.GOAL_NOTE,
+            note_label,
+            written.note if written else None,
+            optional=True,
+        ),
+    ]
 
 
 def _goal_line(number: int, plan: Plan, goal_index: int) -> str:
@@ -126,29 +122,18 @@ def checkin_prompt_actions(checkin: Checkin, plan_id: str | None = None) -> list
     answered once it was."""
     answered = has_answer(checkin)
     label = "Update check-in" if answered else "Check in"
-    button = {
-        "type": "button",
-        "action_id": Action.CHECK_IN,
-        "text": plain(label),
-        "value": str(checkin.id),
-        **({} if answered else {"style": "primary"}),
-    }
+    check_in = button(Action.CHECK_IN, label, str(checkin.id), primary=not answered)
     note = say(SURFACE, "recorded" if answered else "reply_in_thread")
-    elements = [button, ask_hr_button(plan_id)] if plan_id else [button]
+    elements = [check_in, ask_hr_button(plan_id)] if plan_id else [check_in]
     return [
-        {"type": "actions", "block_id": Block.CHECKIN_ACTIONS, "elements": elements},
+        actions(Block.CHECKIN_ACTIONS, *elements),
         context(note),
     ]
 
 
 def ask_hr_button(plan_id: str) -> dict[str, Any]:
     """The employee's button that asks HR to look at their plan."""
-    return {
-        "type": "button",
-        "action_id": Action.ASK_HR,
-        "text": plain("Ask HR to review"),
-        "value": plan_id,
-    }
+    return button(Action.ASK_HR, "Ask HR to review", plan_id)
 
 
 def checkin_modal(plan: Plan, checkin: Checkin) -> dict[str, Any]:
@@ -161,21 +146,8 @@ def checkin_modal(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     ]
     for number, goal in enumerate(plan.goals, start=1):
         earlier = mine.get(goal.id)
-        blocks.append(section(_goal_line(number, plan, number - 1)))
-        blocks.append(
-            _status_input(
-                Action.GOAL_STATUS, goal.id, "Status", earlier.status if earlier else None
-            )
-        )
-        blocks.append(
-            _text_input(
-                goal_field(Action.GOAL_NOTE, goal.id),
-                Action.GOAL_NOTE,
-                "Note",
-                earlier.note if earlier else None,
-                optional=True,
-            )
-        )
+        status = earlier.status if earlier else None
+        blocks += _goal_inputs(plan, number, ("Status", status), ("Note", earlier))
     blocks += [
         divider(),
         _text_input(
@@ -196,38 +168,41 @@ def checkin_modal(plan: Plan, checkin: Checkin) -> dict[str, Any]:
             optional=True,
         ),
     ]
-    return {
-        "type": "modal",
-        "callback_id": Callback.CHECKIN,
-        "private_metadata": str(checkin.id),
-        "title": plain("Check-in", 24),
-        "submit": plain("Save check-in", 24),
-        "close": plain("Cancel", 24),
-        "blocks": blocks,
-    }
+    return modal(Callback.CHECKIN, "Check-in", "Save check-in", blocks, str(checkin.id))
+
+
+def mark_lines(plan: Plan, checkin: Checkin, author: Author) -> list[str]:
+    """Each goal `author` marked at `checkin`, one line each: number, status, note."""
+    marks = marks_by(checkin, author)
+    lines = []
+    for number, goal in enumerate(plan.goals, start=1):
+        mark = marks.get(goal.id)
+        if mark:
+            note = f" · {escape(mark.note)}" if mark.note else ""
+            lines.append(f"{number}. {goal_status_text(mark.status)}{note}")
+    return lines
+
+
+def answer_lines(checkin: Checkin) -> list[str]:
+    """What the employee wrote at `checkin` (progress, blockers, support, reply), titled."""
+    return [
+        f"*{title}:* {escape(value)}"
+        for title, value in (
+            ("Progress", checkin.employee_progress),
+            ("Blockers", checkin.employee_blockers),
+            ("Support needed", checkin.employee_support_needed),
+            ("Reply", checkin.employee_reply),
+        )
+        if value
+    ]
 
 
 def _employee_answer_blocks(plan: Plan, checkin: Checkin | None) -> list[dict[str, Any]]:
     if checkin is None:
         return []
-    theirs = marks_by(checkin, Author.EMPLOYEE)
-    lines = []
-    for number, goal in enumerate(plan.goals, start=1):
-        mark = theirs.get(goal.id)
-        if mark:
-            note = f" · {escape(mark.note)}" if mark.note else ""
-            lines.append(f"{number}. {goal_status_text(mark.status)}{note}")
-    parts = []
-    if lines:
-        parts.append("\n".join(lines))
-    for title, value in (
-        ("Progress", checkin.employee_progress),
-        ("Blockers", checkin.employee_blockers),
-        ("Support needed", checkin.employee_support_needed),
-        ("Reply", checkin.employee_reply),
-    ):
-        if value:
-            parts.append(f"*{title}:* {escape(value)}")
+    lines = mark_lines(plan, checkin, Author.EMPLOYEE)
+    parts = ["\n".join(lines)] if lines else []
+    parts += answer_lines(checkin)
     if not parts:
         return [
             context(
@@ -260,21 +235,9 @@ def review_modal(plan: Plan, checkin: Checkin | None, seen: int | None = None) -
     blocks.append(divider())
     for number, goal in enumerate(plan.goals, start=1):
         earlier = mine.get(goal.id) or theirs.get(goal.id)
-        blocks.append(section(_goal_line(number, plan, number - 1)))
-        blocks.append(
-            _status_input(
-                Action.GOAL_STATUS, goal.id, "Your assessment", earlier.status if earlier else None
-            )
-        )
-        mine_note = mine.get(goal.id)
-        blocks.append(
-            _text_input(
-                goal_field(Action.GOAL_NOTE, goal.id),
-                Action.GOAL_NOTE,
-                "Feedback",
-                mine_note.note if mine_note else None,
-                optional=True,
-            )
+        status = earlier.status if earlier else None
+        blocks += _goal_inputs(
+            plan, number, ("Your assessment", status), ("Feedback", mine.get(goal.id))
         )
     blocks += [
         divider(),
@@ -297,15 +260,7 @@ def review_modal(plan: Plan, checkin: Checkin | None, seen: int | None = None) -
     meta: dict[str, Any] = {"checkin": checkin.id} if checkin else {"plan": plan.public_id}
     if checkin is None and seen is not None:
         meta["seen"] = seen
-    return {
-        "type": "modal",
-        "callback_id": Callback.REVIEW,
-        "private_metadata": json.dumps(meta),
-        "title": plain("Check-in review", 24),
-        "submit": plain("Save review", 24),
-        "close": plain("Cancel", 24),
-        "blocks": blocks,
-    }
+    return modal(Callback.REVIEW, "Check-in review", "Save review", blocks, json.dumps(meta))
 
 
 def review_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
@@ -321,19 +276,10 @@ def review_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
                 answered=has_answer(checkin),
             )
         ),
-        {
-            "type": "actions",
-            "block_id": Block.CHECKIN_ACTIONS,
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": Action.LOG_REVIEW,
-                    "text": plain("Log review"),
-                    "style": "primary",
-                    "value": str(checkin.id),
-                }
-            ],
-        },
+        actions(
+            Block.CHECKIN_ACTIONS,
+            button(Action.LOG_REVIEW, "Log review", str(checkin.id), primary=True),
+        ),
     ]
     text = say(
         SURFACE, "review_prompt_text", occurrence=occurrence_label(checkin), plan_id=plan.public_id

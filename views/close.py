@@ -16,8 +16,9 @@ from services.status_text import (
     fmt_date,
 )
 from views import state
-from views.common import context, header, plain, section
+from views.common import button, context, header, section
 from views.ids import Action, Block, Callback, goal_field, goal_fields_in
+from views.inputs import date_input, modal, option, radio_input, select_input, text_input
 from views.prose import mention, say
 
 SURFACE = "views/close"
@@ -30,7 +31,7 @@ def close_modal(
 
     "Extend instead" is offered only to someone who may extend (the manager).
     """
-    outcomes = [{"text": plain(label), "value": o.value} for o, label in OUTCOME_LABELS.items()]
+    outcomes = [option(label, o.value) for o, label in OUTCOME_LABELS.items()]
     blocks: list[dict[str, Any]] = [
         context(
             say(
@@ -42,81 +43,42 @@ def close_modal(
                 end=fmt_date(plan.end_date),
             )
         ),
-        {
-            "type": "input",
-            "block_id": Block.OUTCOME,
-            "label": plain("Outcome"),
-            "element": {"type": "static_select", "action_id": Action.OUTCOME, "options": outcomes},
-        },
-        {
-            "type": "input",
-            "block_id": Block.SUMMARY,
-            "label": plain("Summary"),
-            "optional": False,
-            "hint": plain(say(SURFACE, "summary_hint"), 150),
-            "element": {
-                "type": "plain_text_input",
-                "action_id": Action.SUMMARY,
-                "multiline": True,
-                "max_length": 3000,
-            },
-        },
+        select_input(Block.OUTCOME, Action.OUTCOME, "Outcome", outcomes),
+        text_input(
+            Block.SUMMARY,
+            Action.SUMMARY,
+            "Summary",
+            multiline=True,
+            hint=say(SURFACE, "summary_hint"),
+        ),
         header("Final result of each goal"),
         context(say(SURFACE, "results_hint")),
     ]
-    options = [{"text": plain(FINAL_RESULT_LABELS[r.value]), "value": r.value} for r in FinalResult]
+    options = [option(FINAL_RESULT_LABELS[r.value], r.value) for r in FinalResult]
     for number, goal in enumerate(plan.goals, start=1):
-        element: dict[str, Any] = {
-            "type": "radio_buttons",
-            "action_id": Action.GOAL_STATUS,
-            "options": options,
-        }
-        if goal.final_result in {r.value for r in FinalResult}:
-            element["initial_option"] = next(o for o in options if o["value"] == goal.final_result)
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": goal_field(Action.GOAL_STATUS, goal.id),
-                "label": plain(f"{number}. {goal.description}", 2000),
-                "optional": True,
-                "element": element,
-            }
+        chosen = goal.final_result if goal.final_result in {r.value for r in FinalResult} else None
+        result = radio_input(
+            goal_field(Action.GOAL_STATUS, goal.id),
+            Action.GOAL_STATUS,
+            f"{number}. {goal.description}",
+            options,
+            chosen,
         )
+        blocks.append({**result, "optional": True})  # a missing one is named after submitting
     blocks.append(
-        {
-            "type": "input",
-            "block_id": Block.EFFECTIVE_DATE,
-            "label": plain("Effective date"),
-            "optional": True,
-            "element": {
-                "type": "datepicker",
-                "action_id": Action.EFFECTIVE_DATE,
-                "initial_date": today.isoformat(),
-            },
-        }
+        date_input(
+            Block.EFFECTIVE_DATE, Action.EFFECTIVE_DATE, "Effective date", today, optional=True
+        )
     )
     if can_extend:
         blocks.append(
             section(
                 say(SURFACE, "extend_instead"),
                 block_id=Block.CLOSE_EXTEND,
-                accessory={
-                    "type": "button",
-                    "action_id": Action.EXTEND_INSTEAD,
-                    "text": plain("Extend instead"),
-                    "value": plan.public_id,
-                },
+                accessory=button(Action.EXTEND_INSTEAD, "Extend instead", plan.public_id),
             )
         )
-    return {
-        "type": "modal",
-        "callback_id": Callback.CLOSE,
-        "private_metadata": plan.public_id,
-        "title": plain("Close plan", 24),
-        "submit": plain("Close plan", 24),
-        "close": plain("Cancel", 24),
-        "blocks": blocks,
-    }
+    return modal(Callback.CLOSE, "Close plan", "Close plan", blocks, plan.public_id)
 
 
 def _rate(value: float | None) -> str:

@@ -45,6 +45,24 @@ def context(mrkdwn: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(mrkdwn, 3000)}]}
 
 
+def button(action_id: str, text: str, value: str, *, primary: bool = False) -> dict[str, Any]:
+    """A button carrying `value`; `primary` makes it the one to press."""
+    found: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": plain(text),
+        "value": value,
+    }
+    if primary:
+        found["style"] = "primary"
+    return found
+
+
+def actions(block_id: str, *elements: dict[str, Any]) -> dict[str, Any]:
+    """An actions block of `elements` (buttons)."""
+    return {"type": "actions", "block_id": block_id, "elements": list(elements)}
+
+
 def divider() -> dict[str, Any]:
     """A divider block."""
     return {"type": "divider"}

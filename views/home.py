@@ -9,7 +9,7 @@ from services.status_text import fmt_date, plan_status_text
 from views.approval import review_value
 from views.browse import plan_line_text
 from views.checkins import ask_hr_button, occurrence_label
-from views.common import context, divider, header, plain, section
+from views.common import actions, button, context, divider, header, section
 from views.help import help_blocks
 from views.ids import Action, Block
 from views.plan_messages import help_line, split_sections
@@ -17,13 +17,6 @@ from views.prose import mention, say
 
 HOME_MAX_BLOCKS = 100
 SURFACE = "views/home"
-
-
-def _button(action: str, label: str, value: str, primary: bool = False) -> dict[str, Any]:
-    button = {"type": "button", "action_id": action, "text": plain(label), "value": value}
-    if primary:
-        button["style"] = "primary"
-    return button
 
 
 def _own_blocks(data: HomeData, hr_contact: str) -> list[dict[str, Any]]:
@@ -34,7 +27,7 @@ def _own_blocks(data: HomeData, hr_contact: str) -> list[dict[str, Any]]:
         blocks.append(
             section(
                 plan_line_text(own.line, plan.employee_id),
-                accessory=_button(Action.SHOW_PLAN, "Show", plan.public_id),
+                accessory=button(Action.SHOW_PLAN, "Show", plan.public_id),
             )
         )
         goals = "\n".join(
@@ -44,7 +37,7 @@ def _own_blocks(data: HomeData, hr_contact: str) -> list[dict[str, Any]]:
         blocks += split_sections(f"*Goals*\n{goals}")
         elements = [ask_hr_button(plan.public_id)]
         if own.open_checkin is not None:
-            check_in = _button(
+            check_in = button(
                 Action.CHECK_IN,
                 f"Check in: {fmt_date(own.open_checkin.occurrence_date)}",
                 str(own.open_checkin.id),
@@ -52,7 +45,7 @@ def _own_blocks(data: HomeData, hr_contact: str) -> list[dict[str, Any]]:
             )
             elements.insert(0, check_in)
         block_id = f"{Block.HOME_ACTIONS}:{own.open_checkin.id if own.open_checkin else plan.id}"
-        blocks.append({"type": "actions", "block_id": block_id, "elements": elements})
+        blocks.append(actions(block_id, *elements))
         blocks.append(context(help_line(hr_contact)))
     return blocks
 
@@ -73,7 +66,7 @@ def _draft_blocks(data: HomeData) -> list[dict[str, Any]]:
                     start=fmt_date(plan.start_date),
                     end=fmt_date(plan.end_date),
                 ),
-                accessory=_button(Action.SHOW_PLAN, "Show", plan.public_id),
+                accessory=button(Action.SHOW_PLAN, "Show", plan.public_id),
             )
         )
     blocks.append(context(say(SURFACE, "drafts_unseen")))
@@ -96,7 +89,7 @@ def _approval_blocks(data: HomeData) -> list[dict[str, Any]]:
                     start=fmt_date(plan.start_date),
                     end=fmt_date(plan.end_date),
                 ),
-                accessory=_button(
+                accessory=button(
                     Action.REVIEW_DRAFT,
                     "Review",
                     review_value(plan.public_id, plan.review_round),
@@ -124,14 +117,14 @@ def _manager_blocks(data: HomeData) -> list[dict[str, Any]]:
                     occurrence=occurrence_label(checkin),
                     plan_id=checkin.plan.public_id,
                 ),
-                accessory=_button(Action.LOG_REVIEW, "Log review", str(checkin.id)),
+                accessory=button(Action.LOG_REVIEW, "Log review", str(checkin.id)),
             )
         )
     for line in data.managing:
         blocks.append(
             section(
                 plan_line_text(line, line.plan.manager_id),
-                accessory=_button(Action.SHOW_PLAN, "Show", line.plan.public_id),
+                accessory=button(Action.SHOW_PLAN, "Show", line.plan.public_id),
             )
         )
     if data.managing_total > len(data.managing):
@@ -168,7 +161,7 @@ def _hr_blocks(data: HomeData) -> list[dict[str, Any]]:
                     manager=mention(plan.manager_id),
                     label=label,
                 ),
-                accessory=_button(Action.SHOW_PLAN, "Show", plan.public_id),
+                accessory=button(Action.SHOW_PLAN, "Show", plan.public_id),
             )
             for label, plan in org.attention
         ],

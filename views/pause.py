@@ -9,8 +9,9 @@ from models import Plan, PlanPause
 from services.audit import SYSTEM
 from services.pauses import PauseRequest
 from views import state
-from views.common import context, plain
+from views.common import context
 from views.ids import Action, Block, Callback
+from views.inputs import checkboxes_input, date_input, modal, option, text_input
 from views.plan_messages import fmt_date
 from views.prose import mention, say
 
@@ -20,62 +21,39 @@ SURFACE = "views/pause"
 
 def pause_modal(plan: Plan) -> dict[str, Any]:
     """A reason (required), an optional resume date, and whether the employee hears why."""
-    return {
-        "type": "modal",
-        "callback_id": Callback.PAUSE,
-        "private_metadata": plan.public_id,
-        "title": plain("Pause plan", 24),
-        "submit": plain("Pause", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
-            context(
-                say(
-                    SURFACE,
-                    "intro",
-                    plan_id=plan.public_id,
-                    employee=mention(plan.employee_id),
-                    end=fmt_date(plan.end_date),
-                )
-            ),
-            {
-                "type": "input",
-                "block_id": Block.REASON,
-                "label": plain("Reason"),
-                "hint": plain(say(SURFACE, "reason_hint")),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": Action.REASON,
-                    "multiline": True,
-                    "max_length": 3000,
-                },
-            },
-            {
-                "type": "input",
-                "block_id": Block.RESUME_ON,
-                "optional": True,
-                "label": plain("Resume on"),
-                "hint": plain(say(SURFACE, "resume_hint")),
-                "element": {"type": "datepicker", "action_id": Action.RESUME_ON},
-            },
-            {
-                "type": "input",
-                "block_id": Block.TELL_EMPLOYEE,
-                "optional": True,
-                "label": plain("The employee's message"),
-                "element": {
-                    "type": "checkboxes",
-                    "action_id": Action.TELL_EMPLOYEE,
-                    "options": [
-                        {
-                            "text": plain(say(SURFACE, "tell_label")),
-                            "description": plain(say(SURFACE, "tell_description")),
-                            "value": TELL,
-                        }
-                    ],
-                },
-            },
-        ],
-    }
+    blocks = [
+        context(
+            say(
+                SURFACE,
+                "intro",
+                plan_id=plan.public_id,
+                employee=mention(plan.employee_id),
+                end=fmt_date(plan.end_date),
+            )
+        ),
+        text_input(
+            Block.REASON,
+            Action.REASON,
+            "Reason",
+            multiline=True,
+            hint=say(SURFACE, "reason_hint"),
+        ),
+        date_input(
+            Block.RESUME_ON,
+            Action.RESUME_ON,
+            "Resume on",
+            optional=True,
+            hint=say(SURFACE, "resume_hint"),
+        ),
+        checkboxes_input(
+            Block.TELL_EMPLOYEE,
+            Action.TELL_EMPLOYEE,
+            "The employee's message",
+            [option(say(SURFACE, "tell_label"), TELL, say(SURFACE, "tell_description"))],
+            optional=True,
+        ),
+    ]
+    return modal(Callback.PAUSE, "Pause plan", "Pause", blocks, plan.public_id)
 
 
 def read_pause(view: dict[str, Any]) -> PauseRequest:

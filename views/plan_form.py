@@ -13,10 +13,19 @@ from services.drafts import (
     GoalDraft,
     PlanDraft,
 )
-from views.common import context, header, plain, section
+from views import state
+from views.common import actions, button, context, header, section
 from views.form_meta import FormMeta, unverified_meta
 from views.ids import Action, Block, Callback, goal_block
-from views.inputs import date_input, option, select_input, text_input
+from views.inputs import (
+    date_input,
+    modal,
+    option,
+    radio_input,
+    select_input,
+    text_input,
+    user_input,
+)
 from views.prose import mention, say
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
@@ -33,12 +42,7 @@ def _goal_blocks(goal: GoalDraft, number: int, slot: int, removable: bool) -> li
         f"*Goal {number}*", block_id=goal_block(Block.GOAL_HEADER, slot)
     )
     if removable:
-        title["accessory"] = {
-            "type": "button",
-            "action_id": Action.REMOVE_GOAL,
-            "text": plain("Remove goal"),
-            "value": str(slot),
-        }
+        title["accessory"] = button(Action.REMOVE_GOAL, "Remove goal", str(slot))
     parts = (
         (
             Block.GOAL_DESCRIPTION,
@@ -84,19 +88,14 @@ def _delivery_input(draft: PlanDraft, meta: FormMeta) -> dict[str, Any]:
         option(at_once, SEND_AT_ONCE),
         option(say(SURFACE, "send_after_meeting"), SEND_AFTER_MEETING),
     ]
-    chosen = options[1] if draft.send_after_meeting else options[0]
-    return {
-        "type": "input",
-        "block_id": Block.DELIVERY,
-        "label": plain(say(SURFACE, "delivery_label")),
-        "element": {
-            "type": "radio_buttons",
-            "action_id": Action.DELIVERY,
-            "options": options,
-            "initial_option": chosen,
-        },
-        "hint": plain(say(SURFACE, "delivery_hint"), 2000),
-    }
+    return radio_input(
+        Block.DELIVERY,
+        Action.DELIVERY,
+        say(SURFACE, "delivery_label"),
+        options,
+        SEND_AFTER_MEETING if draft.send_after_meeting else SEND_AT_ONCE,
+        hint=say(SURFACE, "delivery_hint"),
+    )
 
 
 def _intro(meta: FormMeta) -> str:
@@ -119,16 +118,7 @@ def _top_blocks(draft: PlanDraft, meta: FormMeta, reason: str) -> list[dict[str,
     if meta.plan_id is None:
         return [
             context(_intro(meta)),
-            {
-                "type": "input",
-                "block_id": Block.EMPLOYEE,
-                "label": plain("Employee"),
-                "element": {
-                    "type": "users_select",
-                    "action_id": Action.EMPLOYEE,
-                    **({"initial_user": draft.employee_id} if draft.employee_id else {}),
-                },
-            },
+            user_input(Block.EMPLOYEE, Action.EMPLOYEE, "Employee", draft.employee_id),
         ]
     return [
         context(
@@ -152,8 +142,7 @@ def _top_blocks(draft: PlanDraft, meta: FormMeta, reason: str) -> list[dict[str,
 
 def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes) -> dict[str, Any]:
     """The plan form filled in from `draft`: a new plan, or (meta.plan_id) an amendment."""
-    slots = meta.slots
-    assert len(slots) == len(draft.goals)
+    slots = meta.slots  # one per goal: zip(strict=True) below refuses a mismatch
     blocks: list[dict[str, Any]] = [
         *_top_blocks(draft, meta, reason),
         text_input(
@@ -178,20 +167,7 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
     for number, (goal, slot) in enumerate(zip(draft.goals, slots, strict=True), start=1):
         blocks.extend(_goal_blocks(goal, number, slot, removable))
     if len(draft.goals) < MAX_GOALS:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": Block.GOAL_ACTIONS,
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": Action.ADD_GOAL,
-                        "text": plain("Add goal"),
-                        "value": "add",
-                    }
-                ],
-            }
-        )
+        blocks.append(actions(Block.GOAL_ACTIONS, button(Action.ADD_GOAL, "Add goal", "add")))
     else:
         blocks.append(context(say(SURFACE, "max_goals", count=MAX_GOALS)))
     blocks += [
@@ -260,15 +236,7 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
     else:
         callback, title = Callback.NEW_PLAN, "New improvement plan"
         submit = "Send to HR" if meta.approval else "Send plan"
-    return {
-        "type": "modal",
-        "callback_id": callback,
-        "title": plain(title, 24),
-        "submit": plain(submit, 24),
-        "close": plain("Cancel", 24),
-        "private_metadata": meta.dump(key),
-        "blocks": blocks,
-    }
+    return modal(callback, title, submit, blocks, meta.dump(key))
 
 
 def new_plan_modal(
@@ -316,62 +284,41 @@ def form_slots(view: dict[str, Any]) -> tuple[list[int], int]:
 
 def form_reason(view: dict[str, Any]) -> str:
     """The reason typed into an amendment form."""
-    return _text(view.get("state", {}).get("values", {}), Block.REASON, Action.REASON)
-
-
-def _value(values: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
-    return values.get(block_id, {}).get(action_id) or {}
-
-
-def _text(values: dict[str, Any], block_id: str, action_id: str) -> str:
-    return str(_value(values, block_id, action_id).get("value") or "")
-
-
-def _date(values: dict[str, Any], block_id: str, action_id: str) -> date | None:
-    raw = _value(values, block_id, action_id).get("selected_date")
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def _selected(values: dict[str, Any], block_id: str, action_id: str) -> str | None:
-    option = _value(values, block_id, action_id).get("selected_option") or {}
-    return option.get("value")
+    return state.text(view, Block.REASON, Action.REASON)
 
 
 def read_plan_form(view: dict[str, Any], meta: FormMeta) -> tuple[PlanDraft, list[int]]:
     """The draft typed into a plan form, with the form's goal slots (from `meta`) in order."""
-    values: dict[str, Any] = view.get("state", {}).get("values", {})
     slots = meta.slots
     goals = [
         GoalDraft(
-            description=_text(
-                values, goal_block(Block.GOAL_DESCRIPTION, s), Action.GOAL_DESCRIPTION
+            description=state.text(
+                view, goal_block(Block.GOAL_DESCRIPTION, s), Action.GOAL_DESCRIPTION
             ),
-            measure=_text(values, goal_block(Block.GOAL_MEASURE, s), Action.GOAL_MEASURE),
-            target=_text(values, goal_block(Block.GOAL_TARGET, s), Action.GOAL_TARGET),
-            due_date=_date(values, goal_block(Block.GOAL_DUE, s), Action.GOAL_DUE),
+            measure=state.text(view, goal_block(Block.GOAL_MEASURE, s), Action.GOAL_MEASURE),
+            target=state.text(view, goal_block(Block.GOAL_TARGET, s), Action.GOAL_TARGET),
+            due_date=state.picked_date(view, goal_block(Block.GOAL_DUE, s), Action.GOAL_DUE),
         )
         for s in slots
     ]
-    cadence = _selected(values, Block.CADENCE, Action.CADENCE)
-    weekday = _selected(values, Block.WEEKDAY, Action.WEEKDAY)
-    length = _selected(values, Block.LENGTH, Action.LENGTH)
+    cadence = state.selected(view, Block.CADENCE, Action.CADENCE)
+    weekday = state.selected(view, Block.WEEKDAY, Action.WEEKDAY)
+    length = state.selected(view, Block.LENGTH, Action.LENGTH)
+    delivery = state.selected(view, Block.DELIVERY, Action.DELIVERY)
     draft = PlanDraft(
-        employee_id=_value(values, Block.EMPLOYEE, Action.EMPLOYEE).get("selected_user"),
-        issues=_text(values, Block.ISSUES, Action.ISSUES),
-        expectations=_text(values, Block.EXPECTATIONS, Action.EXPECTATIONS),
+        employee_id=state.value(view, Block.EMPLOYEE, Action.EMPLOYEE).get("selected_user"),
+        issues=state.text(view, Block.ISSUES, Action.ISSUES),
+        expectations=state.text(view, Block.EXPECTATIONS, Action.EXPECTATIONS),
         goals=goals,
-        steps_text=_text(values, Block.STEPS, Action.STEPS),
-        support=_text(values, Block.SUPPORT, Action.SUPPORT),
+        steps_text=state.text(view, Block.STEPS, Action.STEPS),
+        support=state.text(view, Block.SUPPORT, Action.SUPPORT),
         cadence=Cadence(cadence) if cadence in {c.value for c in Cadence} else None,
         weekday=int(weekday) if weekday and weekday.isdigit() else None,
-        start_date=_date(values, Block.START_DATE, Action.START_DATE),
+        start_date=state.picked_date(view, Block.START_DATE, Action.START_DATE),
         length_days=int(length) if length and length.isdigit() else None,
-        end_date=_date(values, Block.END_DATE, Action.END_DATE),
-        consequences=_text(values, Block.CONSEQUENCES, Action.CONSEQUENCES),
-        send_after_meeting=_selected(values, Block.DELIVERY, Action.DELIVERY) == SEND_AFTER_MEETING,
+        end_date=state.picked_date(view, Block.END_DATE, Action.END_DATE),
+        consequences=state.text(view, Block.CONSEQUENCES, Action.CONSEQUENCES),
+        send_after_meeting=delivery == SEND_AFTER_MEETING,
     )
     if draft.employee_id is None:
         draft.employee_id = meta.employee_id if meta.draft else None

@@ -5,13 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from models import Plan
+from models import Plan, utcnow
 from services.calendar import business_days_after
 from services.plans import is_acknowledged
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
 from services.status_text import fmt_date as fmt_date  # views and scheduler import it here
-from views.common import SECTION_TEXT_MAX, context, divider, escape, header, plain, section
+from views.common import (
+    SECTION_TEXT_MAX,
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    header,
+    section,
+)
 from views.ids import Action, Block, Callback
+from views.inputs import modal, text_input
 from views.plan_form import CADENCES, WEEKDAYS
 from views.prose import Mrkdwn, mention, render, say
 
@@ -135,11 +145,10 @@ def employee_plan_message(
             "ack_request_amended", changed=", ".join(changed or []), reason=reason, **names
         )
     else:
+        asked = plan.ack_requested_at or utcnow()  # set when stored; a plan in memory is new
         intro = render(
             "ack_request",
-            ack_by=fmt_date(
-                business_days_after(plan.ack_requested_at.date(), NOT_ACKNOWLEDGED_BUSINESS_DAYS)
-            ),
+            ack_by=fmt_date(business_days_after(asked.date(), NOT_ACKNOWLEDGED_BUSINESS_DAYS)),
             schedule=f"{CADENCES[plan.cadence]} on {WEEKDAYS[plan.checkin_weekday]}s",
             **names,
         )
@@ -165,71 +174,41 @@ def parse_acknowledge_value(value: str) -> tuple[str, int | None]:
 
 def acknowledge_button(public_id: str, round_: int) -> dict[str, Any]:
     """The primary Acknowledge receipt button."""
-    return {
-        "type": "button",
-        "action_id": Action.ACKNOWLEDGE,
-        "text": plain("Acknowledge receipt"),
-        "style": "primary",
-        "value": acknowledge_value(public_id, round_),
-    }
+    return button(
+        Action.ACKNOWLEDGE,
+        "Acknowledge receipt",
+        acknowledge_value(public_id, round_),
+        primary=True,
+    )
 
 
 def acknowledgement_blocks(plan: Plan, round_: int) -> list[dict[str, Any]]:
     """The closing blocks of the employee's copy: the buttons, or the acknowledgement."""
-    respond = {
-        "type": "button",
-        "action_id": Action.RESPOND,
-        "text": plain("Respond"),
-        "value": plan.public_id,
-    }
-    ask_hr = {
-        "type": "button",
-        "action_id": Action.ASK_HR,
-        "text": plain("Ask HR to review"),
-        "value": plan.public_id,
-    }
+    respond = button(Action.RESPOND, "Respond", plan.public_id)
+    ask_hr = button(Action.ASK_HR, "Ask HR to review", plan.public_id)
     acknowledged = is_acknowledged(plan)
     if acknowledged and plan.acknowledged_at is not None:
         return [
             context(render("acknowledged", when=fmt_when(plan.acknowledged_at))),
-            {"type": "actions", "block_id": Block.PLAN_ACTIONS, "elements": [respond, ask_hr]},
+            actions(Block.PLAN_ACTIONS, respond, ask_hr),
         ]
     acknowledge = acknowledge_button(plan.public_id, round_)
     elements = [acknowledge, respond, ask_hr]
-    return [{"type": "actions", "block_id": Block.PLAN_ACTIONS, "elements": elements}]
+    return [actions(Block.PLAN_ACTIONS, *elements)]
 
 
 def respond_modal(plan: Plan) -> dict[str, Any]:
     """The employee's written response to a plan, prefilled with what they wrote before."""
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": Action.RESPONSE_TEXT,
-        "multiline": True,
-        "max_length": 3000,
-    }
-    if plan.employee_response:
-        element["initial_value"] = plan.employee_response
-    return {
-        "type": "modal",
-        "callback_id": Callback.RESPOND,
-        "private_metadata": plan.public_id,
-        "title": plain("Respond to your plan", 24),
-        "submit": plain("Send response", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
-            context(
-                say(
-                    SURFACE,
-                    "respond_intro",
-                    plan_id=plan.public_id,
-                    manager=mention(plan.manager_id),
-                )
-            ),
-            {
-                "type": "input",
-                "block_id": Block.RESPONSE,
-                "label": plain("Your response"),
-                "element": element,
-            },
-        ],
-    }
+    blocks = [
+        context(
+            say(SURFACE, "respond_intro", plan_id=plan.public_id, manager=mention(plan.manager_id))
+        ),
+        text_input(
+            Block.RESPONSE,
+            Action.RESPONSE_TEXT,
+            "Your response",
+            plan.employee_response,
+            multiline=True,
+        ),
+    ]
+    return modal(Callback.RESPOND, "Respond to your plan", "Send response", blocks, plan.public_id)

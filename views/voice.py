@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from models import Plan
-from views.common import context, plain, section
+from views.common import actions, button, context, plain, section
 from views.ids import Action, Block, Callback
+from views.inputs import modal, text_input
 from views.plan_messages import help_line, long_sections
 from views.prose import Mrkdwn, mention, say
 
@@ -16,45 +17,24 @@ VOICE_TITLES = {"responded": "The employee's response", "hr_review_requested": "
 
 def ask_hr_modal(plan: Plan, hr_contact: str) -> dict[str, Any]:
     """The employee's short form: what they want HR to look at."""
-    return {
-        "type": "modal",
-        "callback_id": Callback.ASK_HR,
-        "private_metadata": plan.public_id,
-        "title": plain("Ask HR to review", 24),
-        "submit": plain("Send to HR", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
-            context(say(SURFACE, "ask_intro", plan_id=plan.public_id, contact=hr_contact)),
-            {
-                "type": "input",
-                "block_id": Block.ASK_HR_TEXT,
-                "label": plain(say(SURFACE, "ask_label")),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": Action.ASK_HR_TEXT,
-                    "multiline": True,
-                    "max_length": 3000,
-                    "placeholder": plain(say(SURFACE, "ask_placeholder"), 150),
-                },
-            },
-        ],
-    }
+    blocks = [
+        context(say(SURFACE, "ask_intro", plan_id=plan.public_id, contact=hr_contact)),
+        text_input(
+            Block.ASK_HR_TEXT,
+            Action.ASK_HR_TEXT,
+            say(SURFACE, "ask_label"),
+            multiline=True,
+            placeholder=say(SURFACE, "ask_placeholder"),
+        ),
+    ]
+    return modal(Callback.ASK_HR, "Ask HR to review", "Send to HR", blocks, plan.public_id)
 
 
 def read_button(plan: Plan, sequence: int, label: str) -> dict[str, Any]:
     """HR's button that opens what the employee wrote."""
-    return {
-        "type": "actions",
-        "block_id": Block.DRAFT_ACTIONS,
-        "elements": [
-            {
-                "type": "button",
-                "action_id": Action.READ_VOICE,
-                "text": plain(label),
-                "value": f"{plan.public_id}:{sequence}",
-            }
-        ],
-    }
+    return actions(
+        Block.DRAFT_ACTIONS, button(Action.READ_VOICE, label, f"{plan.public_id}:{sequence}")
+    )
 
 
 def parse_read_value(value: str) -> tuple[str, int]:

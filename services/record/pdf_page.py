@@ -120,11 +120,13 @@ class Pen:
     # -- text
 
     def when(self, value: datetime | None) -> str:
+        """An instant as the record writes it, in the employee's zone."""
         return format_time(value, self.record.tz)
 
     def text(
         self, value: str, *, size: float = 10, bold: bool = False, colour: tuple[int, ...] = BLACK
     ) -> None:
+        """A paragraph of `value` (cleaned for the font), wrapped to the page."""
         pdf = self.pdf
         pdf.set_font(FONT, "B" if bold else "", size)
         pdf.set_text_color(*colour)
@@ -139,9 +141,11 @@ class Pen:
         pdf.set_text_color(*BLACK)
 
     def gap(self, height: float = 2) -> None:
+        """Vertical space."""
         self.pdf.ln(height)
 
     def heading(self, title: str, *, level: int = 2, new_page: bool = False) -> None:
+        """A heading (and a bookmark), never alone at the foot of a page."""
         pdf = self.pdf
         if new_page:
             pdf.add_page()
@@ -164,6 +168,7 @@ class Pen:
             self.text("None given.", colour=GREY)
 
     def facts(self, rows: Sequence[tuple[str, str]]) -> None:
+        """Label and value rows without borders."""
         self.table([[label, value] for label, value in rows], widths=(38, 120), heading=None)
 
     def table(
@@ -174,6 +179,7 @@ class Pen:
         heading: Sequence[str] | None,
         size: float = 9,
     ) -> None:
+        """A table that breaks across pages; `heading` makes it bordered with a header row."""
         pdf = self.pdf
         pdf.set_font(FONT, "", size)
         bordered = heading is not None
@@ -200,4 +206,5 @@ class Pen:
 
     @staticmethod
     def party(person: Party) -> str:
+        """A person's name, with their Slack id when it differs."""
         return person.name if person.name == person.user_id else f"{person.name} ({person.user_id})"

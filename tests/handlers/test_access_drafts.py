@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from models import Plan, PlanStatus
-from tests.conftest import (
+from tests.constants import (
     BOT_TOKEN,
     EMPLOYEE,
     HR,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Plan, PlanEvent
-from tests.conftest import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OUTSIDER
+from tests.constants import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import body, dm_messages
 from tests.slackdriver import SlackDriver, response_json
@@ -25,15 +25,7 @@ def _plan_message(slack: FakeSlack) -> dict[str, Any]:
 
 
 def _click(driver: SlackDriver, user: str, action: str, plan: Plan) -> None:
-    message = _plan_message(driver.slack)
-    driver.click(
-        user,
-        action,
-        value=plan.public_id,
-        block_id=Block.PLAN_ACTIONS,
-        message=message,
-        channel_id=driver.slack.dm_channel(EMPLOYEE),
-    )
+    driver.press(user, _plan_message(driver.slack), action)
 
 
 def _events(sessions: sessionmaker[Session], kind: str) -> list[PlanEvent]:
@@ -51,8 +43,9 @@ def _reload(sessions: sessionmaker[Session], plan: Plan) -> Plan:
 def test_acknowledge_records_once_updates_the_dm_and_tells_the_manager(
     plan: Plan, driver: SlackDriver, session_factory: sessionmaker[Session], slack: FakeSlack
 ) -> None:
-    _click(driver, EMPLOYEE, Action.ACKNOWLEDGE, plan)
-    _click(driver, EMPLOYEE, Action.ACKNOWLEDGE, plan)
+    message = _plan_message(slack)
+    driver.press(EMPLOYEE, message, Action.ACKNOWLEDGE)
+    driver.press(EMPLOYEE, message, Action.ACKNOWLEDGE)  # the same button, clicked twice
     fresh = _reload(session_factory, plan)
     assert fresh.acknowledged_at == NOW
     assert fresh.status.value == "acknowledged"
@@ -63,6 +56,22 @@ def test_acknowledge_records_once_updates_the_dm_and_tells_the_manager(
     assert Action.RESPOND in str(updated["blocks"])
     notices = [m for m in dm_messages(slack, MANAGER) if "acknowledged receipt" in m["text"]]
     assert len(notices) == 1 and plan.public_id in notices[0]["text"]
+
+
+def test_an_acknowledge_button_from_before_rounds_still_acknowledges(
+    plan: Plan, driver: SlackDriver, session_factory: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    # Buttons posted before plans had rounds carry the plan id alone.
+    driver.click(
+        EMPLOYEE,
+        Action.ACKNOWLEDGE,
+        value=plan.public_id,
+        block_id=Block.PLAN_ACTIONS,
+        message=_plan_message(slack),
+        channel_id=slack.dm_channel(EMPLOYEE),
+    )
+    assert _reload(session_factory, plan).acknowledged_at == NOW
+    assert len(_events(session_factory, "acknowledged")) == 1
 
 
 @pytest.mark.parametrize("intruder", [OUTSIDER, MANAGER, HR])
@@ -184,14 +193,7 @@ def test_acknowledging_from_the_reminder_updates_both_messages(
     clock.move_to(datetime(2027, 1, 11, 15, 0, tzinfo=UTC))
     driver.dispatcher.tick()
     [reminder] = _reminders(slack)
-    driver.click(
-        EMPLOYEE,
-        Action.ACKNOWLEDGE,
-        value=plan.public_id,
-        block_id=Block.PLAN_ACTIONS,
-        message=reminder,
-        channel_id=slack.dm_channel(EMPLOYEE),
-    )
+    driver.press(EMPLOYEE, reminder, Action.ACKNOWLEDGE)
     assert _reload(session_factory, plan).acknowledged_at is not None
     for message in dm_messages(slack, EMPLOYEE):
         assert Action.ACKNOWLEDGE not in str(message["blocks"])

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, PlanEvent, PlanStatus
-from tests.conftest import EMPLOYEE, HR_CHANNEL, MANAGER
+from tests.constants import EMPLOYEE, HR_CHANNEL, MANAGER
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import dm_messages, form_values
 from tests.slackdriver import SlackDriver, response_json
@@ -21,15 +21,7 @@ OPENED = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # Monday; check-ins on Wednesd
 
 
 def _acknowledge(driver: SlackDriver, slack: FakeSlack, plan: Plan) -> None:
-    message = dm_messages(slack, EMPLOYEE)[0]
-    driver.click(
-        EMPLOYEE,
-        Action.ACKNOWLEDGE,
-        value=plan.public_id,
-        block_id=Block.PLAN_ACTIONS,
-        message=message,
-        channel_id=slack.dm_channel(EMPLOYEE),
-    )
+    driver.press(EMPLOYEE, dm_messages(slack, EMPLOYEE)[0], Action.ACKNOWLEDGE)
 
 
 def _deliveries(sessions: sessionmaker[Session]) -> list[Delivery]:
@@ -193,20 +185,7 @@ def test_an_earlier_copy_cannot_acknowledge_the_changed_plan_and_stays_as_sent(
         fresh = db.get(Plan, plan.id)
         assert fresh is not None and fresh.acknowledged_at is None
     latest = dm_messages(slack, EMPLOYEE)[-1]
-    driver.click(
-        EMPLOYEE,
-        Action.ACKNOWLEDGE,
-        value=[
-            e["value"]
-            for b in latest["blocks"]
-            if b["type"] == "actions"
-            for e in b["elements"]
-            if e["action_id"] == Action.ACKNOWLEDGE
-        ][0],
-        block_id=Block.PLAN_ACTIONS,
-        message=latest,
-        channel_id=slack.dm_channel(EMPLOYEE),
-    )
+    driver.press(EMPLOYEE, latest, Action.ACKNOWLEDGE)
     with session_factory() as db:
         fresh = db.get(Plan, plan.id)
         assert fresh is not None and fresh.acknowledged_at is not None
@@ -215,18 +194,4 @@ def test_an_earlier_copy_cannot_acknowledge_the_changed_plan_and_stays_as_sent(
 
 
 def _click_acknowledge(driver: SlackDriver, slack: FakeSlack, message: dict[str, Any]) -> None:
-    [value] = [
-        e["value"]
-        for b in message["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == Action.ACKNOWLEDGE
-    ]
-    driver.click(
-        EMPLOYEE,
-        Action.ACKNOWLEDGE,
-        value=value,
-        block_id=Block.PLAN_ACTIONS,
-        message=message,
-        channel_id=slack.dm_channel(EMPLOYEE),
-    )
+    driver.press(EMPLOYEE, message, Action.ACKNOWLEDGE)

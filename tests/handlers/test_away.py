@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Checkin, CheckinStatus, Plan, PlanEvent
-from tests.conftest import EMPLOYEE, HR_CHANNEL, MANAGER
+from tests.constants import EMPLOYEE, HR_CHANNEL, MANAGER
 from tests.fakeslack import FakeSlack
 from tests.handlers.test_checkins import _answers, _open_checkin_form
 from tests.plan_helpers import dm_messages

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -12,20 +11,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Cadence, Checkin, Plan, PlanStatus
-from tests.conftest import EMPLOYEE, HR, MANAGER
+from tests.constants import EMPLOYEE, HR, MANAGER
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import open_plan
 from tests.slackdriver import SlackDriver, response_json
 from views.ids import Action, Block
 
-NOW = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)
+OPENED = NOW = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # the shared clock stops at OPENED
 MANY = 2000
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def _many_plans(sessions: sessionmaker[Session], count: int = MANY) -> None:

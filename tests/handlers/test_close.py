@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Delivery, Plan, PlanEvent, PlanStatus
-from tests.conftest import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OTHER_MANAGER, OUTSIDER
+from tests.constants import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OTHER_MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import body, dm_messages
 from tests.services.test_export import (
@@ -205,14 +205,7 @@ def test_the_record_outcome_button_opens_the_form(
     for _ in range(10):  # two months of owed messages, in batches
         driver.dispatcher.tick()
     [prompt] = _end_prompts(slack)
-    driver.click(
-        MANAGER,
-        Action.RECORD_OUTCOME,
-        value=plan.public_id,
-        block_id=Block.PLAN_ACTIONS,
-        message=prompt,
-        channel_id=slack.dm_channel(MANAGER),
-    )
+    driver.press(MANAGER, prompt, Action.RECORD_OUTCOME)
     assert slack.calls_to("views.open")[-1].response["view"]["callback_id"] == "pip_close"
 
 

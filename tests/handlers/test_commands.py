@@ -9,7 +9,7 @@ import pytest
 
 from handlers import commands
 from services.errors import NotAllowed
-from tests.conftest import MANAGER
+from tests.constants import MANAGER
 from tests.slackdriver import SlackDriver, response_json
 from views.help import USAGES
 

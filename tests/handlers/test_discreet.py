@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from models import DeliveryKind
-from tests.conftest import BOT_TOKEN, EMPLOYEE, HR, HR_CHANNEL, MANAGER, SIGNING_SECRET
+from tests.constants import BOT_TOKEN, EMPLOYEE, HR, HR_CHANNEL, MANAGER, SIGNING_SECRET
 from tests.fakeslack import FakeSlack
 from tests.handlers.test_approval import requests_in, review, submit_draft, the_plan
 from tests.handlers.test_checkins import _review_values
@@ -90,21 +90,7 @@ def test_no_notification_text_to_the_employee_says_what_it_is_about(
         plan_message = next(
             m for m in dm_messages(slack, EMPLOYEE) if "Acknowledge receipt" in str(m)
         )
-        ack = next(
-            e
-            for b in plan_message["blocks"]
-            if b["type"] == "actions"
-            for e in b["elements"]
-            if e["action_id"] == Action.ACKNOWLEDGE
-        )
-        driver.click(
-            EMPLOYEE,
-            Action.ACKNOWLEDGE,
-            value=ack["value"],
-            block_id=Block.PLAN_ACTIONS,
-            message=plan_message,
-            channel_id=dm,
-        )
+        driver.press(EMPLOYEE, plan_message, Action.ACKNOWLEDGE)
         _respond(driver, plan)
         assert _ask_hr(driver, plan, "Please look at goal 1.") == {}
 

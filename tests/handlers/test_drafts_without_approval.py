@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import PlanStatus
-from tests.conftest import EMPLOYEE, HR, MANAGER
+from tests.constants import EMPLOYEE, HR, MANAGER
 from tests.fakeslack import FakeSlack
 from tests.handlers.test_approval import button, history, the_plan
 from tests.plan_helpers import body, dm_messages, form_values, open_form
@@ -21,10 +19,7 @@ from views.plan_form import SEND_AFTER_MEETING
 OPENED = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(OPENED, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("clock")  # the shared clock: every test runs at OPENED
 
 
 def test_without_approval_the_form_says_so_and_sends_at_once(driver: SlackDriver) -> None:
@@ -55,14 +50,7 @@ def test_a_plan_kept_for_after_the_meeting_goes_when_the_manager_sends_it(
     assert plan.public_id not in str(slack.home_view(EMPLOYEE))
     driver.event({"type": "app_home_opened", "user": HR, "channel": "D3", "tab": "home"})
     assert "Waiting for HR approval" not in str(slack.home_view(HR))
-    driver.click(
-        MANAGER,
-        Action.SEND_PLAN,
-        value=send["value"],
-        block_id=Block.DRAFT_ACTIONS,
-        message=ready,
-        channel_id=slack.dm_channel(MANAGER),
-    )
+    driver.press(MANAGER, ready, Action.SEND_PLAN)
     plan = the_plan(session_factory)
     assert plan.status == PlanStatus.ACTIVE and plan.start_date == OPENED.date()
     assert len(dm_messages(slack, EMPLOYEE)) == 1

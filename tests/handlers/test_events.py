@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import EMPLOYEE, HR
+from tests.constants import EMPLOYEE, HR
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import body
 from tests.slackdriver import SlackDriver

@@ -22,7 +22,7 @@ from bot import make_wsgi_app
 from edge.frontdoor import MAX_BODY_BYTES
 from edge.logs import MAX_LINE, install_log_limits
 from models import Base
-from tests.conftest import EMPLOYEE, MANAGER, SIGNING_SECRET
+from tests.constants import EMPLOYEE, MANAGER, SIGNING_SECRET
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import form_values, open_form
 from tests.slackdriver import API_APP_ID, TEAM_ID, SlackDriver

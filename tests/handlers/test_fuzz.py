@@ -31,7 +31,7 @@ from config import Settings
 from edge.logs import MAX_LINE, install_log_limits
 from handlers.context import form_key
 from models import Base
-from tests.conftest import EMPLOYEE, HR, MANAGER, OTHER_MANAGER, OUTSIDER, SIGNING_SECRET
+from tests.constants import EMPLOYEE, HR, MANAGER, OTHER_MANAGER, OUTSIDER, SIGNING_SECRET
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import open_form
 from tests.slackdriver import API_APP_ID, TEAM_ID, SlackDriver

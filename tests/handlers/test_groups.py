@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 
 from config import Settings
-from tests.conftest import BOT_TOKEN, HR_CHANNEL, MANAGER, OTHER_MANAGER, SIGNING_SECRET
+from tests.constants import BOT_TOKEN, HR_CHANNEL, MANAGER, OTHER_MANAGER, SIGNING_SECRET
 from tests.fakeslack import FakeSlack
 from tests.slackdriver import SlackDriver, response_json
 
@@ -34,12 +33,6 @@ def settings(slack: FakeSlack) -> Settings:
         hr_group=HR_PEOPLE,
         plan_approval="none",
     )
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(OPENED, tick=False) as traveller:
-        yield traveller
 
 
 def _opened(slack: FakeSlack, before: int) -> bool:

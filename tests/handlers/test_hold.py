@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Plan, PlanEvent
 from services.access import Actor
 from services.export import plan_record, render_markdown
-from tests.conftest import EMPLOYEE, HR, MANAGER
+from tests.constants import EMPLOYEE, HR, MANAGER
 from tests.fakeslack import FakeSlack
 from tests.slackdriver import SlackDriver, response_json
 

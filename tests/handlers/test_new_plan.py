@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import ActionStep, Delivery, Goal, Plan, PlanEvent
 from services.audit import verify_chain
 from services.plans import ID_ALPHABET
-from tests.conftest import EMPLOYEE, HR_CHANNEL, MANAGER, OTHER_MANAGER
+from tests.constants import EMPLOYEE, HR_CHANNEL, MANAGER, OTHER_MANAGER
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import GOAL_TEXTS, dm_messages, form_values, open_form, open_plan
 from tests.slackdriver import SlackDriver, response_json

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Checkin, CheckinStatus, Plan, PlanEvent, PlanPause, PlanStatus
 from services.access import Actor
 from services.export import plan_record, render_html, render_markdown
-from tests.conftest import EMPLOYEE, HR, HR_CHANNEL, MANAGER
+from tests.constants import EMPLOYEE, HR, HR_CHANNEL, MANAGER
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import dm_messages
 from tests.slackdriver import SlackDriver, response_json

@@ -21,7 +21,7 @@ from models import Plan, PlanEvent
 from services import audit
 from services.export import format_time
 from services.users import last_known
-from tests.conftest import BOT_TOKEN, EMPLOYEE, HR, HR_CHANNEL, MANAGER, SIGNING_SECRET
+from tests.constants import BOT_TOKEN, EMPLOYEE, HR, HR_CHANNEL, MANAGER, SIGNING_SECRET
 from tests.fakeslack import FakeSlack
 from tests.handlers.test_amend import _acknowledge, _edit_form
 from tests.handlers.test_close import _close_form, _close_values

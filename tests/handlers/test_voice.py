@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +15,7 @@ from config import Settings
 from models import Plan, PlanEvent
 from services.access import Actor
 from services.export import plan_record, render_markdown
-from tests.conftest import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OUTSIDER
+from tests.constants import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import body, dm_messages, open_plan
 from tests.slackdriver import SlackDriver, response_json
@@ -38,22 +37,8 @@ def settings(settings: Settings, detail: str) -> Settings:  # the conftest setti
     return replace(settings, hr_contact=CONTACT, hr_notice_detail=detail)
 
 
-@pytest.fixture
-def plan(driver: SlackDriver, session_factory: sessionmaker[Session]) -> Iterator[Plan]:
-    with time_machine.travel(OPENED, tick=False):
-        yield open_plan(driver, session_factory, OPENED.date())
-
-
 def _plan_message(slack: FakeSlack) -> dict[str, Any]:
     return next(m for m in dm_messages(slack, EMPLOYEE) if "Acknowledge receipt" in str(m))
-
-
-def _press(
-    driver: SlackDriver, user: str, action: str, value: str, message: dict[str, Any], channel: str
-) -> None:
-    driver.click(
-        user, action, value=value, block_id=Block.PLAN_ACTIONS, message=message, channel_id=channel
-    )
 
 
 def _opened(slack: FakeSlack) -> dict[str, Any]:
@@ -62,14 +47,7 @@ def _opened(slack: FakeSlack) -> dict[str, Any]:
 
 def _respond(driver: SlackDriver, plan: Plan) -> None:
     slack = driver.slack
-    _press(
-        driver,
-        EMPLOYEE,
-        Action.RESPOND,
-        plan.public_id,
-        _plan_message(slack),
-        slack.dm_channel(EMPLOYEE),
-    )
+    driver.press(EMPLOYEE, _plan_message(slack), Action.RESPOND)
     view = _opened(slack)
     values = {
         Block.RESPONSE: {Action.RESPONSE_TEXT: {"type": "plain_text_input", "value": RESPONSE}}
@@ -86,7 +64,7 @@ def _ask_hr(driver: SlackDriver, plan: Plan, text: str) -> dict[str, Any]:
         if b["type"] == "actions"
         for e in b["elements"]
     )
-    _press(driver, EMPLOYEE, Action.ASK_HR, plan.public_id, message, slack.dm_channel(EMPLOYEE))
+    driver.press(EMPLOYEE, message, Action.ASK_HR)
     view = _opened(slack)
     assert view["callback_id"] == Callback.ASK_HR and CONTACT in str(view["blocks"])
     values = {
@@ -107,20 +85,15 @@ def test_response_and_request_reach_hr_behind_a_button(
         _respond(driver, plan)
         [notice] = [m for m in slack.messages(HR_CHANNEL) if "wrote a response" in m["text"]]
         assert plan.public_id in notice["text"] and RESPONSE not in str(notice)
-        read = next(e for b in notice["blocks"] if b["type"] == "actions" for e in b["elements"])
 
         # Only HR opens it; anyone else gets the answer for a plan that does not exist.
         for user in (MANAGER, OUTSIDER, EMPLOYEE):
-            driver.click(
-                user, Action.READ_VOICE, value=read["value"], message=notice, channel_id=HR_CHANNEL
-            )
+            driver.press(user, notice, Action.READ_VOICE)
             assert (
                 slack.calls_to("response_url")[-1].args["text"]
                 == f"No plan {plan.public_id} was found."
             )
-        driver.click(
-            HR, Action.READ_VOICE, value=read["value"], message=notice, channel_id=HR_CHANNEL
-        )
+        driver.press(HR, notice, Action.READ_VOICE)
         assert RESPONSE in str(_opened(slack)["blocks"])
 
         empty = _ask_hr(driver, plan, "")
@@ -128,10 +101,7 @@ def test_response_and_request_reach_hr_behind_a_button(
         assert _ask_hr(driver, plan, REQUEST) == {}
         [asked] = [m for m in slack.messages(HR_CHANNEL) if "asked HR to review" in m["text"]]
         assert REQUEST not in str(asked)
-        read = next(e for b in asked["blocks"] if b["type"] == "actions" for e in b["elements"])
-        driver.click(
-            HR, Action.READ_VOICE, value=read["value"], message=asked, channel_id=HR_CHANNEL
-        )
+        driver.press(HR, asked, Action.READ_VOICE)
         assert REQUEST in str(_opened(slack)["blocks"])
         receipt = dm_messages(slack, EMPLOYEE)[-1]
         assert "HR has your request" in body(receipt) and CONTACT in body(receipt)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,13 +25,13 @@ from models import Delivery, DeliveryKind, DeliveryStatus, Plan
 from scheduler.dispatcher import LEASE, Dispatcher
 from services import outbox
 from slackio.directory import Directory
-from tests.conftest import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OTHER_MANAGER, OUTSIDER
+from tests.constants import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OTHER_MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
-from tests.plan_helpers import body, open_plan
-from tests.slackdriver import SlackDriver
+from tests.plan_helpers import body
 from views.ids import EventType
 
-NOW = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # a Monday; 10:00 in New York (the employee)
+# The shared `clock` stops at OPENED; the shared `plan` is opened then, its messages sent.
+OPENED = NOW = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # a Monday; 10:00 in New York (the employee)
 # Nothing of the plan opened at NOW is due between NOW and its acknowledgement reminder
 # (Wednesday 15:00 UTC), so deliveries the tests add for this instant are alone in a tick.
 DUE = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
@@ -41,20 +40,6 @@ PEOPLE = [MANAGER, EMPLOYEE, HR, OTHER_MANAGER, OUTSIDER]
 
 
 # -- fixtures and helpers
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def plan(
-    clock: time_machine.Coordinates, driver: SlackDriver, session_factory: sessionmaker[Session]
-) -> Plan:
-    """A plan opened at NOW; its plan DM, confirmation and HR notice are already sent."""
-    return open_plan(driver, session_factory, NOW.date())
 
 
 def _enqueue(

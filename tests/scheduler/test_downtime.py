@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,37 +12,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Checkin, CheckinStatus, Delivery, DeliveryKind, DeliveryStatus, Plan
-from tests.conftest import EMPLOYEE, HR_CHANNEL, MANAGER
+from tests.constants import EMPLOYEE, HR_CHANNEL, MANAGER
 from tests.fakeslack import FakeSlack
-from tests.plan_helpers import dm_messages, open_plan
+from tests.plan_helpers import dm_messages
 from tests.slackdriver import SlackDriver
-from views.ids import Action, Block
+from views.ids import Action
 
 OPENED = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # a Monday
 BACK = OPENED + timedelta(days=60, hours=-2)  # the plan's end day, after 10:00 in Berlin
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(OPENED, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def plan(
-    clock: time_machine.Coordinates, driver: SlackDriver, session_factory: sessionmaker[Session]
-) -> Plan:
-    opened = open_plan(driver, session_factory, OPENED.date())
+def plan(plan: Plan, driver: SlackDriver) -> Plan:
+    """The shared plan, acknowledged by the employee (downtime is measured from there)."""
     [request] = dm_messages(driver.slack, EMPLOYEE)
-    driver.click(
-        EMPLOYEE,
-        Action.ACKNOWLEDGE,
-        value=opened.public_id,
-        block_id=Block.PLAN_ACTIONS,
-        message=request,
-        channel_id=driver.slack.dm_channel(EMPLOYEE),
-    )
-    return opened
+    driver.press(EMPLOYEE, request, Action.ACKNOWLEDGE)
+    return plan
 
 
 def _kinds(messages: list[dict[str, Any]]) -> list[str]:

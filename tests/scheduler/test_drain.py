@@ -7,7 +7,6 @@ clock, since what it checks is when calls reach Slack (the fake records their ar
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -19,10 +18,9 @@ from config import Settings
 from models import Delivery, DeliveryKind, DeliveryStatus, Plan, utcnow
 from scheduler.dispatcher import Dispatcher
 from services import users
-from tests.conftest import HR_CHANNEL, MANAGER, OUTSIDER
+from tests.constants import HR_CHANNEL, MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
 from tests.outbox_helpers import person, posted_counts, seed, statuses
-from tests.plan_helpers import open_plan
 from tests.scheduler.test_dispatcher import (
     DUE,
     NOW,
@@ -31,22 +29,9 @@ from tests.scheduler.test_dispatcher import (
     _enqueue,
     _posts_of,
 )
-from tests.slackdriver import SlackDriver
 
 POST = "chat.postMessage"
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def plan(
-    clock: time_machine.Coordinates, driver: SlackDriver, session_factory: sessionmaker[Session]
-) -> Plan:
-    return open_plan(driver, session_factory, NOW.date())
+OPENED = NOW  # where the shared `clock` stops and the shared `plan` opens
 
 
 def test_fifty_deliveries_due_at_start_up_go_out_in_the_first_tick(

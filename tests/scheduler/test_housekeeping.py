@@ -35,7 +35,7 @@ from services.close import Closing, FinalMark, close_plan
 from services.drafts import GoalDraft, PlanDraft
 from services.schedule import Recipients
 from services.users import Profile
-from tests.conftest import BOT_TOKEN, EMPLOYEE, HR, HR_CHANNEL, MANAGER, SIGNING_SECRET
+from tests.constants import BOT_TOKEN, EMPLOYEE, HR, HR_CHANNEL, MANAGER, SIGNING_SECRET
 from tests.fakeslack import FakeSlack
 from tests.slackdriver import SlackDriver, response_json
 

@@ -35,7 +35,7 @@ from services.export import (
 from services.export_pdf import render_pdf
 from services.plans import acknowledge, respond, snapshot
 from services.users import Profile, remember
-from tests.conftest import EMPLOYEE, HR, MANAGER, OUTSIDER
+from tests.constants import EMPLOYEE, HR, MANAGER, OUTSIDER
 
 PUBLIC_ID = "PIP-7K3Q9A"
 EMPLOYEE_TZ = "Europe/Paris"  # the record's times are in the employee's zone

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from services.access import Actor
 from services.export import plan_record
 from services.export_pdf import render_pdf
-from tests.conftest import EMPLOYEE, HR, MANAGER
+from tests.constants import EMPLOYEE, HR, MANAGER
 from tests.services.test_export import (
     AMEND_REASON,
     CHECKIN_DATES,

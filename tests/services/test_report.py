@@ -35,7 +35,7 @@ from services.report import (
     report_rows,
     spreadsheet_safe,
 )
-from tests.conftest import EMPLOYEE, HR, MANAGER, OTHER_MANAGER, OUTSIDER
+from tests.constants import EMPLOYEE, HR, MANAGER, OTHER_MANAGER, OUTSIDER
 
 # Wednesday. 2027-03-01 and 2027-02-22 are Mondays, 2027-03-05 a Friday.
 TODAY = date(2027, 3, 10)

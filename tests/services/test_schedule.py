@@ -100,7 +100,10 @@ def recipients(hr_channel_id: str | None = HR_CHANNEL) -> Recipients:
 
 @pytest.fixture
 def plan(db: Session) -> Plan:
-    """A stored weekly plan, Mon 1 Mar to Fri 26 Mar 2027, checking in on Fridays."""
+    """A stored weekly plan, Mon 1 Mar to Fri 26 Mar 2027, checking in on Fridays.
+
+    Not the shared `plan`: these service tests store the plan directly, with no app or Slack.
+    """
     stored = Plan(
         public_id=PUBLIC_ID,
         team_id="T1",
