@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any fixed 64-bit number; replicas that start together queue on it in PostgreSQL.
 MIGRATION_LOCK_KEY = 727_001_2026
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# One lock per SQLite engine (by its pool) that this process's IMMEDIATE transactions take
+# in turn; see _sqlite_on_begin.
+_WRITERS: dict[int, threading.Lock] = {}
+_HOLDS_WRITER_LOCK = "pip_writer_lock"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -27,6 +32,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "commit", _sqlite_on_end)
+        event.listen(engine, "rollback", _sqlite_on_end)
+        # A connection returned or dropped without its transaction ended lets go too.
+        event.listen(engine, "reset", _sqlite_on_reset)
+        event.listen(engine, "invalidate", _sqlite_on_invalidate)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -50,7 +60,37 @@ def _sqlite_on_begin(connection: Any) -> None:
     # between, instead of waiting out the busy timeout. Writers queue; plain engine use
     # (health checks, migrations) stays deferred, and readers are never blocked in WAL mode.
     mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    if mode == "IMMEDIATE":
+        # Writers of this process queue on a lock first: the one waiting longest is woken
+        # the moment the last writer ends. SQLite's own busy handler polls, sleeping up to
+        # 100 ms between tries, so under load the write lock sat free while the writers
+        # queued for it slept (the busy timeout still covers other processes).
+        lock = _WRITERS.setdefault(id(connection.engine.pool), threading.Lock())
+        if lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            connection.info[_HOLDS_WRITER_LOCK] = lock
+    try:
+        connection.exec_driver_sql(f"BEGIN {mode}")
+    except BaseException:
+        _sqlite_on_end(connection)
+        raise
+
+
+def _sqlite_on_end(connection: Any) -> None:
+    _let_go(connection.info)
+
+
+def _sqlite_on_reset(dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
+    _let_go(connection_record.info)
+
+
+def _sqlite_on_invalidate(dbapi_connection: Any, connection_record: Any, exception: Any) -> None:
+    _let_go(connection_record.info)
+
+
+def _let_go(info: dict[str, Any]) -> None:
+    lock = info.pop(_HOLDS_WRITER_LOCK, None)
+    if lock is not None:
+        lock.release()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -56,6 +56,7 @@ from models import (
 from services import audit
 from services.access import Actor
 from services.export import plan_record, render_html, render_markdown
+from services.export_pdf import render_pdf
 from views.ids import Action, Block
 
 HR = "UHRBENCH"
@@ -204,6 +205,9 @@ def run_size(plans: int, postgres: bool, samples: int, folder: Path) -> dict[str
                 render_html(record)
                 render_markdown(record)
                 results["render_ms"] = (time.perf_counter() - started) * 1000
+                started = time.perf_counter()
+                render_pdf(record)
+                results["pdf_ms"] = (time.perf_counter() - started) * 1000
             engine.dispose()
             bot = Bot(
                 url,
@@ -355,7 +359,8 @@ def main() -> None:
             for surface, times in result["surfaces"].items():
                 p50, p99 = summary_ms(times)
                 print(f"| {surface} | {p50:.1f} | {p99:.1f} | {len(times)} |")
-            print(f"| export render alone (HTML + Markdown) | {result['render_ms']:.1f} | | 1 |")
+            print(f"| export record + HTML + Markdown alone | {result['render_ms']:.1f} | | 1 |")
+            print(f"| export PDF render alone | {result['pdf_ms']:.1f} | | 1 |")
             print(
                 f"RSS {result['rss_start']:.0f} MB at start, {result['rss_end']:.0f} MB after "
                 f"({result['rss_end'] / result['rss_start']:.2f}x); "

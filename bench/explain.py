@@ -19,14 +19,22 @@ from sqlalchemy.orm import Session
 from bench.fill import Filled
 from db import make_engine, make_session_factory
 from models import Delivery, DeliveryStatus
+from services import report_csv
 from services.access import Actor
 from services.browse import Scope, list_plans
 from services.home import home_data
 from services.lists import ListKey
 from services.outbox import claim_due, prompt_for_message
 from services.report import org_report
+from services.report_breakdown import breakdown
 
 HR = Actor("UHR", is_hr=True)
+
+
+def _explained(db: Session, statement: Any) -> None:
+    """Run `statement` through the engine (so it is captured), as report_csv runs it raw."""
+    compiled = statement.compile(db.connection(), compile_kwargs={"render_postcompile": True})
+    db.connection().exec_driver_sql(str(compiled), compiled.params)
 
 
 def main() -> None:
@@ -66,6 +74,18 @@ def main() -> None:
             ),
         ),
         ("`/pip report` figures", lambda db: org_report(db, HR, now.date())),
+        ("`/pip report` breakdowns", lambda db: breakdown(db, HR, now.date())),
+        (
+            "`/pip report` CSV, one chunk of 2,500 plans (plans, check-in counts, latest marks)",
+            lambda db: [
+                _explained(db, query)
+                for query in (
+                    report_csv.plans_query(db, 40_000),
+                    report_csv.counts_query(now.date(), 40_001, 42_500),
+                    report_csv.latest_marks_query(db, 40_001, 42_500),
+                )
+            ],
+        ),
         (
             "the dispatcher's claim",
             lambda db: claim_due(db, "explain", now, timedelta(minutes=5), 50),

@@ -45,8 +45,8 @@ class TimedFakeSlack(FakeSlack):
         self.stamps: list[Stamp] = []
         self._arrived = threading.Condition()
 
-    def _record(self, method: str, args: dict, reply: Any) -> None:  # type: ignore[type-arg]
-        super()._record(method, args, reply)
+    def _record(self, method: str, args: dict, reply: Any, *when: Any) -> None:  # type: ignore[type-arg]
+        super()._record(method, args, reply, *when)
         with self._arrived:
             self.stamps.append(Stamp(method, args, time.monotonic()))
             self._arrived.notify_all()

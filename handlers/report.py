@@ -17,7 +17,10 @@ from services.access import Actor
 from services.calendar import local_date
 from services.errors import UsageError
 from services.report import csv_chunks, org_report, require_report_access
+from services.report_breakdown import breakdown
+from services.report_csv import CheckinTotals
 from slackio.directory import Directory
+from slackio.files import upload_file
 from views.close import report_message
 from views.prose import ANSWERS, say
 
@@ -49,18 +52,20 @@ def handle_command_report(
     today = local_date(utcnow(), Directory(client).tz(db, actor.user_id))
     db.commit()  # the zone may have been looked up and remembered: that was the only write
     begin_read(db)
-    report = org_report(db, actor, today)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"pip-report-{today.isoformat()}.csv"
+        counted = CheckinTotals()  # the CSV's pass adds up the check-ins the figures need
         with path.open("w", newline="", encoding="utf-8") as out:
-            for chunk in csv_chunks(db, actor, today):
+            for chunk in csv_chunks(db, actor, today, counted):
                 out.write(chunk)
+        report = org_report(db, actor, today, counted=counted)
+        groups = breakdown(db, actor, today)
         db.commit()  # the reads are over before Slack is called
-        respond(response_type="ephemeral", replace_original=False, **report_message(report))
-        client.files_upload_v2(
+        respond(response_type="ephemeral", replace_original=False, **report_message(report, groups))
+        upload_file(  # streamed from disk: files_upload_v2 would read it all into memory
+            client,
+            path,
             channel=Directory(client).dm_channel(actor.user_id),
             initial_comment=say(ANSWERS, "report_comment"),
-            file=str(path),
-            filename=path.name,
             title="PIP report",
         )

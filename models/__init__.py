@@ -21,6 +21,7 @@ from models.pause import PlanPause, SlackStatus
 from models.plan import ActionStep, Goal, Plan
 from models.retention import Tombstone
 from models.slack import ProcessedEvent, SlackUser
+from models.tally import PlanTally
 
 __all__ = [
     "ActionStep",
@@ -43,6 +44,7 @@ __all__ = [
     "PlanEvent",
     "PlanPause",
     "PlanStatus",
+    "PlanTally",
     "ProcessedEvent",
     "Review",
     "SlackStatus",

@@ -22,6 +22,10 @@ class Checkin(Base):
         Index(None, "status", "occurrence_date"),
         # A plan's check-ins by status: list lines, Home, the report (and the foreign key).
         Index(None, "plan_id", "status"),
+        # A plan's check-ins newest first, with what the report counts (migration 0018): the
+        # report's per-plan counts read only this index, and its latest marked check-in is
+        # a short walk back from the newest.
+        Index(None, "plan_id", "occurrence_date", "id", "kind", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

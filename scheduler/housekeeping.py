@@ -1,4 +1,5 @@
-"""The daily housekeeping: forget old Slack event ids, delete plans past retention."""
+"""The daily housekeeping: forget old Slack event ids, delete plans past retention, settle
+the organisation's totals."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from models import utcnow
-from services import events, retention
+from services import events, retention, tallies
 from services.retention import PurgeRun
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ class Housekept:
 def housekeeping(
     sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None
 ) -> Housekept:
-    """Forget processed event ids older than a day; under RETENTION_DAYS, delete old plans."""
+    """Forget processed event ids older than a day; under RETENTION_DAYS, delete old plans;
+    recount the totals into one row (services.tallies)."""
     now = now or utcnow()
     with sessions() as db:
         forgotten = events.forget_old(db, now)
@@ -44,5 +46,8 @@ def housekeeping(
             run.before.isoformat(),
             run.held,
         )
+    with sessions() as db:  # after the purge: the recount sees what it deleted
+        tallies.settle(db)
+        db.commit()
     logger.info("housekeeping: %d processed event id(s) forgotten", forgotten)
     return Housekept(forgotten, run)

@@ -10,7 +10,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import (
-    ActionStep,
     CheckinGoalStatus,
     Delivery,
     DeliveryKind,
@@ -26,7 +25,6 @@ from services.drafts import (
     MAX_PLAN_DAYS,
     GoalDraft,
     PlanDraft,
-    StepDraft,
     parse_steps,
     schedule_of,
     version_problems,
@@ -36,7 +34,7 @@ from services.errors import InvalidPlan, required
 from services.labels import FIELD_LABELS
 from services.outbox import enqueue
 from services.pauses import require_running
-from services.plans import get_plan, snapshot
+from services.plans import get_plan, replace_steps, snapshot
 from services.schedule import (
     FOLLOWS_THE_PLAN,
     Recipients,
@@ -214,7 +212,7 @@ def amend_plan(
     schedule = schedule_of(draft)
     _apply_goals(db, plan, draft, goal_ids)
     steps, _ = parse_steps(draft.steps_text)
-    _apply_steps(db, plan, steps)
+    replace_steps(db, plan, steps)
     write_content(plan, draft, schedule)
     plan.updated_at = now
     db.flush()
@@ -237,19 +235,6 @@ def amend_plan(
     )
     return amendment
 
-
-def _apply_steps(db: Session, plan: Plan, steps: list[StepDraft]) -> None:
-    db.execute(delete(ActionStep).where(ActionStep.plan_id == plan.id))
-    db.flush()
-    for position, step in enumerate(steps):
-        db.add(
-            ActionStep(
-                plan_id=plan.id,
-                position=position,
-                description=step.description,
-                due_date=step.due_date,
-            )
-        )
     db.flush()
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from models import ActionStep, Delivery, DeliveryKind, Goal, Plan, PlanStatus, Review
+from models import Delivery, DeliveryKind, Goal, Plan, PlanStatus, Review
 from services import audit, locks, users
 from services.access import Action, Actor, may
 from services.draft_outbox import (
@@ -35,7 +35,7 @@ from services.drafts import (
 )
 from services.errors import InvalidPlan, UsageError, required
 from services.outbox import cancel_pending
-from services.plans import get_plan, open_plan_of, snapshot
+from services.plans import get_plan, open_plan_of, replace_steps, snapshot
 from services.schedule import Recipients, schedule_new_plan
 
 APPROVE = "approve"
@@ -314,7 +314,6 @@ def _replace_content(db: Session, plan: Plan, draft: PlanDraft) -> None:
     schedule = schedule_of(draft)
     write_content(plan, draft, schedule)
     db.execute(delete(Goal).where(Goal.plan_id == plan.id))
-    db.execute(delete(ActionStep).where(ActionStep.plan_id == plan.id))
     db.expire(plan, ["goals", "steps"])
     steps, _ = parse_steps(draft.steps_text)
     for position, goal in enumerate(draft.goals):
@@ -331,12 +330,4 @@ def _replace_content(db: Session, plan: Plan, draft: PlanDraft) -> None:
                 due_date=due,
             )
         )
-    for position, step in enumerate(steps):
-        db.add(
-            ActionStep(
-                plan_id=plan.id,
-                position=position,
-                description=step.description,
-                due_date=step.due_date,
-            )
-        )
+    replace_steps(db, plan, steps)

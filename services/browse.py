@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Author, Checkin, GoalStatus, Plan, PlanEvent, PlanPause, PlanStatus
-from services import lists
+from services import lists, tallies
 from services.access import UNSENT_STATUSES, Action, Actor, may, may_run_org_report
 from services.errors import NotAllowed, UsageError
 from services.lists import ListKey
@@ -107,12 +107,33 @@ def list_plans(
         where.append(Plan.status == PlanStatus.DRAFT)
     if scope != Scope.MINE:  # a draft about an HR person is never shown to them
         where.append(or_(Plan.employee_id != actor.user_id, Plan.status.not_in(UNSENT_STATUSES)))
-    total = int(db.scalar(select(func.count()).select_from(Plan).where(*where)) or 0)
+    total = _total(db, actor, scope, where)
     pages = max(1, -(-total // page_size))
     page = min(max(page, 1), pages)
     plans = lists.page_of(db, where, page, pages, total, page_size, after=after, before=before)
     lines = plan_lines(db, plans, now)
     return PlanPage(scope, page, pages, total, lines, actor.user_id)
+
+
+def _total(db: Session, actor: Actor, scope: Scope, where: list[ColumnElement[bool]]) -> int:
+    """How many plans the list has. HR's lists start from the running totals (a sum over a
+    few rows, services/tallies.py) less the HR person's own unsent plans (an index seek),
+    so "Page N of M" does not count every plan; a person's own list is counted."""
+    if scope == Scope.MINE:
+        return int(db.scalar(select(func.count()).select_from(Plan).where(*where)) or 0)
+    totals = tallies.read(db)
+    if scope == Scope.ACTIVE:
+        return totals.open_plans
+    if scope == Scope.CLOSED:
+        return totals.closed
+    hidden = (
+        Plan.status == PlanStatus.DRAFT
+        if scope == Scope.DRAFTS
+        else Plan.status.in_(UNSENT_STATUSES)
+    )
+    own = int(db.scalar(select(func.count()).where(Plan.employee_id == actor.user_id, hidden)) or 0)
+    everything = totals.draft if scope == Scope.DRAFTS else totals.plans
+    return everything - own
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from models import Checkin, CheckinStatus, Plan, PlanStatus, Review
+from services import tallies
 from services.access import Actor, may_run_org_report
 from services.plan_facts import PlanLine, plan_line, plan_lines
 from services.plans import OPEN_STATUSES
@@ -125,38 +126,25 @@ def home_data(db: Session, actor: Actor, now: datetime) -> HomeData:
 def org_counts(db: Session, now: datetime) -> OrgCounts:
     """Open plans, not acknowledged, missed and unreviewed check-ins, ending within 7 days.
 
-    Two aggregate statements (one pass over the open plans, one over their check-ins) and
-    three short lists; none reads the history of closed plans.
+    The counts are the running totals (services/tallies.py: one sum over a few rows); the
+    plans ending this week and the three short lists seek the open plans in end-date order
+    (`ix_plans_open_end_date_id`) and stop early. None reads the history of closed plans,
+    and none counts the open plans one by one.
     """
     today = now.date()
-    open_plan = Plan.status.in_(OPEN_STATUSES)
-
-    def tally(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
+    totals = tallies.read(db)
+    # `status <> 'closed'` is the partial index's own condition: with it, SQLite too knows
+    # the index holds every row asked for.
+    open_plan = and_(Plan.status != PlanStatus.CLOSED, Plan.status.in_(OPEN_STATUSES))
     unacknowledged = or_(
         Plan.acknowledged_at.is_(None), Plan.acknowledged_at < Plan.ack_requested_at
     )
     ending = and_(Plan.end_date >= today, Plan.end_date <= today + timedelta(days=7))
-    open_total, not_acknowledged, ending_this_week = db.execute(
-        select(func.count(), tally(unacknowledged), tally(ending)).where(open_plan)
-    ).one()
-    # Every check-in of an open plan falls on or after the start of the oldest open plan:
-    # bounding by it lets the (status, occurrence_date) index skip the closed plans' past.
-    oldest_open = select(func.min(Plan.start_date)).where(open_plan).scalar_subquery()
-    recent = Checkin.occurrence_date >= oldest_open
-    waiting = (CheckinStatus.MISSED, CheckinStatus.ANSWERED)
-    missed, answered = db.execute(
-        select(
-            tally(Checkin.status == CheckinStatus.MISSED),
-            tally(Checkin.status == CheckinStatus.ANSWERED),
-        )
-        .select_from(Checkin)
-        .join(Plan, Plan.id == Checkin.plan_id)
-        .where(open_plan, Checkin.status.in_(waiting), recent)
-    ).one()
-    with_missed = Plan.id.in_(
-        select(Checkin.plan_id).where(Checkin.status == CheckinStatus.MISSED, recent)
+    ending_this_week = db.scalar(select(func.count()).where(open_plan, ending))
+    with_missed = (
+        select(Checkin.id)
+        .where(Checkin.plan_id == Plan.id, Checkin.status == CheckinStatus.MISSED)
+        .exists()
     )
     attention: list[tuple[str, Plan]] = []
     for label, where in (
@@ -164,16 +152,19 @@ def org_counts(db: Session, now: datetime) -> OrgCounts:
         ("not acknowledged", unacknowledged),
         ("ending within 7 days", ending),
     ):
-        query = select(Plan).where(open_plan, where).order_by(Plan.end_date).limit(ATTENTION_LIMIT)
+        query = (
+            select(Plan)
+            .where(open_plan, where)
+            .order_by(Plan.end_date, Plan.id)
+            .limit(ATTENTION_LIMIT)
+        )
         attention += [(label, plan) for plan in db.scalars(query)]
     return OrgCounts(
-        open_plans=int(open_total),
-        not_acknowledged=int(not_acknowledged),
-        missed_checkins=int(missed),
-        awaiting_review=int(answered),
-        ending_this_week=int(ending_this_week),
+        open_plans=totals.open_plans,
+        not_acknowledged=totals.not_acknowledged,
+        missed_checkins=totals.missed_checkins,
+        awaiting_review=totals.awaiting_review,
+        ending_this_week=int(ending_this_week or 0),
         attention=attention,
-        on_legal_hold=int(
-            db.scalar(select(func.count()).where(Plan.legal_hold_at.is_not(None))) or 0
-        ),
+        on_legal_hold=totals.legal_hold,
     )

@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -21,7 +21,14 @@ from models import (
 )
 from services import audit, draft_outbox, locks, seals
 from services.access import Action, Actor, may, require
-from services.drafts import LONG_TEXT_MAX, PlanDraft, parse_steps, schedule_of, validate
+from services.drafts import (
+    LONG_TEXT_MAX,
+    PlanDraft,
+    StepDraft,
+    parse_steps,
+    schedule_of,
+    validate,
+)
 from services.errors import InvalidPlan, NotAllowed, PlanNotFound, UsageError, required
 from services.outbox import batched, cancel_pending, enqueue
 from services.schedule import Recipients, schedule_new_plan
@@ -183,6 +190,21 @@ def refer_to_hr(
         payload={"notice": "open_refused", "submitter": actor.user_id},
     )
     return True
+
+
+def replace_steps(db: Session, plan: Plan, steps: list[StepDraft]) -> None:
+    """Make `steps` the plan's action steps, in order, in place of what it had."""
+    db.execute(delete(ActionStep).where(ActionStep.plan_id == plan.id))
+    db.flush()
+    for position, step in enumerate(steps):
+        db.add(
+            ActionStep(
+                plan_id=plan.id,
+                position=position,
+                description=step.description,
+                due_date=step.due_date,
+            )
+        )
 
 
 def snapshot(plan: Plan) -> dict[str, Any]:

@@ -1,65 +1,54 @@
-"""The HR organisation report: every plan in figures, what is overdue, and a per-plan CSV."""
+"""The HR organisation report: every plan in figures and what is overdue (the per-plan CSV
+is services/report_csv.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
-from models import (
-    Author,
-    Checkin,
-    CheckinGoalStatus,
-    CheckinKind,
-    CheckinStatus,
-    Goal,
-    GoalStatus,
-    Outcome,
-    Plan,
-    PlanStatus,
-    SlackUser,
-)
-from services.access import UNSENT_STATUSES, Actor, may_run_org_report
+from models import Checkin, CheckinStatus, Outcome, Plan, PlanStatus
+from services.access import UNSENT_STATUSES, Actor
 from services.calendar import business_days_after
-from services.checkins import STATUS_LABELS
-from services.errors import NotAllowed
 from services.plans import OPEN_STATUSES
+from services.report_csv import (
+    COMPLETED_CHECKIN_STATUSES,
+    CSV_CHUNK_PLANS,
+    CSV_COLUMNS,
+    FORMULA_PREFIXES,
+    REFUSAL,
+    CheckinTotals,
+    csv_chunks,
+    due_checkins,
+    report_csv,
+    report_rows,
+    require_report_access,
+    spreadsheet_safe,
+)
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
-from services.users import Profile
 
-REFUSAL = "Only HR can run the report."
+__all__ = [  # the CSV lives in services/report_csv.py; its names are still found here
+    "COMPLETED_CHECKIN_STATUSES",
+    "CSV_CHUNK_PLANS",
+    "CSV_COLUMNS",
+    "FORMULA_PREFIXES",
+    "REFUSAL",
+    "Overdue",
+    "OrgReport",
+    "csv_chunks",
+    "org_report",
+    "report_csv",
+    "report_rows",
+    "require_report_access",
+    "spreadsheet_safe",
+]
+
 # An answer waits for the manager's review this many business days before it counts as overdue.
 REVIEW_OVERDUE_BUSINESS_DAYS = 2
-COMPLETED_CHECKIN_STATUSES = (CheckinStatus.ANSWERED, CheckinStatus.REVIEWED)
-# A spreadsheet reads a cell that starts with one of these as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-CSV_COLUMNS = (
-    "plan_id",
-    "employee_id",
-    "employee_name",
-    "manager_id",
-    "manager_name",
-    "status",
-    "start_date",
-    "end_date",
-    "acknowledged",
-    "acknowledged_on",
-    "checkins_due",
-    "checkins_completed",
-    "checkins_missed",
-    "latest_goal_statuses",
-    "goal_statuses_as_of",
-    "goal_statuses_by",
-    "outcome",
-    "outcome_effective_date",
-)
 
 
 @dataclass(frozen=True)
@@ -147,19 +136,6 @@ class _PlanFacts:
         return self.acknowledged_at is not None and self.acknowledged_at >= self.ack_requested_at
 
 
-@dataclass(frozen=True)
-class _GoalMarks:
-    as_of: date
-    author: Author
-    statuses: list[tuple[int, GoalStatus]] = field(default_factory=list)  # (position, status)
-
-
-def require_report_access(actor: Actor) -> None:
-    """Refuse (NotAllowed) anyone who may not run the org report."""
-    if not may_run_org_report(actor):
-        raise NotAllowed(REFUSAL)
-
-
 _require_hr = require_report_access
 
 
@@ -176,32 +152,6 @@ _PLAN_COLUMNS = (
     Plan.ack_requested_at,
     Plan.acknowledged_at,
 )
-CSV_CHUNK_PLANS = 2000  # plans per CSV chunk: bounded memory, a few queries per chunk
-
-
-def _due_checkins(today: date) -> tuple[ColumnElement[bool], ...]:
-    return (
-        Checkin.kind == CheckinKind.SCHEDULED,
-        Checkin.occurrence_date <= today,
-        Checkin.status != CheckinStatus.SKIPPED,
-    )
-
-
-def _checkin_counts(
-    db: Session, today: date, *where: ColumnElement[bool]
-) -> dict[int, _CheckinCounts]:
-    """Due, completed and missed scheduled check-ins per plan (of `where`), one grouped query."""
-    completed = func.sum(case((Checkin.status.in_(COMPLETED_CHECKIN_STATUSES), 1), else_=0))
-    missed = func.sum(case((Checkin.status == CheckinStatus.MISSED, 1), else_=0))
-    rows = db.execute(
-        select(Checkin.plan_id, func.count(), completed, missed)
-        .where(*_due_checkins(today), *where)
-        .group_by(Checkin.plan_id)
-    )
-    return {
-        plan_id: _CheckinCounts(int(due), int(done or 0), int(lost or 0))
-        for plan_id, due, done, lost in rows
-    }
 
 
 def _open_checkins() -> ColumnElement[bool]:
@@ -258,8 +208,13 @@ def _mean(values: list[int]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def org_report(db: Session, actor: Actor, today: date) -> OrgReport:
+def org_report(
+    db: Session, actor: Actor, today: date, *, counted: CheckinTotals | None = None
+) -> OrgReport:
     """The organisation report on `today` (HR only; NotAllowed for anyone else).
+
+    `counted` is the check-in totals when the CSV's pass already added them up plan by plan
+    (services.report_csv.csv_chunks): then no statement reads every check-in a second time.
 
     Three statements whatever the number of plans: the plans' figures grouped by status and
     outcome (with the check-in totals), the open plans with something overdue (with their
@@ -278,8 +233,14 @@ def org_report(db: Session, actor: Actor, today: date) -> OrgReport:
             func.coalesce(completed, 0).label("completed"),
             func.coalesce(missed_sum, 0).label("missed"),
         )
-        .where(*_due_checkins(today))
+        .where(*due_checkins(today))
         .subquery()
+        if counted is None
+        else select(
+            literal(counted.due).label("due"),
+            literal(counted.completed).label("completed"),
+            literal(counted.missed).label("missed"),
+        ).subquery()
     )
     by_status: dict[PlanStatus, int] = {}
     outcomes = {outcome: 0 for outcome in Outcome}
@@ -370,7 +331,7 @@ def _open_attention(
     its number of missed scheduled check-ins (one statement)."""
     missed = (
         select(Checkin.plan_id, func.count().label("n"))
-        .where(Checkin.status == CheckinStatus.MISSED, _open_checkins(), *_due_checkins(today))
+        .where(Checkin.status == CheckinStatus.MISSED, _open_checkins(), *due_checkins(today))
         .group_by(Checkin.plan_id)
         .subquery()
     )
@@ -382,159 +343,3 @@ def _open_attention(
         .order_by(Plan.id)
     )
     return [(_PlanFacts(*cast(tuple[Any, ...], row[:-1])), int(cast(int, row[-1]))) for row in rows]
-
-
-def _latest_goal_marks(db: Session, first: int, last: int) -> dict[int, _GoalMarks]:
-    """Per plan with an id in [first, last], the goal statuses of its latest check-in that
-    has any (one query, ranked within those plans only).
-
-    Latest is by occurrence date, then id; scheduled and unscheduled alike. When both people
-    marked that check-in, the manager's review is shown rather than the self-assessment.
-    """
-    ranked = (
-        select(
-            Checkin.id.label("checkin_id"),
-            Checkin.plan_id.label("plan_id"),
-            Checkin.occurrence_date.label("occurrence_date"),
-            func.row_number()
-            .over(
-                partition_by=Checkin.plan_id,
-                order_by=(Checkin.occurrence_date.desc(), Checkin.id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(
-            Checkin.plan_id.between(first, last),
-            exists().where(CheckinGoalStatus.checkin_id == Checkin.id),
-        )
-        .subquery()
-    )
-    rows = db.execute(
-        select(
-            ranked.c.plan_id,
-            ranked.c.occurrence_date,
-            CheckinGoalStatus.author,
-            CheckinGoalStatus.status,
-            Goal.position,
-        )
-        .join(CheckinGoalStatus, CheckinGoalStatus.checkin_id == ranked.c.checkin_id)
-        .join(Goal, Goal.id == CheckinGoalStatus.goal_id)
-        .where(ranked.c.rank == 1)
-        .order_by(ranked.c.plan_id, Goal.position)
-    )
-    by_author: dict[tuple[int, Author], _GoalMarks] = {}
-    for plan_id, as_of, author, status, position in rows:
-        marks = by_author.setdefault((plan_id, author), _GoalMarks(as_of=as_of, author=author))
-        marks.statuses.append((position, status))
-    latest: dict[int, _GoalMarks] = {}
-    for (plan_id, author), marks in by_author.items():
-        if author == Author.MANAGER or plan_id not in latest:
-            latest[plan_id] = marks
-    return latest
-
-
-def _goal_summary(marks: _GoalMarks | None) -> str:
-    if marks is None:
-        return ""
-    return "; ".join(
-        f"Goal {position + 1}: {STATUS_LABELS[status]}" for position, status in marks.statuses
-    )
-
-
-def report_rows(db: Session, actor: Actor, today: date) -> list[dict[str, str]]:
-    """One row of plain text per plan, keyed by CSV_COLUMNS, oldest plan first (HR only)."""
-    _require_hr(actor)
-    return [row for chunk in _row_chunks(db, today) for row in chunk]
-
-
-def _row_chunks(db: Session, today: date) -> Iterator[list[dict[str, str]]]:
-    """The rows CSV_CHUNK_PLANS plans at a time, in id order (keyset on the plan id)."""
-    after = 0
-    while True:
-        plans = list(
-            db.execute(
-                select(*_PLAN_COLUMNS)
-                .where(Plan.id > after, Plan.status.not_in(UNSENT_STATUSES))
-                .order_by(Plan.id)
-                .limit(CSV_CHUNK_PLANS)
-            )
-        )
-        if not plans:
-            return
-        facts = [_PlanFacts(*row) for row in plans]
-        first, last = facts[0].id, facts[-1].id
-        counts = _checkin_counts(db, today, Checkin.plan_id.between(first, last))
-        goal_marks = _latest_goal_marks(db, first, last)
-        names = _names(db, {p.employee_id for p in facts} | {p.manager_id for p in facts})
-        yield [_row(plan, counts.get(plan.id), goal_marks.get(plan.id), names) for plan in facts]
-        if len(facts) < CSV_CHUNK_PLANS:
-            return
-        after = last
-
-
-def _row(
-    plan: _PlanFacts,
-    tally: _CheckinCounts | None,
-    marks: _GoalMarks | None,
-    names: dict[str, str],
-) -> dict[str, str]:
-    tally = tally or _CheckinCounts()
-    acknowledged_on = plan.acknowledged_at if plan.is_acknowledged else None
-    return {
-        "plan_id": plan.public_id,
-        "employee_id": plan.employee_id,
-        "employee_name": names.get(plan.employee_id, ""),
-        "manager_id": plan.manager_id,
-        "manager_name": names.get(plan.manager_id, ""),
-        "status": plan.status.value,
-        "start_date": plan.start_date.isoformat(),
-        "end_date": plan.end_date.isoformat(),
-        "acknowledged": "yes" if acknowledged_on else "no",
-        "acknowledged_on": acknowledged_on.date().isoformat() if acknowledged_on else "",
-        "checkins_due": str(tally.due),
-        "checkins_completed": str(tally.completed),
-        "checkins_missed": str(tally.missed),
-        "latest_goal_statuses": _goal_summary(marks),
-        "goal_statuses_as_of": marks.as_of.isoformat() if marks else "",
-        "goal_statuses_by": marks.author.value if marks else "",
-        "outcome": plan.outcome.value if plan.outcome else "",
-        "outcome_effective_date": (
-            plan.outcome_effective_date.isoformat() if plan.outcome_effective_date else ""
-        ),
-    }
-
-
-def _names(db: Session, user_ids: set[str]) -> dict[str, str]:
-    """The names people know these users by, from the cached Slack profiles."""
-    if not user_ids:
-        return {}
-    rows = db.scalars(select(SlackUser).where(SlackUser.user_id.in_(sorted(user_ids))))
-    return {row.user_id: Profile.from_row(row).display_name for row in rows}
-
-
-def spreadsheet_safe(value: str) -> str:
-    """`value` with a leading `'` when a spreadsheet would run it as a formula."""
-    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
-
-
-def report_csv(db: Session, actor: Actor, today: date) -> str:
-    """The per-plan rows as CSV text with a header row, safe to open in a spreadsheet (HR only)."""
-    return "".join(csv_chunks(db, actor, today))
-
-
-def csv_chunks(db: Session, actor: Actor, today: date) -> Iterator[str]:
-    """The CSV of report_csv, a header and then CSV_CHUNK_PLANS plans at a time (HR only).
-
-    Memory stays bounded whatever the number of plans: write the chunks to a file.
-    """
-    _require_hr(actor)
-    out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(CSV_COLUMNS)
-    yield out.getvalue()
-    for rows in _row_chunks(db, today):
-        out.seek(0)
-        out.truncate()
-        for row in rows:
-            writer.writerow([spreadsheet_safe(row[column]) for column in CSV_COLUMNS])
-        yield out.getvalue()

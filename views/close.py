@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from models import Checkin, FinalResult, Outcome, Plan
 from services.close import OUTCOME_LABELS, Closing, FinalMark, final_result
 from services.report import OrgReport
+from services.report_breakdown import Breakdown, Group
 from services.status_text import (
     FINAL_RESULT_LABELS,
     OPEN_STATUS_WORDS,
@@ -19,7 +21,7 @@ from views import state
 from views.common import button, context, header, section
 from views.ids import Action, Block, Callback, goal_field, goal_fields_in
 from views.inputs import date_input, modal, option, radio_input, select_input, text_input
-from views.prose import mention, say
+from views.prose import Mrkdwn, mention, say
 
 SURFACE = "views/close"
 
@@ -85,8 +87,9 @@ def _rate(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
-def report_message(report: OrgReport) -> dict[str, Any]:
-    """The HR report as an ephemeral message (the CSV goes to the DM)."""
+def report_message(report: OrgReport, breakdown: Breakdown | None = None) -> dict[str, Any]:
+    """The HR report as an ephemeral message (the CSV goes to the DM), with the breakdowns
+    by team, month and manager when given."""
     by_status = ", ".join(
         f"{OPEN_STATUS_WORDS[s]}: {n}" for s, n in report.open_by_status.items() if n
     )
@@ -132,6 +135,7 @@ def report_message(report: OrgReport) -> dict[str, Any]:
             )
         ),
         section("*Overdue*\n" + overdue_lines),
+        *([section(_breakdown_text(breakdown))] if breakdown is not None else []),
         context(say(SURFACE, "csv_in_dm")),
     ]
     text = say(
@@ -141,6 +145,25 @@ def report_message(report: OrgReport) -> dict[str, Any]:
         total=report.plans_total,
     )
     return {"text": text, "blocks": blocks}
+
+
+BREAKDOWN_LINES = 6  # entries per breakdown line: the message stays short
+
+
+def _breakdown_text(breakdown: Breakdown) -> str:
+    def line(groups: list[Group], name: Callable[[str], str]) -> str:
+        shown = ", ".join(f"{name(g.key)}: {g.plans} ({g.open} open)" for g in groups)
+        return shown or "none"
+
+    busiest = sorted(breakdown.by_manager, key=lambda g: (-g.open, g.key))[:BREAKDOWN_LINES]
+    return say(
+        SURFACE,
+        "breakdown",
+        teams=line(breakdown.by_team[:BREAKDOWN_LINES], str),
+        months=line(breakdown.by_month[-BREAKDOWN_LINES:], str),
+        count=BREAKDOWN_LINES,
+        managers=Mrkdwn(line([g for g in busiest if g.open], lambda key: f"<@{key}>")),
+    )
 
 
 def read_closing(view: dict[str, Any]) -> Closing:

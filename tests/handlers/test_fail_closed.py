@@ -45,11 +45,14 @@ def http(driver: SlackDriver, engine: Engine) -> WsgiClient:
 
 
 @pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
     """Captured logs, bounded the way main() bounds them."""
     caplog.set_level(logging.INFO)
-    caplog.handler.addFilter(install_log_limits(logging.getLogger("no-handlers")))
-    return caplog
+    limits = install_log_limits(logging.getLogger("no-handlers"))
+    caplog.handler.addFilter(limits)
+    yield caplog
+    # pytest keeps one capture handler for the whole run: later tests must see whole records.
+    caplog.handler.removeFilter(limits)
 
 
 def _rows(session_factory: sessionmaker[Session]) -> int:

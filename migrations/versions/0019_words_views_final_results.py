@@ -5,8 +5,8 @@ off_track) in the `closed` event only. This copies them onto the goal as they we
 history is hash-chained and is not rewritten, and the readers label the old values as the
 earlier scale (services/status_text.py) instead of guessing a Met / Not met they never said.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-02 03:30:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,4 +1,4 @@
-"""Migration 0018 keeps earlier closes readable: each goal gets the final state its close
+"""Migration 0019 keeps earlier closes readable: each goal gets the final state its close
 recorded, as it was (on the earlier scale), and the record labels it as such."""
 
 from __future__ import annotations
