@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
+from pathlib import Path
 from types import FrameType
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -37,6 +38,7 @@ from metrics import (
 from scheduler.dispatcher import Dispatcher
 from scheduler.ticker import start_ticker
 from startup import OK, check_client, slack_checks
+from views import prose
 
 logger = logging.getLogger("pipbot")
 EVENTS_PATH = "/slack/events"
@@ -136,6 +138,16 @@ def main(argv: list[str] | None = None) -> int:
 def serve(settings: Settings) -> int:
     """Check Slack, migrate the database and serve Slack until told to stop."""
     logs.configure(settings.log_format, settings.log_level)
+    if settings.template_overrides:
+        prose.use_overrides(Path(settings.template_overrides))
+    broken = prose.check_overrides()
+    if broken:
+        for problem in broken:
+            if settings.log_format == "json":
+                logger.critical("template override %s", problem)
+            else:
+                print(f"pipbot: template override {problem}", file=sys.stderr)
+        return 2
     checks = slack_checks(settings, check_client(settings))
     fatal = next((c for c in checks if c.fatal), None)
     if fatal is not None:

@@ -70,6 +70,8 @@ class Settings:
     manager_group: str | None = None
     hr_group: str | None = None
     hr_contact: str = ""
+    # Where wording overrides live (templates/overrides by default; see views/prose.py).
+    template_overrides: str = ""
 
     @property
     def hr_configured(self) -> bool:
@@ -154,6 +156,7 @@ class Settings:
             manager_group=_group("MANAGER_GROUP", get("MANAGER_GROUP")),
             hr_group=_group("HR_GROUP", get("HR_GROUP")),
             hr_contact=_hr_contact(get("HR_CONTACT")),
+            template_overrides=(get("TEMPLATE_OVERRIDES") or "").strip(),
             holidays_enabled=_flag("HOLIDAYS", get("HOLIDAYS"), default=True),
             holiday_country=_country(get("HOLIDAY_COUNTRY")),
             company_holidays=_company_holidays(get("COMPANY_HOLIDAYS")),

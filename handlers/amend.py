@@ -21,9 +21,9 @@ from views.amend import extend_modal, read_extension
 from views.form_meta import form_meta
 from views.ids import Callback
 from views.plan_form import (
-    FORM_UNREADABLE,
     edit_plan_modal,
     form_reason,
+    form_unreadable,
     read_plan_form,
 )
 
@@ -71,7 +71,7 @@ def handle_edit_submit(
     """Save the amendment; the employee is told what changed and asked to acknowledge again."""
     meta = form_meta(view, context[FORM_KEY])
     if meta is None:
-        raise InvalidPlan({"form": FORM_UNREADABLE})
+        raise InvalidPlan({"form": form_unreadable()})
     plan = plans.get_plan(db, actor, meta.plan_id or "", Permission.AMEND)
     draft, slots = read_plan_form(view, meta)
     now = utcnow()

@@ -33,10 +33,10 @@ from views.approval import (
     sent_line,
 )
 from views.common import context as context_block
-from views.common import escape
 from views.form_meta import form_meta
 from views.ids import Action, Callback
-from views.plan_form import FORM_UNREADABLE, edit_draft_modal, read_plan_form
+from views.plan_form import edit_draft_modal, form_unreadable, read_plan_form
+from views.prose import ANSWERS, mention, say
 
 Update = tuple[str, str, dict[str, Any]]  # channel, ts, message
 
@@ -127,7 +127,7 @@ def handle_edit_draft_open(
     settings = context["settings"]
     plan = plans.get_plan(db, actor, body["actions"][0]["value"], Permission.EDIT_DRAFT)
     if plan.status != PlanStatus.DRAFT:
-        raise UsageError(f"Plan {plan.public_id} is no longer a draft, so it can't be edited here.")
+        raise UsageError(say(ANSWERS, "not_a_draft", plan_id=plan.public_id))
     draft = draft_from_plan(plan)
     draft.send_after_meeting = plan.send_after_meeting
     view = edit_draft_modal(
@@ -148,7 +148,7 @@ def handle_edit_draft_submit(
     to_hr = hr_recipients(context, besides=actor.user_id)  # before the database is touched
     meta = form_meta(view, context[FORM_KEY])
     if meta is None:
-        raise InvalidPlan({"form": FORM_UNREADABLE})
+        raise InvalidPlan({"form": form_unreadable()})
     plan = plans.get_plan(db, actor, meta.plan_id or "", Permission.EDIT_DRAFT)
     draft, _ = read_plan_form(view, meta)
     recipients = plan_recipients(db, client, plan, context)
@@ -213,12 +213,9 @@ def handle_command_withdraw(
     updates = _request_updates(
         db, plan, plan.review_round, decided_line(EventKind.WITHDRAWN, actor.user_id, now)
     )
-    text = (
-        f"Draft plan *{plan.public_id}* for <@{plan.employee_id}> is withdrawn. "
-        f"<@{plan.employee_id}> never saw it; the draft and its history are kept for HR."
-    )
+    text = say(ANSWERS, "withdrawn", plan_id=plan.public_id, employee=mention(plan.employee_id))
     if not first:
-        text = f"Draft plan *{escape(plan.public_id)}* was already withdrawn."
+        text = say(ANSWERS, "already_withdrawn", plan_id=plan.public_id)
     ack(response_type="ephemeral", text=text)
     if first:
         _post_updates(client, updates)

@@ -28,6 +28,7 @@ from views.checkins import (
 from views.common import section
 from views.ids import Action, Block, Callback
 from views.plan_messages import discreet_text
+from views.prose import ANSWERS, say
 
 
 def register(app: Listeners) -> None:
@@ -143,11 +144,7 @@ def record_thread_reply(
         return False
     checkin = checkins.record_reply(db, actor, prompt.checkin_id, event.get("text") or "", utcnow())
     answered = _answered_prompt(prompt, checkin)
-    thanks = (
-        f":white_check_mark: Thanks, I've kept this as your answer to "
-        f"{occurrence_label(checkin)}. You can add more here, or press *Check in* above "
-        "to rate each goal."
-    )
+    thanks = say(ANSWERS, "reply_kept", occurrence=occurrence_label(checkin))
     client.chat_postMessage(
         channel=event["channel"],
         thread_ts=prompt.message_ts,

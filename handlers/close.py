@@ -19,13 +19,14 @@ from services.close import close_plan
 from services.errors import UsageError
 from slackio.directory import Directory
 from views.amend import extend_modal
-from views.close import EXTEND_INSTEAD, close_modal, read_closing
+from views.close import close_modal, read_closing
 from views.ids import Action, Callback
 
 
 def register(app: Listeners) -> None:
     """Listen for the Record outcome button and the closing form."""
     app.action(Action.RECORD_OUTCOME)(handle_outcome_button)
+    app.action(Action.EXTEND_INSTEAD)(handle_extend_instead)
     app.view(Callback.CLOSE)(handle_close_submit)
 
 
@@ -58,6 +59,16 @@ def handle_outcome_button(
     open_modal(ack, client, body["trigger_id"], view)
 
 
+def handle_extend_instead(
+    ack: Ack, body: dict[str, Any], client: WebClient, actor: Actor, db: Session
+) -> None:
+    """The closing form's Extend instead button: the form becomes the extension form."""
+    plan = plans.get_plan(db, actor, body["actions"][0]["value"], Permission.EXTEND)
+    view = extend_modal(plan)
+    ack()
+    client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
+
+
 def handle_close_submit(
     ack: Ack,
     view: dict[str, Any],
@@ -66,14 +77,9 @@ def handle_close_submit(
     actor: Actor,
     db: Session,
 ) -> None:
-    """Close the plan, or (extend instead) turn the form into the extension form."""
+    """Close the plan."""
     plan = plans.get_plan(db, actor, view.get("private_metadata", ""), Permission.CLOSE)
-    choice, closing = read_closing(view)
-    if choice == EXTEND_INSTEAD:
-        plans.get_plan(db, actor, plan.public_id, Permission.EXTEND)  # only the manager
-        next_view = extend_modal(plan)
-        ack(response_action="update", view=next_view)
-        return
+    closing = read_closing(view)
     now = utcnow()
     today = local_date(now, Directory(client).tz(db, actor.user_id))
     close_plan(

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from handlers.context import Listeners, open_modal
 from services.access import Actor
 from services.errors import UsageError
-from views.common import escape
 from views.help import USAGES, help_blocks, help_text
 from views.ids import Command
+from views.prose import ANSWERS, say
 
 # Subcommand name -> handler. Handlers declare the arguments they use, by name, as listeners
 # do: any of ARGUMENTS (`args` is the text after the name).
@@ -93,7 +93,7 @@ def handle_pip_command(
         return
     handler = SUBCOMMANDS.get(name)
     if handler is None:
-        problem = f"`/pip {escape(name)}` is not a PIP Bot command. Here is what you can do:"
+        problem = say(ANSWERS, "not_a_command", name=name)
         ack(response_type="ephemeral", text=help_text(problem), blocks=help_blocks(problem))
         return
     given = {
@@ -116,5 +116,5 @@ def handle_pip_command(
 def plan_argument(args: str, verb: str) -> str:
     """The plan id a subcommand was given, or a UsageError saying how to give one."""
     if not args:
-        raise UsageError(f"Say which plan: `/pip {verb} PIP-7K3Q9A`.")
+        raise UsageError(say(ANSWERS, "which_plan", verb=verb))
     return args.split()[0]

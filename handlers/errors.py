@@ -15,6 +15,7 @@ from services.errors import DomainError, InvalidPlan
 from views.common import escape
 from views.errors import field_errors
 from views.plan_form import form_slots
+from views.prose import ANSWERS, say
 
 if TYPE_CHECKING:  # handlers.context imports this module
     from handlers.context import Listeners
@@ -41,7 +42,6 @@ UNREACHABLE = frozenset(
 STALE = frozenset({"hash_conflict"})
 # The click's trigger or view is no longer valid (too slow, or the modal was closed).
 EXPIRED = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigger_exchanged", "not_found"})
-TOO_SLOW = "That took longer than Slack allows, so nothing opened. Please try again."
 
 
 def register(app: Listeners) -> None:
@@ -66,7 +66,7 @@ def handle_error(
         logger.info("%s for %s: %s (%s)", kind, context.user_id, reason, code)
         return None if acked else BoltResponse(status=200, body="")
     if isinstance(error, SlackApiError) and error.response.get("error") in EXPIRED:
-        text = TOO_SLOW
+        text = say(ANSWERS, "too_slow")
         logger.info("%s for %s: %s", kind, context.user_id, error.response.get("error"))
     elif isinstance(error, DomainError):
         text = str(error)
@@ -74,7 +74,7 @@ def handle_error(
     else:
         ref = secrets.token_hex(2).upper()
         logger.error("unhandled error (ref %s)", ref, exc_info=error)
-        text = f"Something went wrong (ref {ref}). Nothing you typed was lost; please try again."
+        text = say(ANSWERS, "went_wrong", ref=ref)
     if not acked:
         if body.get("type") == "view_submission" and isinstance(error, InvalidPlan):
             slots, _ = form_slots(body["view"])

@@ -19,6 +19,7 @@ from services.home import home_data
 from views.common import section
 from views.home import home_view
 from views.plan_messages import discreet_text
+from views.prose import ANSWERS, say
 
 
 def register(app: Listeners) -> None:
@@ -61,10 +62,7 @@ def handle_direct_message(
         return
     if record_thread_reply(db, client, actor, event):
         return
-    about = (
-        "I'm PIP Bot. I keep performance improvement plans, their check-ins and their "
-        "history. Type `/pip help` to see what you can do."
-    )
+    about = say(ANSWERS, "about")
     client.chat_postMessage(
         channel=event["channel"],
         thread_ts=event.get("thread_ts"),

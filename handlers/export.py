@@ -15,6 +15,7 @@ from services.access import Actor, Permission
 from services.export import export_filename, plan_record, render_html, render_markdown
 from services.export_pdf import render_pdf
 from slackio.directory import Directory
+from views.prose import ANSWERS, say
 
 
 def register(app: Listeners) -> None:
@@ -41,14 +42,14 @@ def handle_command_export(
     public_id = plan.public_id
     ack(
         response_type="ephemeral",
-        text=f"Preparing the record of {public_id}; it will be in your DM in a moment.",
+        text=say(ANSWERS, "preparing_record", plan_id=public_id),
     )
     begin_read(db)
     record = plan_record(db, actor, public_id, utcnow())
     channel = Directory(client).dm_channel(actor.user_id)
     client.files_upload_v2(
         channel=channel,
-        initial_comment=f"The record of plan *{record.public_id}*, as of now.",
+        initial_comment=say(ANSWERS, "record_comment", plan_id=record.public_id),
         file_uploads=[
             {
                 "content": render_pdf(

@@ -23,16 +23,14 @@ from services.outbox import sent_messages
 from services.schedule import Recipients
 from services.users import Profile
 from slackio.directory import Directory
-from views.common import escape
 from views.form_meta import FormMeta, form_meta
 from views.ids import Action, Block, Callback
 from views.plan_form import (
-    FORM_UNREADABLE,
-    PLAN_REFERRED,
-    PLAN_REFERRED_NO_HR,
     form_reason,
+    form_unreadable,
     new_plan_modal,
     plan_modal,
+    plan_referred,
     read_plan_form,
 )
 from views.plan_messages import (
@@ -42,6 +40,7 @@ from views.plan_messages import (
     parse_acknowledge_value,
     respond_modal,
 )
+from views.prose import ANSWERS, say
 from views.record import sealed_blocks
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -81,10 +80,7 @@ def handle_command_new(
     if args and not match:
         respond(
             response_type="ephemeral",
-            text=(
-                f"I couldn't find a person in “{escape(args)}”, so the form opened without one. "
-                "Choose the employee in the form, or type `/pip new @name` next time."
-            ),
+            text=say(ANSWERS, "no_person", typed=args),
         )
 
 
@@ -154,7 +150,7 @@ def handle_form_submit(
     to_hr = hr_recipients(context, besides=actor.user_id)  # before the database is touched
     meta = form_meta(view, context[FORM_KEY])
     if meta is None:
-        raise InvalidPlan({"form": FORM_UNREADABLE})
+        raise InvalidPlan({"form": form_unreadable()})
     draft, _ = read_plan_form(view, meta)
     directory = Directory(client)
     begin_read(db)
@@ -180,7 +176,7 @@ def handle_form_submit(
     hidden = plans.check_draft(db, actor, draft, employee, local_date(now, manager_tz))
     hidden_ids = (hidden.id, hidden.public_id) if hidden is not None and not approval else None
     db.commit()  # the read-only transaction ends: the writes below begin IMMEDIATE
-    refusal = PLAN_REFERRED if settings.hr_channel_id else PLAN_REFERRED_NO_HR
+    refusal = plan_referred(bool(settings.hr_channel_id))
     if hidden_ids is not None:  # the one answer that says nothing about that open plan
         plans.refer_to_hr(db, actor, hidden_ids, settings.hr_channel_id, now)
         ack(response_action="errors", errors={Block.EMPLOYEE: refusal})

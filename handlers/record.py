@@ -15,7 +15,7 @@ from services.export import format_day
 from services.users import last_known
 from services.verify import verify_plan
 from slackio.witnesses import WitnessReader
-from views.common import escape
+from views.prose import ANSWERS, say
 from views.record import verdict_text
 
 
@@ -39,7 +39,7 @@ def handle_command_verify(
     known_dm = seals.employee_channel(db, plan.id, employee_id)
     ack(
         response_type="ephemeral",
-        text=f"Checking the history of {public_id} against its sealed copies in Slack.",
+        text=say(ANSWERS, "verifying", plan_id=public_id),
     )
     reader = WitnessReader(client, context["settings"].hr_channel_id, since=opened)
     witnesses = reader.for_plan(public_id, employee_id, known_dm)
@@ -53,8 +53,8 @@ def handle_command_verify(
         reader_profile.tz if reader_profile else "UTC",
     )
     for where, error in reader.unreadable.items():
-        text += f" I could not read {where} ({error}), so its copies were not compared."
-    respond(response_type="ephemeral", replace_original=False, text=escape(text))
+        text += " " + say(ANSWERS, "unreadable", where=where, error=error)
+    respond(response_type="ephemeral", replace_original=False, text=text)
 
 
 @subcommand("hold")
@@ -66,11 +66,12 @@ def handle_command_hold(
     plan = retention.hold(db, actor, plan_argument(public_id, "hold"), reason, utcnow())
     days = context["settings"].retention_days
     held_on = format_day(plan.legal_hold_at.date()) if plan.legal_hold_at else ""
-    text = (
-        f"Plan *{plan.public_id}* is on legal hold from {held_on}: it will not be deleted"
-        + (f" under the {retention.policy_name(days)} retention policy" if days else "")
-        + " until someone in HR releases it with `/pip release "
-        + f"{plan.public_id}`. The hold and its reason are in the plan's history."
+    text = say(
+        ANSWERS,
+        "on_hold",
+        plan_id=plan.public_id,
+        since=held_on,
+        policy=retention.policy_name(days) if days else None,
     )
     ack(response_type="ephemeral", text=text)
 
@@ -82,10 +83,10 @@ def handle_command_release(
     """`/pip release <id>` (HR only): end the legal hold; retention applies again."""
     plan = retention.release(db, actor, plan_argument(args, "release"), utcnow())
     days = context["settings"].retention_days
-    text = f"Plan *{plan.public_id}* is no longer on legal hold." + (
-        f" It will be deleted under the {retention.policy_name(days)} retention policy once its "
-        "close is that old."
-        if days
-        else " Closed plans are kept until a retention policy is set (RETENTION_DAYS)."
+    text = say(
+        ANSWERS,
+        "released",
+        plan_id=plan.public_id,
+        policy=retention.policy_name(days) if days else None,
     )
     ack(response_type="ephemeral", text=text)

@@ -22,6 +22,7 @@ from services.report_csv import CheckinTotals
 from slackio.directory import Directory
 from slackio.files import upload_file
 from views.close import report_message
+from views.prose import ANSWERS, say
 
 
 def register(app: Listeners) -> None:
@@ -40,11 +41,11 @@ def handle_command_report(
     """`/pip report` (HR only): acknowledged at once; the figures follow here, the per-plan
     CSV in your DM (written to a file chunk by chunk, so memory stays flat)."""
     if args:
-        raise UsageError("`/pip report` takes no arguments.")
+        raise UsageError(say(ANSWERS, "report_no_arguments"))
     require_report_access(actor)
     ack(
         response_type="ephemeral",
-        text="Preparing the report. The figures will appear here, and the CSV in your DM.",
+        text=say(ANSWERS, "preparing_report"),
     )
     today = local_date(utcnow(), Directory(client).tz(db, actor.user_id))
     db.commit()  # the zone may have been remembered; the long read below begins DEFERRED
@@ -62,6 +63,6 @@ def handle_command_report(
             client,
             path,
             channel=Directory(client).dm_channel(actor.user_id),
-            initial_comment="The PIP report, one row per plan.",
+            initial_comment=say(ANSWERS, "report_comment"),
             title="PIP report",
         )

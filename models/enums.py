@@ -48,6 +48,14 @@ class GoalStatus(StrEnum):
     OFF_TRACK = "off_track"
 
 
+class FinalResult(StrEnum):
+    """A goal's final result, recorded when the plan is closed."""
+
+    MET = "met"
+    PARTLY_MET = "partly_met"
+    NOT_MET = "not_met"
+
+
 class CheckinKind(StrEnum):
     """Whether a check-in came from the schedule or was logged by the manager at will."""
 

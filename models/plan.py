@@ -88,6 +88,9 @@ class Goal(Base):
     measure: Mapped[str] = mapped_column(Text)
     target: Mapped[str] = mapped_column(Text)
     due_date: Mapped[date]
+    # Recorded at close: a FinalResult value (`met`, ...), or a GoalStatus value for a plan
+    # closed before that scale (services/status_text.py reads both).
+    final_result: Mapped[str | None] = mapped_column(String(20))
 
     plan: Mapped[Plan] = relationship(back_populates="goals")
 

@@ -287,5 +287,5 @@ def review_notice(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     checkin = ctx.db.get(Checkin, int(ctx.delivery.payload["checkin_id"]))
     if checkin is None:
         return Skip("check-in gone")
-    message = checkin_views.review_for_employee(plan, checkin)
+    message = checkin_views.review_for_employee(plan, checkin, ctx.settings.hr_contact)
     return Outgoing(text=message["text"], blocks=message["blocks"])

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from models import GoalStatus, Plan
+from models import Plan
 from scheduler.messages import Attachment, Outgoing, RenderContext, Skip, plan_of
 from services.access import Actor
-from services.checkins import STATUS_LABELS
 from services.export import export_filename, plan_record, render_html, render_markdown
 from services.export_pdf import render_pdf
 from services.schedule import OUTCOME_OVERDUE_BUSINESS_DAYS
+from services.status_text import final_result_label
 from views.common import plain, section
 from views.ids import Action, Block
 from views.plan_messages import fmt_date, split_sections
@@ -87,7 +87,7 @@ def _final_goals(plan: Plan, payload: dict[str, Any]) -> list[dict[str, object]]
     for number, goal in enumerate(plan.goals, start=1):
         raw = statuses.get(goal.id)
         if raw:
-            status = STATUS_LABELS[GoalStatus(str(raw))]
+            status = final_result_label(raw)
             goals.append({"number": number, "description": goal.description, "status": status})
     return goals
 

@@ -7,10 +7,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from models import DeliveryKind, EventKind, Notice, Outcome, Plan, PlanStatus
+from models import DeliveryKind, EventKind, FinalResult, Notice, Outcome, Plan, PlanStatus
 from services import audit, seals
 from services.access import Actor, Permission
-from services.checkins import GoalMark
 from services.drafts import LONG_TEXT_MAX
 from services.errors import InvalidPlan, required
 from services.outbox import cancel_pending, enqueue
@@ -25,13 +24,21 @@ EFFECTIVE_DATE_WINDOW = timedelta(days=90)
 
 
 @dataclass(frozen=True)
+class FinalMark:
+    """One goal's final result, as the closing form recorded it (None when not chosen)."""
+
+    goal_id: int
+    result: FinalResult | None
+
+
+@dataclass(frozen=True)
 class Closing:
     """What the manager (or HR) decided."""
 
     outcome: Outcome | None
     summary: str
     effective_date: date | None
-    marks: list[GoalMark]
+    marks: list[FinalMark]
 
 
 def close_plan(
@@ -66,8 +73,8 @@ def close_plan(
         errors["effective_date"] = "Choose a date within 90 days of today."
     goal_ids = {g.id for g in plan.goals}
     for mark in closing.marks:
-        if mark.goal_id in goal_ids and mark.status is None:
-            errors[f"goal_status.{mark.goal_id}"] = "Choose the final status of this goal."
+        if mark.goal_id in goal_ids and mark.result is None:
+            errors[f"goal_status.{mark.goal_id}"] = "Choose the final result of this goal."
     if errors:
         raise InvalidPlan(errors)
     outcome = required(closing.outcome, "outcome", "Choose the outcome.")
@@ -83,10 +90,14 @@ def close_plan(
     # Everything still owed ends here, except notices about what already happened.
     cancel_pending(db, plan.id, set(DeliveryKind) - {DeliveryKind.NOTICE, DeliveryKind.HR_NOTICE})
     final: list[dict[str, object]] = [
-        {"goal_id": m.goal_id, "status": m.status.value if m.status else None}
+        {"goal_id": m.goal_id, "status": m.result.value if m.result else None}
         for m in closing.marks
         if m.goal_id in goal_ids
     ]
+    results = {m.goal_id: m.result for m in closing.marks}
+    for goal in plan.goals:
+        result = results.get(goal.id)
+        goal.final_result = result.value if result else None
     audit.append_event(
         db,
         plan,
@@ -140,3 +151,8 @@ def _tell_everyone(
                     else {"notice": notice, "goals": final}
                 ),
             )
+
+
+def final_result(value: str | None) -> FinalResult | None:
+    """A goal's final result from a form value (None when missing or unknown)."""
+    return FinalResult(value) if value in {r.value for r in FinalResult} else None

@@ -144,6 +144,11 @@ class _Writer(Pen):
             return
         svg = str(goal_status_svg(record))
         pdf.image(io.BytesIO(svg.encode()), x=pdf.l_margin, w=pdf.epw)
+        self.gap(3)
+        self.text("The same timeline in words, goal by goal:", size=9, colour=GREY)
+        for number, row in zip(record.timeline.goal_numbers, record.timeline.rows, strict=True):
+            cells = "; ".join(f"{format_day(c.occurrence_date)}: {c.label}" for c in row)
+            self.text(f"Goal {number} · {cells}", size=8)
 
     def _marks(self, marks: Sequence[MarkRecord]) -> str:
         return "; ".join(f"{m.goal}: {m.label}" for m in marks)

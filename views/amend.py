@@ -11,15 +11,20 @@ from views.common import context
 from views.ids import Action, Block, Callback
 from views.inputs import date_input, modal, text_input
 from views.plan_messages import fmt_date
+from views.prose import mention, say
 
 
 def extend_modal(plan: Plan) -> dict[str, Any]:
     """A new end date and a reason; the current end date is shown and 30 days later offered."""
     blocks = [
         context(
-            f"Plan *{plan.public_id}* with <@{plan.employee_id}> ends "
-            f"{fmt_date(plan.end_date)}. The employee and HR are told, and the employee "
-            "is asked to acknowledge the plan again."
+            say(
+                "views/amend",
+                "extend_intro",
+                plan_id=plan.public_id,
+                employee=mention(plan.employee_id),
+                end=fmt_date(plan.end_date),
+            )
         ),
         date_input(
             Block.END_DATE, Action.END_DATE, "New end date", plan.end_date + timedelta(days=30)

@@ -11,7 +11,9 @@ from views.common import actions, button, clip, context, divider, escape, sectio
 from views.ids import Action, Block, Callback
 from views.inputs import modal, option, radio_input, text_input
 from views.plan_messages import fmt_date, fmt_when, plan_body, schedule_line
+from views.prose import Mrkdwn, mention, say
 
+SURFACE = "views/approval"
 MODAL_MAX_BLOCKS = 100
 ISSUE_LINES = 3
 ISSUE_CHARS = 500
@@ -41,18 +43,12 @@ def _flag(plan: Plan, other_plan: str | None) -> list[dict[str, Any]]:
     if other_plan is None:
         return []
     return [
-        section(
-            f":warning: *For HR only:* <@{plan.employee_id}> already has an open plan, "
-            f"*{other_plan}*. This draft can't be sent while that one is open. The manager was "
-            "told only that the draft is with HR."
-        )
+        section(say(SURFACE, "flag", employee=mention(plan.employee_id), other_plan=other_plan))
     ]
 
 
 def _delivery_words(plan: Plan) -> str:
-    if plan.send_after_meeting:
-        return "The manager sends it after meeting the employee"
-    return "Sent to the employee as soon as it is approved"
+    return say(SURFACE, "delivery", after_meeting=plan.send_after_meeting)
 
 
 def approval_request(
@@ -60,10 +56,12 @@ def approval_request(
 ) -> dict[str, Any]:
     """HR's request to approve one round of a draft, with a Review button (or, once decided,
     who decided and when instead of the button)."""
-    version = f" (version {round_}, changed after HR's comments)" if round_ > 1 else ""
-    head = (
-        f":inbox_tray: Draft plan *{plan.public_id}* is waiting for HR approval{version}. "
-        f"<@{plan.employee_id}> has not seen it."
+    head = say(
+        SURFACE,
+        "request_head",
+        plan_id=plan.public_id,
+        round=round_,
+        employee=mention(plan.employee_id),
     )
     blocks: list[dict[str, Any]] = [
         section(head),
@@ -95,26 +93,28 @@ def approval_request(
         )
     else:
         blocks.append(context(outcome))
-    text = f"Draft plan {plan.public_id} for <@{plan.employee_id}> is waiting for HR approval."
+    text = say(SURFACE, "request_text", plan_id=plan.public_id, employee=mention(plan.employee_id))
     return {"text": text, "blocks": blocks}
 
 
 def decided_line(kind: EventKind, who: str, when: datetime) -> str:
     """What an approval request says once it is decided (or withdrawn, or replaced)."""
-    if kind == EventKind.APPROVED:
-        return f":white_check_mark: Approved by <@{who}> on {fmt_when(when)}."
-    if kind == EventKind.CHANGES_REQUESTED:
-        return f":pencil2: Changes requested by <@{who}> on {fmt_when(when)}."
-    if kind == EventKind.WITHDRAWN:
-        return f":wastebasket: Withdrawn by <@{who}> on {fmt_when(when)}; nothing to decide."
-    return f"Replaced by a newer version on {fmt_when(when)}."
+    return say(SURFACE, "decided", kind=kind, who=mention(who), when=fmt_when(when))
 
 
 def review_modal(plan: Plan, round_: int, other_plan: str | None) -> dict[str, Any]:
     """The whole draft with Approve / Request changes and a comment (needed for changes)."""
     intro = section(
-        f"Draft plan *{plan.public_id}* for <@{plan.employee_id}>, from <@{plan.manager_id}>"
-        f" (version {round_}). {_delivery_words(plan)}.\n{schedule_line(plan)}"
+        say(
+            SURFACE,
+            "review_intro",
+            plan_id=plan.public_id,
+            employee=mention(plan.employee_id),
+            manager=mention(plan.manager_id),
+            round=round_,
+            delivery=_delivery_words(plan),
+            schedule=Mrkdwn(schedule_line(plan)),
+        )
     )
     options = [option(label, value) for value, label in DECISION_LABELS.items()]
     tail: list[dict[str, Any]] = [
@@ -126,7 +126,7 @@ def review_modal(plan: Plan, round_: int, other_plan: str | None) -> dict[str, A
             "Comment for the manager",
             multiline=True,
             optional=True,
-            hint="Needed when you request changes; the manager sees it.",
+            hint=say(SURFACE, "comment_hint"),
         ),
     ]
     head = [intro, *_flag(plan, other_plan), divider()]
@@ -165,4 +165,4 @@ def draft_actions(*buttons: dict[str, Any]) -> dict[str, Any]:
 
 def sent_line(plan: Plan, when: datetime) -> str:
     """What the manager's Send message says once the plan went out."""
-    return f":white_check_mark: Sent to <@{plan.employee_id}> on {fmt_when(when)}."
+    return say(SURFACE, "sent", employee=mention(plan.employee_id), when=fmt_when(when))

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from models import Author, Checkin, CheckinKind, EventKind, Plan, PlanEvent, PlanStatus, Review
+from models import Author, Checkin, CheckinKind, EventKind, Plan, PlanEvent, PlanStatus
 from services.browse import PlanDetail, PlanPage, Scope
-from services.checkins import STATUS_LABELS
 from services.plan_facts import PlanLine
 from services.plans import is_acknowledged
-from views.checkins import STATUS_EMOJI, answer_lines, mark_lines
+from services.status_text import count_words, fmt_date, plan_status_text
+from views.checkins import answer_lines, goal_status_text, mark_lines
 from views.common import actions, button, context, divider, escape, header, plain, section
 from views.ids import Action, Block, Callback
-from views.pause import pause_text, status_words
-from views.plan_messages import fmt_date, fmt_when, long_sections, plan_body, split_sections
+from views.pause import pause_text
+from views.plan_messages import fmt_when, long_sections, plan_body, split_sections
+from views.prose import Mrkdwn, mention, say
 
 MODAL_PAGE_BLOCKS = 90
 SCOPE_TITLES = {
@@ -24,20 +25,7 @@ SCOPE_TITLES = {
     Scope.CLOSED: "Closed plans",
     Scope.DRAFTS: "Drafts",
 }
-DRAFT_WORDS = {
-    Review.PENDING: "draft, with HR for approval",
-    Review.CHANGES_REQUESTED: "draft, HR asked for changes",
-    Review.APPROVED: "draft, approved by HR and not sent yet",
-}
-
-
-def draft_words(plan: Plan) -> str:
-    """Where a draft stands, in the same words everywhere."""
-    if plan.status == PlanStatus.WITHDRAWN:
-        return "withdrawn draft, never sent"
-    if plan.review is None:
-        return "draft, not sent yet"
-    return DRAFT_WORDS[plan.review]
+SURFACE = "views/browse"
 
 
 def _show_button(public_id: str) -> dict[str, Any]:
@@ -51,22 +39,25 @@ def plan_line_text(line: PlanLine, viewer_id: str) -> str:
     """
     for_employee = viewer_id == line.plan.employee_id
     plan = line.plan
-    status = status_words(plan, line.pause)
-    acknowledged = "acknowledged" if line.acknowledged else "not acknowledged yet"
+    status = plan_status_text(plan, line.pause)
     if plan.status in (PlanStatus.DRAFT, PlanStatus.WITHDRAWN):
-        status, acknowledged = draft_words(plan), "the employee has not seen it"
+        status += " · " + say(SURFACE, "draft_unseen")
     parts = [
-        f"*{plan.public_id}* · <@{plan.employee_id}> with <@{plan.manager_id}>",
-        f"{status} · {acknowledged}",
+        say(
+            SURFACE,
+            "line_head",
+            plan_id=plan.public_id,
+            employee=mention(plan.employee_id),
+            manager=mention(plan.manager_id),
+        ),
+        status,
         f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}",
     ]
     if line.next_checkin:
-        parts.append(f"next check-in {fmt_when(line.next_checkin)}")
+        parts.append(say(SURFACE, "next_checkin", when=fmt_when(line.next_checkin)))
     text = "\n".join(parts)
     if line.ends_in_days is not None:
-        when = "today" if line.ends_in_days == 0 else f"in {line.ends_in_days} day(s)"
-        todo = "" if for_employee else ": time to decide the outcome"
-        text += f"\n:hourglass_flowing_sand: ends {when}{todo}"
+        text += "\n" + say(SURFACE, "ends", days=line.ends_in_days, for_employee=for_employee)
     overdue = line.overdue_for_employee if for_employee else line.overdue
     if overdue:
         text += "\n:warning: " + ", ".join(overdue)
@@ -77,22 +68,18 @@ def _hold_line(plan: Plan) -> str:
     """HR's note that a plan is on legal hold (empty when it is not)."""
     if plan.legal_hold_at is None:
         return ""
-    return f"\n:lock: On legal hold since {fmt_date(plan.legal_hold_at.date())}"
+    return "\n" + say(SURFACE, "on_hold", day=fmt_date(plan.legal_hold_at.date()))
 
 
 def list_message(page: PlanPage) -> dict[str, Any]:
     """One page of a plan list as an ephemeral message, with page buttons."""
     title = SCOPE_TITLES[page.scope]
     blocks: list[dict[str, Any]] = [
-        header(f"{title} · {page.total}"),
+        header(say(SURFACE, "list_title", title=title, total=page.total)),
     ]
     if not page.lines:
         blocks.append(
-            section(
-                "No plans to show."
-                if page.scope != Scope.MINE
-                else ("You have no plans. `/pip new` opens one.")
-            )
+            section(say(SURFACE, "no_plans" if page.scope != Scope.MINE else "no_plans_mine"))
         )
     for line in page.lines:
         blocks.append(
@@ -115,16 +102,32 @@ def list_message(page: PlanPage) -> dict[str, Any]:
                 value[seek] = key.to_json()
             nav.append(button(action, label, json.dumps(value)))
     if page.pages > 1:
-        blocks.append(context(f"Page {page.page} of {page.pages}"))
+        blocks.append(context(say(SURFACE, "page_of", page=page.page, pages=page.pages)))
     if nav:
         blocks.append(actions(Block.LIST_NAV, *nav))
-    text = f"{title}: {page.total} (page {page.page} of {page.pages})"
+    text = say(
+        SURFACE,
+        "list_text",
+        title=title,
+        count=count_words(page.total, "plan"),
+        page=page.page,
+        pages=page.pages,
+    )
     return {"text": text, "blocks": blocks}
 
 
 def _checkin_blocks(checkin: Checkin, detail: PlanDetail) -> list[dict[str, Any]]:
-    kind = "Unscheduled check-in" if checkin.kind == CheckinKind.UNSCHEDULED else "Check-in"
-    blocks = [section(f"*{kind} · {fmt_date(checkin.occurrence_date)}* · {checkin.status.value}")]
+    blocks = [
+        section(
+            say(
+                SURFACE,
+                "checkin_head",
+                unscheduled=checkin.kind == CheckinKind.UNSCHEDULED,
+                day=fmt_date(checkin.occurrence_date),
+                status=checkin.status.value,
+            )
+        )
+    ]
     answer = mark_lines(detail.plan, checkin, Author.EMPLOYEE) + answer_lines(checkin)
     if answer:
         blocks += split_sections("*Employee's answer*\n" + "\n".join(answer))
@@ -135,7 +138,7 @@ def _checkin_blocks(checkin: Checkin, detail: PlanDetail) -> list[dict[str, Any]
         blocks += split_sections("*Manager's review*\n" + "\n".join(review))
     if detail.include_private and checkin.private_notes:
         blocks += split_sections(
-            ":lock: *Private notes* (manager and HR only)\n" + escape(checkin.private_notes)
+            say(SURFACE, "private_notes") + "\n" + escape(checkin.private_notes)
         )
     return blocks
 
@@ -143,10 +146,14 @@ def _checkin_blocks(checkin: Checkin, detail: PlanDetail) -> list[dict[str, Any]
 def _amendment_text(event: PlanEvent) -> str:
     changes = event.data.get("changes", {})
     fields = ", ".join(str(name).replace("_", " ") for name in changes) or "nothing"
-    what = "Extended" if event.kind == EventKind.EXTENDED else "Amended"
-    return (
-        f"*{what} {fmt_when(event.created_at)}* by <@{event.actor_id}>: {escape(fields)}\n"
-        f"Reason: {escape(str(event.data.get('reason', '')))}"
+    return say(
+        SURFACE,
+        "amendment",
+        extended=event.kind == EventKind.EXTENDED,
+        when=fmt_when(event.created_at),
+        by=mention(event.actor_id),
+        fields=fields,
+        reason=str(event.data.get("reason", "")),
     )
 
 
@@ -154,40 +161,58 @@ def plan_detail_blocks(detail: PlanDetail) -> list[dict[str, Any]]:
     """The whole plan as blocks (any number: `show_modal` pages them)."""
     plan = detail.plan
     current = next((p for p in detail.pauses if p.resumed_at is None), None)
-    status = status_words(plan, current)
     blocks: list[dict[str, Any]] = [
         section(
-            f"*{plan.public_id}* · <@{plan.employee_id}>, managed by <@{plan.manager_id}>\n"
-            f"Status: {status}"
+            say(
+                SURFACE,
+                "show_head",
+                plan_id=plan.public_id,
+                employee=mention(plan.employee_id),
+                manager=mention(plan.manager_id),
+                status=plan_status_text(plan, current),
+            )
         )
     ]
     if detail.for_hr and plan.legal_hold_at is not None:
-        reason = escape(plan.legal_hold_reason or "")
         blocks.append(
             section(
-                f"{_hold_line(plan).strip()}, placed by <@{plan.legal_hold_by}>: {reason}\n"
-                "It is not deleted under the retention policy until HR releases it "
-                f"with `/pip release {plan.public_id}`."
+                say(
+                    SURFACE,
+                    "hold",
+                    since=fmt_date(plan.legal_hold_at.date()),
+                    by=mention(plan.legal_hold_by or ""),
+                    reason=plan.legal_hold_reason or "",
+                    plan_id=plan.public_id,
+                )
             )
         )
     blocks += plan_body(plan)
     blocks.append(header("Goal progress"))
     for number, (goal, progress) in enumerate(zip(plan.goals, detail.goals, strict=True), 1):
-        trend = " ".join(STATUS_EMOJI[s] if s else ":white_circle:" for s in progress.trend)
-        latest = STATUS_LABELS[progress.latest] if progress.latest else "not rated yet"
         blocks.append(
-            section(f"*{number}. {escape(goal.description)}*\nLatest: {latest}\n{trend}".rstrip())
+            section(
+                say(
+                    SURFACE,
+                    "goal_progress",
+                    number=number,
+                    description=goal.description,
+                    latest=goal_status_text(progress.latest),
+                    trend=Mrkdwn(", ".join(goal_status_text(s) for s in progress.trend)),
+                )
+            )
         )
     blocks.append(header("Acknowledgement"))
     if is_acknowledged(plan) and plan.acknowledged_at is not None:
-        blocks.append(section(f"Receipt acknowledged {fmt_when(plan.acknowledged_at)}."))
+        blocks.append(section(say(SURFACE, "acknowledged", when=fmt_when(plan.acknowledged_at))))
     else:
-        blocks.append(section(f"Not acknowledged yet (asked {fmt_when(plan.ack_requested_at)})."))
+        blocks.append(
+            section(say(SURFACE, "not_acknowledged", asked=fmt_when(plan.ack_requested_at)))
+        )
     if plan.employee_response:
         blocks += long_sections("Employee's response", plan.employee_response)
     blocks.append(header("Check-ins"))
     if not detail.checkins:
-        blocks.append(section("No check-ins yet."))
+        blocks.append(section(say(SURFACE, "no_checkins")))
     for checkin in detail.checkins:
         blocks += _checkin_blocks(checkin, detail)
     if detail.amendments:
@@ -220,7 +245,7 @@ def show_modal(detail: PlanDetail, page: int = 1) -> dict[str, Any]:
         if 1 <= target <= pages
     ]
     if pages > 1:
-        blocks = [*blocks, divider(), context(f"Page {page} of {pages}")]
+        blocks = [*blocks, divider(), context(say(SURFACE, "page_of", page=page, pages=pages))]
     if nav:
         blocks.append(actions(Block.SHOW_NAV, *nav))
     return {

@@ -15,15 +15,26 @@ from views.plan_messages import (
     MESSAGE_MAX_BLOCKS,
     discreet_text,
     fmt_date,
+    help_line,
     long_sections,
     split_sections,
 )
+from views.prose import mention, say
 
+SURFACE = "views/checkins"
 STATUS_EMOJI = {
     GoalStatus.ON_TRACK: ":large_green_circle:",
     GoalStatus.AT_RISK: ":large_yellow_circle:",
     GoalStatus.OFF_TRACK: ":red_circle:",
 }
+
+
+def goal_status_text(status: GoalStatus | None) -> str:
+    """A goal's status as words with the emoji as decoration (`:red_circle: Off track`), so a
+    screen reader reads the word; `not rated yet` when there is no status."""
+    if status is None:
+        return ":white_circle: " + say(SURFACE, "not_rated")
+    return f"{STATUS_EMOJI[status]} {STATUS_LABELS[status]}"
 
 
 def status_options() -> list[dict[str, Any]]:
@@ -74,28 +85,31 @@ def _goal_inputs(
 
 def _goal_line(number: int, plan: Plan, goal_index: int) -> str:
     goal = plan.goals[goal_index]
-    return (
-        f"*{number}. {escape(goal.description)}*\n"
-        f"Target: {escape(goal.target)} · due {fmt_date(goal.due_date)}"
+    return say(
+        SURFACE,
+        "goal_line",
+        number=number,
+        description=goal.description,
+        target=goal.target,
+        due=fmt_date(goal.due_date),
     )
 
 
 def occurrence_label(checkin: Checkin) -> str:
     """`the check-in of Wed 13 Jan 2027` (or `the check-in logged on ...`)."""
-    day = fmt_date(checkin.occurrence_date)
-    if checkin.kind == CheckinKind.UNSCHEDULED:
-        return f"the check-in logged on {day}"
-    return f"the check-in of {day}"
+    return say(
+        SURFACE,
+        "occurrence",
+        unscheduled=checkin.kind == CheckinKind.UNSCHEDULED,
+        day=fmt_date(checkin.occurrence_date),
+    )
 
 
 def checkin_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     """The employee's prompt: their goals and a Check in button (text + blocks)."""
     blocks: list[dict[str, Any]] = [
         header(f"Check-in · {fmt_date(checkin.occurrence_date)}"),
-        section(
-            f"It's time for your check-in on plan *{plan.public_id}*. Say how each goal is "
-            "going, what's in your way and what support you need."
-        ),
+        section(say(SURFACE, "prompt", plan_id=plan.public_id)),
     ]
     blocks += [section(_goal_line(i, plan, i - 1)) for i in range(1, len(plan.goals) + 1)]
     blocks += checkin_prompt_actions(checkin, plan.public_id)
@@ -109,11 +123,7 @@ def checkin_prompt_actions(checkin: Checkin, plan_id: str | None = None) -> list
     answered = has_answer(checkin)
     label = "Update check-in" if answered else "Check in"
     check_in = button(Action.CHECK_IN, label, str(checkin.id), primary=not answered)
-    note = (
-        ":white_check_mark: Your check-in is recorded. You can update it until it is reviewed."
-        if answered
-        else "Or just reply in this thread: your reply is kept as your check-in."
-    )
+    note = say(SURFACE, "recorded" if answered else "reply_in_thread")
     elements = [check_in, ask_hr_button(plan_id)] if plan_id else [check_in]
     return [
         actions(Block.CHECKIN_ACTIONS, *elements),
@@ -130,7 +140,9 @@ def checkin_modal(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     """The employee's check-in form, prefilled with their earlier answer."""
     mine = marks_by(checkin, Author.EMPLOYEE)
     blocks: list[dict[str, Any]] = [
-        context(f"Plan *{plan.public_id}* · {occurrence_label(checkin)}"),
+        context(
+            say(SURFACE, "form_head", plan_id=plan.public_id, occurrence=occurrence_label(checkin))
+        ),
     ]
     for number, goal in enumerate(plan.goals, start=1):
         earlier = mine.get(goal.id)
@@ -167,9 +179,7 @@ def mark_lines(plan: Plan, checkin: Checkin, author: Author) -> list[str]:
         mark = marks.get(goal.id)
         if mark:
             note = f" · {escape(mark.note)}" if mark.note else ""
-            lines.append(
-                f"{number}. {STATUS_EMOJI[mark.status]} {STATUS_LABELS[mark.status]}{note}"
-            )
+            lines.append(f"{number}. {goal_status_text(mark.status)}{note}")
     return lines
 
 
@@ -194,8 +204,17 @@ def _employee_answer_blocks(plan: Plan, checkin: Checkin | None) -> list[dict[st
     parts = ["\n".join(lines)] if lines else []
     parts += answer_lines(checkin)
     if not parts:
-        return [context(f"<@{plan.employee_id}> has not answered {occurrence_label(checkin)} yet.")]
-    blocks = [section(f"*<@{plan.employee_id}>'s answer*")]
+        return [
+            context(
+                say(
+                    SURFACE,
+                    "not_answered",
+                    employee=mention(plan.employee_id),
+                    occurrence=occurrence_label(checkin),
+                )
+            )
+        ]
+    blocks = [section(say(SURFACE, "answer_head", employee=mention(plan.employee_id)))]
     for part in parts:
         blocks += split_sections(part)
     return blocks
@@ -208,8 +227,10 @@ def review_modal(plan: Plan, checkin: Checkin | None, seen: int | None = None) -
     """
     mine = marks_by(checkin, Author.MANAGER) if checkin else {}
     theirs = marks_by(checkin, Author.EMPLOYEE) if checkin else {}
-    title = occurrence_label(checkin) if checkin else "an unscheduled check-in, today"
-    blocks: list[dict[str, Any]] = [context(f"Plan *{plan.public_id}* · {title}")]
+    title = occurrence_label(checkin) if checkin else say(SURFACE, "unscheduled_today")
+    blocks: list[dict[str, Any]] = [
+        context(say(SURFACE, "form_head", plan_id=plan.public_id, occurrence=title))
+    ]
     blocks += _employee_answer_blocks(plan, checkin)
     blocks.append(divider())
     for number, goal in enumerate(plan.goals, start=1):
@@ -233,7 +254,7 @@ def review_modal(plan: Plan, checkin: Checkin | None, seen: int | None = None) -
             "Private notes",
             checkin.private_notes if checkin else None,
             optional=True,
-            hint="Seen only by you and HR, never by the employee.",
+            hint=say(SURFACE, "private_hint"),
         ),
     ]
     meta: dict[str, Any] = {"checkin": checkin.id} if checkin else {"plan": plan.public_id}
@@ -244,32 +265,41 @@ def review_modal(plan: Plan, checkin: Checkin | None, seen: int | None = None) -
 
 def review_prompt(plan: Plan, checkin: Checkin) -> dict[str, Any]:
     """The manager's prompt to review a check-in, with a Log review button."""
-    answered = has_answer(checkin)
-    state = (
-        f"<@{plan.employee_id}> has answered."
-        if answered
-        else f"<@{plan.employee_id}> has not answered yet; you can review it anyway."
-    )
     blocks = [
         section(
-            f"Time to review {occurrence_label(checkin)} on plan *{plan.public_id}* with "
-            f"<@{plan.employee_id}>. {state}"
+            say(
+                SURFACE,
+                "review_prompt",
+                occurrence=occurrence_label(checkin),
+                plan_id=plan.public_id,
+                employee=mention(plan.employee_id),
+                answered=has_answer(checkin),
+            )
         ),
         actions(
             Block.CHECKIN_ACTIONS,
             button(Action.LOG_REVIEW, "Log review", str(checkin.id), primary=True),
         ),
     ]
-    text = f"Time to review {occurrence_label(checkin)} on plan {plan.public_id}."
+    text = say(
+        SURFACE, "review_prompt_text", occurrence=occurrence_label(checkin), plan_id=plan.public_id
+    )
     return {"text": text, "blocks": blocks}
 
 
-def review_for_employee(plan: Plan, checkin: Checkin) -> dict[str, Any]:
-    """The review as the employee sees it: statuses, feedback and next steps, no private notes."""
+def review_for_employee(plan: Plan, checkin: Checkin, hr_contact: str = "") -> dict[str, Any]:
+    """The review as the employee sees it: statuses, feedback and next steps, no private notes,
+    and who to talk to (HR_CONTACT)."""
     theirs = marks_by(checkin, Author.MANAGER)
     blocks: list[dict[str, Any]] = [
         section(
-            f"<@{plan.manager_id}> reviewed {occurrence_label(checkin)} on plan *{plan.public_id}*."
+            say(
+                SURFACE,
+                "reviewed",
+                manager=mention(plan.manager_id),
+                occurrence=occurrence_label(checkin),
+                plan_id=plan.public_id,
+            )
         )
     ]
     for number, goal in enumerate(plan.goals, start=1):
@@ -278,12 +308,18 @@ def review_for_employee(plan: Plan, checkin: Checkin) -> dict[str, Any]:
             continue
         feedback = f"\n{escape(mark.note)}" if mark.note else ""
         blocks += split_sections(
-            f"*{number}. {escape(goal.description)}*\n"
-            f"{STATUS_EMOJI[mark.status]} {STATUS_LABELS[mark.status]}{feedback}"
+            f"*{number}. {escape(goal.description)}*\n{goal_status_text(mark.status)}{feedback}"
         )
     if checkin.next_steps:
         blocks += long_sections("Next steps", checkin.next_steps)
-    text = f"<@{plan.manager_id}> reviewed {occurrence_label(checkin)} on plan {plan.public_id}."
+    blocks.append(context(help_line(hr_contact)))
+    text = say(
+        SURFACE,
+        "reviewed_text",
+        manager=mention(plan.manager_id),
+        occurrence=occurrence_label(checkin),
+        plan_id=plan.public_id,
+    )
     return {"text": text, "blocks": blocks[:MESSAGE_MAX_BLOCKS]}
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.templating import escape_mrkdwn
+
 SECTION_TEXT_MAX = 3000
 HEADER_TEXT_MAX = 150
 PLAIN_TEXT_MAX = 75
@@ -11,7 +13,7 @@ PLAIN_TEXT_MAX = 75
 
 def escape(text: str) -> str:
     """Escape user text for mrkdwn: `&`, `<` and `>` only, as Slack asks."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape_mrkdwn(text)
 
 
 def clip(text: str, limit: int) -> str:

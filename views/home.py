@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from services.home import HomeData
+from services.status_text import fmt_date, plan_status_text
 from views.approval import review_value
-from views.browse import draft_words, plan_line_text
+from views.browse import plan_line_text
 from views.checkins import ask_hr_button, occurrence_label
-from views.common import actions, button, context, divider, escape, header, section
+from views.common import actions, button, context, divider, header, section
 from views.help import help_blocks
 from views.ids import Action, Block
-from views.plan_messages import fmt_date, help_line, split_sections
+from views.plan_messages import help_line, split_sections
+from views.prose import mention, say
 
 HOME_MAX_BLOCKS = 100
+SURFACE = "views/home"
 
 
 def _own_blocks(data: HomeData, hr_contact: str) -> list[dict[str, Any]]:
@@ -28,7 +31,7 @@ def _own_blocks(data: HomeData, hr_contact: str) -> list[dict[str, Any]]:
             )
         )
         goals = "\n".join(
-            f"{n}. {escape(g.description)} · due {fmt_date(g.due_date)}"
+            say(SURFACE, "goal_line", number=n, description=g.description, due=fmt_date(g.due_date))
             for n, g in enumerate(plan.goals, start=1)
         )
         blocks += split_sections(f"*Goals*\n{goals}")
@@ -54,12 +57,19 @@ def _draft_blocks(data: HomeData) -> list[dict[str, Any]]:
     for plan in data.drafts:
         blocks.append(
             section(
-                f"*{plan.public_id}* · <@{plan.employee_id}> · {draft_words(plan)}\n"
-                f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}",
+                say(
+                    SURFACE,
+                    "draft_line",
+                    plan_id=plan.public_id,
+                    employee=mention(plan.employee_id),
+                    status=plan_status_text(plan),
+                    start=fmt_date(plan.start_date),
+                    end=fmt_date(plan.end_date),
+                ),
                 accessory=button(Action.SHOW_PLAN, "Show", plan.public_id),
             )
         )
-    blocks.append(context("An employee sees nothing of a draft until it is sent."))
+    blocks.append(context(say(SURFACE, "drafts_unseen")))
     return blocks
 
 
@@ -70,8 +80,15 @@ def _approval_blocks(data: HomeData) -> list[dict[str, Any]]:
     for plan in data.awaiting_approval:
         blocks.append(
             section(
-                f"*{plan.public_id}* · <@{plan.employee_id}> with <@{plan.manager_id}> · "
-                f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}",
+                say(
+                    SURFACE,
+                    "approval_line",
+                    plan_id=plan.public_id,
+                    employee=mention(plan.employee_id),
+                    manager=mention(plan.manager_id),
+                    start=fmt_date(plan.start_date),
+                    end=fmt_date(plan.end_date),
+                ),
                 accessory=button(
                     Action.REVIEW_DRAFT,
                     "Review",
@@ -82,7 +99,7 @@ def _approval_blocks(data: HomeData) -> list[dict[str, Any]]:
         )
     more = data.awaiting_approval_total - len(data.awaiting_approval)
     if more > 0:
-        blocks.append(context(f"And {more} more: `/pip list drafts` shows them all."))
+        blocks.append(context(say(SURFACE, "more_drafts", count=more)))
     return blocks
 
 
@@ -93,8 +110,13 @@ def _manager_blocks(data: HomeData) -> list[dict[str, Any]]:
     for checkin in data.to_review:
         blocks.append(
             section(
-                f":inbox_tray: <@{checkin.plan.employee_id}> answered "
-                f"{occurrence_label(checkin)} on *{checkin.plan.public_id}*.",
+                say(
+                    SURFACE,
+                    "to_review",
+                    employee=mention(checkin.plan.employee_id),
+                    occurrence=occurrence_label(checkin),
+                    plan_id=checkin.plan.public_id,
+                ),
                 accessory=button(Action.LOG_REVIEW, "Log review", str(checkin.id)),
             )
         )
@@ -107,7 +129,7 @@ def _manager_blocks(data: HomeData) -> list[dict[str, Any]]:
         )
     if data.managing_total > len(data.managing):
         more = data.managing_total - len(data.managing)
-        blocks.append(context(f"And {more} more: `/pip list` shows them all."))
+        blocks.append(context(say(SURFACE, "more_plans", count=more)))
     return blocks
 
 
@@ -118,22 +140,32 @@ def _hr_blocks(data: HomeData) -> list[dict[str, Any]]:
     return [
         header("Organisation"),
         section(
-            f"*Open plans:* {org.open_plans}\n"
-            f"*Awaiting acknowledgement:* {org.not_acknowledged}\n"
-            f"*Missed check-ins:* {org.missed_checkins}\n"
-            f"*Check-ins awaiting review:* {org.awaiting_review}\n"
-            f"*Ending within 7 days:* {org.ending_this_week}"
-            + (f"\n*On legal hold:* {org.on_legal_hold}" if org.on_legal_hold else "")
+            say(
+                SURFACE,
+                "org_figures",
+                open_plans=org.open_plans,
+                not_acknowledged=org.not_acknowledged,
+                missed=org.missed_checkins,
+                awaiting_review=org.awaiting_review,
+                ending=org.ending_this_week,
+                on_hold=org.on_legal_hold,
+            )
         ),
         *[
             section(
-                f":warning: *{plan.public_id}* · <@{plan.employee_id}> with "
-                f"<@{plan.manager_id}> · {escape(label)}",
+                say(
+                    SURFACE,
+                    "attention",
+                    plan_id=plan.public_id,
+                    employee=mention(plan.employee_id),
+                    manager=mention(plan.manager_id),
+                    label=label,
+                ),
                 accessory=button(Action.SHOW_PLAN, "Show", plan.public_id),
             )
             for label, plan in org.attention
         ],
-        context("`/pip list active` lists every open plan; `/pip report` gives the figures."),
+        context(say(SURFACE, "org_commands")),
     ]
 
 
@@ -143,7 +175,11 @@ def home_view(data: HomeData, hr_contact: str = "") -> dict[str, Any]:
     blocks += _own_blocks(data, hr_contact) + _draft_blocks(data) + _manager_blocks(data)
     blocks += _approval_blocks(data) + _hr_blocks(data)
     if len(blocks) == 1:
-        blocks.append(context("You have no open plans."))
+        blocks.append(context(say(SURFACE, "no_plans")))
     blocks.append(divider())
-    blocks += help_blocks()
+    # Someone whose only part is their own plan sees only what an employee can do.
+    only_employee = bool(data.own) and not (
+        data.drafts or data.managing or data.awaiting_approval or data.org is not None
+    )
+    blocks += help_blocks(employee=only_employee)
     return {"type": "home", "blocks": blocks[:HOME_MAX_BLOCKS]}

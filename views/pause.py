@@ -5,52 +5,51 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from models import Plan, PlanPause, PlanStatus
+from models import Plan, PlanPause
 from services.audit import SYSTEM
 from services.pauses import PauseRequest
 from views import state
-from views.common import context, escape
+from views.common import context
 from views.ids import Action, Block, Callback
 from views.inputs import checkboxes_input, date_input, modal, option, text_input
 from views.plan_messages import fmt_date
+from views.prose import mention, say
 
 TELL = "tell"
+SURFACE = "views/pause"
 
 
 def pause_modal(plan: Plan) -> dict[str, Any]:
     """A reason (required), an optional resume date, and whether the employee hears why."""
     blocks = [
         context(
-            f"While plan *{plan.public_id}* with <@{plan.employee_id}> is paused, no "
-            "check-ins, reminders or missed notices go out. When it restarts, its end "
-            f"date (now {fmt_date(plan.end_date)}) moves later by the business days it "
-            "was paused. The employee is told it is on hold, and HR is told."
+            say(
+                SURFACE,
+                "intro",
+                plan_id=plan.public_id,
+                employee=mention(plan.employee_id),
+                end=fmt_date(plan.end_date),
+            )
         ),
         text_input(
             Block.REASON,
             Action.REASON,
             "Reason",
             multiline=True,
-            hint="For example sick leave, parental leave or an HR investigation.",
+            hint=say(SURFACE, "reason_hint"),
         ),
         date_input(
             Block.RESUME_ON,
             Action.RESUME_ON,
             "Resume on",
             optional=True,
-            hint="The plan restarts by itself that day. Leave empty if unknown.",
+            hint=say(SURFACE, "resume_hint"),
         ),
         checkboxes_input(
             Block.TELL_EMPLOYEE,
             Action.TELL_EMPLOYEE,
             "The employee's message",
-            [
-                option(
-                    "Tell the employee the reason",
-                    TELL,
-                    "Otherwise they only hear that the plan is on hold.",
-                )
-            ],
+            [option(say(SURFACE, "tell_label"), TELL, say(SURFACE, "tell_description"))],
             optional=True,
         ),
     ]
@@ -67,49 +66,34 @@ def read_pause(view: dict[str, Any]) -> PauseRequest:
     )
 
 
-def status_words(plan: Plan, pause: PlanPause | None = None) -> str:
-    """A plan's state in words, the same everywhere: `acknowledged`, `closed (successful)`,
-    `paused since Mon 1 Feb 2027 (until Mon 15 Feb 2027)`."""
-    if plan.status == PlanStatus.PAUSED:
-        if pause is None:
-            return "paused"
-        until = f" (until {fmt_date(pause.resume_on)})" if pause.resume_on else ""
-        return f"paused since {fmt_date(pause.paused_on)}{until}"
-    return plan.status.value + (f" ({plan.outcome.value})" if plan.outcome else "")
-
-
 def pause_text(pause: PlanPause, *, with_reason: bool) -> str:
     """One pause for `/pip show`: when, by whom, why (when the reader may see it), the move."""
-    head = f"*Paused {fmt_date(pause.paused_on)}* by <@{pause.paused_by}>"
-    if pause.resumed_on is None:
-        head += f", until {fmt_date(pause.resume_on)}" if pause.resume_on else ", still paused"
-    else:
-        who = (
-            "on its resume date"
-            if pause.resumed_by in (None, SYSTEM)
-            else f"by <@{pause.resumed_by}>"
-        )
-        head += f"; resumed {fmt_date(pause.resumed_on)} {who}"
-        if pause.end_before and pause.end_after:
-            head += (
-                f" ({pause.business_days} business days; end date moved from "
-                f"{fmt_date(pause.end_before)} to {fmt_date(pause.end_after)})"
-            )
-    if with_reason:
-        head += f"\nReason: {escape(pause.reason)}"
-    return head
+    resumed_by = pause.resumed_by if pause.resumed_by not in (None, SYSTEM) else None
+    return say(
+        SURFACE,
+        "pause_line",
+        paused_on=fmt_date(pause.paused_on),
+        by=mention(pause.paused_by),
+        resume_on=fmt_date(pause.resume_on) if pause.resume_on else None,
+        resumed_on=fmt_date(pause.resumed_on) if pause.resumed_on else None,
+        resumed_by=mention(resumed_by) if resumed_by else None,
+        days=pause.business_days,
+        end_before=fmt_date(pause.end_before) if pause.end_before else None,
+        end_after=fmt_date(pause.end_after) if pause.end_after else None,
+        reason=pause.reason if with_reason else None,
+    )
 
 
 def resumed_answer(plan: Plan, pause: PlanPause, next_checkin: date | None) -> str:
     """What `/pip resume` answers once the plan runs again."""
-    moved = (
-        f"It was paused for {pause.business_days} business days, so it now ends "
-        f"{fmt_date(pause.end_after)} instead of {fmt_date(pause.end_before)}."
-        if pause.end_after and pause.end_before and pause.end_after != pause.end_before
-        else f"It still ends {fmt_date(plan.end_date)}."
-    )
-    after = f" The next check-in is {fmt_date(next_checkin)}." if next_checkin else ""
-    return (
-        f"Plan *{plan.public_id}* is running again. {moved}{after} "
-        f"<@{plan.employee_id}> and HR are told."
+    moved = pause.end_after is not None and pause.end_before is not None
+    return say(
+        SURFACE,
+        "resumed",
+        plan_id=plan.public_id,
+        employee=mention(plan.employee_id),
+        days=pause.business_days if moved else 0,
+        end_before=fmt_date(pause.end_before) if pause.end_before else None,
+        end_after=fmt_date(pause.end_after if moved and pause.end_after else plan.end_date),
+        next_checkin=fmt_date(next_checkin) if next_checkin else None,
     )

@@ -26,19 +26,13 @@ from views.inputs import (
     text_input,
     user_input,
 )
+from views.prose import mention, say
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 CADENCES = {Cadence.WEEKLY: "Every week", Cadence.BIWEEKLY: "Every two weeks"}
 UNTIL_END_DATE = "end_date"
 # The one answer to a valid form for someone whose open plan the submitter may not see.
-PLAN_REFERRED = "This plan can't be opened now; HR has been told. Nothing was sent to the employee."
-PLAN_REFERRED_NO_HR = (
-    "This plan can't be opened now. Nothing was sent to the employee; please talk to HR."
-)
-FORM_UNREADABLE = (
-    "This form can no longer be read, so nothing was saved. Copy what you typed, close the "
-    "form and open it again with /pip new."
-)
+SURFACE = "views/plan_form"
 SEND_AT_ONCE = "at_once"
 SEND_AFTER_MEETING = "after_meeting"
 
@@ -55,21 +49,21 @@ def _goal_blocks(goal: GoalDraft, number: int, slot: int, removable: bool) -> li
             Action.GOAL_DESCRIPTION,
             "What the goal is",
             goal.description,
-            "e.g. Answer customer tickets within one business day",
+            say(SURFACE, "goal_example"),
         ),
         (
             Block.GOAL_MEASURE,
             Action.GOAL_MEASURE,
             "How it is measured",
             goal.measure,
-            "e.g. First-response time in the help desk report",
+            say(SURFACE, "measure_example"),
         ),
         (
             Block.GOAL_TARGET,
             Action.GOAL_TARGET,
             "Target",
             goal.target,
-            "e.g. 95% of tickets answered within one business day",
+            say(SURFACE, "target_example"),
         ),
     )
     inputs = [
@@ -89,47 +83,37 @@ def _goal_blocks(goal: GoalDraft, number: int, slot: int, removable: bool) -> li
 
 def _delivery_input(draft: PlanDraft, meta: FormMeta) -> dict[str, Any]:
     """When the employee gets the plan: once approved (or at once), or after a meeting."""
-    at_once = (
-        "Send it to the employee as soon as it is approved"
-        if meta.approval
-        else "Send it to the employee now"
-    )
+    at_once = say(SURFACE, "send_when_approved" if meta.approval else "send_now")
     options = [
         option(at_once, SEND_AT_ONCE),
-        option("I will send it after we meet", SEND_AFTER_MEETING),
+        option(say(SURFACE, "send_after_meeting"), SEND_AFTER_MEETING),
     ]
     return radio_input(
         Block.DELIVERY,
         Action.DELIVERY,
-        "When the employee gets it",
+        say(SURFACE, "delivery_label"),
         options,
         SEND_AFTER_MEETING if draft.send_after_meeting else SEND_AT_ONCE,
-        hint="After a meeting, you get a button to send it yourself when you have talked.",
+        hint=say(SURFACE, "delivery_hint"),
     )
 
 
 def _intro(meta: FormMeta) -> str:
-    if meta.approval:
-        return (
-            "HR reviews this plan before the employee sees it; the employee gets it in a direct "
-            "message once it is approved (or when you send it) and is asked to acknowledge "
-            "receipt. Everything you write here is kept in the plan's history."
-        )
-    return (
-        "The employee gets this plan in a direct message and is asked to acknowledge "
-        "receipt. Everything you write here is kept in the plan's history."
-    )
+    return say(SURFACE, "intro", approval=meta.approval)
 
 
 def _top_blocks(draft: PlanDraft, meta: FormMeta, reason: str) -> list[dict[str, Any]]:
     if meta.plan_id is not None and meta.draft:
-        after = (
-            "When you send it, it goes back to HR for approval."
-            if meta.approval
-            else "The employee hears of it only when it is sent."
-        )
         return [
-            context(f"Editing your draft plan *{meta.plan_id}* with <@{meta.employee_id}>. {after}")
+            context(
+                say(
+                    SURFACE,
+                    "editing_draft",
+                    plan_id=meta.plan_id,
+                    employee=mention(meta.employee_id or ""),
+                    approval=meta.approval,
+                )
+            )
         ]
     if meta.plan_id is None:
         return [
@@ -138,8 +122,12 @@ def _top_blocks(draft: PlanDraft, meta: FormMeta, reason: str) -> list[dict[str,
         ]
     return [
         context(
-            f"Changing plan *{meta.plan_id}* with <@{meta.employee_id}>. They are told what "
-            "changed and why, and asked to acknowledge the plan again."
+            say(
+                SURFACE,
+                "changing",
+                plan_id=meta.plan_id,
+                employee=mention(meta.employee_id or ""),
+            )
         ),
         text_input(
             Block.REASON,
@@ -147,7 +135,7 @@ def _top_blocks(draft: PlanDraft, meta: FormMeta, reason: str) -> list[dict[str,
             "Reason for the change",
             reason,
             multiline=True,
-            placeholder="Why the plan changes: the employee and HR will see this.",
+            placeholder=say(SURFACE, "reason_placeholder"),
         ),
     ]
 
@@ -163,7 +151,7 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
             "Issues, with dated examples",
             draft.issues,
             multiline=True,
-            placeholder="What has fallen short, and when: e.g. 3 Nov: missed the release review.",
+            placeholder=say(SURFACE, "issues_placeholder"),
         ),
         text_input(
             Block.EXPECTATIONS,
@@ -171,7 +159,7 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
             "Expected standard",
             draft.expectations,
             multiline=True,
-            placeholder="The standard of performance and behaviour that is expected.",
+            placeholder=say(SURFACE, "expectations_placeholder"),
         ),
         header("Goals"),
     ]
@@ -181,7 +169,7 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
     if len(draft.goals) < MAX_GOALS:
         blocks.append(actions(Block.GOAL_ACTIONS, button(Action.ADD_GOAL, "Add goal", "add")))
     else:
-        blocks.append(context(f"A plan has at most {MAX_GOALS} goals."))
+        blocks.append(context(say(SURFACE, "max_goals", count=MAX_GOALS)))
     blocks += [
         header("Support and steps"),
         text_input(
@@ -191,7 +179,7 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
             draft.steps_text,
             multiline=True,
             optional=True,
-            hint="One step per line. End a line with “by 2027-01-15” to give it a due date.",
+            hint=say(SURFACE, "steps_hint"),
         ),
         text_input(
             Block.SUPPORT,
@@ -200,7 +188,7 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
             draft.support,
             multiline=True,
             optional=True,
-            placeholder="Training, pairing, time, tools the company provides.",
+            placeholder=say(SURFACE, "support_placeholder"),
         ),
         header("Schedule"),
         select_input(
@@ -223,7 +211,7 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
             Action.LENGTH,
             "Length",
             [option(f"{d} days", str(d)) for d in LENGTH_PRESETS]
-            + [option("Until the end date below", UNTIL_END_DATE)],
+            + [option(say(SURFACE, "until_end_date"), UNTIL_END_DATE)],
             str(draft.length_days) if draft.length_days else UNTIL_END_DATE,
         ),
         date_input(Block.END_DATE, Action.END_DATE, "End date", draft.end_date, optional=True),
@@ -234,7 +222,7 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
             "If the standard is not met",
             draft.consequences,
             multiline=True,
-            placeholder="What follows if the expected standard is not met by the end date.",
+            placeholder=say(SURFACE, "consequences_placeholder"),
         ),
     ]
     editing = meta.plan_id is not None and not meta.draft
@@ -335,3 +323,13 @@ def read_plan_form(view: dict[str, Any], meta: FormMeta) -> tuple[PlanDraft, lis
     if draft.employee_id is None:
         draft.employee_id = meta.employee_id if meta.draft else None
     return draft, slots
+
+
+def plan_referred(hr_told: bool) -> str:
+    """The one answer to a valid form for someone whose open plan the submitter may not see."""
+    return say(SURFACE, "referred" if hr_told else "referred_no_hr")
+
+
+def form_unreadable() -> str:
+    """What a form that can no longer be read answers: nothing was saved, and what to do."""
+    return say(SURFACE, "unreadable")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from models import Plan
+from models import Plan, utcnow
+from services.calendar import business_days_after
 from services.plans import is_acknowledged
+from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
+from services.status_text import fmt_date as fmt_date  # views and scheduler import it here
 from views.common import (
     SECTION_TEXT_MAX,
     actions,
@@ -20,28 +23,23 @@ from views.common import (
 from views.ids import Action, Block, Callback
 from views.inputs import modal, text_input
 from views.plan_form import CADENCES, WEEKDAYS
-from views.prose import Mrkdwn, mention, render
+from views.prose import Mrkdwn, mention, render, say
 
 MESSAGE_MAX_BLOCKS = 50
+
+
+SURFACE = "views/plan_messages"
 
 
 def discreet_text(sender_id: str | None = None) -> str:
     """The notification text of a DM to an employee: who it is from, never what it is about
     (phones show it on the lock screen)."""
-    return (
-        f"You have a new message from <@{sender_id}>." if sender_id else "You have a new message."
-    )
+    return say(SURFACE, "discreet", sender=mention(sender_id) if sender_id else None)
 
 
 def help_line(hr_contact: str) -> str:
     """Who the employee can turn to (HR_CONTACT), as a sentence of mrkdwn."""
-    who = escape(hr_contact) if hr_contact else "your HR team"
-    return f"If you have questions or want someone to talk this through with, {who} can help."
-
-
-def fmt_date(day: date) -> str:
-    """A date as people read it: `Mon 4 Jan 2027`."""
-    return f"{day:%a %-d %b %Y}"
+    return say(SURFACE, "help", contact=hr_contact)
 
 
 def fmt_when(instant: datetime) -> Mrkdwn:
@@ -79,9 +77,13 @@ def long_sections(title: str, text: str) -> list[dict[str, Any]]:
 
 def schedule_line(plan: Plan) -> str:
     """`Every week on Wednesdays, 4 Jan 2027 to 5 Mar 2027`."""
-    return (
-        f"{CADENCES[plan.cadence]} on {WEEKDAYS[plan.checkin_weekday]}s · "
-        f"{fmt_date(plan.start_date)} to {fmt_date(plan.end_date)}"
+    return say(
+        SURFACE,
+        "schedule",
+        cadence=CADENCES[plan.cadence],
+        weekday=WEEKDAYS[plan.checkin_weekday],
+        start=fmt_date(plan.start_date),
+        end=fmt_date(plan.end_date),
     )
 
 
@@ -94,10 +96,15 @@ def plan_body(plan: Plan) -> list[dict[str, Any]]:
     for number, goal in enumerate(plan.goals, start=1):
         blocks.append(
             section(
-                f"*{number}. {escape(goal.description)}*\n"
-                f"*Measured by:* {escape(goal.measure)}\n"
-                f"*Target:* {escape(goal.target)}\n"
-                f"*Due:* {fmt_date(goal.due_date)}"
+                say(
+                    SURFACE,
+                    "goal",
+                    number=number,
+                    description=goal.description,
+                    measure=goal.measure,
+                    target=goal.target,
+                    due=fmt_date(goal.due_date),
+                )
             )
         )
     if plan.steps:
@@ -138,7 +145,13 @@ def employee_plan_message(
             "ack_request_amended", changed=", ".join(changed or []), reason=reason, **names
         )
     else:
-        intro = render("ack_request", **names)
+        asked = plan.ack_requested_at or utcnow()  # set when stored; a plan in memory is new
+        intro = render(
+            "ack_request",
+            ack_by=fmt_date(business_days_after(asked.date(), NOT_ACKNOWLEDGED_BUSINESS_DAYS)),
+            schedule=f"{CADENCES[plan.cadence]} on {WEEKDAYS[plan.checkin_weekday]}s",
+            **names,
+        )
     blocks = [header(f"Performance improvement plan {plan.public_id}")]
     blocks += split_sections(intro + "\n\n" + help_line(hr_contact))
     blocks.append(divider())
@@ -188,9 +201,7 @@ def respond_modal(plan: Plan) -> dict[str, Any]:
     """The employee's written response to a plan, prefilled with what they wrote before."""
     blocks = [
         context(
-            f"Your response to plan *{plan.public_id}* is kept with the plan and shown to "
-            f"<@{plan.manager_id}>. Sending it again replaces the earlier one in the plan; "
-            "the history keeps every version."
+            say(SURFACE, "respond_intro", plan_id=plan.public_id, manager=mention(plan.manager_id))
         ),
         text_input(
             Block.RESPONSE,

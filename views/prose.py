@@ -1,42 +1,35 @@
-"""Message prose from Jinja2 templates, with user text escaped for mrkdwn."""
+"""Message prose from the project's templates (services/templating.py), user text escaped."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from services.templating import (
+    TEMPLATES,
+    Mrkdwn,
+    OverrideProblem,
+    check_overrides,
+    environment,
+    overrides_folder,
+    use_overrides,
+)
 
-from views.common import escape
+__all__ = [
+    "ANSWERS",
+    "TEMPLATES",
+    "Mrkdwn",
+    "OverrideProblem",
+    "check_overrides",
+    "environment",
+    "mention",
+    "overrides_folder",
+    "render",
+    "say",
+    "use_overrides",
+]
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-# An organisation replaces a template by putting a file of the same name here.
-OVERRIDES = TEMPLATES / "overrides"
-
-
-class Mrkdwn(str):
-    """Text that is already mrkdwn (a mention, a link) and must not be escaped again."""
-
-
-def _finalize(value: Any) -> Any:
-    if isinstance(value, Mrkdwn) or not isinstance(value, str):
-        return value
-    return escape(value)
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The Jinja2 environment for message prose (mrkdwn, not HTML)."""
-    return Environment(
-        loader=ChoiceLoader([FileSystemLoader(OVERRIDES), FileSystemLoader(TEMPLATES)]),
-        undefined=StrictUndefined,
-        autoescape=False,
-        finalize=_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
+# The strings of what handlers answer (templates/messages/handlers/answers.md.j2).
+ANSWERS = "handlers/answers"
 
 
 def mention(user_id: str) -> Mrkdwn:
@@ -47,3 +40,9 @@ def mention(user_id: str) -> Mrkdwn:
 def render(name: str, **context: Any) -> str:
     """Render `templates/messages/<name>.md.j2` with `context`."""
     return environment().get_template(f"messages/{name}.md.j2").render(**context).strip()
+
+
+def say(surface: str, macro: str, /, **context: Any) -> str:
+    """One sentence or label of a surface: the macro `macro` of `messages/<surface>.md.j2`."""
+    module = environment().get_template(f"messages/{surface}.md.j2").module
+    return str(getattr(module, macro)(**context)).strip()

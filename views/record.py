@@ -6,19 +6,22 @@ from typing import Any
 
 from services.export import EVENT_TITLES, format_time
 from services.seals import SEAL, Seal
+from services.status_text import count_words
 from services.verify import Verdict, Witness
 from views.common import context
 from views.plan_messages import MESSAGE_MAX_BLOCKS
+from views.prose import Mrkdwn, say
+
+SURFACE = "views/record"
 
 
 def _where(witness: Witness, employee_name: str) -> str:
     if witness.kind == "hr":
-        return f"the HR channel ({witness.channel})"
-    return f"the direct messages of {employee_name} ({witness.channel})"
+        return say(SURFACE, "where_hr", channel=witness.channel)
+    return say(SURFACE, "where_dm", name=employee_name, channel=witness.channel)
 
 
-def _count(n: int, noun: str, plural: str | None = None) -> str:
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+_count = count_words
 
 
 def verdict_text(verdict: Verdict, employee_name: str, tz: str) -> str:
@@ -27,37 +30,43 @@ def verdict_text(verdict: Verdict, employee_name: str, tz: str) -> str:
     if verdict.broken is not None:
         broken = verdict.broken
         title = EVENT_TITLES.get(broken.kind, broken.kind.replace("_", " ").capitalize())
-        return (
-            f"The history of {plan} does not match from event {broken.sequence} of "
-            f"{verdict.events} ({title}, {format_time(broken.at, tz)}): that event was changed "
-            "in the database after it was recorded. Keep any earlier export of the record and "
-            "the sealed messages in Slack, and ask whoever runs PIP Bot's database what changed."
+        return say(
+            SURFACE,
+            "broken",
+            plan_id=plan,
+            sequence=broken.sequence,
+            events=verdict.events,
+            title=title,
+            at=format_time(broken.at, tz),
         )
     if verdict.disagreement is not None:
         witness = verdict.disagreement.witness
         seal = witness.seal
         stored = verdict.disagreement.stored_hash
         now_says = (
-            f"the stored history has {stored[:4]}…{stored[-4:]} there"
+            say(SURFACE, "stored_hash", first=stored[:4], last=stored[-4:])
             if stored
-            else f"the stored history has only {verdict.events} events"
+            else say(SURFACE, "stored_only", events=verdict.events)
         )
-        return (
-            f"The history of {plan} disagrees with a sealed copy in Slack: the copy sent "
-            f"{format_time(witness.sent_at, tz)} to {_where(witness, employee_name)} says "
-            f"event {seal.events} had the hash {seal.short}, and {now_says}. The history was "
-            "rewritten after that copy was sent. Keep the sealed messages in Slack, and ask "
-            "whoever runs PIP Bot's database what changed."
+        return say(
+            SURFACE,
+            "disagrees",
+            plan_id=plan,
+            sent=format_time(witness.sent_at, tz),
+            where=Mrkdwn(_where(witness, employee_name)),
+            sequence=seal.events,
+            short=seal.short,
+            now_says=Mrkdwn(now_says),
         )
     if verdict.seals_matched == 0:
-        return (
-            f"The history of {plan} is intact: {_count(verdict.events, 'event')}. "
-            "No sealed copy of it was found in Slack yet to compare with."
-        )
-    return (
-        f"The history of {plan} is intact: {_count(verdict.events, 'event')}, and "
-        f"{_count(verdict.seals_matched, 'seal')} sent into Slack "
-        f"({_count(verdict.copies_matched, 'copy', 'copies')}) match it."
+        return say(SURFACE, "intact_unsealed", plan_id=plan, events=_count(verdict.events, "event"))
+    return say(
+        SURFACE,
+        "intact",
+        plan_id=plan,
+        events=_count(verdict.events, "event"),
+        seals=_count(verdict.seals_matched, "seal"),
+        copies=_count(verdict.copies_matched, "copy", "copies"),
     )
 
 

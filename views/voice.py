@@ -9,25 +9,22 @@ from views.common import actions, button, context, plain, section
 from views.ids import Action, Block, Callback
 from views.inputs import modal, text_input
 from views.plan_messages import help_line, long_sections
+from views.prose import Mrkdwn, mention, say
 
+SURFACE = "views/voice"
 VOICE_TITLES = {"responded": "The employee's response", "hr_review_requested": "Request to HR"}
 
 
 def ask_hr_modal(plan: Plan, hr_contact: str) -> dict[str, Any]:
     """The employee's short form: what they want HR to look at."""
-    who = hr_contact or "your HR team"
     blocks = [
-        context(
-            f"HR gets what you write here with plan *{plan.public_id}*, and it is kept with "
-            "the plan. Your manager sees that you asked HR to review, not what you wrote. "
-            f"Your HR contact is {who}."
-        ),
+        context(say(SURFACE, "ask_intro", plan_id=plan.public_id, contact=hr_contact)),
         text_input(
             Block.ASK_HR_TEXT,
             Action.ASK_HR_TEXT,
-            "What would you like HR to look at?",
+            say(SURFACE, "ask_label"),
             multiline=True,
-            placeholder="e.g. A goal I think can't be measured as written.",
+            placeholder=say(SURFACE, "ask_placeholder"),
         ),
     ]
     return modal(Callback.ASK_HR, "Ask HR to review", "Send to HR", blocks, plan.public_id)
@@ -55,7 +52,15 @@ def voice_modal(plan: Plan, kind: str, text: str) -> dict[str, Any]:
         "title": plain(title, 24),
         "close": plain("Close", 24),
         "blocks": [
-            context(f"Plan *{plan.public_id}* · <@{plan.employee_id}> with <@{plan.manager_id}>"),
+            context(
+                say(
+                    SURFACE,
+                    "voice_head",
+                    plan_id=plan.public_id,
+                    employee=mention(plan.employee_id),
+                    manager=mention(plan.manager_id),
+                )
+            ),
             *long_sections("", text)[:90],
         ],
     }
@@ -63,10 +68,7 @@ def voice_modal(plan: Plan, kind: str, text: str) -> dict[str, Any]:
 
 def asked_text(plan: Plan, hr_contact: str) -> str:
     """The employee's receipt for asking HR to review."""
-    return (
-        f"HR has your request to review plan *{plan.public_id}*, and it is kept with the plan. "
-        f"Someone from HR will get back to you. {help_line(hr_contact)}"
-    )
+    return say(SURFACE, "asked", plan_id=plan.public_id, help=Mrkdwn(help_line(hr_contact)))
 
 
 def employee_section(text: str) -> dict[str, Any]:

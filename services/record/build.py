@@ -25,7 +25,6 @@ from services.checkins import marks_by
 from services.labels import (
     CADENCE_LABELS,
     NO_STATUS,
-    PLAN_STATUS_LABELS,
     SYSTEM_NAME,
     status_label,
     weekday_name,
@@ -53,6 +52,7 @@ from services.record.model import (
 )
 from services.record.times import zone
 from services.seals import sent_seals
+from services.status_text import final_result_label, plan_status_text
 from services.users import last_known
 
 
@@ -92,7 +92,7 @@ def plan_record(
     ]
     return PlanRecord(
         public_id=plan.public_id,
-        status=_plan_status(plan),
+        status=_plan_status(plan, pauses),
         generated_at=now,
         requested_by=party(actor.user_id),
         include_private=include_private,
@@ -231,15 +231,11 @@ def _acknowledged_at(event: EventRecord) -> datetime:
         return event.at
 
 
-def _plan_status(plan: Plan) -> str:
-    label = PLAN_STATUS_LABELS[plan.status]
-    if plan.status == PlanStatus.CLOSED and plan.outcome is not None:
-        return f"{label} ({plan.outcome.value})"
-    if plan.status in (PlanStatus.DRAFT, PlanStatus.WITHDRAWN):
-        return label
-    if plan.status != PlanStatus.CLOSED and not is_acknowledged(plan):
-        return f"{label}, awaiting acknowledgement"
-    return label
+def _plan_status(plan: Plan, pauses: list[PlanPause]) -> str:
+    """The plan's state in the words every list and page uses, capitalised for the record."""
+    current = next((p for p in pauses if p.resumed_at is None), None)
+    words = plan_status_text(plan, current)
+    return words[:1].upper() + words[1:]
 
 
 def _mark_rows(rows: dict[int, CheckinGoalStatus], goal_labels: dict[int, str]) -> list[MarkRecord]:
@@ -320,7 +316,7 @@ def _outcome(
                 MarkRecord(
                     goal=goal_label(mark.get("goal_id"), goal_labels),
                     status=str(status),
-                    label=status_label(str(status)),
+                    label=final_result_label(None if status == NO_STATUS else status),
                     note=str(mark.get("note") or ""),
                 )
             )

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from services import templating
 from services.record.chart import STATUS_COLOURS, TEXT_SYMBOLS, goal_status_svg, timeline_text
 from services.record.model import PlanRecord
 from services.record.times import format_day, format_time
-
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
-# An organisation replaces the document by putting a file of the same name here.
-OVERRIDES = TEMPLATES / "overrides"
 
 
 def _format_date(value: date | None) -> str:
@@ -42,43 +37,24 @@ def _md_quote(text: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in text.strip().splitlines() or [""])
 
 
-def _environment(autoescape: bool) -> Environment:
-    env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(OVERRIDES), FileSystemLoader(TEMPLATES)]),
-        undefined=StrictUndefined,
-        autoescape=autoescape,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["d"] = _format_date
-    env.filters["dt"] = _format_datetime
-    env.filters["md_indent"] = _md_indent
-    env.filters["md_quote"] = _md_quote
-    return env
-
-
-@lru_cache(maxsize=1)
-def html_environment() -> Environment:
-    """The Jinja2 environment for the HTML document: autoescaped, strict."""
-    return _environment(autoescape=True)
-
-
-@lru_cache(maxsize=1)
-def markdown_environment() -> Environment:
-    """The Jinja2 environment for the Markdown document: strict, not escaped."""
-    return _environment(autoescape=False)
+# The record's filters, registered on the one environment (services/templating.py).
+FILTERS = {
+    "d": _format_date,
+    "dt": _format_datetime,
+    "md_indent": _md_indent,
+    "md_quote": _md_quote,
+}
 
 
 def render_html(record: PlanRecord) -> str:
     """The record as one self-contained, printable HTML document."""
-    template = html_environment().get_template("export/plan.html.j2")
+    template = templating.environment().get_template("export/plan.html.j2")
     return template.render(record=record, chart=goal_status_svg(record), colours=STATUS_COLOURS)
 
 
 def render_markdown(record: PlanRecord) -> str:
     """The record as Markdown."""
-    template = markdown_environment().get_template("export/plan.md.j2")
+    template = templating.environment().get_template("export/plan.md.j2")
     text = template.render(record=record, timeline=timeline_text(record), symbols=TEXT_SYMBOLS)
     return text.rstrip() + "\n"
 

@@ -22,7 +22,7 @@ from tests.fakeslack import FakeSlack
 from tests.plan_helpers import GOAL_TEXTS, form_values, open_form, open_plan
 from tests.slackdriver import SlackDriver, response_json
 from views.ids import Action, Block
-from views.plan_form import PLAN_REFERRED
+from views.plan_form import plan_referred
 
 OPENED = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)
 PROMPTED = datetime(2027, 1, 7, 9, 30, tzinfo=UTC)  # after the first prompt and review prompt
@@ -243,7 +243,7 @@ def test_a_valid_new_plan_for_someone_with_an_open_plan(
             # One neutral answer that names no plan; HR hears who tried, for whom, which plan.
             assert reply == {
                 "response_action": "errors",
-                "errors": {Block.EMPLOYEE: PLAN_REFERRED},
+                "errors": {Block.EMPLOYEE: plan_referred(hr_told=True)},
             }
             assert len(told_hr) == 1
             assert all(s in told_hr[0] for s in (f"<@{user}>", f"<@{EMPLOYEE}>", plan.public_id))

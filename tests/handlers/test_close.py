@@ -95,7 +95,7 @@ def _close_values(plan: Plan, outcome: str, summary: str = "Met every goal.") ->
                 "type": "static_select",
                 "selected_option": {
                     "text": {"type": "plain_text", "text": "x"},
-                    "value": "on_track",
+                    "value": "met",
                 },
             }
         }
@@ -165,9 +165,17 @@ def test_extend_instead_leads_into_the_extension(
     plan: Plan, driver: SlackDriver, session_factory: sessionmaker[Session], slack: FakeSlack
 ) -> None:
     view = _close_form(driver, MANAGER, plan)
-    reply = response_json(driver.submit(MANAGER, view, _close_values(plan, "extend", "")))
-    assert reply["response_action"] == "update"
-    extension = reply["view"]
+    driver.click(
+        MANAGER,
+        Action.EXTEND_INSTEAD,
+        value=plan.public_id,
+        block_id=Block.CLOSE_EXTEND,
+        view=view,
+    )
+    update = slack.calls_to("views.update")[-1]
+    assert update.response["ok"] and update.args["view_id"] == view["id"]
+    extension = update.args["view"]
+    extension = json.loads(extension) if isinstance(extension, str) else extension
     assert extension["callback_id"] == "pip_extend"
     new_end = (plan.end_date + timedelta(days=30)).isoformat()
     values = {
@@ -258,3 +266,32 @@ def test_report_is_for_hr_with_a_csv(plan: Plan, driver: SlackDriver, slack: Fak
         refusal = response_json(driver.command(user, "report"))
         assert refusal["text"] == "Only HR can run the report."
     assert len(slack.uploads) == 1
+
+
+def test_the_close_form_asks_met_partly_met_or_not_met_with_the_summary_required(
+    plan: Plan, driver: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    view = _close_form(driver, MANAGER, plan)
+    summary = next(b for b in view["blocks"] if b.get("block_id") == Block.SUMMARY)
+    assert summary["optional"] is False  # marked required in the form itself
+    for goal in plan.goals:
+        block = next(
+            b
+            for b in view["blocks"]
+            if b.get("block_id") == goal_field(Action.GOAL_STATUS, goal.id)
+        )
+        options = [(o["text"]["text"], o["value"]) for o in block["element"]["options"]]
+        assert options == [("Met", "met"), ("Partly met", "partly_met"), ("Not met", "not_met")]
+    values = _close_values(plan, "successful")
+    first = plan.goals[0]
+    values[goal_field(Action.GOAL_STATUS, first.id)][Action.GOAL_STATUS]["selected_option"][
+        "value"
+    ] = "partly_met"
+    assert response_json(driver.submit(MANAGER, view, values)) == {}
+    with session_factory() as db:
+        [event] = db.scalars(select(PlanEvent).where(PlanEvent.kind == "closed")).all()
+        results = {g["goal_id"]: g["status"] for g in event.data["goals"]}
+        fresh = db.get_one(Plan, plan.id)
+        stored = {g.id: g.final_result for g in fresh.goals}
+    expected = {g.id: "met" for g in plan.goals} | {first.id: "partly_met"}
+    assert results == expected and stored == expected

@@ -21,7 +21,7 @@ from tests.fakeslack import FakeSlack
 from tests.plan_helpers import GOAL_TEXTS, dm_messages, form_values, open_form, open_plan
 from tests.slackdriver import SlackDriver, response_json
 from views.ids import Action, Block, goal_block
-from views.plan_form import PLAN_REFERRED
+from views.plan_form import plan_referred
 
 NOW = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # a Monday
 TODAY = NOW.date()
@@ -291,7 +291,7 @@ def test_another_manager_cannot_see_the_existing_plan_in_the_error(
     reply = response_json(driver.submit(OTHER_MANAGER, view, form_values(view, start=TODAY)))
     # Refused, without saying that a plan exists, let alone which.
     message = reply["errors"][Block.EMPLOYEE]
-    assert message == PLAN_REFERRED
+    assert message == plan_referred(hr_told=True)
     assert plan_id not in json.dumps(reply) and "already has" not in message
 
 

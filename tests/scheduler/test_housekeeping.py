@@ -18,6 +18,7 @@ from models import (
     Checkin,
     CheckinGoalStatus,
     Delivery,
+    FinalResult,
     Goal,
     GoalStatus,
     Outcome,
@@ -30,7 +31,7 @@ from scheduler.housekeeping import housekeeping
 from services import plans, retention
 from services.access import Actor
 from services.checkins import GoalMark, record_answer, scheduled_checkin
-from services.close import Closing, close_plan
+from services.close import Closing, FinalMark, close_plan
 from services.drafts import GoalDraft, PlanDraft
 from services.schedule import Recipients
 from services.users import Profile
@@ -102,7 +103,7 @@ def _closed_plan(db: Session, n: int, closed: datetime) -> Plan:
                 Outcome.SUCCESSFUL,
                 "Met the standard.",
                 closed.date(),
-                [GoalMark(g.id, GoalStatus.ON_TRACK) for g in plan.goals],
+                [FinalMark(g.id, FinalResult.MET) for g in plan.goals],
             ),
             hr_channel_id=HR_CHANNEL,
             today=closed.date(),

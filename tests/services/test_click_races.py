@@ -12,7 +12,16 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import make_session_factory
-from models import Checkin, Delivery, DeliveryKind, GoalStatus, Outcome, Plan, PlanEvent
+from models import (
+    Checkin,
+    Delivery,
+    DeliveryKind,
+    FinalResult,
+    GoalStatus,
+    Outcome,
+    Plan,
+    PlanEvent,
+)
 from services import checkins, close, plans
 from services.access import Actor
 from services.checkins import GoalMark
@@ -210,7 +219,7 @@ def test_two_close_clicks_close_once_and_tell_everyone_once(
                 outcome=Outcome.SUCCESSFUL,
                 summary="The standard was met.",
                 effective_date=TODAY,
-                marks=[GoalMark(plan.goals[0].id, GoalStatus.ON_TRACK)],
+                marks=[close.FinalMark(plan.goals[0].id, FinalResult.MET)],
             )
             public_id = plan.public_id
 

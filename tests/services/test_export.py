@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from models import ActionStep, Cadence, Goal, GoalStatus, Outcome, Plan, PlanStatus
+from models import (
+    ActionStep,
+    Cadence,
+    Goal,
+    GoalStatus,
+    Outcome,
+    Plan,
+    PlanEvent,
+    PlanStatus,
+)
 from services import audit
 from services.access import Actor
 from services.checkins import GoalMark, record_answer, record_review, scheduled_checkin
@@ -22,6 +32,7 @@ from services.export import (
     render_html,
     render_markdown,
 )
+from services.export_pdf import render_pdf
 from services.plans import acknowledge, respond, snapshot
 from services.users import Profile, remember
 from tests.constants import EMPLOYEE, HR, MANAGER, OUTSIDER
@@ -408,7 +419,7 @@ def test_open_plan_without_checkins(db: Session) -> None:
         assert "Extension 2" not in document and "Extension 1" in document
         assert "Wed 3 Feb 2027" in document and "Wed 17 Feb 2027" in document
         assert "Be on time, every time" in document
-    assert "awaiting acknowledgement" in record.status
+    assert record.status == "Waiting for acknowledgement"
     assert "No check-ins yet." in html and "No check-ins yet." in markdown
     assert "The plan is still open." in html and "Every two weeks on Mondays" in markdown
     assert 'class="mark ' not in html
@@ -420,3 +431,61 @@ def test_export_filename(db: Session) -> None:
     record = plan_record(db, Actor(MANAGER), PUBLIC_ID, now=at(START))
     assert export_filename(record, "html") == "PIP-7K3Q9A-record.html"
     assert export_filename(record, ".md") == "PIP-7K3Q9A-record.md"
+
+
+def test_the_chart_has_a_text_alternative_in_words(db: Session) -> None:
+    build_plan(db)
+    record, html, markdown = export(db, Actor(MANAGER))
+    # HTML: a table beside the chart, a row per goal, a column per check-in, statuses as words.
+    table = html[
+        html.index('<table class="timeline"') : html.index(
+            "</table>", html.index('<table class="timeline"')
+        )
+    ]
+    assert table.count('<th scope="row">') == len(record.timeline.rows) == 10
+    assert table.count("<td>") == 10 * 12
+    for label in ("On track", "At risk", "Off track"):
+        assert f"<td>{label}</td>" in table
+    assert "<td>+</td>" not in table and "circle" not in table
+    # Markdown: the same, goal by goal, after the symbol timeline.
+    words = markdown[markdown.index("The same timeline in words") :]
+    first = CHECKIN_DATES[0]
+    assert f"- Goal 1 · {first:%a %-d %b %Y}: On track; " in words
+    assert words[: words.index("\n## ")].count("\n- Goal ") == 10
+
+
+def test_an_earlier_close_on_the_old_scale_still_exports(db: Session) -> None:
+    """build_plan closes the way plans closed before Met / Partly met / Not met (on_track)."""
+    build_plan(db)
+    record, html, markdown = export(db, Actor(HR, is_hr=True))
+    assert record.status == "Closed: successful"
+    assert record.outcome is not None
+    assert [m.label for m in record.outcome.final_marks] == ["On track (earlier scale)"] * 10
+    assert "Goal 1: <span" in html and "On track (earlier scale)</span>" in html
+    assert "- Goal 1 at the close: On track (earlier scale)" in markdown
+    pdf = render_pdf(record)  # the PDF carries the same marks (services/export_pdf.py)
+    assert pdf.startswith(b"%PDF")
+
+
+def test_a_close_on_the_new_scale_exports_its_words(db: Session) -> None:
+    plan = build_plan(db)
+    closed = db.scalars(
+        select(PlanEvent).where(PlanEvent.plan_id == plan.id, PlanEvent.kind == "closed")
+    ).one()
+    results = ["met", "partly_met", "not_met"] + ["met"] * 7
+    data = {
+        **closed.data,
+        "goals": [{"goal_id": g.id, "status": r} for g, r in zip(plan.goals, results, strict=True)],
+    }
+    # Written as a close on the new scale would have written it (the ORM refuses updates).
+    db.execute(
+        text("UPDATE plan_events SET data = :data WHERE id = :id"),
+        {"data": json.dumps(data, default=str), "id": closed.id},
+    )
+    db.commit()
+    db.expire_all()
+    record, html, markdown = export(db, Actor(HR, is_hr=True))
+    assert record.outcome is not None
+    assert [m.label for m in record.outcome.final_marks][:3] == ["Met", "Partly met", "Not met"]
+    assert "- Goal 2 at the close: Partly met" in markdown
+    assert "Not met</span>" in html

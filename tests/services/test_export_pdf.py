@@ -123,3 +123,14 @@ def test_characters_the_font_lacks_are_marked_not_logged(
     assert "Agreed over coffee \ufffd with \ufffd\ufffd notes and a tab; Ärger über Öl" in text
     assert "the HTML copy of the record shows them as written" in text
     assert "\U0001f642" not in caplog.text and "中" not in caplog.text
+
+
+def test_the_chart_has_a_text_alternative_in_words(db: Session) -> None:
+    build_plan(db)
+    reader = pdf_of(db, Actor(MANAGER))
+    text = " ".join(p.extract_text() for p in reader.pages)
+    words = " ".join(text[text.index("The same timeline in words") :].split())
+    first, last = CHECKIN_DATES[0], CHECKIN_DATES[-1]
+    assert f"Goal 1 · {first:%a %-d %b %Y}: On track;" in words
+    assert f"{last:%a %-d %b %Y}: Off track" in words
+    assert f"Goal 10 · {first:%a %-d %b %Y}: On track;" in words

@@ -198,13 +198,16 @@ def test_the_closing_form_has_a_status_per_goal_and_reads_back() -> None:
     statuses = [goal_field(Action.GOAL_STATUS, g.id) for g in plan.goals]
     assert [b for b in _block_ids(view) if b.startswith(f"{Action.GOAL_STATUS}.")] == statuses
     assert "extend" not in str(view["blocks"][1]["element"]["options"])
-    choice, closing = read_closing(_state_of(view))
-    assert choice is None and closing.outcome is None
+    closing = read_closing(_state_of(view))
+    assert closing.outcome is None
     assert closing.effective_date == START + timedelta(days=60)
     assert [m.goal_id for m in closing.marks] == [101, 102, 103]
-    assert all(m.status is None for m in closing.marks)
+    assert all(m.result is None for m in closing.marks)
+    assert Block.CLOSE_EXTEND not in _block_ids(view)
     extendable = close_modal(plan, [], START, can_extend=True)
-    assert "Extend the plan instead" in str(extendable["blocks"])
+    assert view_problems(extendable, kind="modal") == []
+    assert Block.CLOSE_EXTEND in _block_ids(extendable)
+    assert Action.EXTEND_INSTEAD in str(extendable["blocks"])
 
 
 def test_the_check_in_form_marks_each_goal_and_reads_back_what_it_showed() -> None:
