@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, func, select
 
 from models import Checkin, CheckinKind, Delivery, DeliveryKind, DeliveryStatus, Plan
-from scheduler.messages import Outgoing, RenderContext, Skip
+from scheduler.messages import Outgoing, RenderContext, Skip, plan_of
 from services.calendar import business_days_after, checkin_dates
 from services.checkins import find_scheduled, has_answer, mark_missed, scheduled_checkin
 from services.plans import is_acknowledged
@@ -62,8 +62,7 @@ def fold(ctx: RenderContext) -> Outgoing | Skip | None:
 def prepare_summary(ctx: RenderContext) -> None:
     """Before a summary of missed check-ins goes out (`fold` gave one): mark each check-in
     it names missed."""
-    plan = ctx.plan
-    assert plan is not None
+    plan = plan_of(ctx)
     for occurrence in map(_occurrence_of, _summarised(ctx, plan)):
         mark_missed(ctx.db, scheduled_checkin(ctx.db, plan, occurrence))
 

@@ -24,7 +24,7 @@ from scheduler.messages import (
 from services.away import prompt_dropped, wait_if_away
 from services.calendar import local_date, local_instant, next_business_day
 from services.checkins import find_scheduled, has_answer, open_for_delivery
-from services.missed import outstanding, record_missed, still_waiting
+from services.missed import Outstanding, outstanding, record_missed, still_waiting
 from views.common import section
 from views.plan_messages import fmt_date
 from views.prose import mention, render
@@ -102,31 +102,32 @@ def checkin_prompt(ctx: RenderContext) -> Outgoing | Skip:
     return Outgoing(text=message["text"], blocks=message["blocks"])
 
 
-def _checkin_reminder_skip(ctx: RenderContext, plan: Plan) -> Skip | None:
+def _open_for_reminder(ctx: RenderContext, plan: Plan) -> Checkin | Skip:
+    """The check-in a reminder is about, or why it is no longer owed."""
     checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
-    if checkin is None:
+    if ctx.delivery.kind == DeliveryKind.REVIEW_REMINDER:
+        if checkin is None or checkin.reviewed_at is not None:
+            return Skip("already reviewed" if checkin else "never prompted")
+    elif checkin is None:
         return Skip("the check-in prompt was never sent")
-    if has_answer(checkin) or checkin.reviewed_at is not None:
+    elif has_answer(checkin) or checkin.reviewed_at is not None:
         return Skip("already answered")
-    if superseded(ctx):
-        return Skip(SUPERSEDED)
-    return None
+    return Skip(SUPERSEDED) if superseded(ctx) else checkin
 
 
-def prepare_checkin_reminder(ctx: RenderContext) -> Skip | Postpone | None:
-    """Before the reminder: wait while the employee is away."""
+def prepare_reminder(ctx: RenderContext) -> Skip | Postpone | None:
+    """Before a check-in or review reminder: wait while its person is away."""
     plan = plan_of(ctx)
-    return _checkin_reminder_skip(ctx, plan) or _wait_if_away(ctx, plan)
+    found = _open_for_reminder(ctx, plan)
+    return found if isinstance(found, Skip) else _wait_if_away(ctx, plan)
 
 
 def checkin_reminder(ctx: RenderContext) -> Outgoing | Skip:
     """The employee's reminder of an open check-in, in the prompt's thread."""
     plan = plan_of(ctx)
-    skip = _checkin_reminder_skip(ctx, plan)
-    if skip:
-        return skip
-    checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
-    assert checkin is not None
+    checkin = _open_for_reminder(ctx, plan)
+    if isinstance(checkin, Skip):
+        return checkin
     prompt = _prompt_message(ctx, checkin)
     text = render(
         "checkin_reminder",
@@ -144,16 +145,20 @@ def checkin_reminder(ctx: RenderContext) -> Outgoing | Skip:
 # -- the manager's review prompt and reminder
 
 
-def prepare_review_prompt(ctx: RenderContext) -> Skip | Postpone | None:
-    """Before the review prompt: wait while the manager is away, else open the check-in."""
-    plan = plan_of(ctx)
+def _review_not_owed(ctx: RenderContext, plan: Plan) -> Skip | None:
     if superseded(ctx):
         return Skip(SUPERSEDED)
     if prompt_dropped(ctx.db, plan, _occurrence(ctx)):
         return Skip("the employee's prompt never went out")
-    waiting = _wait_if_away(ctx, plan)
-    if waiting:
-        return waiting
+    return None
+
+
+def prepare_review_prompt(ctx: RenderContext) -> Skip | Postpone | None:
+    """Before the review prompt: wait while the manager is away, else open the check-in."""
+    plan = plan_of(ctx)
+    early = _review_not_owed(ctx, plan) or _wait_if_away(ctx, plan)
+    if early:
+        return early
     checkin = open_for_delivery(ctx.db, plan, ctx.delivery, _occurrence(ctx))
     return Skip("already reviewed") if checkin.reviewed_at is not None else None
 
@@ -161,10 +166,9 @@ def prepare_review_prompt(ctx: RenderContext) -> Skip | Postpone | None:
 def review_prompt(ctx: RenderContext) -> Outgoing | Skip:
     """The manager's prompt to review a check-in."""
     plan = plan_of(ctx)
-    if superseded(ctx):
-        return Skip(SUPERSEDED)
-    if prompt_dropped(ctx.db, plan, _occurrence(ctx)):
-        return Skip("the employee's prompt never went out")
+    skip = _review_not_owed(ctx, plan)
+    if skip:
+        return skip
     checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
     if checkin is None:
         return Skip("the check-in was not opened")
@@ -174,29 +178,12 @@ def review_prompt(ctx: RenderContext) -> Outgoing | Skip:
     return Outgoing(text=message["text"], blocks=message["blocks"])
 
 
-def _review_reminder_skip(ctx: RenderContext, plan: Plan) -> Skip | None:
-    checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
-    if checkin is None or checkin.reviewed_at is not None:
-        return Skip("already reviewed" if checkin else "never prompted")
-    if superseded(ctx):
-        return Skip(SUPERSEDED)
-    return None
-
-
-def prepare_review_reminder(ctx: RenderContext) -> Skip | Postpone | None:
-    """Before the review reminder: wait while the manager is away."""
-    plan = plan_of(ctx)
-    return _review_reminder_skip(ctx, plan) or _wait_if_away(ctx, plan)
-
-
 def review_reminder(ctx: RenderContext) -> Outgoing | Skip:
     """The manager's reminder of a check-in still to review, with the Log review button."""
     plan = plan_of(ctx)
-    skip = _review_reminder_skip(ctx, plan)
-    if skip:
-        return skip
-    checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
-    assert checkin is not None
+    checkin = _open_for_reminder(ctx, plan)
+    if isinstance(checkin, Skip):
+        return checkin
     message = checkin_views.review_prompt(plan, checkin)
     text = render(
         "review_reminder",
@@ -211,10 +198,11 @@ def review_reminder(ctx: RenderContext) -> Outgoing | Skip:
 # -- the missed check
 
 
-def _missed_wait(ctx: RenderContext, plan: Plan) -> Skip | Postpone | None:
-    """Skip when never prompted; postpone while a message of the check-in waits for someone
-    who is away."""
-    if find_scheduled(ctx.db, plan, _occurrence(ctx)) is None:
+def _missing(ctx: RenderContext, plan: Plan) -> tuple[Checkin, Outstanding] | Skip | Postpone:
+    """What the check-in still lacks; a Skip when never prompted or nothing is missing; a
+    Postpone while a message of the check-in waits for someone who is away."""
+    checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
+    if checkin is None:
         return Skip("never prompted")
     if still_waiting(ctx.db, plan, _occurrence(ctx)):
         to = recipients_of(ctx, plan)
@@ -223,35 +211,26 @@ def _missed_wait(ctx: RenderContext, plan: Plan) -> Skip | Postpone | None:
         return Postpone(
             local_instant(again, to.checkin_time, to.employee_tz), "check-in still waiting"
         )
-    return None
+    missing = outstanding(ctx.db, checkin)
+    return (checkin, missing) if missing.anything else Skip("answered or reviewed")
 
 
 def prepare_checkin_missed(ctx: RenderContext) -> Skip | Postpone | None:
     """Before the missed notice: record in the history what the check-in is missing."""
-    plan = plan_of(ctx)
-    early = _missed_wait(ctx, plan)
-    if early:
-        return early
-    checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
-    assert checkin is not None
-    missing = outstanding(ctx.db, checkin)
-    if not missing.anything:
-        return Skip("answered or reviewed")
-    record_missed(ctx.db, checkin, missing)
+    found = _missing(ctx, plan_of(ctx))
+    if isinstance(found, Skip | Postpone):
+        return found
+    record_missed(ctx.db, *found)
     return None
 
 
 def checkin_missed(ctx: RenderContext) -> Outgoing | Skip | Postpone:
     """To HR (or the manager): what a check-in is missing once its time is up."""
     plan = plan_of(ctx)
-    early = _missed_wait(ctx, plan)
-    if early:
-        return early
-    checkin = find_scheduled(ctx.db, plan, _occurrence(ctx))
-    assert checkin is not None
-    missing = outstanding(ctx.db, checkin)
-    if not missing.anything:
-        return Skip("answered or reviewed")
+    found = _missing(ctx, plan)
+    if isinstance(found, Skip | Postpone):
+        return found
+    checkin, missing = found
     text = render(
         "checkin_missed",
         plan_id=plan.public_id,

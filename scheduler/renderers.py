@@ -106,9 +106,9 @@ RENDERERS: dict[DeliveryKind, Renderer] = {
 # What a delivery changes before it is rendered (kinds not named change nothing).
 PREPARERS: dict[DeliveryKind, Preparer] = {
     DeliveryKind.CHECKIN_PROMPT: checkin_messages.prepare_checkin_prompt,
-    DeliveryKind.CHECKIN_REMINDER: checkin_messages.prepare_checkin_reminder,
+    DeliveryKind.CHECKIN_REMINDER: checkin_messages.prepare_reminder,
     DeliveryKind.REVIEW_PROMPT: checkin_messages.prepare_review_prompt,
-    DeliveryKind.REVIEW_REMINDER: checkin_messages.prepare_review_reminder,
+    DeliveryKind.REVIEW_REMINDER: checkin_messages.prepare_reminder,
     DeliveryKind.CHECKIN_MISSED: checkin_messages.prepare_checkin_missed,
     DeliveryKind.RESUME: pause_messages.prepare_resume,
 }

@@ -308,7 +308,7 @@ def test_nudges_and_missed_checkins_on_the_right_days_once(
 ) -> None:
     def reminders() -> int:
         return len(
-            [m for m in dm_messages(slack, EMPLOYEE) if "It takes about five minutes" in body(m)]
+            [m for m in dm_messages(slack, EMPLOYEE) if "is still open. It takes about" in body(m)]
         )
 
     def review_reminders() -> int:
