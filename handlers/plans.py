@@ -218,7 +218,6 @@ def handle_plan_acknowledge(
     db: Session,
 ) -> None:
     """The employee acknowledges receipt: record it once, update the DM, tell the manager."""
-    settings = context["settings"]
     public_id, round_ = parse_acknowledge_value(body["actions"][0]["value"])
     settings = context["settings"]
     plan, _ = plans.acknowledge(

@@ -47,27 +47,25 @@ def submitted(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     return Outgoing(text=text, blocks=[section(text)])
 
 
-def approved(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
-    """To the manager: HR approved the draft, and it went to the employee."""
-    text = render(
-        "draft_approved",
+def _decision_text(ctx: RenderContext, plan: Plan, template: str) -> str:
+    return render(
+        template,
         hr=mention(plan.decided_by or ""),
         plan_id=plan.public_id,
         employee=mention(plan.employee_id),
         comment=_comment(ctx),
     )
+
+
+def approved(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To the manager: HR approved the draft, and it went to the employee."""
+    text = _decision_text(ctx, plan, "draft_approved")
     return Outgoing(text=text, blocks=[section(text)])
 
 
 def changes_requested(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     """To the manager: HR asked for changes to the draft."""
-    text = render(
-        "draft_changes_requested",
-        hr=mention(plan.decided_by or ""),
-        plan_id=plan.public_id,
-        employee=mention(plan.employee_id),
-        comment=_comment(ctx),
-    )
+    text = _decision_text(ctx, plan, "draft_changes_requested")
     blocks = [section(text)]
     if plan.status == PlanStatus.DRAFT and plan.review == Review.CHANGES_REQUESTED:
         blocks.append(draft_actions(edit_draft_button(plan)))

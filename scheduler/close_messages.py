@@ -42,28 +42,25 @@ def _outcome_button(plan: Plan) -> dict[str, object]:
     }
 
 
-def end_of_plan(ctx: RenderContext) -> Outgoing | Skip:
-    """To the manager on the end date: time to record the outcome."""
+def _outcome_prompt(ctx: RenderContext, template: str) -> Outgoing:
     plan = plan_of(ctx)
     text = render(
-        "end_of_plan",
+        template,
         plan_id=plan.public_id,
         employee=mention(plan.employee_id),
         end=fmt_date(plan.end_date),
     )
     return Outgoing(text=text, blocks=[section(text), _outcome_button(plan)])
+
+
+def end_of_plan(ctx: RenderContext) -> Outgoing | Skip:
+    """To the manager on the end date: time to record the outcome."""
+    return _outcome_prompt(ctx, "end_of_plan")
 
 
 def outcome_reminder(ctx: RenderContext) -> Outgoing | Skip:
     """To the manager: the outcome is still not recorded."""
-    plan = plan_of(ctx)
-    text = render(
-        "outcome_reminder",
-        plan_id=plan.public_id,
-        employee=mention(plan.employee_id),
-        end=fmt_date(plan.end_date),
-    )
-    return Outgoing(text=text, blocks=[section(text), _outcome_button(plan)])
+    return _outcome_prompt(ctx, "outcome_reminder")
 
 
 def outcome_overdue(ctx: RenderContext) -> Outgoing | Skip:

@@ -89,43 +89,41 @@ def _paused_text(ctx: RenderContext, plan: Plan, pause: PlanPause, audience: str
     )
 
 
-def paused(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
-    """To the employee or the manager: the plan is paused."""
+def _audience(ctx: RenderContext, plan: Plan) -> str:
+    return "employee" if ctx.delivery.recipient_id == plan.employee_id else "manager"
+
+
+def _paused_message(ctx: RenderContext, plan: Plan, audience: str) -> Outgoing | Skip:
     pause = _pause(ctx)
     if pause is None:
         return Skip("pause gone")
-    if ctx.delivery.recipient_id == plan.employee_id:
-        text = _paused_text(ctx, plan, pause, "employee")
-        return Outgoing(text=text, blocks=[section(text)])
-    text = _paused_text(ctx, plan, pause, "manager")
+    text = _paused_text(ctx, plan, pause, audience)
     return Outgoing(text=text, blocks=[section(text)])
+
+
+def _resumed_message(ctx: RenderContext, plan: Plan, audience: str) -> Outgoing | Skip:
+    pause = _pause(ctx)
+    if pause is None or pause.resumed_on is None:
+        return Skip("not resumed")
+    text = _resumed_text(ctx, plan, pause, audience)
+    return Outgoing(text=text, blocks=[section(text)])
+
+
+def paused(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
+    """To the employee or the manager: the plan is paused."""
+    return _paused_message(ctx, plan, _audience(ctx, plan))
 
 
 def hr_paused(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     """To HR: the plan is paused."""
-    pause = _pause(ctx)
-    if pause is None:
-        return Skip("pause gone")
-    text = _paused_text(ctx, plan, pause, "hr")
-    return Outgoing(text=text, blocks=[section(text)])
+    return _paused_message(ctx, plan, "hr")
 
 
 def resumed(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     """To the employee or the manager: the plan is running again."""
-    pause = _pause(ctx)
-    if pause is None or pause.resumed_on is None:
-        return Skip("not resumed")
-    if ctx.delivery.recipient_id == plan.employee_id:
-        text = _resumed_text(ctx, plan, pause, "employee")
-        return Outgoing(text=text, blocks=[section(text)])
-    text = _resumed_text(ctx, plan, pause, "manager")
-    return Outgoing(text=text, blocks=[section(text)])
+    return _resumed_message(ctx, plan, _audience(ctx, plan))
 
 
 def hr_resumed(ctx: RenderContext, plan: Plan) -> Outgoing | Skip:
     """To HR: the plan is running again."""
-    pause = _pause(ctx)
-    if pause is None or pause.resumed_on is None:
-        return Skip("not resumed")
-    text = _resumed_text(ctx, plan, pause, "hr")
-    return Outgoing(text=text, blocks=[section(text)])
+    return _resumed_message(ctx, plan, "hr")

@@ -22,38 +22,31 @@ def start_ticker(dispatcher: Dispatcher, interval: int = INTERVAL_SECONDS) -> Ba
     daily housekeeping. The database, not these jobs, is the truth: a wake-up finds whatever
     is due."""
     scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.add_job(
-        dispatcher.wake,
-        "interval",
-        seconds=interval,
-        id="dispatch",
-        coalesce=True,
-        max_instances=1,
-        next_run_time=datetime.now(UTC),
-        misfire_grace_time=interval,
-    )
-    scheduler.add_job(
-        _refresh_profiles,
-        "interval",
-        args=[dispatcher],
-        seconds=PROFILES_SECONDS,
-        id="housekeeping",
-        coalesce=True,
-        max_instances=1,
-        next_run_time=datetime.now(UTC),
-        misfire_grace_time=PROFILES_SECONDS,
-    )
-    scheduler.add_job(
-        _daily_housekeeping,
-        "interval",
-        args=[dispatcher],
-        hours=HOUSEKEEPING_HOURS,
-        id="daily_housekeeping",
-        coalesce=True,
-        max_instances=1,
-        next_run_time=datetime.now(UTC) + timedelta(minutes=1),
-        misfire_grace_time=3600,
-    )
+    now = datetime.now(UTC)
+    jobs = [
+        ("dispatch", dispatcher.wake, [], interval, now, interval),
+        ("housekeeping", _refresh_profiles, [dispatcher], PROFILES_SECONDS, now, PROFILES_SECONDS),
+        (
+            "daily_housekeeping",
+            _daily_housekeeping,
+            [dispatcher],
+            HOUSEKEEPING_HOURS * 3600,
+            now + timedelta(minutes=1),
+            3600,
+        ),
+    ]
+    for job_id, run, args, seconds, first, grace in jobs:
+        scheduler.add_job(
+            run,
+            "interval",
+            args=args,
+            seconds=seconds,
+            id=job_id,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=first,
+            misfire_grace_time=grace,
+        )
     scheduler.start()
     return scheduler
 
