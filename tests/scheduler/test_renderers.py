@@ -374,8 +374,9 @@ def frozen() -> Iterator[None]:
         yield
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_rendering_writes_nothing(db: Session, frozen: None, case: Case) -> None:
+def arrange(db: Session, case: Case) -> RenderContext:
+    """Put the case's delivery in the database and run what the dispatcher runs before
+    rendering it (at NOW); the context to render it with."""
     plan = case.plan(db)
     delivery = Delivery(
         occurrence_key=f"render-test:{case.name}",
@@ -392,7 +393,12 @@ def test_rendering_writes_nothing(db: Session, frozen: None, case: Case) -> None
     ctx = RenderContext(db, delivery, plan, SETTINGS, NOW)
     assert prepare_delivery(ctx) is None  # what the dispatcher runs first: it goes out
     db.flush()
+    return ctx
 
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_rendering_writes_nothing(db: Session, frozen: None, case: Case) -> None:
+    ctx = arrange(db, case)
     writes = Writes(db)
     try:
         outcome = RENDERERS[case.kind](ctx)

@@ -1,19 +1,21 @@
 """Where each template is used: one scenario per template file, for the override test.
 
 A scenario renders the real surface that uses the template (a view function, a message) and
-returns what a person would read, as one string. Add a template, add its scenario here:
-`test_every_template_has_a_scenario` fails until you do.
+returns what a person would read, as one string; a scheduler message is instead a delivery
+(SCHEDULED), rendered by the dispatcher's own steps in a database. Add a template, add its
+scenario or delivery here: `test_every_template_has_a_scenario` fails until you do.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from jinja2 import meta
+from sqlalchemy.orm import Session
 
 from models import (
     ActionStep,
@@ -21,6 +23,9 @@ from models import (
     Checkin,
     CheckinKind,
     CheckinStatus,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
     Goal,
     Plan,
     PlanStatus,
@@ -28,6 +33,8 @@ from models import (
 from services.browse import PlanPage, Scope
 from services.home import HomeData, OwnPlan
 from services.plan_facts import PlanLine
+from tests.constants import EMPLOYEE, HR_CHANNEL, MANAGER
+from tests.scheduler.test_renderers import CASES, OCCURRENCE, Case, _with_checkin, make_plan
 from views import prose
 
 TEMPLATES = prose.TEMPLATES
@@ -214,25 +221,6 @@ def _unknown_command() -> str:
     return _text(answers)
 
 
-def message_template(name: str) -> Scenario:
-    """A message rendered by name with a sample value for each variable it uses.
-
-    For messages whose surface needs the dispatcher (scheduler/): replace with a scenario
-    that drives the real renderer when there is one to call without a database.
-    """
-
-    def scenario() -> str:
-        env = prose.environment()
-        source = (TEMPLATES / "messages" / f"{name}.md.j2").read_text(encoding="utf-8")
-        names = meta.find_undeclared_variables(env.parse(source))
-        values: dict[str, object] = dict.fromkeys(names, "sample")
-        if "goals" in values:  # the outcome messages list each goal's final result
-            values["goals"] = [{"number": 1, "description": "sample", "status": "Met"}]
-        return prose.render(name, **values)
-
-    return scenario
-
-
 def export_template(ext: str) -> Scenario:
     """The exported record of a closed plan, as HTML or Markdown (services/export.py)."""
 
@@ -277,13 +265,137 @@ SCENARIOS: dict[str, Scenario] = {
     "messages/handlers/answers.md.j2": _unknown_command,
     "messages/views/plan_form.md.j2": _plan_form,
 }
-# The scheduler's messages (words-render's): rendered by name until their renderers are pure.
-for _path in sorted((TEMPLATES / "messages").glob("*.md.j2")):
-    SCENARIOS.setdefault(
-        _path.relative_to(TEMPLATES).as_posix(), message_template(_path.name[: -len(".md.j2")])
-    )
 SCENARIOS["export/plan.html.j2"] = export_template("html")
 SCENARIOS["export/plan.md.j2"] = export_template("md")
+
+
+# -- the scheduler's messages: each through the renderer that sends it (scheduler/renderers.py),
+# arranged in a database as tests/scheduler/test_renderers.py arranges every renderer's case.
+
+
+def _case(name: str, **changes: Any) -> Case:
+    """The renderer test's case called `name` (`kind` or `kind:notice`), with `changes`."""
+    [case] = [case for case in CASES if case.name == name]
+    return replace(case, **changes)
+
+
+def _older(kind: DeliveryKind, recipient: str, occurrence: date) -> Callable[[Session, Plan], None]:
+    """A delivery of `kind` for the check-in of `occurrence`, owed since that day and not
+    sent yet (as after downtime)."""
+
+    def add(db: Session, plan: Plan) -> None:
+        due = datetime.combine(occurrence, time(15), tzinfo=UTC)
+        db.add(
+            Delivery(
+                occurrence_key=f"{plan.public_id}:{kind}:{recipient}:{occurrence}",
+                plan_id=plan.id,
+                kind=kind,
+                recipient_id=recipient,
+                payload={"occurrence_date": occurrence.isoformat()},
+                due_at=due,
+                next_attempt_at=due,
+                status=DeliveryStatus.PENDING,
+            )
+        )
+        db.flush()
+
+    return add
+
+
+def _after(
+    *arrangements: Callable[[Session, Plan], object], payload: dict[str, Any]
+) -> Callable[[Session, Plan], dict[str, Any]]:
+    def arrange(db: Session, plan: Plan) -> dict[str, Any]:
+        for arrangement in arrangements:
+            arrangement(db, plan)
+        return payload
+
+    return arrange
+
+
+def _answered(occurrence: date) -> Callable[[Session, Plan], None]:
+    """The employee answered the check-in of `occurrence`; nobody reviewed it."""
+
+    def add(db: Session, plan: Plan) -> None:
+        db.add(
+            Checkin(
+                plan_id=plan.id,
+                kind=CheckinKind.SCHEDULED,
+                occurrence_date=occurrence,
+                employee_progress="Better.",
+                employee_submitted_at=datetime.combine(occurrence, time(16), tzinfo=UTC),
+            )
+        )
+        db.flush()
+
+    return add
+
+
+_WEEK_2 = date(2027, 1, 11)
+_WEEK_1 = date(2027, 1, 4)
+_THIS_WEEK = {"occurrence_date": OCCURRENCE.isoformat(), "local_date": OCCURRENCE.isoformat()}
+
+# Template -> the delivery whose renderer uses it. Add a template, add its delivery here.
+SCHEDULED: dict[str, Case] = {
+    "messages/ack_reminder.md.j2": _case("ack_reminder"),
+    "messages/not_acknowledged.md.j2": _case("not_acknowledged"),
+    "messages/plan_confirmation.md.j2": _case("plan_confirmation"),
+    "messages/checkin_reminder.md.j2": _case("checkin_reminder"),
+    "messages/review_reminder.md.j2": _case("review_reminder"),
+    "messages/checkin_missed.md.j2": _case("checkin_missed"),
+    "messages/end_of_plan.md.j2": _case("end_of_plan"),
+    "messages/outcome_reminder.md.j2": _case("outcome_reminder"),
+    "messages/outcome_overdue.md.j2": _case("outcome_overdue"),
+    "messages/retention_run.md.j2": _case("retention_notice"),
+    "messages/plan_resumed.md.j2": _case("resume"),
+    "messages/acknowledged_notice.md.j2": _case("notice:acknowledged"),
+    "messages/responded_notice.md.j2": _case("notice:responded"),
+    "messages/undeliverable.md.j2": _case("notice:undeliverable"),
+    "messages/receipt_recorded.md.j2": _case("notice:receipt"),
+    "messages/checkin_waiting.md.j2": _case("notice:away"),
+    "messages/outcome_employee.md.j2": _case("notice:outcome"),
+    "messages/outcome_manager.md.j2": _case("notice:outcome", recipient=MANAGER),
+    "messages/plan_paused.md.j2": _case("notice:paused"),
+    "messages/draft_submitted.md.j2": _case("notice:submitted"),
+    "messages/draft_approved.md.j2": _case("notice:approved"),
+    "messages/draft_changes_requested.md.j2": _case("notice:changes_requested"),
+    "messages/draft_ready_to_send.md.j2": _case("notice:ready_to_send"),
+    "messages/hr_opened.md.j2": _case("hr_notice:opened"),
+    "messages/hr_open_refused.md.j2": _case("hr_notice:open_refused"),
+    "messages/hr_extended.md.j2": _case("hr_notice:extended"),
+    "messages/hr_amended.md.j2": _case("hr_notice:amended"),
+    "messages/hr_receipt.md.j2": _case("hr_notice:receipt"),
+    "messages/hr_voice.md.j2": _case("hr_notice:ask_hr"),
+    "messages/hr_closed.md.j2": _case("hr_notice:closed"),
+    "messages/hr_record.md.j2": _case("hr_notice:record"),
+    # After downtime (scheduler/backlog.py): a prompt that folded older ones says what else
+    # is outstanding; overdue missed notices become one summary.
+    "messages/backlog_unacknowledged.md.j2": _case(
+        "checkin_prompt",
+        payload=_after(_older(DeliveryKind.CHECKIN_PROMPT, EMPLOYEE, _WEEK_2), payload=_THIS_WEEK),
+    ),
+    "messages/backlog_unanswered.md.j2": _case(
+        "checkin_prompt",
+        payload=_after(_older(DeliveryKind.CHECKIN_PROMPT, EMPLOYEE, _WEEK_2), payload=_THIS_WEEK),
+        plan=lambda db: make_plan(db, acknowledged_at=datetime(2027, 1, 5, tzinfo=UTC)),
+    ),
+    "messages/backlog_unreviewed.md.j2": _case(
+        "review_prompt",
+        payload=_after(
+            _answered(_WEEK_2),
+            _older(DeliveryKind.REVIEW_PROMPT, MANAGER, _WEEK_2),
+            _with_checkin,
+            payload=_THIS_WEEK,
+        ),
+    ),
+    "messages/checkin_missed_summary.md.j2": _case(
+        "checkin_missed",
+        payload=_after(
+            _older(DeliveryKind.CHECKIN_MISSED, HR_CHANNEL, _WEEK_1),
+            payload={"occurrence_date": _WEEK_2.isoformat()},
+        ),
+    ),
+}
 
 
 def templates_on_disk() -> list[str]:

@@ -3,15 +3,21 @@ broken one stops start-up with its file named."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
+from sqlalchemy.orm import Session
 
+from scheduler.messages import Outgoing
+from scheduler.renderers import render_delivery
 from tests.process import bot_env, run_bot
-from tests.views.override_scenarios import SCENARIOS, TEMPLATES, templates_on_disk
+from tests.scheduler.test_renderers import NOW, arrange
+from tests.views.override_scenarios import SCENARIOS, SCHEDULED, TEMPLATES, templates_on_disk
 from views import prose
 
 MARKER = "OVERRIDDEN-7Q"
@@ -46,10 +52,11 @@ def write_override(folder: Path, name: str, source: str) -> Path:
 
 
 def test_every_template_has_a_scenario() -> None:
-    assert set(SCENARIOS) == set(templates_on_disk())
+    assert set(SCENARIOS).isdisjoint(SCHEDULED)
+    assert set(SCENARIOS) | set(SCHEDULED) == set(templates_on_disk())
 
 
-@pytest.mark.parametrize("name", templates_on_disk())
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_an_override_replaces_the_template_where_it_is_used(overrides: Path, name: str) -> None:
     scenario = SCENARIOS[name]
     assert MARKER not in scenario()
@@ -58,6 +65,26 @@ def test_an_override_replaces_the_template_where_it_is_used(overrides: Path, nam
     prose.use_overrides(overrides)  # as at start-up: templates are read afresh
     assert prose.check_overrides() == []
     assert MARKER in scenario()
+
+
+def shown(outcome: object) -> str:
+    """What a person reads of a rendered delivery: its text and its blocks."""
+    assert isinstance(outcome, Outgoing), outcome
+    return outcome.text + json.dumps(outcome.blocks, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULED))
+def test_an_override_replaces_a_scheduled_message_where_it_is_used(
+    overrides: Path, db: Session, name: str
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        ctx = arrange(db, SCHEDULED[name])  # as the dispatcher prepares it
+        assert MARKER not in shown(render_delivery(ctx))
+        original = (TEMPLATES / name).read_text(encoding="utf-8")
+        write_override(overrides, name, marked(original))
+        prose.use_overrides(overrides)
+        assert prose.check_overrides() == []
+        assert MARKER in shown(render_delivery(ctx))
 
 
 def test_a_syntax_error_is_refused_with_the_file_named(overrides: Path) -> None:
