@@ -248,29 +248,34 @@ def org_report(
             literal(counted.missed).label("missed"),
         ).subquery()
     )
-    # The closed plans' goals by final result, one column per stored value, ride along too.
+    # The closed plans' goals by final result, one column per stored value, ride along too
+    # (unless the CSV's pass already added them up).
     stored = list(FINAL_RESULT_LABELS)
-    finals = (
-        select(
-            *(
-                func.coalesce(func.sum(case((Goal.final_result == value, 1), else_=0)), 0).label(
-                    f"result_{i}"
-                )
-                for i, value in enumerate(stored)
-            )
-        )
-        .select_from(Goal)
-        .join(Plan, Plan.id == Goal.plan_id)
-        .where(Plan.status == PlanStatus.CLOSED)
-        .subquery()
-    )
     final_results = {final_result_label(value): 0 for value in stored}
+    finals_columns: list[Any] = []
+    finals = None
+    if counted is None:
+        finals = (
+            select(
+                *(
+                    func.coalesce(func.sum(case((Goal.final_result == value, 1), else_=0)), 0)
+                    for value in stored
+                )
+            )
+            .select_from(Goal)
+            .join(Plan, Plan.id == Goal.plan_id)
+            .where(Plan.status == PlanStatus.CLOSED)
+            .subquery()
+        )
+        finals_columns = list(finals.c)
+    else:
+        final_results = {label: counted.final_results.get(label, 0) for label in final_results}
     by_status: dict[PlanStatus, int] = {}
     outcomes = {outcome: 0 for outcome in Outcome}
     base = acknowledged = closed_count = 0
     closed_days = planned_days = 0.0
     totals = _CheckinCounts()
-    for status, outcome, n, acked, lasted, planned, due, done, lost, *results in db.execute(
+    figures = (
         select(
             Plan.status,
             Plan.outcome,
@@ -285,11 +290,10 @@ def org_report(
             checkin_totals.c.due,
             checkin_totals.c.completed,
             checkin_totals.c.missed,
-            *finals.c,
+            *finals_columns,
         )
         .select_from(Plan)
         .join(checkin_totals, true())
-        .join(finals, true())
         .where(Plan.status.not_in(UNSENT_STATUSES))  # drafts never reached an employee
         .group_by(
             Plan.status,
@@ -297,11 +301,16 @@ def org_report(
             checkin_totals.c.due,
             checkin_totals.c.completed,
             checkin_totals.c.missed,
-            *finals.c,
+            *finals_columns,
         )
+    )
+    if finals is not None:
+        figures = figures.join(finals, true())
+    for status, outcome, n, acked, lasted, planned, due, done, lost, *results in db.execute(
+        figures
     ):
         totals = _CheckinCounts(int(due), int(done), int(lost))
-        for value, count in zip(stored, results, strict=True):
+        for value, count in zip(stored if results else (), results, strict=True):
             final_results[final_result_label(value)] = int(count)
         by_status[status] = by_status.get(status, 0) + int(n)
         planned_days += float(planned or 0)

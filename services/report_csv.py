@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -85,11 +85,13 @@ _LABELS = {status.value: label for status, label in STATUS_LABELS.items()}
 
 @dataclass
 class CheckinTotals:
-    """Scheduled check-ins due, completed and missed, added up over the plans of a CSV."""
+    """Scheduled check-ins due, completed and missed, added up over the plans of a CSV, and
+    the closed plans' goals by final result in words (final_result_label)."""
 
     due: int = 0
     completed: int = 0
     missed: int = 0
+    final_results: dict[str, int] = field(default_factory=dict)
 
 
 def require_report_access(actor: Actor) -> None:
@@ -162,7 +164,7 @@ def plans_query(db: Session, after: int) -> Any:
 
 def _final_results(db: Session) -> ColumnElement[str]:
     """A plan's goals' final results at close as `position:value,...` text ("" for none), in
-    the plans statement; final_results_text puts them in goal order and words."""
+    the plans statement; final_results_words puts them in goal order and words."""
     pair = cast(Goal.position, String).concat(":").concat(Goal.final_result)
     joined = (
         func.string_agg(pair, ",")
@@ -178,16 +180,16 @@ def _final_results(db: Session) -> ColumnElement[str]:
     )
 
 
-def final_results_text(pairs: str) -> str:
-    """`Goal 1: Met; Goal 2: Partly met` from `_final_results`' text; values of the earlier
-    scale read as final_result_label says them."""
+def final_results_words(pairs: str) -> list[tuple[int, str]]:
+    """(goal number, final result in words) in goal order, from `_final_results`' text;
+    values of the earlier scale read as final_result_label says them."""
     if not pairs:
-        return ""
+        return []
     marks = sorted(
         (int(position), value)
         for position, value in (pair.split(":", 1) for pair in pairs.split(","))
     )
-    return "; ".join(f"Goal {p + 1}: {final_result_label(v)}" for p, v in marks)
+    return [(position + 1, final_result_label(value)) for position, value in marks]
 
 
 def _rows(db: Session, statement: Any) -> list[tuple[Any, ...]]:
@@ -347,6 +349,10 @@ def row_chunks(
         ) in plans:
             due, done, missed = counts.get(plan_id, (0, 0, 0))
             summary, as_of, by = marks.get(plan_id, no_marks)
+            results = final_results_words(finals)
+            if totals is not None:
+                for _, label in results:
+                    totals.final_results[label] = totals.final_results.get(label, 0) + 1
             chunk.append(
                 (
                     public_id,
@@ -367,7 +373,7 @@ def row_chunks(
                     by,
                     outcome,
                     effective,
-                    final_results_text(finals),
+                    "; ".join(f"Goal {n}: {label}" for n, label in results),
                 )
             )
         yield chunk

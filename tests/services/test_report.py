@@ -31,11 +31,13 @@ from services.errors import NotAllowed
 from services.report import (
     CSV_COLUMNS,
     Overdue,
+    csv_chunks,
     org_report,
     report_csv,
     report_rows,
     spreadsheet_safe,
 )
+from services.report_csv import CheckinTotals
 from tests.constants import EMPLOYEE, HR, MANAGER, OTHER_MANAGER, OUTSIDER
 
 # Wednesday. 2027-03-01 and 2027-02-22 are Mondays, 2027-03-05 a Friday.
@@ -631,6 +633,10 @@ def test_closed_plans_report_their_goals_final_results(
     ) in figures
     text = report_csv(seeded, HR_ACTOR, TODAY)
     assert list(csv.reader(io.StringIO(text, newline="")))[5][-1] == rows["PIP-E5"]
+    # /pip report's way: the CSV's pass adds the final results up, the figures reuse them.
+    counted = CheckinTotals()
+    assert "".join(csv_chunks(seeded, HR_ACTOR, TODAY, counted)) == text
+    assert org_report(seeded, HR_ACTOR, TODAY, counted=counted) == report
 
 
 def test_no_final_results_yet(seeded: Session) -> None:
