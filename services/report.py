@@ -11,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
-from models import Checkin, CheckinStatus, Outcome, Plan, PlanStatus
+from models import Checkin, CheckinStatus, Goal, Outcome, Plan, PlanStatus
 from services.access import UNSENT_STATUSES, Actor
 from services.calendar import business_days_after
 from services.plans import OPEN_STATUSES
@@ -30,6 +30,7 @@ from services.report_csv import (
     spreadsheet_safe,
 )
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
+from services.status_text import FINAL_RESULT_LABELS, final_result_label
 
 __all__ = [  # the CSV lives in services/report_csv.py; its names are still found here
     "COMPLETED_CHECKIN_STATUSES",
@@ -85,6 +86,10 @@ class OrgReport:
     outcomes: dict[Outcome, int]
     # successful / (successful + unsuccessful); cancelled plans decided nothing. None when 0.
     success_rate: float | None
+    # Goals of closed plans by their final result at close, in words (final_result_label,
+    # values of the earlier scale included): every label is a key, in the scale's order.
+    # Goals with no final result recorded are not counted.
+    final_results: dict[str, int]
     # Calendar days from start_date to outcome_effective_date (end_date when there is none),
     # averaged over every closed plan, cancelled ones included. None when none is closed.
     average_closed_length_days: float | None
@@ -217,9 +222,10 @@ def org_report(
     (services.report_csv.csv_chunks): then no statement reads every check-in a second time.
 
     Three statements whatever the number of plans: the plans' figures grouped by status and
-    outcome (with the check-in totals), the open plans with something overdue (with their
-    missed check-ins counted), and the answered check-ins of open plans. Only the last two return
-    rows, and only for open plans: "business days after" is calendar logic in Python.
+    outcome (with the check-in totals and the closed plans' goals by final result), the open
+    plans with something overdue (with their missed check-ins counted), and the answered
+    check-ins of open plans. Only the last two return rows, and only for open plans:
+    "business days after" is calendar logic in Python.
     """
     _require_hr(actor)
     current = and_(Plan.acknowledged_at.is_not(None), Plan.acknowledged_at >= Plan.ack_requested_at)
@@ -242,12 +248,34 @@ def org_report(
             literal(counted.missed).label("missed"),
         ).subquery()
     )
+    # The closed plans' goals by final result, one column per stored value, ride along too
+    # (unless the CSV's pass already added them up).
+    stored = list(FINAL_RESULT_LABELS)
+    final_results = {final_result_label(value): 0 for value in stored}
+    finals_columns: list[Any] = []
+    finals = None
+    if counted is None:
+        finals = (
+            select(
+                *(
+                    func.coalesce(func.sum(case((Goal.final_result == value, 1), else_=0)), 0)
+                    for value in stored
+                )
+            )
+            .select_from(Goal)
+            .join(Plan, Plan.id == Goal.plan_id)
+            .where(Plan.status == PlanStatus.CLOSED)
+            .subquery()
+        )
+        finals_columns = list(finals.c)
+    else:
+        final_results = {label: counted.final_results.get(label, 0) for label in final_results}
     by_status: dict[PlanStatus, int] = {}
     outcomes = {outcome: 0 for outcome in Outcome}
     base = acknowledged = closed_count = 0
     closed_days = planned_days = 0.0
     totals = _CheckinCounts()
-    for status, outcome, n, acked, lasted, planned, due, done, lost in db.execute(
+    figures = (
         select(
             Plan.status,
             Plan.outcome,
@@ -262,6 +290,7 @@ def org_report(
             checkin_totals.c.due,
             checkin_totals.c.completed,
             checkin_totals.c.missed,
+            *finals_columns,
         )
         .select_from(Plan)
         .join(checkin_totals, true())
@@ -272,9 +301,17 @@ def org_report(
             checkin_totals.c.due,
             checkin_totals.c.completed,
             checkin_totals.c.missed,
+            *finals_columns,
         )
+    )
+    if finals is not None:
+        figures = figures.join(finals, true())
+    for status, outcome, n, acked, lasted, planned, due, done, lost, *results in db.execute(
+        figures
     ):
         totals = _CheckinCounts(int(due), int(done), int(lost))
+        for value, count in zip(stored if results else (), results, strict=True):
+            final_results[final_result_label(value)] = int(count)
         by_status[status] = by_status.get(status, 0) + int(n)
         planned_days += float(planned or 0)
         if outcome != Outcome.CANCELLED:
@@ -315,6 +352,7 @@ def org_report(
         checkin_completion_rate=_rate(totals.completed, totals.due),
         outcomes=outcomes,
         success_rate=_rate(outcomes[Outcome.SUCCESSFUL], decided),
+        final_results=final_results,
         average_closed_length_days=closed_days / closed_count if closed_count else None,
         average_planned_length_days=planned_days / plans_total if plans_total else None,
         overdue_acknowledgements=_overdue(ack_late, public_ids),

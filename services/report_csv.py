@@ -1,10 +1,11 @@
 """The org report's per-plan CSV, a chunk of plans at a time, computed in the database.
 
 Per chunk of CSV_CHUNK_PLANS plans (keyset on the plan id) three statements: the plans
-with their dates already as text, their check-in counts (read from one index,
-`ix_checkins_plan_id_occurrence_date_id_kind_status`), and the goal marks of each plan's
-latest marked check-in (a short walk back in that index per plan); then the names. Values
-come back as plain text, so the rows go to the CSV writer without an object per value.
+with their dates already as text (and a closed plan's goals' final results at close), their
+check-in counts (read from one index, `ix_checkins_plan_id_occurrence_date_id_kind_status`),
+and the goal marks of each plan's latest marked check-in (a short walk back in that index
+per plan); then the names. Values come back as plain text, so the rows go to the CSV writer
+without an object per value.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     and_,
     case,
+    cast,
     exists,
     func,
     select,
@@ -29,10 +31,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from models import Checkin, CheckinGoalStatus, CheckinKind, CheckinStatus, Goal, Plan, SlackUser
+from models import (
+    Checkin,
+    CheckinGoalStatus,
+    CheckinKind,
+    CheckinStatus,
+    Goal,
+    Plan,
+    PlanStatus,
+    SlackUser,
+)
 from services.access import UNSENT_STATUSES, Actor, may_run_org_report
 from services.checkins import STATUS_LABELS
 from services.errors import NotAllowed
+from services.status_text import final_result_label
 
 REFUSAL = "Only HR can run the report."
 COMPLETED_CHECKIN_STATUSES = (CheckinStatus.ANSWERED, CheckinStatus.REVIEWED)
@@ -59,6 +71,7 @@ CSV_COLUMNS = (
     "goal_statuses_by",
     "outcome",
     "outcome_effective_date",
+    "final_results",
 )
 # The columns that can hold what people or Slack chose (ids, names); every other column is
 # made here (fixed words, ISO dates, counts) and never starts with a formula prefix.
@@ -72,11 +85,13 @@ _LABELS = {status.value: label for status, label in STATUS_LABELS.items()}
 
 @dataclass
 class CheckinTotals:
-    """Scheduled check-ins due, completed and missed, added up over the plans of a CSV."""
+    """Scheduled check-ins due, completed and missed, added up over the plans of a CSV, and
+    the closed plans' goals by final result in words (final_result_label)."""
 
     due: int = 0
     completed: int = 0
     missed: int = 0
+    final_results: dict[str, int] = field(default_factory=dict)
 
 
 def require_report_access(actor: Actor) -> None:
@@ -137,6 +152,7 @@ def plans_query(db: Session, after: int) -> Any:
             case((current, _utc_day(db, Plan.acknowledged_at)), else_=""),
             func.coalesce(type_coerce(Plan.outcome, String), ""),
             func.coalesce(_day(db, Plan.outcome_effective_date), ""),
+            case((Plan.status == PlanStatus.CLOSED, _final_results(db)), else_=""),
         )
         .outerjoin(employee, employee.user_id == Plan.employee_id)
         .outerjoin(manager, manager.user_id == Plan.manager_id)
@@ -144,6 +160,36 @@ def plans_query(db: Session, after: int) -> Any:
         .order_by(Plan.id)
         .limit(CSV_CHUNK_PLANS)
     )
+
+
+def _final_results(db: Session) -> ColumnElement[str]:
+    """A plan's goals' final results at close as `position:value,...` text ("" for none), in
+    the plans statement; final_results_words puts them in goal order and words."""
+    pair = cast(Goal.position, String).concat(":").concat(Goal.final_result)
+    joined = (
+        func.string_agg(pair, ",")
+        if db.get_bind().dialect.name == "postgresql"
+        else func.group_concat(pair, ",")
+    )
+    return func.coalesce(
+        select(joined)
+        .where(Goal.plan_id == Plan.id, Goal.final_result.is_not(None))
+        .correlate(Plan)
+        .scalar_subquery(),
+        "",
+    )
+
+
+def final_results_words(pairs: str) -> list[tuple[int, str]]:
+    """(goal number, final result in words) in goal order, from `_final_results`' text;
+    values of the earlier scale read as final_result_label says them."""
+    if not pairs:
+        return []
+    marks = sorted(
+        (int(position), value)
+        for position, value in (pair.split(":", 1) for pair in pairs.split(","))
+    )
+    return [(position + 1, final_result_label(value)) for position, value in marks]
 
 
 def _rows(db: Session, statement: Any) -> list[tuple[Any, ...]]:
@@ -299,9 +345,14 @@ def row_chunks(
             acked,
             outcome,
             effective,
+            finals,
         ) in plans:
             due, done, missed = counts.get(plan_id, (0, 0, 0))
             summary, as_of, by = marks.get(plan_id, no_marks)
+            results = final_results_words(finals)
+            if totals is not None:
+                for _, label in results:
+                    totals.final_results[label] = totals.final_results.get(label, 0) + 1
             chunk.append(
                 (
                     public_id,
@@ -322,6 +373,7 @@ def row_chunks(
                     by,
                     outcome,
                     effective,
+                    "; ".join(f"Goal {n}: {label}" for n, label in results),
                 )
             )
         yield chunk

@@ -94,6 +94,7 @@ def report_message(report: OrgReport, breakdown: Breakdown | None = None) -> dic
         f"{OPEN_STATUS_WORDS[s]}: {n}" for s, n in report.open_by_status.items() if n
     )
     outcomes = ", ".join(f"{OUTCOME_WORDS[o]}: {n}" for o, n in report.outcomes.items() if n)
+    final_results = ", ".join(f"{label}: {n}" for label, n in report.final_results.items() if n)
     length = (
         "n/a"
         if report.average_closed_length_days is None
@@ -130,6 +131,7 @@ def report_message(report: OrgReport, breakdown: Breakdown | None = None) -> dic
                 completed=report.checkins_completed,
                 due=report.checkins_due,
                 outcomes=outcomes,
+                final_results=final_results,
                 success_rate=_rate(report.success_rate),
                 length=length,
             )

@@ -19,6 +19,7 @@ from models import (
     CheckinGoalStatus,
     CheckinKind,
     CheckinStatus,
+    FinalResult,
     Goal,
     GoalStatus,
     Outcome,
@@ -30,11 +31,13 @@ from services.errors import NotAllowed
 from services.report import (
     CSV_COLUMNS,
     Overdue,
+    csv_chunks,
     org_report,
     report_csv,
     report_rows,
     spreadsheet_safe,
 )
+from services.report_csv import CheckinTotals
 from tests.constants import EMPLOYEE, HR, MANAGER, OTHER_MANAGER, OUTSIDER
 
 # Wednesday. 2027-03-01 and 2027-02-22 are Mondays, 2027-03-05 a Friday.
@@ -433,6 +436,7 @@ def test_rows_one_per_plan_with_hand_computed_values(seeded: Session) -> None:
         "goal_statuses_by": "manager",
         "outcome": "",
         "outcome_effective_date": "",
+        "final_results": "",
     }
     # Acknowledged before the amendment only: not acknowledged now. The 15 Mar check-in has no
     # marks, so the employee's of 8 Mar are the latest.
@@ -569,3 +573,78 @@ def test_csv_names_people_beside_their_ids(seeded: Session) -> None:
     assert by_manager[MANAGER] == "Maria Manager"
     assert by_manager[OTHER_MANAGER] == "otto"
     assert all(r["employee_name"] == "" for r in parsed)  # never seen in Slack: left empty
+
+
+def set_final_results(db: Session, public_id: str, *values: str) -> None:
+    """Store `values` as the final results of the plan's goals, by position."""
+    plan = db.query(Plan).filter_by(public_id=public_id).one()
+    for goal, value in zip(sorted(plan.goals, key=lambda g: g.position), values, strict=True):
+        goal.final_result = value
+    db.flush()
+
+
+def test_closed_plans_report_their_goals_final_results(
+    seeded: Session, statements: list[str]
+) -> None:
+    from views.close import report_message
+
+    met, partly, not_met = (
+        r.value for r in (FinalResult.MET, FinalResult.PARTLY_MET, FinalResult.NOT_MET)
+    )
+    set_final_results(seeded, "PIP-E5", met, partly)
+    set_final_results(seeded, "PIP-F6", not_met, not_met)
+    # H8 was closed before the Met / Partly met / Not met scale: migration 0019 copied the
+    # close's on-track scale onto its goals.
+    set_final_results(seeded, "PIP-H8", GoalStatus.ON_TRACK.value, GoalStatus.OFF_TRACK.value)
+    # An open plan's goals are not counted, whatever they hold.
+    set_final_results(seeded, "PIP-C3", met, met)
+    seeded.commit()
+    statements.clear()
+
+    report = org_report(seeded, HR_ACTOR, TODAY)
+    report_queries = len(statements)
+    statements.clear()
+    rows = {r["plan_id"]: r["final_results"] for r in report_rows(seeded, HR_ACTOR, TODAY)}
+
+    assert report_queries <= 4, statements  # the budget of test_a_few_queries_however_many_plans
+    assert len(statements) <= 4, statements
+    assert rows == {
+        "PIP-A1": "",
+        "PIP-B2": "",
+        "PIP-C3": "",  # open
+        "PIP-D4": "",
+        "PIP-E5": "Goal 1: Met; Goal 2: Partly met",
+        "PIP-F6": "Goal 1: Not met; Goal 2: Not met",
+        "PIP-G7": "",  # cancelled with no result recorded
+        "PIP-H8": "Goal 1: On track (earlier scale); Goal 2: Off track (earlier scale)",
+    }
+    assert report.final_results == {
+        "Met": 1,
+        "Partly met": 1,
+        "Not met": 2,
+        "On track (earlier scale)": 1,
+        "At risk (earlier scale)": 0,
+        "Off track (earlier scale)": 1,
+    }
+    figures = report_message(report)["blocks"][1]["text"]["text"]
+    assert (
+        "*Goals of closed plans:* Met: 1, Partly met: 1, Not met: 2,"
+        " On track (earlier scale): 1, Off track (earlier scale): 1\n"
+    ) in figures
+    text = report_csv(seeded, HR_ACTOR, TODAY)
+    assert list(csv.reader(io.StringIO(text, newline="")))[5][-1] == rows["PIP-E5"]
+    # /pip report's way: the CSV's pass adds the final results up, the figures reuse them.
+    counted = CheckinTotals()
+    assert "".join(csv_chunks(seeded, HR_ACTOR, TODAY, counted)) == text
+    assert org_report(seeded, HR_ACTOR, TODAY, counted=counted) == report
+
+
+def test_no_final_results_yet(seeded: Session) -> None:
+    from views.close import report_message
+
+    report = org_report(seeded, HR_ACTOR, TODAY)
+
+    assert set(report.final_results.values()) == {0}
+    assert all(r["final_results"] == "" for r in report_rows(seeded, HR_ACTOR, TODAY))
+    figures = report_message(report)["blocks"][1]["text"]["text"]
+    assert "*Goals of closed plans:* no final results yet\n" in figures

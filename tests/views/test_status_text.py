@@ -111,6 +111,7 @@ def test_counts_are_said_properly() -> None:
         checkin_completion_rate=None,
         outcomes={o: 0 for o in Outcome},
         success_rate=None,
+        final_results={},
         average_closed_length_days=None,
         average_planned_length_days=None,
         overdue_acknowledgements=Overdue(1, ("PIP-7K3Q9A",)),
