@@ -255,7 +255,13 @@ class Sender(Failures):
         if not channel.startswith(("U", "W")):
             return channel
         with self.sessions() as db:
-            dm = self.directory.remembered_dm_channel(db, channel)
+            known = users.dm_channel(db, channel)
+            db.commit()
+        if known is not None:
+            return known
+        dm = self.directory.dm_channel(channel)  # no transaction is open over the network
+        with self.sessions() as db:
+            users.remember_dm_channel(db, channel, dm)
             db.commit()
         return dm
 

@@ -77,14 +77,3 @@ class Directory:
         )
         return str(answer["channel"]["id"])
 
-    def remembered_dm_channel(self, db: Session, user_id: str) -> str:
-        """The bot's DM with a cached person: opened once, ever, then read from the cache.
-
-        Commits `db` before asking Slack; the caller commits what was remembered.
-        """
-        known = users.dm_channel(db, user_id)
-        if known is not None:
-            return known
-        channel = self.dm_channel(user_id)
-        users.remember_dm_channel(db, user_id, channel)
-        return channel
