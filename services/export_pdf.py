@@ -2,29 +2,32 @@
 
 fpdf2 draws it: pure Python (no system libraries), real text (selectable and searchable), a
 header and footer hook on every page with the page count filled in at the end, A4 and Letter,
-tables that break across pages, and the very SVG goal-status chart the HTML shows. DejaVu Sans
-(fonts/, with its licence) is embedded, so any script people type prints the same everywhere.
+tables that break across pages, and the goal-status chart the HTML shows (the same marks,
+drawn in bands of at most 24 check-ins so that dates stay legible). DejaVu Sans (fonts/, with
+its licence) is embedded, so any script people type prints the same everywhere.
 """
 
 from __future__ import annotations
 
-import io
+import math
 from collections.abc import Sequence
 
-from fpdf.enums import XPos, YPos
-
-from services.labels import FIELD_LABELS
-from services.record.chart import goal_status_svg
+from models import GoalStatus
+from services.labels import FIELD_LABELS, NO_STATUS, status_label
+from services.record.chart import STATUS_COLOURS
 from services.record.model import MarkRecord, PlanRecord
 from services.record.pdf_page import (
     CONFIDENTIAL,
-    FONT,
     GREY,
     PRIVATE_FILL,
     UNPRINTABLE_NOTE,
     Pen,
 )
 from services.record.times import format_day
+
+# The chart's geometry in mm: the goal labels' column, the dates' band above the marks, a
+# row per goal, a column per check-in (narrower when a band is full), check-ins per band.
+_LABELS, _DATES, _ROW, _COLUMN, _BAND = 16.0, 13.0, 6.0, 9.0, 24
 
 
 class _Writer(Pen):
@@ -60,7 +63,7 @@ class _Writer(Pen):
         self._outcome()
         self._seals()
         self._history()
-        return bytes(pdf.output())
+        return pdf.finish()
 
     def _parties(self) -> None:
         record = self.record
@@ -130,7 +133,7 @@ class _Writer(Pen):
             self.text(record.response)
 
     def _chart(self) -> None:
-        record, pdf = self.record, self.pdf
+        record = self.record
         self.heading("Goal status timeline", new_page=True)
         self.text(
             "The manager's status where the check-in was reviewed, else the employee's own. "
@@ -142,13 +145,64 @@ class _Writer(Pen):
         if not record.timeline.dates:
             self.text("No check-ins yet.", colour=GREY)
             return
-        svg = str(goal_status_svg(record))
-        pdf.image(io.BytesIO(svg.encode()), x=pdf.l_margin, w=pdf.epw)
+        dates = record.timeline.dates
+        bands = math.ceil(len(dates) / _BAND)
+        per_band = math.ceil(len(dates) / bands)
+        for first in range(0, len(dates), per_band):
+            self._band(first, min(first + per_band, len(dates)))
+        self._legend()
         self.gap(3)
         self.text("The same timeline in words, goal by goal:", size=9, colour=GREY)
         for number, row in zip(record.timeline.goal_numbers, record.timeline.rows, strict=True):
             cells = "; ".join(f"{format_day(c.occurrence_date)}: {c.label}" for c in row)
             self.text(f"Goal {number} · {cells}", size=8)
+
+    def _band(self, first: int, last: int) -> None:
+        """Check-ins `first` to `last` (exclusive) of the chart: a row per goal, dates above."""
+        pdf, timeline = self.pdf, self.record.timeline
+        height = _DATES + len(timeline.goal_numbers) * _ROW + 3
+        self.keep(height)
+        left = pdf.l_margin + _LABELS
+        column = min(_COLUMN, (pdf.epw - _LABELS - 10) / _BAND)
+        top = pdf.y + _DATES
+        for i, day in enumerate(timeline.dates[first:last]):
+            x = left + (i + 0.5) * column
+            label = day.isoformat()
+            pdf.put(x - 1, top - 3, 3, label, bold=False, size=6.5, colour=GREY, angle=45)
+        for r, number in enumerate(timeline.goal_numbers):
+            y = top + (r + 0.5) * _ROW
+            label = f"Goal {number}"
+            x = left - 2 - pdf.width(label, False, 8)
+            pdf.put(x, y - _ROW / 2, _ROW, label, bold=False, size=8)
+            pdf.rule(left, y, left + (last - first) * column, (224, 224, 224))
+            for c, cell in enumerate(timeline.rows[r][first:last]):
+                self._mark(cell.status, left + (c + 0.5) * column, y)
+        pdf.y = top + len(timeline.goal_numbers) * _ROW + 3
+
+    def _legend(self) -> None:
+        pdf = self.pdf
+        self.keep(_ROW)
+        x, y = pdf.l_margin + _LABELS, pdf.y + _ROW / 2
+        for status in STATUS_COLOURS:
+            label = status_label(status)
+            self._mark(status, x, y)
+            pdf.put(x + 3.5, y - _ROW / 2, _ROW, label, bold=False, size=8)
+            x += 3.5 + pdf.width(label, False, 8) + 6
+        pdf.y += _ROW
+
+    def _mark(self, status: str, x: float, y: float) -> None:
+        """A status mark centred on (x, y): circle, diamond, square or small dot, as the HTML."""
+        pdf = self.pdf
+        colour = STATUS_COLOURS.get(status, STATUS_COLOURS[NO_STATUS])
+        pdf.set_fill_color(int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
+        if status == GoalStatus.ON_TRACK:
+            pdf.circle(x, y, 1.8, style="F")
+        elif status == GoalStatus.AT_RISK:
+            pdf.polygon([(x, y - 2), (x + 2, y), (x, y + 2), (x - 2, y)], style="F")
+        elif status == GoalStatus.OFF_TRACK:
+            pdf.rect(x - 1.6, y - 1.6, 3.2, 3.2, style="F")
+        else:
+            pdf.circle(x, y, 0.9, style="F")
 
     def _marks(self, marks: Sequence[MarkRecord]) -> str:
         return "; ".join(f"{m.goal}: {m.label}" for m in marks)
@@ -210,23 +264,7 @@ class _Writer(Pen):
                 self._private(review.private_notes or "—")
 
     def _private(self, notes: str) -> None:
-        pdf = self.pdf
-        pdf.set_fill_color(*PRIVATE_FILL)
-        pdf.set_font(FONT, "B", 9)
-        pdf.multi_cell(
-            0,
-            5,
-            "Private notes (manager and HR only)",
-            fill=True,
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
-        pdf.set_font(FONT, "", 9)
-        pdf.multi_cell(
-            0, 4.6, self.clean(notes), align="L", fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
-        pdf.set_fill_color(255, 255, 255)
-        self.gap(2)
+        self.shaded("Private notes (manager and HR only)", notes, fill=PRIVATE_FILL)
 
     def _amendments(self) -> None:
         record = self.record
@@ -313,22 +351,17 @@ class _Writer(Pen):
         self.text(f"Last hash: {chain.head}", size=8.5, colour=GREY)
         self.gap(2)
         for event in record.history:
-            if self.pdf.will_page_break(14):
-                self.pdf.add_page()
+            self.keep(14)
             self.text(
                 f"{event.sequence}. {event.title} · {self.when(event.at)} · "
                 f"{self.party(event.actor)}",
                 size=9.5,
                 bold=True,
             )
-            margin = self.pdf.l_margin
-            self.pdf.set_left_margin(margin + 5)
-            self.pdf.set_x(margin + 5)
-            for line in event.summary:
-                self.text(line, size=9)
-            self.text(f"SHA-256 {event.hash}", size=7.5, colour=GREY)
-            self.pdf.set_left_margin(margin)
-            self.pdf.set_x(margin)
+            with self.indented(5):
+                for line in event.summary:
+                    self.text(line, size=9)
+                self.text(f"SHA-256 {event.hash}", size=7.5, colour=GREY)
             self.gap(1.2)
 
 
