@@ -28,6 +28,12 @@ from services.record.times import format_day
 # The chart's geometry in mm: the goal labels' column, the dates' band above the marks, a
 # row per goal, a column per check-in (narrower when a band is full), check-ins per band.
 _LABELS, _DATES, _ROW, _COLUMN, _BAND = 16.0, 13.0, 6.0, 9.0, 24
+# Each status's mark and its size from the centre (mm); anything else is a small dot.
+_SHAPES = {
+    GoalStatus.ON_TRACK.value: ("circle", 1.8),
+    GoalStatus.AT_RISK.value: ("diamond", 2.0),
+    GoalStatus.OFF_TRACK.value: ("square", 1.6),
+}
 
 
 class _Writer(Pen):
@@ -192,17 +198,10 @@ class _Writer(Pen):
 
     def _mark(self, status: str, x: float, y: float) -> None:
         """A status mark centred on (x, y): circle, diamond, square or small dot, as the HTML."""
-        pdf = self.pdf
         colour = STATUS_COLOURS.get(status, STATUS_COLOURS[NO_STATUS])
-        pdf.set_fill_color(int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
-        if status == GoalStatus.ON_TRACK:
-            pdf.circle(x, y, 1.8, style="F")
-        elif status == GoalStatus.AT_RISK:
-            pdf.polygon([(x, y - 2), (x + 2, y), (x, y + 2), (x - 2, y)], style="F")
-        elif status == GoalStatus.OFF_TRACK:
-            pdf.rect(x - 1.6, y - 1.6, 3.2, 3.2, style="F")
-        else:
-            pdf.circle(x, y, 0.9, style="F")
+        rgb = (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
+        shape, size = _SHAPES.get(status, ("circle", 0.9))
+        self.pdf.mark(shape, x, y, size, rgb)
 
     def _marks(self, marks: Sequence[MarkRecord]) -> str:
         return "; ".join(f"{m.goal}: {m.label}" for m in marks)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
@@ -173,17 +174,22 @@ class _Codes(dict[int, str]):
         return mapped
 
 
+@lru_cache(maxsize=64)
 def _rgb(colour: tuple[int, ...]) -> str:
     return " ".join(f"{c / 255:.3f}" for c in colour)
 
 
+_KAPPA = 0.5523  # a quarter circle as one Bézier curve: control points at this × radius
+
+
 class Document(FPDF):
     """An FPDF page set-up with the record's header and footer on every page, and the ways
-    the record draws: a line of text, a filled band, cell borders, a rule.
+    the record draws: a line of text, a filled band, cell borders, a rule, a status mark.
 
-    These write their content operators straight into the page (`FPDF._out`), each inside
-    its own saved graphics state (`q … Q`), so fpdf2's idea of the current colours and line
-    width stays true for what fpdf2 itself draws (the chart's marks).
+    These add PDF content operators to the page in one go when the page is done (`flush`,
+    through `FPDF._out`), inside a saved graphics state (`q … Q`), so that fpdf2's idea of
+    the current font, colours and line width stays true for anything fpdf2 draws. Colour and
+    font are set only when they change; lines drawn one after another share a text object.
     """
 
     def __init__(
@@ -195,6 +201,10 @@ class Document(FPDF):
         self.faces = _faces()
         self.own = {style: face.attach(self) for style, face in self.faces.items()}
         self.codes = {style: _Codes(font) for style, font in self.own.items()}
+        self.ops: list[str] = []  # this page's operators not yet in the page
+        self._tf: dict[tuple[str, float], str] = {}
+        self._in_text = False
+        self.flush()
         self.set_margins(left=18, top=22, right=18)
         self.set_auto_page_break(auto=False, margin=BOTTOM)  # the Pen breaks pages
         self.bottom = self.h - BOTTOM
@@ -203,6 +213,31 @@ class Document(FPDF):
         self.set_creator("PIP Bot")
         self.set_subject(CONFIDENTIAL)
         self.set_creation_date(record.generated_at)
+
+    def flush(self) -> None:
+        """Add the operators drawn so far to the current page, in a saved graphics state."""
+        if self.ops:
+            self._text(False)
+            self._out("q\n" + "\n".join(self.ops) + "\nQ")
+            self.ops.clear()
+        self._fill: tuple[int, ...] | None = None
+        self._font: str | None = None
+
+    def _text(self, on: bool) -> None:
+        """Open or close a text object (lines in a row share one)."""
+        if on != self._in_text:
+            self.ops.append("BT" if on else "ET")
+            self._in_text = on
+
+    def _fill_with(self, colour: tuple[int, ...]) -> None:
+        if colour != self._fill:
+            self.ops.append(f"{_rgb(colour)} rg")
+            self._fill = colour
+
+    def add_page(self, *args: Any, **kwargs: Any) -> None:
+        """A new page, once what was drawn on the last one is in it."""
+        self.flush()
+        super().add_page(*args, **kwargs)
 
     def width(self, value: str, bold: bool, size: float) -> float:
         """The width of `value` in mm, one line, in DejaVu Sans (bold) at `size` pt."""
@@ -224,46 +259,87 @@ class Document(FPDF):
         """`value` on one line from `x`, vertically centred in the line box at `top`;
         `angle` (0 or 45 degrees) turns it anticlockwise about its start."""
         style = "B" if bold else ""
-        glyphs = value.translate(self.codes[style]).encode("utf-16-be").hex()
+        glyphs = (
+            value.translate(self.codes[style])
+            .encode("utf-16-be")
+            .replace(b"\\", b"\\\\")
+            .replace(b"(", b"\\(")
+            .replace(b")", b"\\)")
+            .replace(b"\r", b"\\r")
+            .decode("latin-1")
+        )
+        self._text(True)
+        self._fill_with(colour)
+        font = self._tf.get((style, size))
+        if font is None:
+            font = self._tf[style, size] = f"/F{self.own[style].i} {size:.2f} Tf"
+        if font != self._font:
+            self.ops.append(font)
+            self._font = font
         k = self.k
         baseline = top + height / 2 + 0.3 * size * MM_PER_PT
-        at = f"{x * k:.2f} {(self.h - baseline) * k:.2f}"
-        place = f"0.7071 0.7071 -0.7071 0.7071 {at} Tm" if angle else f"{at} Td"
-        self._out(
-            f"q {_rgb(colour)} rg BT /F{self.own[style].i} {size:.2f} Tf {place} <{glyphs}> Tj ET Q"
-        )
+        turn = "0.7071 0.7071 -0.7071 0.7071" if angle else "1 0 0 1"
+        self.ops.append(f"{turn} {x * k:.2f} {(self.h - baseline) * k:.2f} Tm ({glyphs}) Tj")
 
     def band(
         self, x: float, top: float, width: float, height: float, fill: tuple[int, ...]
     ) -> None:
         """A filled rectangle without border."""
+        self._text(False)
+        self._fill_with(fill)
         k = self.k
-        self._out(
-            f"q {_rgb(fill)} rg {x * k:.2f} {(self.h - top - height) * k:.2f} "
-            f"{width * k:.2f} {height * k:.2f} re f Q"
+        self.ops.append(
+            f"{x * k:.2f} {(self.h - top - height) * k:.2f} {width * k:.2f} {height * k:.2f} re f"
         )
 
     def cell_borders(self, x: float, top: float, widths: Sequence[float], height: float) -> None:
         """The borders of a row of cells `widths` wide, `height` tall."""
+        self._text(False)
         k, h = self.k, self.h
         y1, y2 = (h - top) * k, (h - top - height) * k
-        ops = [f"q {_rgb(BORDER)} RG {0.2 * k:.2f} w {x * k:.2f} {y2:.2f}"]
+        ops = [f"{_rgb(BORDER)} RG {0.2 * k:.2f} w {x * k:.2f} {y2:.2f}"]
         ops.append(f"{sum(widths) * k:.2f} {height * k:.2f} re")
         for width in widths[:-1]:
             x += width
             ops.append(f"{x * k:.2f} {y1:.2f} m {x * k:.2f} {y2:.2f} l")
-        self._out(" ".join(ops) + " S Q")
+        self.ops.append(" ".join(ops) + " S")
 
     def rule(
         self, x1: float, y: float, x2: float, colour: tuple[int, ...], width: float = 0.2
     ) -> None:
         """A horizontal line."""
+        self._text(False)
         k = self.k
         y_pt = (self.h - y) * k
-        self._out(
-            f"q {_rgb(colour)} RG {width * k:.2f} w {x1 * k:.2f} {y_pt:.2f} m "
-            f"{x2 * k:.2f} {y_pt:.2f} l S Q"
+        self.ops.append(
+            f"{_rgb(colour)} RG {width * k:.2f} w {x1 * k:.2f} {y_pt:.2f} m "
+            f"{x2 * k:.2f} {y_pt:.2f} l S"
         )
+
+    def mark(self, shape: str, x: float, y: float, size: float, fill: tuple[int, ...]) -> None:
+        """A filled "circle", "diamond" or "square" centred on (x, y), `size` mm from the
+        centre to its edge (a corner for the diamond)."""
+        k = self.k
+        cx, cy, r = x * k, (self.h - y) * k, size * k
+        if shape == "square":
+            path = f"{cx - r:.2f} {cy - r:.2f} {2 * r:.2f} {2 * r:.2f} re"
+        elif shape == "diamond":
+            path = (
+                f"{cx:.2f} {cy + r:.2f} m {cx + r:.2f} {cy:.2f} l {cx:.2f} {cy - r:.2f} l "
+                f"{cx - r:.2f} {cy:.2f} l h"
+            )
+        else:
+            c = r * _KAPPA
+            path = (
+                f"{cx + r:.2f} {cy:.2f} m "
+                f"{cx + r:.2f} {cy + c:.2f} {cx + c:.2f} {cy + r:.2f} {cx:.2f} {cy + r:.2f} c "
+                f"{cx - c:.2f} {cy + r:.2f} {cx - r:.2f} {cy + c:.2f} {cx - r:.2f} {cy:.2f} c "
+                f"{cx - r:.2f} {cy - c:.2f} {cx - c:.2f} {cy - r:.2f} {cx:.2f} {cy - r:.2f} c "
+                f"{cx + c:.2f} {cy - r:.2f} {cx + r:.2f} {cy - c:.2f} {cx + r:.2f} {cy:.2f} c"
+            )
+        self._text(False)
+        self._fill_with(fill)
+        self.ops.append(f"{path} f")
 
     def header(self) -> None:
         """The organisation and the plan id above a rule; "Confidential" at the foot."""
@@ -280,12 +356,14 @@ class Document(FPDF):
 
     def finish(self) -> bytes:
         """The document's bytes: "page N of M" on every page, the fonts cut to what it used."""
+        self.flush()
         last = self.page
         for number in range(1, last + 1):
             self.page = number
             label = f"page {number} of {last}"
             x = self.w - self.r_margin - self.width(label, False, 8)
             self.put(x, self.h - 14, 5, label, bold=False, size=8, colour=GREY)
+            self.flush()
         self.page = last
         for style, face in self.faces.items():
             face.cut_for(self.own[style], self.codes[style])
