@@ -160,6 +160,46 @@ def _printable() -> frozenset[str]:
     return frozenset(faces[""].widths) & frozenset(faces["B"].widths) | {"\n", "\r"}
 
 
+def text_width(value: str, *, bold: bool = False, size: float = 10) -> float:
+    """The width of `value` in mm, on one line, in DejaVu Sans (bold) at `size` pt."""
+    widths = _faces()["B" if bold else ""].widths
+    return sum(map(widths.__getitem__, value)) * size * MM_PER_PT / 1000
+
+
+def break_lines(value: str, width: float, *, bold: bool = False, size: float = 10) -> list[str]:
+    """`value` broken into lines no wider than `width` mm: at its line breaks, at spaces,
+    and mid-word only where a word is wider than the line."""
+    widths = _faces()["B" if bold else ""].widths
+    room = width * 1000 / (size * MM_PER_PT)  # in thousandths of an em
+    measure = widths.__getitem__
+    space = widths[" "]
+    out: list[str] = []
+    for paragraph in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if sum(map(measure, paragraph)) <= room:
+            out.append(paragraph)
+            continue
+        line, used = "", 0.0
+        for word in paragraph.split(" "):
+            wide = sum(map(measure, word))
+            if line and used + space + wide <= room:
+                line, used = f"{line} {word}", used + space + wide
+                continue
+            if line:
+                out.append(line)
+            while wide > room:  # a word wider than the line: break it where it must
+                cut, taken = 0, 0.0
+                while cut < len(word) and taken + measure(word[cut]) <= room:
+                    taken += measure(word[cut])
+                    cut += 1
+                cut = max(cut, 1)
+                out.append(word[:cut])
+                word = word[cut:]
+                wide = sum(map(measure, word))
+            line, used = word, wide
+        out.append(line)
+    return out
+
+
 class _Codes(dict[int, str]):
     """A face's characters (by code point, as `str.translate` asks) and their codes in one
     document's subset, picked on first use."""
@@ -241,8 +281,7 @@ class Document(FPDF):
 
     def width(self, value: str, bold: bool, size: float) -> float:
         """The width of `value` in mm, one line, in DejaVu Sans (bold) at `size` pt."""
-        widths = self.faces["B" if bold else ""].widths
-        return sum(map(widths.__getitem__, value)) * size * MM_PER_PT / 1000
+        return text_width(value, bold=bold, size=size)
 
     def put(
         self,
@@ -393,37 +432,10 @@ class Pen:
 
     # -- lines
 
-    def lines(self, value: str, width: float, *, bold: bool = False, size: float = 10) -> list[str]:
-        """`value` broken into lines no wider than `width` mm: at spaces, else mid-word."""
-        widths = self.pdf.faces["B" if bold else ""].widths
-        room = width * 1000 / (size * MM_PER_PT)  # in thousandths of an em
-        measure = widths.__getitem__
-        out: list[str] = []
-        for paragraph in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-            if sum(map(measure, paragraph)) <= room:
-                out.append(paragraph)
-                continue
-            line, used = "", 0.0
-            space = widths[" "]
-            for word in paragraph.split(" "):
-                wide = sum(map(measure, word))
-                if line and used + space + wide <= room:
-                    line, used = f"{line} {word}", used + space + wide
-                    continue
-                if line:
-                    out.append(line)
-                while wide > room:  # a word longer than the line: break it where it must
-                    cut, taken = 0, 0.0
-                    while cut < len(word) and taken + measure(word[cut]) <= room:
-                        taken += measure(word[cut])
-                        cut += 1
-                    cut = max(cut, 1)
-                    out.append(word[:cut])
-                    word = word[cut:]
-                    wide = sum(map(measure, word))
-                line, used = word, wide
-            out.append(line)
-        return out
+    @staticmethod
+    def lines(value: str, width: float, *, bold: bool = False, size: float = 10) -> list[str]:
+        """`value` broken into lines no wider than `width` mm (see `break_lines`)."""
+        return break_lines(value, width, bold=bold, size=size)
 
     def room(self, height: float) -> bool:
         """Whether `height` mm still fit on this page."""
