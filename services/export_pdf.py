@@ -66,6 +66,7 @@ class _Writer(Pen):
         self._chart()
         self._checkins()
         self._amendments()
+        self._pauses()
         self._outcome()
         self._seals()
         self._history()
@@ -279,6 +280,42 @@ class _Writer(Pen):
                     widths=(30, 65, 65),
                     heading=("Changed", "Before", "After"),
                 )
+
+    def _pauses(self) -> None:
+        record = self.record
+        self.heading("Pauses")
+        if not record.pauses:
+            self.text("The plan was never paused.", colour=GREY)
+        for pause in record.pauses:
+            self.heading(f"Pause {pause.number}: from {format_day(pause.paused_on)}", level=3)
+            planned = (
+                f"; planned resume date {format_day(pause.resume_on)}" if pause.resume_on else ""
+            )
+            self.text(f"Paused by {self.party(pause.paused_by)}{planned}", size=9, colour=GREY)
+            self.gap(1)
+            if pause.reason is not None:
+                self.facts([("Reason", pause.reason)])
+            if pause.resumed_on:
+                by = (
+                    f"by {self.party(pause.resumed_by)}"
+                    if pause.resumed_by and pause.resumed_by.user_id != "system"
+                    else "on its resume date"
+                )
+                self.text(
+                    f"Resumed {format_day(pause.resumed_on)} {by}, after "
+                    f"{pause.business_days} business day(s) paused."
+                )
+                if pause.end_before and pause.end_after:
+                    self.gap(1)
+                    self.table(
+                        [["End date", format_day(pause.end_before), format_day(pause.end_after)]],
+                        widths=(30, 65, 65),
+                        heading=("Changed", "Before", "After"),
+                    )
+            elif record.outcome:
+                self.text("Not resumed: the plan was closed while paused.")
+            else:
+                self.text("Still paused.")
 
     def _outcome(self) -> None:
         outcome = self.record.outcome

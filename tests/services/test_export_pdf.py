@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from services.access import Actor
-from services.export import plan_record
+from services.export import plan_record, render_html
 from services.export_pdf import render_pdf
-from services.record.model import Change
+from services.record.model import Change, Party, PauseRecord
 from services.record.pdf_page import break_lines, text_width
 from tests.constants import EMPLOYEE, HR, MANAGER
 from tests.services.test_export import (
@@ -239,3 +239,36 @@ def test_documents_in_a_process_do_not_share_state(db: Session) -> None:
         together = list(pool.map(lambda r: render_pdf(r, org_name=ORG), [record, other] * 4))
     assert together[0::2] == [alone] * 4  # the same bytes, whatever rendered alongside
     assert all("Только кириллица здесь" in " ".join(texts_of(d)) for d in together[1::2])
+
+
+def test_pauses_are_in_the_pdf_as_in_the_html(db: Session) -> None:
+    build_plan(db)
+    record = plan_record(db, Actor(MANAGER), PUBLIC_ID, now=at(date(2027, 4, 5)))
+    manager = record.manager
+    pauses = [
+        PauseRecord(
+            number=1,
+            paused_on=date(2027, 2, 1),
+            paused_by=manager,
+            reason="Medical leave (two weeks)",
+            resume_on=date(2027, 2, 15),
+            resumed_on=date(2027, 2, 15),
+            resumed_by=Party("system", "system"),
+            business_days=10,
+            end_before=date(2027, 4, 2),
+            end_after=date(2027, 4, 16),
+        ),
+        PauseRecord(2, date(2027, 3, 1), manager, None, None, None, None, None, None, None),
+    ]
+    text = " ".join(texts_of(render_pdf(replace(record, pauses=pauses), org_name=ORG)))
+    assert "Pause 1: from Mon 1 Feb 2027" in text
+    assert "Paused by Maria Manager (UMANAGER); planned resume date Mon 15 Feb 2027" in text
+    assert "Reason Medical leave (two weeks)" in text
+    assert "Resumed Mon 15 Feb 2027 on its resume date, after 10 business day(s) paused." in text
+    assert "Changed Before After End date Fri 2 Apr 2027 Fri 16 Apr 2027" in text
+    assert "Pause 2: from Mon 1 Mar 2027" in text
+    assert "Not resumed: the plan was closed while paused." in text  # build_plan closes it
+    html = render_html(replace(record, pauses=pauses))
+    assert "Not resumed: the plan was closed while paused." in html and "Medical leave" in html
+    never = " ".join(texts_of(render_pdf(record, org_name=ORG)))
+    assert "Pauses The plan was never paused." in never
