@@ -22,6 +22,7 @@ from services.record.pdf_page import (
     PRIVATE_FILL,
     UNPRINTABLE_NOTE,
     Pen,
+    Unprintable,
 )
 from services.record.times import format_day
 
@@ -403,9 +404,8 @@ class _Writer(Pen):
 
 def render_pdf(record: PlanRecord, *, org_name: str = "", paper_size: str = "A4") -> bytes:
     """The record as a PDF on `paper_size` (A4 or Letter), `org_name` heading every page."""
-    writer = _Writer(record, org_name, paper_size, note_unprintable=False)
-    document = writer.write()
-    if not writer.replaced:
-        return document
-    # Rare: say at the top that some characters could not be printed (a second pass).
-    return _Writer(record, org_name, paper_size, note_unprintable=True).write()
+    try:
+        return _Writer(record, org_name, paper_size, note_unprintable=False).write()
+    except Unprintable:
+        # Rare: start again, saying at the top that some characters could not be printed.
+        return _Writer(record, org_name, paper_size, note_unprintable=True).write()

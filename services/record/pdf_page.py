@@ -7,14 +7,16 @@ compression, "page N of M". The record sets its own type, because fpdf2's `multi
 every document (a 100-check-in record took 2 s):
 
 - each paragraph is broken into lines once, with glyph widths read once per process;
-- each line goes into the page as one text object (`Document.put`), its glyphs registered
-  with fpdf2's subset map, as fpdf2's own `text` does but without its per-character loop;
+- lines, cell borders and shading go into the page as PDF operators written directly
+  (`Document`), the glyphs registered with fpdf2's subset map as fpdf2's own `text` does,
+  but without its per-character loop and per-call state changes;
 - the fonts are parsed once per process; each document gets a copy of the parse and, when
   it is written out, a font already cut down to the characters it may use (`_cut`), so that
   fpdf2's subsetting runs on a few hundred glyphs instead of DejaVu's six thousand.
 
-Those three steps use fpdf2's font internals (`TTFFont`, `SubsetMap`, `FPDF._out`), which is
-why fpdf2 is pinned exactly; tests/services/test_export_pdf.py reads the text back.
+Those steps use fpdf2 internals (`TTFFont`, `SubsetMap`, `FPDF._out`, `FPDF.page`), which is
+why fpdf2 is pinned exactly; tests/services/test_export_pdf.py reads every kind of text back
+and checks the embedded fonts, so an upgrade that changes them fails there first.
 """
 
 from __future__ import annotations
@@ -73,6 +75,10 @@ _COMMON = frozenset(
 
 # fpdf2 logs the glyphs a font lacks, which would put characters people typed into the log.
 logging.getLogger("fpdf.output").setLevel(logging.ERROR)
+
+
+class Unprintable(Exception):
+    """The record has characters the font cannot draw, and the page does not say so yet."""
 
 
 class _Widths(dict[str, float]):
@@ -242,9 +248,10 @@ class Document(FPDF):
         self.own = {style: face.attach(self) for style, face in self.faces.items()}
         self.codes = {style: _Codes(font) for style, font in self.own.items()}
         self.ops: list[str] = []  # this page's operators not yet in the page
-        self._tf: dict[tuple[str, float], str] = {}
+        self._tf: dict[tuple[str, float], str] = {}  # font and size -> the Tf operator
         self._in_text = False
-        self.flush()
+        self._fill: tuple[int, ...] | None = None  # as last set in `ops`
+        self._font: str | None = None
         self.set_margins(left=18, top=22, right=18)
         self.set_auto_page_break(auto=False, margin=BOTTOM)  # the Pen breaks pages
         self.bottom = self.h - BOTTOM
@@ -260,8 +267,8 @@ class Document(FPDF):
             self._text(False)
             self._out("q\n" + "\n".join(self.ops) + "\nQ")
             self.ops.clear()
-        self._fill: tuple[int, ...] | None = None
-        self._font: str | None = None
+        self._fill = None
+        self._font = None
 
     def _text(self, on: bool) -> None:
         """Open or close a text object (lines in a row share one)."""
@@ -417,17 +424,18 @@ class Pen:
     ) -> None:
         self.record = record
         self.note_unprintable = note_unprintable
-        self.replaced = False
         self.pdf = Document(record, org_name, self.clean(org_name), paper_size)
         self.left = self.pdf.l_margin
 
     def clean(self, value: str) -> str:
-        """`value` with tabs as spaces and what the font cannot draw as U+FFFD (noted)."""
+        """`value` with tabs as spaces and what the font cannot draw as U+FFFD; the first
+        such character in a document that does not say so yet raises `Unprintable`."""
         value = value.replace("\t", "    ")
         printable = _printable()
         if printable.issuperset(value):
             return value
-        self.replaced = True
+        if not self.note_unprintable:
+            raise Unprintable
         return "".join(c if c in printable else REPLACEMENT for c in value)
 
     # -- lines

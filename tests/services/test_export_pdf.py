@@ -272,3 +272,17 @@ def test_pauses_are_in_the_pdf_as_in_the_html(db: Session) -> None:
     assert "Not resumed: the plan was closed while paused." in html and "Medical leave" in html
     never = " ".join(texts_of(render_pdf(record, org_name=ORG)))
     assert "Pauses The plan was never paused." in never
+
+
+def test_an_unprintable_character_late_in_the_record_is_noted_on_the_first_page(
+    db: Session,
+) -> None:
+    build_plan(db)
+    record = plan_record(db, Actor(MANAGER), PUBLIC_ID, now=at(date(2027, 4, 5)))
+    last = record.history[-1]
+    late = replace(last, summary=[*last.summary, "Closed with a \U0001f44d from HR"])
+    pages = texts_of(render_pdf(replace(record, history=[*record.history[:-1], late])))
+    assert "the HTML copy of the record shows them as written" in pages[0]
+    assert "Closed with a \ufffd from HR" in pages[-1]
+    plain = texts_of(render_pdf(record))
+    assert "the HTML copy of the record shows them as written" not in " ".join(plain)
