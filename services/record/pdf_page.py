@@ -173,8 +173,7 @@ def text_width(value: str, *, bold: bool = False, size: float = 10) -> float:
 
 
 def break_lines(value: str, width: float, *, bold: bool = False, size: float = 10) -> list[str]:
-    """`value` broken into lines no wider than `width` mm: at its line breaks, at spaces,
-    and mid-word only where a word is wider than the line."""
+    """`value` as lines no wider than `width` mm: broken at spaces, mid-word only if it must."""
     widths = _faces()["B" if bold else ""].widths
     room = width * 1000 / (size * MM_PER_PT)  # in thousandths of an em
     measure = widths.__getitem__
@@ -302,8 +301,8 @@ class Document(FPDF):
         colour: tuple[int, ...] = BLACK,
         angle: int = 0,
     ) -> None:
-        """`value` on one line from `x`, vertically centred in the line box at `top`;
-        `angle` (0 or 45 degrees) turns it anticlockwise about its start."""
+        """`value` on one line from `x`, centred in the line box at `top`, turned by `angle`."""
+        # `angle` is 0 or 45 (degrees, anticlockwise about the start of the line).
         style = "B" if bold else ""
         glyphs = (
             value.translate(self.codes[style])
@@ -363,8 +362,7 @@ class Document(FPDF):
         )
 
     def mark(self, shape: str, x: float, y: float, size: float, fill: tuple[int, ...]) -> None:
-        """A filled "circle", "diamond" or "square" centred on (x, y), `size` mm from the
-        centre to its edge (a corner for the diamond)."""
+        """A filled "circle", "diamond" or "square" centred on (x, y), `size` mm to its edge."""
         k = self.k
         cx, cy, r = x * k, (self.h - y) * k, size * k
         if shape == "square":
@@ -428,8 +426,9 @@ class Pen:
         self.left = self.pdf.l_margin
 
     def clean(self, value: str) -> str:
-        """`value` with tabs as spaces and what the font cannot draw as U+FFFD; the first
-        such character in a document that does not say so yet raises `Unprintable`."""
+        """`value` with tabs as spaces and what the font cannot draw as U+FFFD (noted)."""
+        # In a document that does not say so yet, the first such character raises
+        # `Unprintable`: render_pdf starts again with the note at the top.
         value = value.replace("\t", "    ")
         printable = _printable()
         if printable.issuperset(value):
@@ -537,8 +536,9 @@ class Pen:
         heading: Sequence[str] | None,
         size: float = 9,
     ) -> None:
-        """A table that breaks across pages; `heading` makes it bordered with a header row,
-        repeated on each page the table continues on; without, the first column is bold."""
+        """A table that breaks across pages; `heading` makes it bordered with a header row."""
+        # The header row is repeated on each page the table goes on to; without a heading
+        # the first column is bold (label and value rows).
         pdf = self.pdf
         span = pdf.w - pdf.r_margin - self.left
         scale = span / sum(widths)
