@@ -2,29 +2,39 @@
 
 fpdf2 draws it: pure Python (no system libraries), real text (selectable and searchable), a
 header and footer hook on every page with the page count filled in at the end, A4 and Letter,
-tables that break across pages, and the very SVG goal-status chart the HTML shows. DejaVu Sans
-(fonts/, with its licence) is embedded, so any script people type prints the same everywhere.
+tables that break across pages, and the goal-status chart the HTML shows (the same marks,
+drawn in bands of at most 24 check-ins so that dates stay legible). DejaVu Sans (fonts/, with
+its licence) is embedded, so any script people type prints the same everywhere.
 """
 
 from __future__ import annotations
 
-import io
+import math
 from collections.abc import Sequence
 
-from fpdf.enums import XPos, YPos
-
-from services.labels import FIELD_LABELS
-from services.record.chart import goal_status_svg
+from models import GoalStatus
+from services.labels import FIELD_LABELS, NO_STATUS, status_label
+from services.record.chart import STATUS_COLOURS
 from services.record.model import MarkRecord, PlanRecord
 from services.record.pdf_page import (
     CONFIDENTIAL,
-    FONT,
     GREY,
     PRIVATE_FILL,
     UNPRINTABLE_NOTE,
     Pen,
+    Unprintable,
 )
 from services.record.times import format_day
+
+# The chart's geometry in mm: the goal labels' column, the dates' band above the marks, a
+# row per goal, a column per check-in (narrower when a band is full), check-ins per band.
+_LABELS, _DATES, _ROW, _COLUMN, _BAND = 16.0, 13.0, 6.0, 9.0, 24
+# Each status's mark and its size from the centre (mm); anything else is a small dot.
+_SHAPES = {
+    GoalStatus.ON_TRACK.value: ("circle", 1.8),
+    GoalStatus.AT_RISK.value: ("diamond", 2.0),
+    GoalStatus.OFF_TRACK.value: ("square", 1.6),
+}
 
 
 class _Writer(Pen):
@@ -57,10 +67,11 @@ class _Writer(Pen):
         self._chart()
         self._checkins()
         self._amendments()
+        self._pauses()
         self._outcome()
         self._seals()
         self._history()
-        return bytes(pdf.output())
+        return pdf.finish()
 
     def _parties(self) -> None:
         record = self.record
@@ -130,7 +141,7 @@ class _Writer(Pen):
             self.text(record.response)
 
     def _chart(self) -> None:
-        record, pdf = self.record, self.pdf
+        record = self.record
         self.heading("Goal status timeline", new_page=True)
         self.text(
             "The manager's status where the check-in was reviewed, else the employee's own. "
@@ -142,13 +153,57 @@ class _Writer(Pen):
         if not record.timeline.dates:
             self.text("No check-ins yet.", colour=GREY)
             return
-        svg = str(goal_status_svg(record))
-        pdf.image(io.BytesIO(svg.encode()), x=pdf.l_margin, w=pdf.epw)
+        dates = record.timeline.dates
+        bands = math.ceil(len(dates) / _BAND)
+        per_band = math.ceil(len(dates) / bands)
+        for first in range(0, len(dates), per_band):
+            self._band(first, min(first + per_band, len(dates)))
+        self._legend()
         self.gap(3)
         self.text("The same timeline in words, goal by goal:", size=9, colour=GREY)
         for number, row in zip(record.timeline.goal_numbers, record.timeline.rows, strict=True):
             cells = "; ".join(f"{format_day(c.occurrence_date)}: {c.label}" for c in row)
             self.text(f"Goal {number} · {cells}", size=8)
+
+    def _band(self, first: int, last: int) -> None:
+        """Check-ins `first` to `last` (exclusive) of the chart: a row per goal, dates above."""
+        pdf, timeline = self.pdf, self.record.timeline
+        height = _DATES + len(timeline.goal_numbers) * _ROW + 3
+        self.keep(height)
+        left = pdf.l_margin + _LABELS
+        column = min(_COLUMN, (pdf.epw - _LABELS - 10) / _BAND)
+        top = pdf.y + _DATES
+        for i, day in enumerate(timeline.dates[first:last]):
+            x = left + (i + 0.5) * column
+            label = day.isoformat()
+            pdf.put(x - 1, top - 3, 3, label, bold=False, size=6.5, colour=GREY, angle=45)
+        for r, number in enumerate(timeline.goal_numbers):
+            y = top + (r + 0.5) * _ROW
+            label = f"Goal {number}"
+            x = left - 2 - pdf.width(label, False, 8)
+            pdf.put(x, y - _ROW / 2, _ROW, label, bold=False, size=8)
+            pdf.rule(left, y, left + (last - first) * column, (224, 224, 224))
+            for c, cell in enumerate(timeline.rows[r][first:last]):
+                self._mark(cell.status, left + (c + 0.5) * column, y)
+        pdf.y = top + len(timeline.goal_numbers) * _ROW + 3
+
+    def _legend(self) -> None:
+        pdf = self.pdf
+        self.keep(_ROW)
+        x, y = pdf.l_margin + _LABELS, pdf.y + _ROW / 2
+        for status in STATUS_COLOURS:
+            label = status_label(status)
+            self._mark(status, x, y)
+            pdf.put(x + 3.5, y - _ROW / 2, _ROW, label, bold=False, size=8)
+            x += 3.5 + pdf.width(label, False, 8) + 6
+        pdf.y += _ROW
+
+    def _mark(self, status: str, x: float, y: float) -> None:
+        """A status mark centred on (x, y): circle, diamond, square or small dot, as the HTML."""
+        colour = STATUS_COLOURS.get(status, STATUS_COLOURS[NO_STATUS])
+        rgb = (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
+        shape, size = _SHAPES.get(status, ("circle", 0.9))
+        self.pdf.mark(shape, x, y, size, rgb)
 
     def _marks(self, marks: Sequence[MarkRecord]) -> str:
         return "; ".join(f"{m.goal}: {m.label}" for m in marks)
@@ -210,23 +265,7 @@ class _Writer(Pen):
                 self._private(review.private_notes or "—")
 
     def _private(self, notes: str) -> None:
-        pdf = self.pdf
-        pdf.set_fill_color(*PRIVATE_FILL)
-        pdf.set_font(FONT, "B", 9)
-        pdf.multi_cell(
-            0,
-            5,
-            "Private notes (manager and HR only)",
-            fill=True,
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
-        pdf.set_font(FONT, "", 9)
-        pdf.multi_cell(
-            0, 4.6, self.clean(notes), align="L", fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
-        pdf.set_fill_color(255, 255, 255)
-        self.gap(2)
+        self.shaded("Private notes (manager and HR only)", notes, fill=PRIVATE_FILL)
 
     def _amendments(self) -> None:
         record = self.record
@@ -242,6 +281,42 @@ class _Writer(Pen):
                     widths=(30, 65, 65),
                     heading=("Changed", "Before", "After"),
                 )
+
+    def _pauses(self) -> None:
+        record = self.record
+        self.heading("Pauses")
+        if not record.pauses:
+            self.text("The plan was never paused.", colour=GREY)
+        for pause in record.pauses:
+            self.heading(f"Pause {pause.number}: from {format_day(pause.paused_on)}", level=3)
+            planned = (
+                f"; planned resume date {format_day(pause.resume_on)}" if pause.resume_on else ""
+            )
+            self.text(f"Paused by {self.party(pause.paused_by)}{planned}", size=9, colour=GREY)
+            self.gap(1)
+            if pause.reason is not None:
+                self.facts([("Reason", pause.reason)])
+            if pause.resumed_on:
+                by = (
+                    f"by {self.party(pause.resumed_by)}"
+                    if pause.resumed_by and pause.resumed_by.user_id != "system"
+                    else "on its resume date"
+                )
+                self.text(
+                    f"Resumed {format_day(pause.resumed_on)} {by}, after "
+                    f"{pause.business_days} business day(s) paused."
+                )
+                if pause.end_before and pause.end_after:
+                    self.gap(1)
+                    self.table(
+                        [["End date", format_day(pause.end_before), format_day(pause.end_after)]],
+                        widths=(30, 65, 65),
+                        heading=("Changed", "Before", "After"),
+                    )
+            elif record.outcome:
+                self.text("Not resumed: the plan was closed while paused.")
+            else:
+                self.text("Still paused.")
 
     def _outcome(self) -> None:
         outcome = self.record.outcome
@@ -313,30 +388,24 @@ class _Writer(Pen):
         self.text(f"Last hash: {chain.head}", size=8.5, colour=GREY)
         self.gap(2)
         for event in record.history:
-            if self.pdf.will_page_break(14):
-                self.pdf.add_page()
+            self.keep(14)
             self.text(
                 f"{event.sequence}. {event.title} · {self.when(event.at)} · "
                 f"{self.party(event.actor)}",
                 size=9.5,
                 bold=True,
             )
-            margin = self.pdf.l_margin
-            self.pdf.set_left_margin(margin + 5)
-            self.pdf.set_x(margin + 5)
-            for line in event.summary:
-                self.text(line, size=9)
-            self.text(f"SHA-256 {event.hash}", size=7.5, colour=GREY)
-            self.pdf.set_left_margin(margin)
-            self.pdf.set_x(margin)
+            with self.indented(5):
+                for line in event.summary:
+                    self.text(line, size=9)
+                self.text(f"SHA-256 {event.hash}", size=7.5, colour=GREY)
             self.gap(1.2)
 
 
 def render_pdf(record: PlanRecord, *, org_name: str = "", paper_size: str = "A4") -> bytes:
     """The record as a PDF on `paper_size` (A4 or Letter), `org_name` heading every page."""
-    writer = _Writer(record, org_name, paper_size, note_unprintable=False)
-    document = writer.write()
-    if not writer.replaced:
-        return document
-    # Rare: say at the top that some characters could not be printed (a second pass).
-    return _Writer(record, org_name, paper_size, note_unprintable=True).write()
+    try:
+        return _Writer(record, org_name, paper_size, note_unprintable=False).write()
+    except Unprintable:
+        # Rare: start again, saying at the top that some characters could not be printed.
+        return _Writer(record, org_name, paper_size, note_unprintable=True).write()

@@ -333,12 +333,14 @@ def _outcome(
 
 
 def _timeline(plan: Plan, checkins: list[Checkin]) -> Timeline:
+    # Each check-in's marks by author, sorted once (not once per goal).
+    authored = [(marks_by(c, Author.MANAGER), marks_by(c, Author.EMPLOYEE)) for c in checkins]
     rows = []
     for goal in plan.goals:
         row = []
-        for checkin in checkins:
-            manager = marks_by(checkin, Author.MANAGER).get(goal.id)
-            employee = marks_by(checkin, Author.EMPLOYEE).get(goal.id)
+        for checkin, (managers, employees) in zip(checkins, authored, strict=True):
+            manager = managers.get(goal.id)
+            employee = employees.get(goal.id)
             chosen, source = (
                 (manager, "manager's review")
                 if manager is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -298,6 +299,54 @@ def test_user_text_is_escaped_in_html(db: Session) -> None:
     assert "<script" not in html.lower()
     assert "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;" in html
     assert SCRIPT in markdown  # Markdown carries the text as written
+
+
+def test_every_value_is_escaped_once_in_html(db: Session) -> None:
+    """Each way a value reaches the HTML (as is, through a macro, in a table, in a list)
+    escapes it exactly once: the text once escaped is there, twice escaped is not."""
+    build_plan(db)
+    record, _, _ = export(db, Actor(MANAGER))
+
+    def typed(where: str) -> str:
+        return f"{where}: Q&A <b>\"x\"</b> 'y'"
+
+    first, amendment = record.checkins[0], record.amendments[0]
+    assert first.self_assessment and first.review and record.outcome
+    goals = [replace(first.goals[0], employee=replace(first.goals[0].employee, note=typed("note")))]
+    record = replace(
+        record,
+        issues=typed("issues"),
+        response=typed("response"),
+        employee=replace(record.employee, name=typed("name")),
+        goals=[replace(record.goals[0], description=typed("goal"))] + record.goals[1:],
+        steps=[replace(record.steps[0], description=typed("step"))] + record.steps[1:],
+        checkins=[
+            replace(
+                first,
+                self_assessment=replace(first.self_assessment, progress=typed("progress")),
+                review=replace(first.review, private_notes=typed("private")),
+                goals=goals + first.goals[1:],
+            )
+        ]
+        + record.checkins[1:],
+        amendments=[
+            replace(
+                amendment,
+                reason=typed("reason"),
+                changes=[replace(amendment.changes[0], before=typed("before"))],
+            )
+        ],
+        history=[replace(record.history[0], summary=[typed("event")]), *record.history[1:]],
+        outcome=replace(record.outcome, summary=typed("summary")),
+    )
+    html = render_html(record)
+    for where in (
+        "issues", "response", "name", "goal", "step", "note", "progress", "private", "reason",
+        "before", "event", "summary",
+    ):  # fmt: skip
+        assert f"{where}: Q&amp;A &lt;b&gt;&#34;x&#34;&lt;/b&gt; &#39;y&#39;" in html, where
+    assert "&amp;amp;" not in html and "&amp;lt;" not in html and "&amp;#" not in html
+    assert "<b>" not in html
 
 
 def test_html_is_a_complete_self_contained_document(db: Session) -> None:
