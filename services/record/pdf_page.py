@@ -10,9 +10,10 @@ every document (a 100-check-in record took 2 s):
 - lines, cell borders and shading go into the page as PDF operators written directly
   (`Document`), the glyphs registered with fpdf2's subset map as fpdf2's own `text` does,
   but without its per-character loop and per-call state changes;
-- the fonts are parsed once per process; each document gets a copy of the parse and, when
-  it is written out, a font already cut down to the characters it may use (`_cut`), so that
-  fpdf2's subsetting runs on a few hundred glyphs instead of DejaVu's six thousand.
+- the fonts are parsed once per process (pdf_fonts.py); each document gets a copy of the
+  parse and, when it is written out, a font already cut down to the characters it may use
+  (`cut_face`), so that fpdf2's subsetting runs on a few hundred glyphs instead of DejaVu's
+  six thousand.
 
 Those steps use fpdf2 internals (`TTFFont`, `SubsetMap`, `FPDF._out`, `FPDF.page`), which is
 why fpdf2 is pinned exactly; tests/services/test_export_pdf.py reads every kind of text back
@@ -21,27 +22,27 @@ and checks the embedded fonts, so an upgrade that changes them fails there first
 
 from __future__ import annotations
 
-import copy
-import io
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from fontTools import subset as ftsubset
-from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.fonts import SubsetMap, TTFFont
 
 from services.record.model import Party, PlanRecord
+from services.record.pdf_fonts import (
+    FONT,
+    MM_PER_PT,
+    Codes,
+    break_lines,
+    printable_chars,
+    read_faces,
+    text_width,
+)
 from services.record.times import format_time
 
-FONTS = Path(__file__).resolve().parent.parent.parent / "fonts"
-FONT = "DejaVu"
 PAPER = {"A4": "A4", "Letter": "Letter"}
 CONFIDENTIAL = "Confidential: personnel record"
 GREY = (100, 100, 100)
@@ -53,170 +54,18 @@ BORDER = (170, 170, 170)
 LINE_HEIGHT = 5.0  # mm at 10 pt
 PADDING = 1.2  # mm inside a table cell
 BOTTOM = 20.0  # mm below the last line of a page
-MM_PER_PT = 25.4 / 72
 
 REPLACEMENT = "\ufffd"
 UNPRINTABLE_NOTE = (
     "Some characters (such as emoji) cannot be printed with this PDF's font and show as "
     f"{REPLACEMENT}; the HTML copy of the record shows them as written."
 )
-# Tables the PDF never uses: OpenType layout (fpdf2 does not shape our text and drops them
-# when it subsets) and kerning (a PDF positions glyphs itself).
-_UNUSED_TABLES = ("GSUB", "GPOS", "GDEF", "kern", "FFTM", "hdmx", "LTSH", "VDMX")
-# Every document's fonts keep at least these characters (ASCII, Latin-1, common punctuation),
-# so that most records share one cut font per face and only other scripts need a cut of
-# their own: a few kilobytes more per PDF for far fewer cuts.
-_COMMON = frozenset(
-    [chr(c) for c in range(0x20, 0x7F)]
-    + [chr(c) for c in range(0xA0, 0x100)]
-    + [chr(c) for c in range(0x2010, 0x2027)]
-    + ["\u20ac", "\u2122", "\u2192"]
-)
-
 # fpdf2 logs the glyphs a font lacks, which would put characters people typed into the log.
 logging.getLogger("fpdf.output").setLevel(logging.ERROR)
 
 
 class Unprintable(Exception):
     """The record has characters the font cannot draw, and the page does not say so yet."""
-
-
-class _Widths(dict[str, float]):
-    """Advance widths in thousandths of an em by character; the font's default otherwise."""
-
-    def __init__(self, widths: dict[str, float], default: float) -> None:
-        super().__init__(widths)
-        self.default = default
-
-    def __missing__(self, char: str) -> float:
-        return self.default
-
-
-@dataclass(frozen=True)
-class _Face:
-    """One DejaVu face, read once per process: its lean file, its widths and fpdf2's parse."""
-
-    style: str
-    data: bytes
-    widths: _Widths
-    template: TTFFont
-
-    def attach(self, pdf: FPDF) -> TTFFont:
-        """This face in `pdf`, as `FPDF.add_font` would add it, without parsing it again."""
-        font = copy.copy(self.template)
-        font.i = len(pdf.fonts) + 1
-        font.desc = copy.copy(self.template.desc)  # the output fills in its font file
-        font.missing_glyphs = []
-        font.biggest_size_pt = 0
-        font.subset = SubsetMap(font)
-        pdf.fonts[f"{FONT.lower()}{self.style}"] = font
-        return font
-
-    def cut_for(self, font: TTFFont, used: Iterable[int]) -> None:
-        """Give `font`, about to be written out, a font file with the characters `used`."""
-        cut = _cut(self.style, _COMMON | frozenset(map(chr, used)))
-        # Outlines are kept as they are: no bounding boxes to work out again.
-        font.ttfont = TTFont(io.BytesIO(cut), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
-
-
-def _lean(path: Path) -> bytes:
-    font = TTFont(str(path), recalcTimestamp=False)
-    for tag in _UNUSED_TABLES:
-        if tag in font:
-            del font[tag]
-    out = io.BytesIO()
-    font.save(out)
-    return out.getvalue()
-
-
-@lru_cache(maxsize=1)
-def _faces() -> dict[str, _Face]:
-    """The regular ("") and bold ("B") faces, read once per process."""
-    faces: dict[str, _Face] = {}
-    parser = FPDF()
-    for style, name in (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf")):
-        data = _lean(FONTS / name)
-        template = TTFFont(parser, io.BytesIO(data), f"dejavu{style}", style)  # type: ignore[arg-type]
-        metrics = template.ttfont["hmtx"].metrics
-        scale = template.scale
-        widths = {chr(code): metrics[glyph][0] * scale for code, glyph in template.cmap.items()}
-        default = metrics[".notdef"][0] * scale
-        faces[style] = _Face(style, data, _Widths(widths, default), template)
-    return faces
-
-
-@lru_cache(maxsize=32)
-def _cut(style: str, chars: frozenset[str]) -> bytes:
-    """The face cut down to `chars` (glyph names kept: fpdf2 finds its glyphs by name)."""
-    font = TTFont(io.BytesIO(_faces()[style].data), recalcTimestamp=False, recalcBBoxes=False)
-    options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True, glyph_names=True)
-    options.name_IDs = ["*"]
-    subsetter = ftsubset.Subsetter(options)
-    subsetter.populate(unicodes=[ord(c) for c in chars])
-    subsetter.subset(font)
-    out = io.BytesIO()
-    font.save(out)
-    return out.getvalue()
-
-
-@lru_cache(maxsize=1)
-def _printable() -> frozenset[str]:
-    """The characters DejaVu Sans (regular and bold) can draw, and line breaks."""
-    faces = _faces()
-    return frozenset(faces[""].widths) & frozenset(faces["B"].widths) | {"\n", "\r"}
-
-
-def text_width(value: str, *, bold: bool = False, size: float = 10) -> float:
-    """The width of `value` in mm, on one line, in DejaVu Sans (bold) at `size` pt."""
-    widths = _faces()["B" if bold else ""].widths
-    return sum(map(widths.__getitem__, value)) * size * MM_PER_PT / 1000
-
-
-def break_lines(value: str, width: float, *, bold: bool = False, size: float = 10) -> list[str]:
-    """`value` as lines no wider than `width` mm: broken at spaces, mid-word only if it must."""
-    widths = _faces()["B" if bold else ""].widths
-    room = width * 1000 / (size * MM_PER_PT)  # in thousandths of an em
-    measure = widths.__getitem__
-    space = widths[" "]
-    out: list[str] = []
-    for paragraph in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if sum(map(measure, paragraph)) <= room:
-            out.append(paragraph)
-            continue
-        line, used = "", 0.0
-        for word in paragraph.split(" "):
-            wide = sum(map(measure, word))
-            if line and used + space + wide <= room:
-                line, used = f"{line} {word}", used + space + wide
-                continue
-            if line:
-                out.append(line)
-            while wide > room:  # a word wider than the line: break it where it must
-                cut, taken = 0, 0.0
-                while cut < len(word) and taken + measure(word[cut]) <= room:
-                    taken += measure(word[cut])
-                    cut += 1
-                cut = max(cut, 1)
-                out.append(word[:cut])
-                word = word[cut:]
-                wide = sum(map(measure, word))
-            line, used = word, wide
-        out.append(line)
-    return out
-
-
-class _Codes(dict[int, str]):
-    """A face's characters (by code point, as `str.translate` asks) and their codes in one
-    document's subset, picked on first use."""
-
-    def __init__(self, font: TTFFont) -> None:
-        super().__init__()
-        self.pick = font.subset.pick
-
-    def __missing__(self, char: int) -> str:
-        code = self.pick(char)
-        self[char] = mapped = chr(0 if code is None else code)
-        return mapped
 
 
 @lru_cache(maxsize=64)
@@ -243,9 +92,9 @@ class Document(FPDF):
         super().__init__(orientation="portrait", unit="mm", format=PAPER[paper_size])
         self.record = record
         self.org_name = printable_org_name
-        self.faces = _faces()
+        self.faces = read_faces()
         self.own = {style: face.attach(self) for style, face in self.faces.items()}
-        self.codes = {style: _Codes(font) for style, font in self.own.items()}
+        self.codes = {style: Codes(font) for style, font in self.own.items()}
         self.ops: list[str] = []  # this page's operators not yet in the page
         self._tf: dict[tuple[str, float], str] = {}  # font and size -> the Tf operator
         self._in_text = False
@@ -430,7 +279,7 @@ class Pen:
         # In a document that does not say so yet, the first such character raises
         # `Unprintable`: render_pdf starts again with the note at the top.
         value = value.replace("\t", "    ")
-        printable = _printable()
+        printable = printable_chars()
         if printable.issuperset(value):
             return value
         if not self.note_unprintable:
