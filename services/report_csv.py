@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    FromClause,
     Integer,
     Select,
     String,
@@ -35,6 +36,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, aliased
 
 from models import (
@@ -144,8 +146,8 @@ def chunk_query(db: Session, today: date, *, lines: bool = True) -> Select[Any]:
     """
     after, until = bindparam("after", 0, Integer), bindparam("until", 0, Integer)
     current = and_(Plan.acknowledged_at.is_not(None), Plan.acknowledged_at >= Plan.ack_requested_at)
-    employee = aliased(SlackUser)
-    manager = aliased(SlackUser)
+    employee, employee_found = _cached_name(db, Plan.employee_id, "employee")
+    manager, manager_found = _cached_name(db, Plan.manager_id, "manager")
     counts = _counts(today, after, until)
     marks = _latest_marks(db, after, until)
     due = func.coalesce(counts.c.due, 0)
@@ -156,9 +158,9 @@ def chunk_query(db: Session, today: date, *, lines: bool = True) -> Select[Any]:
     cells: tuple[Any, ...] = (
         Plan.public_id,
         Plan.employee_id,
-        _name(employee),
+        func.coalesce(employee.c.name, ""),
         Plan.manager_id,
-        _name(manager),
+        func.coalesce(manager.c.name, ""),
         type_coerce(Plan.status, String),
         _day(db, Plan.start_date),
         _day(db, Plan.end_date),
@@ -176,13 +178,14 @@ def chunk_query(db: Session, today: date, *, lines: bool = True) -> Select[Any]:
     )
     columns: tuple[ColumnElement[Any], ...] = cells
     if lines:
-        line = _csv_line([_csv_text(db, c) if i in _FREE_TEXT else c for i, c in enumerate(cells)])
+        texts = [_csv_text(db, c) if i in _FREE_TEXT else c for i, c in enumerate(cells)]
+        line = _csv_line(db, texts)
         columns = (line, due, completed, missed, finals)
     return (
         select(*columns)
         .select_from(Plan)
-        .outerjoin(employee, employee.user_id == Plan.employee_id)
-        .outerjoin(manager, manager.user_id == Plan.manager_id)
+        .outerjoin(employee, employee_found)
+        .outerjoin(manager, manager_found)
         .outerjoin(counts, counts.c.plan_id == Plan.id)
         .outerjoin(marks, marks.c.plan_id == Plan.id)
         .outerjoin(results, results.c.plan_id == Plan.id)
@@ -204,9 +207,12 @@ def _csv_text(db: Session, value: ColumnElement[str]) -> ColumnElement[str]:
     return case((special, quoted), else_=safe.concat(value))
 
 
-def _csv_line(cells: Sequence[ColumnElement[str]]) -> ColumnElement[str]:
-    """The cells joined by commas, ended as csv.writer ends a line (CRLF), in the database."""
-    line = cells[0]
+def _csv_line(db: Session, cells: Sequence[ColumnElement[str]]) -> ColumnElement[str]:
+    """The cells joined by commas, ended as csv.writer ends a line (CRLF), in the database
+    (no cell is NULL)."""
+    if db.get_bind().dialect.name == "postgresql":  # one call, where || copies the line each time
+        return func.concat(func.concat_ws(",", *cells), "\r\n")
+    line = cells[0]  # SQLite has concat_ws from 3.44 only
     for cell in cells[1:]:
         line = line.concat(",").concat(cell)
     return line.concat("\r\n")
@@ -256,35 +262,31 @@ def _latest_marks(db: Session, after: BindParameter[int], until: BindParameter[i
     label = case(_LABELS, value=type_coerce(CheckinGoalStatus.status, String))
     piece = literal("Goal ").concat(cast(Goal.position + 1, String)).concat(": ").concat(label)
     if db.get_bind().dialect.name == "postgresql":
-        # Per plan, two LATERAL steps: the walk, then its marks by author in goal order,
-        # "manager" (after "employee") first: the review when there is one.
+        # Per plan a LATERAL walk; then the marks of the chunk's check-ins by plan and
+        # author in goal order, and per plan the last author ("manager" sorts after
+        # "employee"): the review when there is one.
         walk = newest_marked.lateral("newest")
-        shown = (
+        by_author = (
             select(
-                author.label("author"),
+                Plan.id.label("plan_id"),
                 func.aggregate_strings(piece, "; ")
                 .aggregate_order_by(Goal.position)
                 .label("summary"),
-            )
-            .select_from(CheckinGoalStatus)
-            .join(Goal, Goal.id == CheckinGoalStatus.goal_id)
-            .where(CheckinGoalStatus.checkin_id == walk.c.id)
-            .group_by(author)
-            .order_by(author.desc())
-            .limit(1)
-            .lateral("shown")
-        )
-        return (
-            select(
-                Plan.id.label("plan_id"),
-                shown.c.summary,
                 _day(db, walk.c.occurrence_date).label("as_of"),
-                shown.c.author,
+                author.label("author"),
             )
             .select_from(Plan)
             .join(walk, true())
-            .join(shown, true())
+            .join(CheckinGoalStatus, CheckinGoalStatus.checkin_id == walk.c.id)
+            .join(Goal, Goal.id == CheckinGoalStatus.goal_id)
             .where(*in_chunk)
+            .group_by(Plan.id, walk.c.occurrence_date, author)
+            .subquery("by_author")
+        )
+        return (
+            select(by_author)
+            .ext(distinct_on(by_author.c.plan_id))
+            .order_by(by_author.c.plan_id, by_author.c.author.desc())
             .subquery("marks")
         )
     # SQLite: the walk as a scalar subquery per plan, then the preferred author's marks in
@@ -355,11 +357,24 @@ def _final_results(after: BindParameter[int], until: BindParameter[int]) -> Subq
     return select(ranked.c.plan_id, ranked.c.words).where(ranked.c.first == 1).subquery("results")
 
 
-def _name(user: Any) -> ColumnElement[str]:
-    """The name people know a cached user by: the real name, else the handle ("" unknown)."""
-    return func.coalesce(
-        func.nullif(user.real_name, ""), func.nullif(user.name, ""), user.user_id, ""
-    )
+def _cached_name(db: Session, user_id: Any, alias: str) -> tuple[FromClause, ColumnElement[bool]]:
+    """The cached profile of `user_id` as a `name` column to outer-join, and the join's
+    condition: the name people know them by, the real name, else the handle, else the id.
+
+    A lookup by primary key per plan: PostgreSQL, given a plain join, hashes every cached
+    profile for each chunk, so there it is a LATERAL subquery (LIMIT 1 keeps PostgreSQL from
+    pulling it up into that join; user_id is the primary key).
+    """
+    name = func.coalesce(
+        func.nullif(SlackUser.real_name, ""), func.nullif(SlackUser.name, ""), SlackUser.user_id
+    ).label("name")
+    if db.get_bind().dialect.name == "postgresql":
+        found = (
+            select(name).where(SlackUser.user_id == user_id).limit(1).correlate(Plan).lateral(alias)
+        )
+        return found, true()
+    profiles = select(SlackUser.user_id, name).subquery(alias)
+    return profiles, profiles.c.user_id == user_id
 
 
 def _chunks(db: Session, statement: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
