@@ -141,7 +141,7 @@ def main() -> None:
     parser.add_argument(
         "--no-scheduler",
         action="store_true",
-        help="SCHEDULER_ENABLED=false: no dispatcher run on listener threads after each ack",
+        help="SCHEDULER_ENABLED=false: no dispatcher thread sending the new plans' messages",
     )
     args = parser.parse_args()
     admin_url = os.environ.get("PIP_TEST_POSTGRES_URL", "")
@@ -171,7 +171,7 @@ def main() -> None:
                     conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 admin.dispose()
     store = "PostgreSQL" if args.postgres else "SQLite"
-    dispatcher = "off" if args.no_scheduler else "on (run on the listener thread after each ack)"
+    dispatcher = "off" if args.no_scheduler else "on (its own thread, in the same process)"
     print(f"\n{store}, {args.clients} concurrent clients, dispatcher {dispatcher}")
     print(
         "| what | p50 ms | p99 ms | n | over 3 s | failed |\n| --- | --- | --- | --- | --- | --- |"

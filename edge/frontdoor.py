@@ -82,7 +82,7 @@ class FrontDoor:
         try:
             text = raw.decode("utf-8")
             kind, payload = read_body(text, headers.get("content-type", ""))
-            shape = parse(kind, payload)
+            shape = parse(kind, payload, nul_checked=True)
         except UnicodeDecodeError:
             logger.info("refused a malformed request: body is not UTF-8")
             return _json(400, {"error": "malformed request"})
@@ -93,17 +93,18 @@ class FrontDoor:
             return _json(400, {"error": "malformed request"})
         bolt_headers: dict[str, str | Sequence[str]] = dict(headers)
         try:
+            # Bolt is handed the body read above rather than reading it a second time (a
+            # plan form is tens of kB). Its own reading also took any form body mentioning
+            # "payload" (a command typed with that word) for an empty interaction.
             request = BoltRequest(
-                body=text, query=environ.get("QUERY_STRING", ""), headers=bolt_headers
+                body="", query=environ.get("QUERY_STRING", ""), headers=bolt_headers
             )
+            request.raw_body = text  # what Bolt's own signature check reads
+            request.body = payload
+            request.context = build_context(BoltContext({}), payload)
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             logger.info("refused a malformed %s request: %s", kind, type(error).__name__)
             return _json(400, {"error": "malformed request"})
-        if request.body != payload:
-            # Bolt reads any form body that mentions "payload" (a command typed with that
-            # word) as an empty interaction; hand it the body as Slack meant it.
-            request.body = payload
-            request.context = build_context(BoltContext({}), payload)
         request.context[SHAPE] = shape
         response = self.app.dispatch(request)
         if isinstance(shape, SlashCommand) and response.status == 404:

@@ -117,6 +117,8 @@ def read_body(raw: str, content_type: str) -> tuple[str, dict[str, Any]]:
         raise Malformed("form", "not form data") from None
     if "payload" in form:
         return "interaction", _json_object("interaction", form["payload"])
+    if any("\x00" in key or "\x00" in value for key, value in form.items()):
+        raise Malformed("command", _NUL)
     return "command", form
 
 
@@ -129,11 +131,15 @@ def kind_of(body: dict[str, Any]) -> str:
     return "interaction"
 
 
-def parse(kind: str, body: dict[str, Any]) -> Shape:
-    """The typed shape of a payload of `kind` (from `read_body`); Malformed if it does not fit."""
-    if _has_nul(body):
+def parse(kind: str, body: dict[str, Any], *, nul_checked: bool = False) -> Shape:
+    """The typed shape of a payload of `kind`; Malformed if it does not fit.
+
+    `nul_checked` says `read_body` already refused NUL characters (Socket Mode's dicts are
+    walked here instead).
+    """
+    if not nul_checked and _has_nul(body):
         # Slack never sends NUL characters, and PostgreSQL text cannot hold them.
-        raise Malformed(kind, "NUL character")
+        raise Malformed(kind, _NUL)
     _check_common(kind, body)
     if kind == "command":
         return _command(body)
@@ -147,6 +153,9 @@ def parse(kind: str, body: dict[str, Any]) -> Shape:
     if body.get("type") != "event_callback":
         raise Malformed("event", "unknown payload type")
     return _event(body)
+
+
+_NUL = "NUL character"
 
 
 def _has_nul(value: Any, depth: int = 0) -> bool:
@@ -168,6 +177,10 @@ def _json_object(kind: str, text: str) -> dict[str, Any]:
         raise Malformed(kind, "not JSON") from None
     if not isinstance(value, dict):
         raise Malformed(kind, "not a JSON object")
+    # JSON spells a NUL only as an escape (a raw control character is not JSON), so a text
+    # without one holds none, and the walk is needed only when the escape's letters appear.
+    if "\\u0000" in text and _has_nul(value):
+        raise Malformed(kind, _NUL)
     return value
 
 

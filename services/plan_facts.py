@@ -86,11 +86,6 @@ def plan_line(db: Session, plan: Plan, now: datetime) -> PlanLine:
     return plan_lines(db, [plan], now)[0]
 
 
-def overdue_items(db: Session, plan: Plan, now: datetime) -> list[str]:
-    """What is late on `plan`, in words a manager acts on (EMPLOYEE_ITEMS concern both)."""
-    return plan_line(db, plan, now).overdue
-
-
 def _overdue(plan: Plan, now: datetime, counts: dict[CheckinStatus, int]) -> list[str]:
     if plan.status in (PlanStatus.CLOSED, PlanStatus.DRAFT, PlanStatus.WITHDRAWN):
         return []
