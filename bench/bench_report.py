@@ -4,6 +4,11 @@ Run: `.venv/bin/python -m bench.bench_report [--plans 100000] [--postgres] [--ru
 or against a store filled before: `--store URL` (the store is left as it is). `--keep`
 fills a fresh store and keeps it, printing its URL for later `--store` runs.
 
+A fresh store gets, after bench/fill.py, cached names for the managers and a third of the
+employees (commas, quotes, CR/LF, formula prefixes, accents, emoji: the CSV quotes and
+escapes them), final results on the goals (earlier-scale and unknown values too) and a
+second goal on a quarter of the plans.
+
 In the bench process (no bot, no Slack), as handlers/report.py does it: the CSV written to
 a file chunk by chunk (services.report_csv.csv_chunks, adding up the check-in totals), then
 the figures (org_report with those totals) and the breakdowns. Each run is a new session.
@@ -22,11 +27,12 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table, case, insert, select, update
 from sqlalchemy.engine import make_url
 
-from bench.fill import fill
+from bench.fill import Filled, fill
 from db import begin_read, make_engine, make_session_factory, migrate
+from models import Goal, SlackUser
 from services.access import Actor
 from services.report import csv_chunks, org_report
 from services.report_breakdown import breakdown
@@ -53,10 +59,79 @@ def _fresh(plans: int, postgres: bool, folder: Path) -> str:
     engine = make_engine(url)
     migrate(engine)
     started = time.monotonic()
-    fill(engine, plans, datetime.now(UTC).date())
+    filled = fill(engine, plans, datetime.now(UTC).date())
+    _typed(engine, filled)
     print(f"filled {plans:,} plans in {time.monotonic() - started:.0f} s")
     engine.dispose()
     return url
+
+
+NAMES = (
+    'Maria "M" Manager',
+    "Smith, John",
+    '=HYPERLINK("x")',
+    "+44 20",
+    "-minus",
+    "@at",
+    "\tTab",
+    "\rCR start",
+    "line\nbreak",
+    "Zoë Ünïcode",
+    "plain",
+    "",
+    "a\r\nb",
+    "'quoted'",
+    "trailing ",
+    " leading",
+    "semi;colon",
+    "é中😀",
+)
+RESULTS = ("met", "partly_met", "not_met", "on_track", "at_risk", "off_track", "", None, "bogus")
+
+
+def _typed(engine: Engine, filled: Filled) -> None:
+    """Cached names people could have typed, final results and second goals (see above)."""
+    now = datetime.now(UTC)
+    profiles = [(Filled.manager(i), f"m{i}", NAMES[i % len(NAMES)]) for i in range(filled.managers)]
+    profiles += [
+        (Filled.employee(p), "" if p % 2 else f"h{p}", NAMES[p % len(NAMES)])
+        for p in range(1, filled.plans + 1, 3)
+    ]
+    goals: Table = Goal.__table__  # type: ignore[assignment]
+    with engine.begin() as conn:
+        for first in range(0, len(profiles), 5_000):
+            conn.execute(
+                insert(SlackUser),
+                [
+                    {"user_id": u, "name": n, "real_name": r, "tz": "UTC", "fetched_at": now}
+                    for u, n, r in profiles[first : first + 5_000]
+                ],
+            )
+        conn.execute(
+            update(goals).values(
+                final_result=case(
+                    *((goals.c.plan_id % len(RESULTS) == i, v) for i, v in enumerate(RESULTS)),
+                    else_=None,
+                )
+            )
+        )
+        second = conn.execute(
+            select(goals.c.plan_id, goals.c.due_date).where(goals.c.plan_id % 4 == 0)
+        )
+        rows = [
+            {
+                "plan_id": plan_id,
+                "position": 1,
+                "description": "Second",
+                "measure": "m",
+                "target": "t",
+                "due_date": due,
+                "final_result": ("met", "not_met", None)[plan_id % 3],
+            }
+            for plan_id, due in second
+        ]
+        for first in range(0, len(rows), 5_000):
+            conn.execute(insert(goals), rows[first : first + 5_000])
 
 
 def _drop(url: str) -> None:

@@ -84,7 +84,8 @@ CSV_COLUMNS = (
     "final_results",
 )
 # The columns that can hold what people or Slack chose (ids, names); every other column is
-# made here (fixed words, ISO dates, counts) and never starts with a formula prefix.
+# made here (fixed words, ISO dates, counts): it never starts with a formula prefix and never
+# holds a comma, a double quote or a line break, so it needs no quoting.
 _FREE_TEXT = tuple(
     CSV_COLUMNS.index(c)
     for c in ("plan_id", "employee_id", "employee_name", "manager_id", "manager_name")
@@ -391,9 +392,8 @@ def _chunks(db: Session, statement: Select[Any]) -> Iterator[list[tuple[Any, ...
     connection = db.connection()
     compiled = statement.compile(connection, compile_kwargs={"render_postcompile": True})
     sql, params = str(compiled), dict(compiled.params)
-    for name, value in params.items():
-        if isinstance(value, date):  # the sqlite3 module's date adapter is deprecated
-            params[name] = value.isoformat()
+    if connection.dialect.name == "sqlite":  # the sqlite3 module's date adapter is deprecated
+        params = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
     cursor = connection.connection.cursor()
     try:
         for after in range(0, top, CSV_CHUNK_PLANS):
