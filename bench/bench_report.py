@@ -12,7 +12,7 @@ second goal on a quarter of the plans.
 In the bench process (no bot, no Slack), as handlers/report.py does it: the CSV written to
 a file chunk by chunk (services.report_csv.csv_chunks, adding up the check-in totals), then
 the figures (org_report with those totals) and the breakdowns. Each run is a new session.
-It prints p50 and the spread in ms, and the CSV's size and lines. It asserts nothing.
+It prints p50, min and max in ms, the CSV's size and rows, and the load. It asserts nothing.
 """
 
 from __future__ import annotations
