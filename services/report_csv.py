@@ -1,34 +1,42 @@
-"""The org report's per-plan CSV, a chunk of plans at a time, computed in the database.
+"""The org report's per-plan CSV, a chunk of plans at a time, every line made in the database.
 
-Per chunk of CSV_CHUNK_PLANS plans (keyset on the plan id) three statements: the plans
-with their dates already as text (and a closed plan's goals' final results at close), their
-check-in counts (read from one index, `ix_checkins_plan_id_occurrence_date_id_kind_status`),
-and the goal marks of each plan's latest marked check-in (a short walk back in that index
-per plan); then the names. Values come back as plain text, so the rows go to the CSV writer
-without an object per value.
+One statement per chunk of CSV_CHUNK_PLANS plan ids, compiled once per report: the plans
+with their cached names, their check-in counts (a GROUP BY over one index range,
+`ix_checkins_plan_id_occurrence_date_id_kind_status`), the goal marks of each plan's latest
+marked check-in (a short walk back in that index per plan) and a closed plan's goals' final
+results. Each row comes back as its CSV line, quoted as csv.writer quotes (QUOTE_MINIMAL)
+with the free-text cells made spreadsheet-safe, beside the numbers the figures add up:
+Python only joins strings. report_rows selects the same cells raw.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    FromClause,
+    Integer,
+    Select,
     String,
+    Subquery,
     and_,
+    bindparam,
     case,
     cast,
     exists,
     func,
+    literal,
     select,
     true,
     type_coerce,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, aliased
 
 from models import (
@@ -44,13 +52,15 @@ from models import (
 from services.access import UNSENT_STATUSES, Actor, may_run_org_report
 from services.checkins import STATUS_LABELS
 from services.errors import NotAllowed
-from services.status_text import final_result_label
+from services.status_text import FINAL_RESULT_LABELS, NO_FINAL_RESULT
 
 REFUSAL = "Only HR can run the report."
 COMPLETED_CHECKIN_STATUSES = (CheckinStatus.ANSWERED, CheckinStatus.REVIEWED)
 # A spreadsheet reads a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-CSV_CHUNK_PLANS = 2500  # plans per CSV chunk: bounded memory, a few queries per chunk
+CSV_CHUNK_PLANS = 2500  # plan ids per CSV chunk: bounded memory, one statement per chunk
+# csv.writer (QUOTE_MINIMAL) puts a cell in double quotes when it holds one of these.
+_CSV_SPECIAL = ',"\r\n'
 
 CSV_COLUMNS = (
     "plan_id",
@@ -74,12 +84,12 @@ CSV_COLUMNS = (
     "final_results",
 )
 # The columns that can hold what people or Slack chose (ids, names); every other column is
-# made here (fixed words, ISO dates, counts) and never starts with a formula prefix.
+# made here (fixed words, ISO dates, counts): it never starts with a formula prefix and never
+# holds a comma, a double quote or a line break, so it needs no quoting.
 _FREE_TEXT = tuple(
     CSV_COLUMNS.index(c)
     for c in ("plan_id", "employee_id", "employee_name", "manager_id", "manager_name")
 )
-_RISKY = frozenset(FORMULA_PREFIXES)
 _LABELS = {status.value: label for status, label in STATUS_LABELS.items()}
 
 
@@ -128,146 +138,115 @@ def _utc_day(db: Session, column: Any) -> ColumnElement[str]:
     return func.substr(type_coerce(column, String), 1, 10)  # stored as UTC ISO text
 
 
-def _plans(db: Session, after: int) -> Sequence[Any]:
-    """The next chunk of plans, every value as the CSV shows it, names joined in."""
-    return _rows(db, plans_query(db, after))
+def chunk_query(db: Session, today: date, *, lines: bool = True) -> Select[Any]:
+    """The statement of one chunk: the sent plans with an id in (:after, :until], by id.
 
-
-def plans_query(db: Session, after: int) -> Any:
-    """The statement of `_plans` (bench/explain.py shows its plan)."""
+    With `lines`, each row is (CSV line, due, completed, missed, final results in words);
+    otherwise the CSV_COLUMNS cells, raw. Bound parameters `after` and `until` pick the
+    chunk, so the statement is compiled once per report (bench/explain.py shows its plan).
+    """
+    after, until = bindparam("after", 0, Integer), bindparam("until", 0, Integer)
     current = and_(Plan.acknowledged_at.is_not(None), Plan.acknowledged_at >= Plan.ack_requested_at)
-    employee = aliased(SlackUser)
-    manager = aliased(SlackUser)
+    employee, employee_found = _cached_name(db, Plan.employee_id, "employee")
+    manager, manager_found = _cached_name(db, Plan.manager_id, "manager")
+    counts = _counts(today, after, until)
+    marks = _latest_marks(db, after, until)
+    due = func.coalesce(counts.c.due, 0)
+    completed = func.coalesce(counts.c.completed, 0)
+    missed = func.coalesce(counts.c.missed, 0)
+    results = _final_results(after, until)
+    finals = case((Plan.status == PlanStatus.CLOSED, func.coalesce(results.c.words, "")), else_="")
+    cells: tuple[Any, ...] = (
+        Plan.public_id,
+        Plan.employee_id,
+        func.coalesce(employee.c.name, ""),
+        Plan.manager_id,
+        func.coalesce(manager.c.name, ""),
+        type_coerce(Plan.status, String),
+        _day(db, Plan.start_date),
+        _day(db, Plan.end_date),
+        case((current, "yes"), else_="no"),
+        case((current, _utc_day(db, Plan.acknowledged_at)), else_=""),
+        cast(due, String),
+        cast(completed, String),
+        cast(missed, String),
+        func.coalesce(marks.c.summary, ""),
+        func.coalesce(marks.c.as_of, ""),
+        func.coalesce(marks.c.author, ""),
+        func.coalesce(type_coerce(Plan.outcome, String), ""),
+        func.coalesce(_day(db, Plan.outcome_effective_date), ""),
+        finals,
+    )
+    columns: tuple[ColumnElement[Any], ...] = cells
+    if lines:
+        texts = [_csv_text(db, c) if i in _FREE_TEXT else c for i, c in enumerate(cells)]
+        line = _csv_line(db, texts)
+        columns = (line, due, completed, missed, finals)
+    return (
+        select(*columns)
+        .select_from(Plan)
+        .outerjoin(employee, employee_found)
+        .outerjoin(manager, manager_found)
+        .outerjoin(counts, counts.c.plan_id == Plan.id)
+        .outerjoin(marks, marks.c.plan_id == Plan.id)
+        .outerjoin(results, results.c.plan_id == Plan.id)
+        .where(Plan.id > after, Plan.id <= until, Plan.status.not_in(UNSENT_STATUSES))
+        .order_by(Plan.id)
+    )
+
+
+def _csv_text(db: Session, value: ColumnElement[str]) -> ColumnElement[str]:
+    """A free-text cell as csv.writer writes it after spreadsheet_safe, in the database:
+    a `'` before a formula prefix, and in double quotes (doubled inside) when it holds a
+    comma, a double quote, a CR or a LF (QUOTE_MINIMAL, the only characters it quotes for)."""
+    safe = case((func.substr(value, 1, 1).in_(FORMULA_PREFIXES), "'"), else_="")
+    if db.get_bind().dialect.name == "postgresql":
+        special = value.regexp_match(f"[{_CSV_SPECIAL}]")
+    else:  # one GLOB: SQLAlchemy's REGEXP on SQLite calls back into Python for every row
+        special = value.op("GLOB")(f"*[{_CSV_SPECIAL}]*")
+    quoted = literal('"').concat(safe).concat(func.replace(value, '"', '""')).concat('"')
+    return case((special, quoted), else_=safe.concat(value))
+
+
+def _csv_line(db: Session, cells: Sequence[ColumnElement[str]]) -> ColumnElement[str]:
+    """The cells joined by commas, ended as csv.writer ends a line (CRLF), in the database
+    (no cell is NULL)."""
+    if db.get_bind().dialect.name == "postgresql":  # one call, where || copies the line each time
+        return func.concat(func.concat_ws(",", *cells), "\r\n")
+    line = cells[0]  # SQLite has concat_ws from 3.44 only
+    for cell in cells[1:]:
+        line = line.concat(",").concat(cell)
+    return line.concat("\r\n")
+
+
+def _counts(today: date, after: BindParameter[int], until: BindParameter[int]) -> Subquery:
+    """Due, completed and missed scheduled check-ins per plan of the chunk, read from one
+    index range (`ix_checkins_plan_id_occurrence_date_id_kind_status`)."""
+    completed = func.count().filter(Checkin.status.in_(COMPLETED_CHECKIN_STATUSES))
+    missed = func.count().filter(Checkin.status == CheckinStatus.MISSED)
     return (
         select(
-            Plan.id,
-            Plan.public_id,
-            Plan.employee_id,
-            _name(employee),
-            Plan.manager_id,
-            _name(manager),
-            type_coerce(Plan.status, String),
-            _day(db, Plan.start_date),
-            _day(db, Plan.end_date),
-            case((current, _utc_day(db, Plan.acknowledged_at)), else_=""),
-            func.coalesce(type_coerce(Plan.outcome, String), ""),
-            func.coalesce(_day(db, Plan.outcome_effective_date), ""),
-            case((Plan.status == PlanStatus.CLOSED, _final_results(db)), else_=""),
+            Checkin.plan_id,
+            func.count().label("due"),
+            completed.label("completed"),
+            missed.label("missed"),
         )
-        .outerjoin(employee, employee.user_id == Plan.employee_id)
-        .outerjoin(manager, manager.user_id == Plan.manager_id)
-        .where(Plan.id > after, Plan.status.not_in(UNSENT_STATUSES))
-        .order_by(Plan.id)
-        .limit(CSV_CHUNK_PLANS)
-    )
-
-
-def _final_results(db: Session) -> ColumnElement[str]:
-    """A plan's goals' final results at close as `position:value,...` text ("" for none), in
-    the plans statement; final_results_words puts them in goal order and words."""
-    pair = cast(Goal.position, String).concat(":").concat(Goal.final_result)
-    joined = (
-        func.string_agg(pair, ",")
-        if db.get_bind().dialect.name == "postgresql"
-        else func.group_concat(pair, ",")
-    )
-    return func.coalesce(
-        select(joined)
-        .where(Goal.plan_id == Plan.id, Goal.final_result.is_not(None))
-        .correlate(Plan)
-        .scalar_subquery(),
-        "",
-    )
-
-
-def final_results_words(pairs: str) -> list[tuple[int, str]]:
-    """(goal number, final result in words) in goal order, from `_final_results`' text;
-    values of the earlier scale read as final_result_label says them."""
-    if not pairs:
-        return []
-    marks = sorted(
-        (int(position), value)
-        for position, value in (pair.split(":", 1) for pair in pairs.split(","))
-    )
-    return [(position + 1, final_result_label(value)) for position, value in marks]
-
-
-def _rows(db: Session, statement: Any) -> list[tuple[Any, ...]]:
-    """The rows of `statement` as the driver returns them: plain tuples, no result objects.
-
-    Every value these statements return is text or a number made in SQL, so there is
-    nothing for SQLAlchemy to convert on the way out; for 100,000 plans that saves a
-    result row object per row. The parameters are ones the driver takes as they are
-    (ints, dates, strings).
-    """
-    connection = db.connection()
-    compiled = statement.compile(connection, compile_kwargs={"render_postcompile": True})
-    params = compiled.params
-    cursor = connection.connection.cursor()
-    try:
-        if compiled.positional:
-            cursor.execute(str(compiled), [params[name] for name in compiled.positiontup])
-        else:
-            cursor.execute(str(compiled), params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def _name(user: Any) -> ColumnElement[str]:
-    """The name people know a cached user by: the real name, else the handle ("" unknown)."""
-    return func.coalesce(
-        func.nullif(user.real_name, ""), func.nullif(user.name, ""), user.user_id, ""
-    )
-
-
-def checkin_counts(
-    db: Session, today: date, first: int, last: int
-) -> dict[int, tuple[int, int, int]]:
-    """Due, completed and missed scheduled check-ins per plan with an id in [first, last]."""
-    rows = _rows(db, counts_query(today, first, last))
-    return {
-        plan_id: (int(due), int(done or 0), int(lost or 0)) for plan_id, due, done, lost in rows
-    }
-
-
-def counts_query(today: date, first: int, last: int) -> Any:
-    """The statement of `checkin_counts` (bench/explain.py shows its plan)."""
-    completed = func.sum(case((Checkin.status.in_(COMPLETED_CHECKIN_STATUSES), 1), else_=0))
-    missed = func.sum(case((Checkin.status == CheckinStatus.MISSED, 1), else_=0))
-    return (
-        select(Checkin.plan_id, func.count(), completed, missed)
-        .where(Checkin.plan_id.between(first, last), *due_checkins(today))
+        .where(Checkin.plan_id > after, Checkin.plan_id <= until, *due_checkins(today))
         .group_by(Checkin.plan_id)
+        .subquery("counts")
     )
 
 
-def latest_goal_marks(db: Session, first: int, last: int) -> dict[int, tuple[str, str, str]]:
-    """Per plan with an id in [first, last]: (summary, as of, by) of the goal statuses of its
-    latest check-in that has any.
+def _latest_marks(db: Session, after: BindParameter[int], until: BindParameter[int]) -> Subquery:
+    """Per plan of the chunk: (plan_id, summary, as_of, author) of the goal statuses of its
+    latest check-in that has any, `Goal 1: On track; Goal 2: At risk` in goal order.
 
     Latest is by occurrence date, then id; scheduled and unscheduled alike. When both people
     marked that check-in, the manager's review is shown rather than the self-assessment.
-    """
-    rows = _rows(db, latest_marks_query(db, first, last))
-    by_author: dict[tuple[int, str], tuple[str, list[str]]] = {}
-    for plan_id, as_of, author, status, position in rows:
-        _, parts = by_author.setdefault((plan_id, author), (as_of, []))
-        parts.append(f"Goal {position + 1}: {_LABELS[status]}")
-    latest_marks: dict[int, tuple[str, str, str]] = {}
-    for (plan_id, author), (as_of, parts) in by_author.items():
-        if author == "manager" or plan_id not in latest_marks:
-            latest_marks[plan_id] = ("; ".join(parts), as_of, author)
-    return latest_marks
-
-
-def latest_marks_query(db: Session, first: int, last: int) -> Any:
-    """(plan id, as of, author, status, goal position) of each plan's latest marked check-in.
-
-    Per plan, a walk back from its newest check-in to the first with marks (the index
-    `ix_checkins_plan_id_occurrence_date_id_kind_status`, a probe of the marks per step).
-    PostgreSQL runs it as a LATERAL join; as a scalar subquery it would hash-join every
-    check-in and mark instead. SQLite has no LATERAL and walks the scalar subquery per plan.
+    The check-in is a walk back from the plan's newest (the index
+    `ix_checkins_plan_id_occurrence_date_id_kind_status`, a probe of the marks per step):
+    a LATERAL join on PostgreSQL (as a scalar subquery it would hash-join every check-in and
+    mark instead), a scalar subquery per plan on SQLite, which has no LATERAL.
     """
     newest_marked = (
         select(Checkin.id, Checkin.occurrence_date)
@@ -277,122 +256,174 @@ def latest_marks_query(db: Session, first: int, last: int) -> Any:
         )
         .order_by(Checkin.occurrence_date.desc(), Checkin.id.desc())
         .limit(1)
+        .correlate(Plan)
     )
+    in_chunk = (Plan.id > after, Plan.id <= until)
     author = type_coerce(CheckinGoalStatus.author, String)
-    columns = (author, type_coerce(CheckinGoalStatus.status, String), Goal.position)
-    in_chunk = Plan.id.between(first, last)
+    label = case(_LABELS, value=type_coerce(CheckinGoalStatus.status, String))
+    piece = literal("Goal ").concat(cast(Goal.position + 1, String)).concat(": ").concat(label)
     if db.get_bind().dialect.name == "postgresql":
-        latest = newest_marked.correlate(Plan).lateral()
-        return (
-            select(Plan.id, _day(db, latest.c.occurrence_date), *columns)
+        # Per plan a LATERAL walk; then the marks of the chunk's check-ins by plan and
+        # author in goal order, and per plan the last author ("manager" sorts after
+        # "employee"): the review when there is one.
+        walk = newest_marked.lateral("newest")
+        by_author = (
+            select(
+                Plan.id.label("plan_id"),
+                func.aggregate_strings(piece, "; ")
+                .aggregate_order_by(Goal.position)
+                .label("summary"),
+                _day(db, walk.c.occurrence_date).label("as_of"),
+                author.label("author"),
+            )
             .select_from(Plan)
-            .join(latest, true())
-            .join(CheckinGoalStatus, CheckinGoalStatus.checkin_id == latest.c.id)
+            .join(walk, true())
+            .join(CheckinGoalStatus, CheckinGoalStatus.checkin_id == walk.c.id)
             .join(Goal, Goal.id == CheckinGoalStatus.goal_id)
-            .where(in_chunk)
-            .order_by(Plan.id, author, Goal.position)
+            .where(*in_chunk)
+            .group_by(Plan.id, walk.c.occurrence_date, author)
+            .subquery("by_author")
         )
-    chosen = (
+        return (
+            select(by_author)
+            .ext(distinct_on(by_author.c.plan_id))
+            .order_by(by_author.c.plan_id, by_author.c.author.desc())
+            .subquery("marks")
+        )
+    # SQLite: the walk as a scalar subquery per plan, then the preferred author's marks in
+    # goal order by a window (see _in_goal_order), one row per plan.
+    newest = newest_marked.with_only_columns(Checkin.id).scalar_subquery()
+    latest = select(Plan.id.label("plan_id"), newest.label("checkin_id")).where(*in_chunk)
+    chosen = latest.subquery("latest")
+    reviewer = aliased(CheckinGoalStatus)
+    # "manager" sorts after "employee": the review when there is one.
+    preferred = select(func.max(reviewer.author)).where(reviewer.checkin_id == Checkin.id)
+    marked = (
         select(
-            Plan.id.label("plan_id"),
-            newest_marked.with_only_columns(Checkin.id)
-            .correlate(Plan)
-            .scalar_subquery()
-            .label("checkin_id"),
+            chosen.c.plan_id,
+            _in_goal_order(piece, chosen.c.plan_id).label("summary"),
+            _day(db, Checkin.occurrence_date).label("as_of"),
+            author.label("author"),
+            _first_in_goal_order(chosen.c.plan_id),
         )
-        .where(in_chunk)
-        .subquery()
+        # Joined on Checkin.id, not on chosen's column: SQLite would copy the walk there too.
+        .join(Checkin, Checkin.id == chosen.c.checkin_id)
+        .join(
+            CheckinGoalStatus,
+            and_(
+                CheckinGoalStatus.checkin_id == Checkin.id,
+                CheckinGoalStatus.author == preferred.scalar_subquery(),
+            ),
+        )
+        .join(Goal, Goal.id == CheckinGoalStatus.goal_id)
+        .subquery("marked")
     )
     return (
-        select(chosen.c.plan_id, _day(db, Checkin.occurrence_date), *columns)
-        .join(Checkin, Checkin.id == chosen.c.checkin_id)
-        .join(CheckinGoalStatus, CheckinGoalStatus.checkin_id == chosen.c.checkin_id)
-        .join(Goal, Goal.id == CheckinGoalStatus.goal_id)
-        .order_by(chosen.c.plan_id, author, Goal.position)
+        select(marked.c.plan_id, marked.c.summary, marked.c.as_of, marked.c.author)
+        .where(marked.c.first == 1)
+        .subquery("marks")
     )
 
 
-def row_chunks(
-    db: Session, today: date, totals: CheckinTotals | None = None
-) -> Iterator[list[tuple[str, ...]]]:
-    """The rows as tuples in CSV_COLUMNS order, CSV_CHUNK_PLANS plans at a time, by plan id;
-    the check-in counts are added to `totals` on the way."""
-    after = 0
-    no_marks = ("", "", "")
-    while True:
-        plans = _plans(db, after)
-        if not plans:
-            return
-        first, last = plans[0][0], plans[-1][0]
-        counts = checkin_counts(db, today, first, last)
-        if totals is not None:
-            for due, done, missed in counts.values():
-                totals.due += due
-                totals.completed += done
-                totals.missed += missed
-        marks = latest_goal_marks(db, first, last)
-        chunk: list[tuple[str, ...]] = []
-        for (
-            plan_id,
-            public_id,
-            employee,
-            employee_name,
-            manager,
-            manager_name,
-            status,
-            start,
-            end,
-            acked,
-            outcome,
-            effective,
-            finals,
-        ) in plans:
-            due, done, missed = counts.get(plan_id, (0, 0, 0))
-            summary, as_of, by = marks.get(plan_id, no_marks)
-            results = final_results_words(finals)
-            if totals is not None:
-                for _, label in results:
-                    totals.final_results[label] = totals.final_results.get(label, 0) + 1
-            chunk.append(
-                (
-                    public_id,
-                    employee,
-                    employee_name,
-                    manager,
-                    manager_name,
-                    status,
-                    start,
-                    end,
-                    "yes" if acked else "no",
-                    acked,
-                    str(due),
-                    str(done),
-                    str(missed),
-                    summary,
-                    as_of,
-                    by,
-                    outcome,
-                    effective,
-                    "; ".join(f"Goal {n}: {label}" for n, label in results),
-                )
-            )
-        yield chunk
-        if len(plans) < CSV_CHUNK_PLANS:
-            return
-        after = last
+def _first_in_goal_order(partition: Any) -> ColumnElement[int]:
+    """1 on the partition's first goal (the same window as _in_goal_order: one sort)."""
+    return func.row_number().over(partition_by=partition, order_by=Goal.position).label("first")
 
 
-def _safe(row: tuple[str, ...]) -> tuple[str, ...]:
-    """`row` with its free-text cells made spreadsheet-safe (most rows need nothing)."""
-    if _RISKY.isdisjoint([row[i][:1] for i in _FREE_TEXT]):
-        return row
-    return tuple(spreadsheet_safe(v) if i in _FREE_TEXT else v for i, v in enumerate(row))
+def _in_goal_order(piece: ColumnElement[str], partition: Any = None) -> ColumnElement[str]:
+    """`piece` of every row of the partition joined by "; " in goal order, on every row.
+
+    A window, not an ordered aggregate: SQLite before 3.44 has no ORDER BY in group_concat
+    and leaves the order of an aggregate's input undefined; a window's frame is in order.
+    """
+    return func.aggregate_strings(piece, "; ").over(
+        partition_by=partition, order_by=Goal.position, rows=(None, None)
+    )
+
+
+def _final_results(after: BindParameter[int], until: BindParameter[int]) -> Subquery:
+    """Per plan of the chunk with any: (plan_id, words) of its goals' final results at close
+    in goal order and words (final_result_label, values of the earlier scale included)."""
+    label = case(FINAL_RESULT_LABELS, value=Goal.final_result, else_=NO_FINAL_RESULT)
+    piece = literal("Goal ").concat(cast(Goal.position + 1, String)).concat(": ").concat(label)
+    ranked = (
+        select(
+            Goal.plan_id,
+            _in_goal_order(piece, Goal.plan_id).label("words"),
+            _first_in_goal_order(Goal.plan_id),
+        )
+        .where(Goal.plan_id > after, Goal.plan_id <= until, Goal.final_result.is_not(None))
+        .subquery("ranked_results")
+    )
+    return select(ranked.c.plan_id, ranked.c.words).where(ranked.c.first == 1).subquery("results")
+
+
+def _cached_name(db: Session, user_id: Any, alias: str) -> tuple[FromClause, ColumnElement[bool]]:
+    """The cached profile of `user_id` as a `name` column to outer-join, and the join's
+    condition: the name people know them by, the real name, else the handle, else the id.
+
+    A lookup by primary key per plan: PostgreSQL, given a plain join, hashes every cached
+    profile for each chunk, so there it is a LATERAL subquery (LIMIT 1 keeps PostgreSQL from
+    pulling it up into that join; user_id is the primary key).
+    """
+    name = func.coalesce(
+        func.nullif(SlackUser.real_name, ""), func.nullif(SlackUser.name, ""), SlackUser.user_id
+    ).label("name")
+    if db.get_bind().dialect.name == "postgresql":
+        found = (
+            select(name).where(SlackUser.user_id == user_id).limit(1).correlate(Plan).lateral(alias)
+        )
+        return found, true()
+    profiles = select(SlackUser.user_id, name).subquery(alias)
+    return profiles, profiles.c.user_id == user_id
+
+
+def _chunks(db: Session, statement: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of `statement` chunk by chunk, by plan id, as the driver returns them.
+
+    The statement is compiled once and run per chunk with its `after` and `until` bound
+    (psycopg prepares it on the server after a few runs). Every value is text or a number
+    made in SQL, so the driver's plain tuples need no result objects around them; the
+    parameters are ones both drivers take as they are (ints, strings).
+    """
+    top = db.scalar(select(func.max(Plan.id)))
+    if top is None:
+        return
+    connection = db.connection()
+    compiled = statement.compile(connection, compile_kwargs={"render_postcompile": True})
+    sql, params = str(compiled), dict(compiled.params)
+    if connection.dialect.name == "sqlite":  # the sqlite3 module's date adapter is deprecated
+        params = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
+    cursor = connection.connection.cursor()
+    try:
+        for after in range(0, top, CSV_CHUNK_PLANS):
+            params.update(after=after, until=after + CSV_CHUNK_PLANS)
+            if compiled.positional:
+                cursor.execute(sql, [params[name] for name in compiled.positiontup or ()])
+            else:
+                cursor.execute(sql, params)
+            yield list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _add_up(totals: CheckinTotals, rows: list[tuple[Any, ...]]) -> None:
+    """Add a chunk's check-in counts and final results (columns 1 to 4) to `totals`."""
+    totals.due += sum(row[1] for row in rows)
+    totals.completed += sum(row[2] for row in rows)
+    totals.missed += sum(row[3] for row in rows)
+    # Plans share a handful of distinct results texts: count those, then read their words.
+    for words, plans in Counter(row[4] for row in rows).items():
+        for piece in words.split("; ") if words else ():
+            label = piece.split(": ", 1)[1]
+            totals.final_results[label] = totals.final_results.get(label, 0) + plans
 
 
 def report_rows(db: Session, actor: Actor, today: date) -> list[dict[str, str]]:
     """One row of plain text per plan, keyed by CSV_COLUMNS, oldest plan first (HR only)."""
     require_report_access(actor)
-    return [dict(zip(CSV_COLUMNS, row, strict=True)) for c in row_chunks(db, today) for row in c]
+    statement = chunk_query(db, today, lines=False)
+    return [dict(zip(CSV_COLUMNS, row, strict=True)) for c in _chunks(db, statement) for row in c]
 
 
 def report_csv(db: Session, actor: Actor, today: date) -> str:
@@ -406,15 +437,12 @@ def csv_chunks(
     """The CSV of report_csv, a header and then CSV_CHUNK_PLANS plans at a time (HR only).
 
     Memory stays bounded whatever the number of plans: write the chunks to a file. When
-    `totals` is given, the check-in counts of every plan are added to it (for org_report).
+    `totals` is given, the check-in counts and final results of every plan are added to it
+    (for org_report). The database makes each line; here they are only joined.
     """
     require_report_access(actor)
-    out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(CSV_COLUMNS)
-    yield out.getvalue()
-    for rows in row_chunks(db, today, totals):
-        out.seek(0)
-        out.truncate()
-        writer.writerows(_safe(row) for row in rows)
-        yield out.getvalue()
+    yield ",".join(CSV_COLUMNS) + "\r\n"  # the names need no quoting
+    for rows in _chunks(db, chunk_query(db, today)):
+        if totals is not None:
+            _add_up(totals, rows)
+        yield "".join([row[0] for row in rows])
