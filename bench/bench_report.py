@@ -34,7 +34,7 @@ from bench.fill import Filled, fill
 from db import begin_read, make_engine, make_session_factory, migrate
 from models import Goal, SlackUser
 from services.access import Actor
-from services.report import csv_chunks, org_report
+from services.report import CSV_READERS, csv_chunks, org_report
 from services.report_breakdown import breakdown
 from services.report_csv import CheckinTotals
 
@@ -154,7 +154,7 @@ def _one(engine: Engine, folder: Path) -> tuple[float, float, int, int]:
         started = time.perf_counter()
         counted = CheckinTotals()
         with path.open("w", newline="", encoding="utf-8") as out:
-            for chunk in csv_chunks(db, Actor(HR, is_hr=True), today, counted):
+            for chunk in csv_chunks(db, Actor(HR, is_hr=True), today, counted, readers=CSV_READERS):
                 out.write(chunk)
         written = time.perf_counter()
         org_report(db, Actor(HR, is_hr=True), today, counted=counted)

@@ -16,7 +16,7 @@ from models import utcnow
 from services.access import Actor
 from services.calendar import local_date
 from services.errors import UsageError
-from services.report import csv_chunks, org_report, require_report_access
+from services.report import CSV_READERS, csv_chunks, org_report, require_report_access
 from services.report_breakdown import breakdown
 from services.report_csv import CheckinTotals
 from slackio.directory import Directory
@@ -54,7 +54,7 @@ def handle_command_report(
         path = Path(folder) / f"pip-report-{today.isoformat()}.csv"
         counted = CheckinTotals()  # the CSV's pass adds up the check-ins the figures need
         with path.open("w", newline="", encoding="utf-8") as out:
-            for chunk in csv_chunks(db, actor, today, counted):
+            for chunk in csv_chunks(db, actor, today, counted, readers=CSV_READERS):
                 out.write(chunk)
         report = org_report(db, actor, today, counted=counted)
         groups = breakdown(db, actor, today)

@@ -11,8 +11,10 @@ Python only joins strings. report_rows selects the same cells raw.
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Engine,
     FromClause,
     Integer,
     Select,
@@ -59,6 +62,7 @@ COMPLETED_CHECKIN_STATUSES = (CheckinStatus.ANSWERED, CheckinStatus.REVIEWED)
 # A spreadsheet reads a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_CHUNK_PLANS = 2500  # plan ids per CSV chunk: bounded memory, one statement per chunk
+CSV_READERS = 2  # connections /pip report reads CSV chunks on, side by side
 # csv.writer (QUOTE_MINIMAL) puts a cell in double quotes when it holds one of these.
 _CSV_SPECIAL = ',"\r\n'
 
@@ -378,13 +382,19 @@ def _cached_name(db: Session, user_id: Any, alias: str) -> tuple[FromClause, Col
     return profiles, profiles.c.user_id == user_id
 
 
-def _chunks(db: Session, statement: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
+def _chunks(
+    db: Session, statement: Select[Any], readers: int = 1
+) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of `statement` chunk by chunk, by plan id, as the driver returns them.
 
     The statement is compiled once and run per chunk with its `after` and `until` bound
     (psycopg prepares it on the server after a few runs). Every value is text or a number
     made in SQL, so the driver's plain tuples need no result objects around them; the
     parameters are ones both drivers take as they are (ints, strings).
+
+    With `readers` > 1, that many pooled connections of their own read chunks side by side
+    (the database's work is most of a chunk's time, and the sqlite3 module and psycopg let
+    go of the GIL meanwhile): they see what is committed, not this session's own changes.
     """
     top = db.scalar(select(func.max(Plan.id)))
     if top is None:
@@ -394,17 +404,62 @@ def _chunks(db: Session, statement: Select[Any]) -> Iterator[list[tuple[Any, ...
     sql, params = str(compiled), dict(compiled.params)
     if connection.dialect.name == "sqlite":  # the sqlite3 module's date adapter is deprecated
         params = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
-    cursor = connection.connection.cursor()
-    try:
-        for after in range(0, top, CSV_CHUNK_PLANS):
-            params.update(after=after, until=after + CSV_CHUNK_PLANS)
-            if compiled.positional:
-                cursor.execute(sql, [params[name] for name in compiled.positiontup or ()])
-            else:
-                cursor.execute(sql, params)
-            yield list(cursor.fetchall())
-    finally:
-        cursor.close()
+    names = compiled.positiontup if compiled.positional else None
+
+    def bound(after: int) -> Any:
+        values = {**params, "after": after, "until": after + CSV_CHUNK_PLANS}
+        return [values[name] for name in names] if names is not None else values
+
+    starts = range(0, top, CSV_CHUNK_PLANS)
+    database = connection.engine.url.database
+    memory = connection.dialect.name == "sqlite" and database in (None, "", ":memory:")
+    if readers < 2 or memory:  # a memory database is this connection's own
+        cursor = connection.connection.cursor()
+        try:
+            for after in starts:
+                cursor.execute(sql, bound(after))
+                yield list(cursor.fetchall())
+        finally:
+            cursor.close()
+        return
+    yield from _read_side_by_side(
+        connection.engine, sql, [bound(after) for after in starts], readers
+    )
+
+
+def _read_side_by_side(
+    engine: Engine, sql: str, chunks: Sequence[Any], readers: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Run `sql` once per bound parameters of `chunks` on `readers` pooled connections,
+    yielding the rows in the order of `chunks` (at most readers + 1 chunks ahead)."""
+    local = threading.local()
+    opened: list[Any] = []
+    guard = threading.Lock()
+
+    def read(parameters: Any) -> list[tuple[Any, ...]]:
+        if not hasattr(local, "cursor"):
+            raw = engine.raw_connection()
+            with guard:
+                opened.append(raw)
+            local.cursor = raw.cursor()
+        local.cursor.execute(sql, parameters)
+        return list(local.cursor.fetchall())
+
+    pending: deque[Future[list[tuple[Any, ...]]]] = deque()
+    with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="report") as pool:
+        try:
+            for parameters in chunks:
+                pending.append(pool.submit(read, parameters))
+                if len(pending) > readers + 1:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=True)
+            for raw in opened:
+                raw.close()  # back to the pool (rolled back there)
 
 
 def _add_up(totals: CheckinTotals, rows: list[tuple[Any, ...]]) -> None:
@@ -432,17 +487,24 @@ def report_csv(db: Session, actor: Actor, today: date) -> str:
 
 
 def csv_chunks(
-    db: Session, actor: Actor, today: date, totals: CheckinTotals | None = None
+    db: Session,
+    actor: Actor,
+    today: date,
+    totals: CheckinTotals | None = None,
+    *,
+    readers: int = 1,
 ) -> Iterator[str]:
     """The CSV of report_csv, a header and then CSV_CHUNK_PLANS plans at a time (HR only).
 
     Memory stays bounded whatever the number of plans: write the chunks to a file. When
     `totals` is given, the check-in counts and final results of every plan are added to it
-    (for org_report). The database makes each line; here they are only joined.
+    (for org_report). The database makes each line; here they are only joined. With
+    `readers` > 1 (CSV_READERS for /pip report), that many connections read chunks side by
+    side, seeing what is committed.
     """
     require_report_access(actor)
     yield ",".join(CSV_COLUMNS) + "\r\n"  # the names need no quoting
-    for rows in _chunks(db, chunk_query(db, today)):
+    for rows in _chunks(db, chunk_query(db, today), readers):
         if totals is not None:
             _add_up(totals, rows)
         yield "".join([row[0] for row in rows])

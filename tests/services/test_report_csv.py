@@ -179,3 +179,38 @@ def test_chunks_of_ids_past_gaps_and_drafts(seeded: Session, monkeypatch) -> Non
         "PIP-Z0",
         "PIP-Z4",
     ]
+
+
+def test_readers_side_by_side_write_the_same_csv_in_order(seeded: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Three connections reading chunks of two plans at once: the one reader's bytes, in plan
+    order, with the same totals; a session's uncommitted plan is not theirs to see."""
+    for n in range(9):
+        add_plan(
+            seeded,
+            f"PIP-R{n}",
+            status=PlanStatus.CLOSED if n % 3 == 0 else PlanStatus.ACTIVE,
+            outcome=Outcome.SUCCESSFUL if n % 3 == 0 else None,
+            start=date(2027, 3, 1),
+            end=date(2027, 4, 30),
+            requested=date(2027, 3, 1),
+        )
+    seeded.commit()
+    monkeypatch.setattr(report_csv, "CSV_CHUNK_PLANS", 2)
+    one_totals, side_totals = CheckinTotals(), CheckinTotals()
+    one = "".join(csv_chunks(seeded, HR_ACTOR, TODAY, one_totals))
+    side = list(csv_chunks(seeded, HR_ACTOR, TODAY, side_totals, readers=3))
+
+    assert "".join(side) == one and side_totals == one_totals
+    assert len(side) == 1 + 9  # the header and 17 plans' ids, two a chunk
+    add_plan(
+        seeded,
+        "PIP-UNSAVED",
+        status=PlanStatus.ACTIVE,
+        start=date(2027, 3, 1),
+        end=date(2027, 4, 30),
+        requested=date(2027, 3, 1),
+    )
+    seeded.flush()
+    assert "PIP-UNSAVED" in "".join(csv_chunks(seeded, HR_ACTOR, TODAY))
+    assert "PIP-UNSAVED" not in "".join(csv_chunks(seeded, HR_ACTOR, TODAY, readers=2))
+    seeded.rollback()
