@@ -211,10 +211,6 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def _mean(values: list[int]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
 def org_report(
     db: Session, actor: Actor, today: date, *, counted: CheckinTotals | None = None
 ) -> OrgReport:
