@@ -15,6 +15,7 @@ from services.access import Actor, Permission
 from services.export import export_filename, plan_record, render_html, render_markdown
 from services.export_pdf import render_pdf
 from slackio.directory import Directory
+from slackio.files import SharedFiles
 from views.prose import ANSWERS, say
 
 
@@ -34,7 +35,8 @@ def handle_command_export(
     """`/pip export <id>`: the whole record as PDF, HTML and Markdown, uploaded into your DM.
 
     Access is checked before the acknowledgement (a refusal is the answer); the record is
-    read and rendered after it, so a long plan never keeps Slack waiting.
+    read and rendered after it, so a long plan never keeps Slack waiting. Each file goes to
+    Slack while the next is rendered; one message then shares all three.
     """
     settings = context["settings"]
     begin_read(db)
@@ -44,29 +46,23 @@ def handle_command_export(
         response_type="ephemeral",
         text=say(ANSWERS, "preparing_record", plan_id=public_id),
     )
-    begin_read(db)
-    record = plan_record(db, actor, public_id, utcnow())
-    channel = Directory(client).dm_channel(actor.user_id)
-    client.files_upload_v2(
-        channel=channel,
-        initial_comment=say(ANSWERS, "record_comment", plan_id=record.public_id),
-        file_uploads=[
-            {
-                "content": render_pdf(
-                    record, org_name=settings.org_name, paper_size=settings.paper_size
-                ),
-                "filename": export_filename(record, "pdf"),
-                "title": f"{record.public_id} record (PDF)",
-            },
-            {
-                "content": render_html(record),
-                "filename": export_filename(record, "html"),
-                "title": f"{record.public_id} record (HTML)",
-            },
-            {
-                "content": render_markdown(record),
-                "filename": export_filename(record, "md"),
-                "title": f"{record.public_id} record (Markdown)",
-            },
-        ],
-    )
+    with SharedFiles(client) as files:
+        channel = files.beside(Directory(client).dm_channel, actor.user_id)
+        begin_read(db)
+        record = plan_record(db, actor, public_id, utcnow())
+        pdf = render_pdf(record, org_name=settings.org_name, paper_size=settings.paper_size)
+        files.add(pdf, filename=export_filename(record, "pdf"), title=f"{public_id} record (PDF)")
+        files.add(
+            render_html(record),
+            filename=export_filename(record, "html"),
+            title=f"{public_id} record (HTML)",
+        )
+        files.add(
+            render_markdown(record),
+            filename=export_filename(record, "md"),
+            title=f"{public_id} record (Markdown)",
+        )
+        files.share(
+            channel=channel.result(),
+            initial_comment=say(ANSWERS, "record_comment", plan_id=public_id),
+        )
