@@ -1,13 +1,14 @@
 """Benchmark: the export's render of a plan with 100 answered and reviewed check-ins.
 
-Run: `.venv/bin/python -m bench.bench_export [--runs 15] [--profile pdf|all]`.
+Run: `.venv/bin/python -m bench.bench_export [--runs 15] [--profile pdf|all] [--warm-up]`.
 
 It builds the plan `bench_scale` exports (three goals, 100 check-ins, each answered and
 reviewed with private notes) in a throw-away SQLite file, then times in this process what
 `/pip export` does after reading the plan: the record, the HTML, the Markdown and the PDF
 (as the manager, who sees the private notes). It prints p50 and p99 in ms per step and for
 the whole render, after one warm-up run (the first export in a process also loads the
-templates and the fonts; that run is printed on its own), and the CPU time's p50, which
+templates and the fonts, unless `--warm-up` calls `warm_up()` first as the bot's start-up
+does; that run is printed on its own), and the CPU time's p50, which
 other work on a shared machine disturbs less than the wall clock. It asserts nothing.
 """
 
@@ -28,7 +29,7 @@ from bench.bench_scale import LONG_PLAN, _long_plan
 from bench.harness import summary_ms
 from db import make_engine, make_session_factory, migrate
 from services.access import Actor
-from services.export import plan_record, render_html, render_markdown
+from services.export import plan_record, render_html, render_markdown, warm_up
 from services.export_pdf import render_pdf
 
 MANAGER = "UMBENCH"
@@ -59,7 +60,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--profile", choices=("pdf", "all"), help="print a cProfile instead")
+    parser.add_argument(
+        "--warm-up", action="store_true", help="call warm_up() first, as the bot's start-up does"
+    )
     args = parser.parse_args()
+    if args.warm_up:
+        started = time.perf_counter()
+        warm_up(org_name="Acme Logistics GmbH")
+        print(f"warm_up() took {(time.perf_counter() - started) * 1000:.0f} ms")
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'export.db'}")
         migrate(engine)
