@@ -153,15 +153,7 @@ class Document(FPDF):
         """`value` on one line from `x`, centred in the line box at `top`, turned by `angle`."""
         # `angle` is 0 or 45 (degrees, anticlockwise about the start of the line).
         style = "B" if bold else ""
-        glyphs = (
-            value.translate(self.codes[style])
-            .encode("utf-16-be")
-            .replace(b"\\", b"\\\\")
-            .replace(b"(", b"\\(")
-            .replace(b")", b"\\)")
-            .replace(b"\r", b"\\r")
-            .decode("latin-1")
-        )
+        glyphs = value.translate(self.codes[style])  # the subset's codes, escaped
         self._text(True)
         self._fill_with(colour)
         font = self._tf.get((style, size))
