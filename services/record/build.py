@@ -76,7 +76,7 @@ def plan_record(
         )
     )
     events = audit.history(db, plan)
-    chain = audit.verify_chain(db, plan)
+    chain = audit.verify_chain(db, plan, events)
     pauses = pauses_of(db, plan)
     told = {p.id for p in pauses if p.tell_employee}
     hr_or_writer = may(actor, Permission.APPROVE, plan) or may(actor, Permission.ASK_HR, plan)
