@@ -130,6 +130,8 @@ def break_lines(value: str, width: float, *, bold: bool = False, size: float = 1
     widths = read_faces()["B" if bold else ""].widths
     room = width * 1000 / (size * MM_PER_PT)  # in thousandths of an em
     measure = widths.__getitem__
+    if "\n" not in value and "\r" not in value and sum(map(measure, value)) <= room:
+        return [value]  # most cells: one short paragraph
     space = widths[" "]
     out: list[str] = []
     for paragraph in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
