@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from db import begin_read
 from handlers.commands import plan_argument, subcommand
-from handlers.context import Listeners
+from handlers.context import Listeners, off_thread
 from models import utcnow
 from services import plans
 from services.access import Actor, Permission
@@ -36,7 +36,8 @@ def handle_command_export(
 
     Access is checked before the acknowledgement (a refusal is the answer); the record is
     read and rendered after it, so a long plan never keeps Slack waiting. Each file goes to
-    Slack while the next is rendered; one message then shares all three.
+    Slack (on a small pool, with the plain client: the session stays on this thread) while
+    the next is rendered; one message then shares all three.
     """
     settings = context["settings"]
     begin_read(db)
@@ -46,10 +47,11 @@ def handle_command_export(
         response_type="ephemeral",
         text=say(ANSWERS, "preparing_record", plan_id=public_id),
     )
-    with SharedFiles(client) as files:
-        channel = files.beside(Directory(client).dm_channel, actor.user_id)
-        begin_read(db)
-        record = plan_record(db, actor, public_id, utcnow())
+    begin_read(db)
+    record = plan_record(db, actor, public_id, utcnow())
+    db.commit()  # the read ends here: the renders and uploads below touch no database
+    with SharedFiles(off_thread(client)) as files:
+        channel = files.beside(Directory(files.client).dm_channel, actor.user_id)
         pdf = render_pdf(record, org_name=settings.org_name, paper_size=settings.paper_size)
         files.add(pdf, filename=export_filename(record, "pdf"), title=f"{public_id} record (PDF)")
         files.add(

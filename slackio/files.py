@@ -74,7 +74,9 @@ class SharedFiles:
 
     Use it as a context manager: leaving it waits for the uploads still running, so that
     nothing is left behind when making a file fails. Until `share` nobody sees a file;
-    a file sent but never shared is discarded by Slack.
+    a file sent but never shared is discarded by Slack. `client` is called from the pool's
+    threads: it must not be one that touches the caller's database session (a listener
+    passes `handlers.context.off_thread(client)`, having committed).
     """
 
     def __init__(self, client: WebClient, *, workers: int = 3) -> None:

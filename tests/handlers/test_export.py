@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import time_machine
 from sqlalchemy.orm import Session
 
 from config import Settings
+from handlers.context import CommittingClient
 from models import utcnow
 from services.access import Actor
 from services.export import plan_record, render_html, render_markdown
@@ -88,3 +91,21 @@ def test_a_failed_upload_shares_nothing(
     assert slack.calls_to("response_url") == []
     driver.command(MANAGER, f"export {exported}")  # the next export goes through
     assert len(slack.uploads) == 3
+
+
+def test_the_requests_session_stays_on_the_listeners_thread(
+    exported: str, driver: SlackDriver, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The request's client commits the request's session before each call: called from the
+    # upload pool, it would commit the session from another thread while the listener reads.
+    threads: list[int] = []
+    call = CommittingClient.api_call
+
+    def recorded(self: CommittingClient, api_method: str, **kwargs: Any) -> Any:
+        threads.append(threading.get_ident())
+        return call(self, api_method, **kwargs)
+
+    monkeypatch.setattr(CommittingClient, "api_call", recorded)
+    driver.command(MANAGER, f"export {exported}")
+    assert len(slack.uploads) == 3
+    assert len(set(threads)) <= 1
