@@ -38,6 +38,7 @@ from metrics import (
 )
 from scheduler.dispatcher import Dispatcher
 from scheduler.ticker import start_ticker
+from services.export import warm_up
 from startup import OK, check_client, slack_checks
 from views import prose
 
@@ -165,6 +166,8 @@ def serve(settings: Settings) -> int:
     session_factory = make_session_factory(engine)
     dispatcher = Dispatcher(session_factory, make_delivery_client(settings), settings)
     app = create_app(settings, session_factory, dispatcher=dispatcher)
+    # The first /pip export would otherwise read the fonts and compile the templates itself.
+    warm_up(org_name=settings.org_name, paper_size=settings.paper_size)
     # What start-up built (modules, mappers, the app) lasts as long as the process: frozen,
     # the collector's full passes stop walking it on every request (they showed as p99s).
     gc.freeze()

@@ -148,6 +148,15 @@ class CommittingClient(WebClient):
         return self._client.api_call(api_method, **kwargs)
 
 
+def off_thread(client: WebClient) -> WebClient:
+    """The client under a request's `CommittingClient`, for Slack calls on other threads.
+
+    A session belongs to one thread: calls made beside the listener (say on a pool) must not
+    commit it. The listener commits first itself, so that the rule still holds.
+    """
+    return client._client if isinstance(client, CommittingClient) else client
+
+
 def bind_to_session(context: BoltContext, db: Session) -> None:
     """Make `ack`, `client` and `respond` commit `db` before Slack hears from us.
 

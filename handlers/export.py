@@ -8,13 +8,14 @@ from sqlalchemy.orm import Session
 
 from db import begin_read
 from handlers.commands import plan_argument, subcommand
-from handlers.context import Listeners
+from handlers.context import Listeners, off_thread
 from models import utcnow
 from services import plans
 from services.access import Actor, Permission
 from services.export import export_filename, plan_record, render_html, render_markdown
 from services.export_pdf import render_pdf
 from slackio.directory import Directory
+from slackio.files import SharedFiles
 from views.prose import ANSWERS, say
 
 
@@ -34,7 +35,9 @@ def handle_command_export(
     """`/pip export <id>`: the whole record as PDF, HTML and Markdown, uploaded into your DM.
 
     Access is checked before the acknowledgement (a refusal is the answer); the record is
-    read and rendered after it, so a long plan never keeps Slack waiting.
+    read and rendered after it, so a long plan never keeps Slack waiting. Each file goes to
+    Slack (on a small pool, with the plain client: the session stays on this thread) while
+    the next is rendered; one message then shares all three.
     """
     settings = context["settings"]
     begin_read(db)
@@ -46,27 +49,22 @@ def handle_command_export(
     )
     begin_read(db)
     record = plan_record(db, actor, public_id, utcnow())
-    channel = Directory(client).dm_channel(actor.user_id)
-    client.files_upload_v2(
-        channel=channel,
-        initial_comment=say(ANSWERS, "record_comment", plan_id=record.public_id),
-        file_uploads=[
-            {
-                "content": render_pdf(
-                    record, org_name=settings.org_name, paper_size=settings.paper_size
-                ),
-                "filename": export_filename(record, "pdf"),
-                "title": f"{record.public_id} record (PDF)",
-            },
-            {
-                "content": render_html(record),
-                "filename": export_filename(record, "html"),
-                "title": f"{record.public_id} record (HTML)",
-            },
-            {
-                "content": render_markdown(record),
-                "filename": export_filename(record, "md"),
-                "title": f"{record.public_id} record (Markdown)",
-            },
-        ],
-    )
+    db.commit()  # the read ends here: the renders and uploads below touch no database
+    with SharedFiles(off_thread(client)) as files:
+        channel = files.beside(Directory(files.client).dm_channel, actor.user_id)
+        pdf = render_pdf(record, org_name=settings.org_name, paper_size=settings.paper_size)
+        files.add(pdf, filename=export_filename(record, "pdf"), title=f"{public_id} record (PDF)")
+        files.add(
+            render_html(record),
+            filename=export_filename(record, "html"),
+            title=f"{public_id} record (HTML)",
+        )
+        files.add(
+            render_markdown(record),
+            filename=export_filename(record, "md"),
+            title=f"{public_id} record (Markdown)",
+        )
+        files.share(
+            channel=channel.result(),
+            initial_comment=say(ANSWERS, "record_comment", plan_id=public_id),
+        )

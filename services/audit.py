@@ -100,10 +100,13 @@ class ChainCheck:
         return self.first_broken is None
 
 
-def verify_chain(db: Session, plan: Plan) -> ChainCheck:
-    """Recompute every hash of `plan`'s history and report the first event that does not match."""
+def verify_chain(db: Session, plan: Plan, events: list[PlanEvent] | None = None) -> ChainCheck:
+    """Recompute every hash of `plan`'s history and report the first event that does not match.
+
+    `events` is the history when the caller has just read it (`history`), else it is read.
+    """
     prev = GENESIS
-    events = history(db, plan)
+    events = history(db, plan) if events is None else events
     for expected_sequence, event in enumerate(events, start=1):
         recomputed = event_hash(
             prev,

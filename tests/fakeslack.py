@@ -432,7 +432,8 @@ class FakeSlack:
         one) and anything else says "internal_error". `hang` holds the request unanswered until
         the client gives up (or stop()); `disconnect` closes the connection without an answer.
         `after_accept` performs the call first, so its effect (a posted message) is kept.
-        `method` may also be "response_url" for posts to a response_url.
+        `method` may also be "response_url" for posts to a response_url, or "upload" for the
+        POST of a file's bytes to its upload_url (answered `status`, the bytes not kept).
         """
         hdrs = dict(headers or {})
         if status == 429 and not any(k.lower() == "retry-after" for k in hdrs):
@@ -650,6 +651,10 @@ class FakeSlack:
             files = [p for p in parts if p[2] is not None] or parts
             body = files[0][1] if files else b""
         with self._lock:
+            queue = self._failures.get("upload")
+            failure = queue.pop(0) if queue else None
+            if failure is not None:
+                return failure.status
             pending = self._pending_files.get(file_id)
             if pending is None:
                 return 404

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -483,6 +484,16 @@ def test_files_upload_v2_binary_bytes_survive(slack: FakeSlack, client: WebClien
     data = bytes(range(256)) * 4 + b"\r\n--x\r\n"
     client.files_upload_v2(channel=slack.dm_channel("U1"), content=data, filename="a.bin")
     assert slack.uploads[0]["content"] == data
+
+
+def test_a_failed_upload_post_keeps_nothing(slack: FakeSlack, client: WebClient) -> None:
+    slack.fail_next("upload", status=500)
+    with pytest.raises(urllib.error.HTTPError) as failed:
+        client.files_upload_v2(channel=slack.dm_channel("U1"), content=b"x", filename="a.txt")
+    assert failed.value.code == 500
+    assert slack.calls_to("files.completeUploadExternal") == [] and slack.uploads == []
+    client.files_upload_v2(channel=slack.dm_channel("U1"), content=b"y", filename="b.txt")
+    assert [u["content"] for u in slack.uploads] == [b"y"]
 
 
 # ----------------------------------------------------------------- response_url

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from models import (
     Author,
@@ -21,7 +22,6 @@ from models import (
 )
 from services import audit
 from services.access import Actor, Permission, may
-from services.checkins import marks_by
 from services.labels import (
     CADENCE_LABELS,
     NO_STATUS,
@@ -71,12 +71,12 @@ def plan_record(
         db.scalars(
             select(Checkin)
             .where(Checkin.plan_id == plan.id)
-            .options(selectinload(Checkin.goal_statuses))
             .order_by(Checkin.occurrence_date, Checkin.kind, Checkin.sequence, Checkin.id)
         )
     )
+    marks = _marks(db, plan)
     events = audit.history(db, plan)
-    chain = audit.verify_chain(db, plan)
+    chain = audit.verify_chain(db, plan, events)
     pauses = pauses_of(db, plan)
     told = {p.id for p in pauses if p.tell_employee}
     hr_or_writer = may(actor, Permission.APPROVE, plan) or may(actor, Permission.ASK_HR, plan)
@@ -128,7 +128,7 @@ def plan_record(
         response=plan.employee_response,
         responded_at=plan.responded_at,
         checkins=[
-            _checkin_record(i, c, goal_labels, include_private, party)
+            _checkin_record(i, c, marks, goal_labels, include_private, party)
             for i, c in enumerate(checkins, start=1)
         ],
         amendments=amendments(history),
@@ -140,7 +140,7 @@ def plan_record(
             first_broken=chain.first_broken,
             head=events[-1].hash if events else audit.GENESIS,
         ),
-        timeline=_timeline(plan, checkins),
+        timeline=_timeline(plan, checkins, marks),
         tz=_employee_zone(db, plan.employee_id),
         seals=_seals(db, plan, events, party),
         pauses=[_pause_record(i, p, include_private, party) for i, p in enumerate(pauses, 1)],
@@ -238,7 +238,32 @@ def _plan_status(plan: Plan, pauses: list[PlanPause]) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _mark_rows(rows: dict[int, CheckinGoalStatus], goal_labels: dict[int, str]) -> list[MarkRecord]:
+# A check-in's goal marks by one author: goal id -> the row (id, goal_id, status, note).
+Marks = dict[int, Any]
+
+
+def _marks(db: Session, plan: Plan) -> dict[tuple[int, Author], Marks]:
+    """Every check-in's goal marks, by (check-in id, author), read as rows, not objects: a
+    long plan has hundreds, and the record only reads them."""
+    rows = db.execute(
+        select(
+            CheckinGoalStatus.id,
+            CheckinGoalStatus.checkin_id,
+            CheckinGoalStatus.goal_id,
+            CheckinGoalStatus.author,
+            CheckinGoalStatus.status,
+            CheckinGoalStatus.note,
+        )
+        .join(Checkin, Checkin.id == CheckinGoalStatus.checkin_id)
+        .where(Checkin.plan_id == plan.id)
+    )
+    marks: dict[tuple[int, Author], Marks] = {}
+    for row in rows:  # one row per check-in, goal and author (a unique constraint)
+        marks.setdefault((row.checkin_id, row.author), {})[row.goal_id] = row
+    return marks
+
+
+def _mark_rows(rows: Marks, goal_labels: dict[int, str]) -> list[MarkRecord]:
     order = {goal_id: i for i, goal_id in enumerate(goal_labels)}
     ordered = sorted(rows.values(), key=lambda r: (order.get(r.goal_id, len(order)), r.id))
     return [
@@ -255,6 +280,7 @@ def _mark_rows(rows: dict[int, CheckinGoalStatus], goal_labels: dict[int, str]) 
 def _checkin_record(
     number: int,
     checkin: Checkin,
+    marks: dict[tuple[int, Author], Marks],
     goal_labels: dict[int, str],
     include_private: bool,
     party: Callable[[str], Party],
@@ -263,7 +289,7 @@ def _checkin_record(
     if checkin.employee_submitted_at is not None:
         assessment = SelfAssessment(
             submitted_at=checkin.employee_submitted_at,
-            marks=_mark_rows(marks_by(checkin, Author.EMPLOYEE), goal_labels),
+            marks=_mark_rows(marks.get((checkin.id, Author.EMPLOYEE), {}), goal_labels),
             progress=checkin.employee_progress or "",
             blockers=checkin.employee_blockers or "",
             support_needed=checkin.employee_support_needed or "",
@@ -273,7 +299,7 @@ def _checkin_record(
         review = Review(
             reviewer=party(checkin.reviewer_id or ""),
             reviewed_at=checkin.reviewed_at,
-            marks=_mark_rows(marks_by(checkin, Author.MANAGER), goal_labels),
+            marks=_mark_rows(marks.get((checkin.id, Author.MANAGER), {}), goal_labels),
             next_steps=checkin.next_steps or "",
             private_notes=(checkin.private_notes or "") if include_private else None,
         )
@@ -332,9 +358,14 @@ def _outcome(
     )
 
 
-def _timeline(plan: Plan, checkins: list[Checkin]) -> Timeline:
-    # Each check-in's marks by author, sorted once (not once per goal).
-    authored = [(marks_by(c, Author.MANAGER), marks_by(c, Author.EMPLOYEE)) for c in checkins]
+def _timeline(
+    plan: Plan, checkins: list[Checkin], marks: dict[tuple[int, Author], Marks]
+) -> Timeline:
+    # Each check-in's marks by author, looked up once (not once per goal).
+    authored = [
+        (marks.get((c.id, Author.MANAGER), {}), marks.get((c.id, Author.EMPLOYEE), {}))
+        for c in checkins
+    ]
     rows = []
     for goal in plan.goals:
         row = []

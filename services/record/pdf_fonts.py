@@ -130,6 +130,8 @@ def break_lines(value: str, width: float, *, bold: bool = False, size: float = 1
     widths = read_faces()["B" if bold else ""].widths
     room = width * 1000 / (size * MM_PER_PT)  # in thousandths of an em
     measure = widths.__getitem__
+    if "\n" not in value and "\r" not in value and sum(map(measure, value)) <= room:
+        return [value]  # most cells: one short paragraph
     space = widths[" "]
     out: list[str] = []
     for paragraph in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
@@ -158,9 +160,14 @@ def break_lines(value: str, width: float, *, bold: bool = False, size: float = 1
     return out
 
 
+# Bytes a PDF string literal escapes with a backslash.
+_ESCAPES = {0x5C: "\\\\", 0x28: "\\(", 0x29: "\\)", 0x0D: "\\r"}
+
+
 class Codes(dict[int, str]):
     """A face's characters (by code point, as `str.translate` asks) and their codes in one
-    document's subset, picked on first use."""
+    document's subset, picked on first use, each as it goes into a PDF string literal: two
+    bytes big-endian (as latin-1 text), a backslash before `\\`, `(`, `)` and CR."""
 
     def __init__(self, font: TTFFont) -> None:
         super().__init__()
@@ -168,5 +175,8 @@ class Codes(dict[int, str]):
 
     def __missing__(self, char: int) -> str:
         code = self.pick(char)
-        self[char] = mapped = chr(0 if code is None else code)
+        code = 0 if code is None else code
+        self[char] = mapped = "".join(
+            _ESCAPES.get(byte, chr(byte)) for byte in (code >> 8, code & 0xFF)
+        )
         return mapped
