@@ -152,16 +152,11 @@ class Document(FPDF):
     ) -> None:
         """`value` on one line from `x`, centred in the line box at `top`, turned by `angle`."""
         # `angle` is 0 or 45 (degrees, anticlockwise about the start of the line).
-        # The busiest drawing call (thousands a record): `_text` and `_fill_with` inlined.
         style = "B" if bold else ""
         glyphs = value.translate(self.codes[style])  # the subset's codes, escaped
         ops = self.ops
-        if not self._in_text:
-            ops.append("BT")
-            self._in_text = True
-        if colour != self._fill:
-            ops.append(f"{_rgb(colour)} rg")
-            self._fill = colour
+        self._text(True)
+        self._fill_with(colour)
         font = self._tf.get((style, size))
         if font is None:
             font = self._tf[style, size] = f"/F{self.own[style].i} {size:.2f} Tf"
