@@ -1,7 +1,7 @@
 """Benchmark: the surfaces people wait on, with the store filled to N plans.
 
 Run: `.venv/bin/python -m bench.bench_scale [--plans 1000,100000] [--postgres] [--samples 30]
-[--only export]`.
+[--only export|report]`.
 
 For each size it fills a fresh database (a SQLite file, or with --postgres a throw-away
 database on the PIP_TEST_POSTGRES_URL server, dropped afterwards) with bench/fill.py, starts
@@ -16,7 +16,8 @@ to what the person sees arriving at Slack:
 
 It prints p50/p99 in ms, the bot's RSS before and after, "database is locked" lines in the
 bot's log, and with two sizes a growth table. `--only export` times the export alone,
-`--samples` times (the full run takes a third of that). It asserts nothing.
+`--samples` times (the full run takes a third of that); `--only report` the report alone,
+`--samples` times (the full run takes three). It asserts nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -162,18 +163,39 @@ def _late_key(db: Session) -> list[object]:
     return [row[0] == PlanStatus.CLOSED, row[1].isoformat(), row[2]]
 
 
-def _quiet(slack: TimedFakeSlack, seconds: float = 3.0, limit: float = 180.0) -> None:
-    """Wait until the bot made no Slack call for `seconds`: the scheduler's start-up backlog
-    (prompts owed by the filled plans), which the full run's other surfaces outlast, is sent."""
+def _quiet(slack: TimedFakeSlack, bot: Bot, seconds: float = 3.0, limit: float = 300.0) -> None:
+    """Wait until the scheduler's start-up backlog (prompts owed by the filled plans), which
+    the full run's other surfaces outlast, is sent: no delivery claimable in the store and
+    no Slack call for `seconds` (a paced or backed-off dispatcher is quiet for a while)."""
     started = time.monotonic()
     seen = slack.mark()
-    while time.monotonic() < started + limit:
-        time.sleep(seconds)
-        now = slack.mark()
-        if now == seen:
-            break
-        seen = now
-    print(f"(waited {time.monotonic() - started:.0f} s for the bot's Slack calls to stop)")
+    engine = make_engine(bot.database_url)
+    owed = -1
+    try:
+        while time.monotonic() < started + limit:
+            time.sleep(seconds)
+            with engine.connect() as conn:
+                owed = int(
+                    conn.scalar(
+                        select(func.count())
+                        .select_from(Delivery)
+                        .where(
+                            Delivery.status == DeliveryStatus.PENDING,
+                            Delivery.next_attempt_at <= datetime.now(UTC),
+                        )
+                    )
+                    or 0
+                )
+            now = slack.mark()
+            if now == seen and owed == 0:
+                break
+            seen = now
+    finally:
+        engine.dispose()
+    print(
+        f"(waited {time.monotonic() - started:.0f} s for the start-up backlog to be sent; "
+        f"{owed} deliveries still claimable)"
+    )
 
 
 def _measure(samples: int, one: Callable[[int], float], warm: int = 3) -> list[float]:
@@ -345,7 +367,7 @@ def _surfaces(
         return answered - sent
 
     if only == "export":
-        _quiet(slack)
+        _quiet(slack, bot)
         _measure(0, export)  # the warm-up runs
         cpu = cpu_s(bot.proc.pid)
         times = _measure(samples, export, warm=0)
@@ -353,6 +375,12 @@ def _surfaces(
         # The bot's CPU time per export (user and system, all its threads), in the same
         # "times" as the wall clock so that summary_ms prints it in ms.
         return {"/pip export (100 check-ins)": times, "bot CPU per export": [cpu / samples]}
+    if only == "report":
+        _quiet(slack, bot)
+        print(f"(RSS {rss_mb(bot.proc.pid):.0f} MB once the backlog is sent)")
+        acks = _measure(samples, report, warm=1)
+        print("report CSV, each run in order (ms):", [round(t * 1000) for t in report_csv])
+        return {"/pip report ack": acks, "/pip report CSV": report_csv[1:]}
     figures = {
         "HR list, page 1": _measure(samples, http(HR, "list all")),
         "HR list, last page": _measure(samples, http(HR, f"list all {pages}")),
@@ -375,7 +403,9 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument(
-        "--only", choices=("export",), help="time only this surface, `--samples` times"
+        "--only",
+        choices=("export", "report"),
+        help="time only this surface, `--samples` times",
     )
     args = parser.parse_args()
     store = "PostgreSQL" if args.postgres else "SQLite"

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, insert
 from sqlalchemy.orm import Session
 
+from db import make_session_factory
 from models import (
     Author,
     Cadence,
@@ -34,7 +35,7 @@ from models import (
     PlanEvent,
     PlanStatus,
 )
-from services import tallies
+from services import report_facts, tallies
 from services.audit import GENESIS, event_hash
 from tests.fakeslack import FakeSlack
 
@@ -106,12 +107,18 @@ def fill(engine: Engine, plans: int, today: date) -> Filled:
     with Session(engine) as db:  # the triggers' rows folded into one, as housekeeping does
         tallies.settle(db)
         db.commit()
+    settle_report_lines(engine)
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
         else:
             conn.exec_driver_sql("ANALYZE")
     return Filled(plans, open_from, managers)
+
+
+def settle_report_lines(engine: Engine) -> None:
+    """The closed plans' lines of the report written, as the daily housekeeping does."""
+    report_facts.settle(make_session_factory(engine), datetime.now(UTC))
 
 
 def _rows(

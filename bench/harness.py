@@ -161,6 +161,7 @@ class Bot:
     def __init__(self, database_url: str, slack: FakeSlack, log: Path, **env: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.database_url = database_url
         self.log = log
         variables = bot_env(
             SLACK_BOT_TOKEN=TOKEN,

@@ -16,9 +16,7 @@ from models import utcnow
 from services.access import Actor
 from services.calendar import local_date
 from services.errors import UsageError
-from services.report import CSV_READERS, csv_chunks, org_report, require_report_access
-from services.report_breakdown import breakdown
-from services.report_csv import CheckinTotals
+from services.report import require_report_access, write_report
 from slackio.directory import Directory
 from slackio.files import upload_file
 from views.close import report_message
@@ -52,12 +50,8 @@ def handle_command_report(
     begin_read(db)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"pip-report-{today.isoformat()}.csv"
-        counted = CheckinTotals()  # the CSV's pass adds up the check-ins the figures need
         with path.open("w", newline="", encoding="utf-8") as out:
-            for chunk in csv_chunks(db, actor, today, counted, readers=CSV_READERS):
-                out.write(chunk)
-        report = org_report(db, actor, today, counted=counted)
-        groups = breakdown(db, actor, today)
+            report, groups = write_report(db, actor, today, out)
         respond(response_type="ephemeral", replace_original=False, **report_message(report, groups))
         upload_file(  # streamed from disk: files_upload_v2 would read it all into memory
             client,

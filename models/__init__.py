@@ -21,6 +21,7 @@ from models.enums import (
 from models.history import PlanEvent
 from models.pause import PlanPause, SlackStatus
 from models.plan import ActionStep, Goal, Plan
+from models.report import PlanReportFacts
 from models.retention import Tombstone
 from models.slack import ProcessedEvent, SlackUser
 from models.tally import PlanTally
@@ -47,6 +48,7 @@ __all__ = [
     "Plan",
     "PlanEvent",
     "PlanPause",
+    "PlanReportFacts",
     "PlanStatus",
     "PlanTally",
     "ProcessedEvent",

@@ -1,5 +1,5 @@
 """The daily housekeeping: forget old Slack event ids, delete plans past retention, settle
-the organisation's totals."""
+the organisation's totals and the closed plans' lines of the report."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from models import utcnow
-from services import events, retention, tallies
+from services import events, report_facts, retention, tallies
 from services.retention import PurgeRun
 
 logger = logging.getLogger(__name__)
@@ -23,13 +23,15 @@ class Housekept:
 
     forgotten_events: int
     purge: PurgeRun | None
+    report_lines: int = 0  # closed plans' lines of the report written or mended
 
 
 def housekeeping(
     sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None
 ) -> Housekept:
     """Forget processed event ids older than a day; under RETENTION_DAYS, delete old plans;
-    recount the totals into one row (services.tallies)."""
+    recount the totals into one row (services.tallies); write the closed plans' report lines
+    missing or mended (services.report_facts)."""
     now = now or utcnow()
     with sessions() as db:
         forgotten = events.forget_old(db, now)
@@ -50,5 +52,11 @@ def housekeeping(
     with sessions() as db:  # after the purge: the recount sees what it deleted
         tallies.settle(db)
         db.commit()
-    logger.info("housekeeping: %d processed event id(s) forgotten", forgotten)
-    return Housekept(forgotten, run)
+    lines = report_facts.settle(sessions, now)
+    logger.info(
+        "housekeeping: %d processed event id(s) forgotten, %d closed plan(s)' report line(s) "
+        "written",
+        forgotten,
+        lines,
+    )
+    return Housekept(forgotten, run, lines)

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from models import DeliveryKind, EventKind, FinalResult, Notice, Outcome, Plan, PlanStatus
-from services import audit, seals
+from services import audit, report_facts, seals
 from services.access import Actor, Permission
 from services.drafts import LONG_TEXT_MAX
 from services.errors import InvalidPlan, required
@@ -111,6 +111,7 @@ def close_plan(
         },
     )
     _tell_everyone(db, plan, final, hr_channel_id, now)
+    report_facts.settle_plan(db, plan)  # its line of the report, from now on kept
     return plan
 
 

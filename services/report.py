@@ -4,19 +4,21 @@ is services/report_csv.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, TextIO, cast
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
+from db import begin_read
 from models import Checkin, CheckinStatus, Goal, Outcome, Plan, PlanStatus
 from services.access import UNSENT_STATUSES, Actor
 from services.calendar import business_days_after
 from services.plans import OPEN_STATUSES
+from services.report_breakdown import Breakdown, breakdown
 from services.report_csv import (
-    COMPLETED_CHECKIN_STATUSES,
     CSV_CHUNK_PLANS,
     CSV_COLUMNS,
     CSV_READERS,
@@ -24,12 +26,13 @@ from services.report_csv import (
     REFUSAL,
     CheckinTotals,
     csv_chunks,
-    due_checkins,
+    others_see_the_store,
     report_csv,
     report_rows,
     require_report_access,
     spreadsheet_safe,
 )
+from services.report_facts import COMPLETED_CHECKIN_STATUSES, due_checkins
 from services.schedule import NOT_ACKNOWLEDGED_BUSINESS_DAYS
 from services.status_text import FINAL_RESULT_LABELS, final_result_label
 
@@ -48,6 +51,8 @@ __all__ = [  # the CSV lives in services/report_csv.py; its names are still foun
     "report_rows",
     "require_report_access",
     "spreadsheet_safe",
+    "with_checkins",
+    "write_report",
 ]
 
 # An answer waits for the manager's review this many business days before it counts as overdue.
@@ -379,3 +384,45 @@ def _open_attention(
         .order_by(Plan.id)
     )
     return [(_PlanFacts(*cast(tuple[Any, ...], row[:-1])), int(cast(int, row[-1]))) for row in rows]
+
+
+def with_checkins(report: OrgReport, totals: CheckinTotals) -> OrgReport:
+    """`report` with the check-in figures and the final results of `totals` (added up by
+    the CSV's pass, services.report_csv.csv_chunks)."""
+    return replace(
+        report,
+        checkins_due=totals.due,
+        checkins_completed=totals.completed,
+        checkins_missed=totals.missed,
+        checkin_completion_rate=_rate(totals.completed, totals.due),
+        final_results={label: totals.final_results.get(label, 0) for label in report.final_results},
+    )
+
+
+def write_report(
+    db: Session, actor: Actor, today: date, out: TextIO
+) -> tuple[OrgReport, Breakdown]:
+    """The whole `/pip report` (HR only): the per-plan CSV written to `out` (CSV_READERS
+    connections reading its chunks), while a connection of its own works out the figures and
+    the breakdowns; the check-in figures come from the CSV's pass. All of it reads what is
+    committed (commit first)."""
+    require_report_access(actor)
+
+    def figures() -> tuple[OrgReport, Breakdown]:
+        with Session(db.get_bind()) as beside:
+            begin_read(beside)
+            return org_report(beside, actor, today, counted=CheckinTotals()), breakdown(
+                beside, actor, today
+            )
+
+    counted = CheckinTotals()
+    if not others_see_the_store(db):  # one connection: one thing after the other
+        for chunk in csv_chunks(db, actor, today, counted):
+            out.write(chunk)
+        return org_report(db, actor, today, counted=counted), breakdown(db, actor, today)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-figures") as pool:
+        later = pool.submit(figures)
+        for chunk in csv_chunks(db, actor, today, counted, readers=CSV_READERS):
+            out.write(chunk)
+        report, groups = later.result()
+    return with_checkins(report, counted), groups

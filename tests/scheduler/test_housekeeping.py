@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import cli
@@ -24,6 +24,7 @@ from models import (
     Outcome,
     Plan,
     PlanEvent,
+    PlanReportFacts,
     ProcessedEvent,
     Tombstone,
 )
@@ -311,3 +312,23 @@ def test_purge_command_deletes_and_says_so(
     ]
     db.expire_all()
     assert _owned_rows(db, plan_id) == dict.fromkeys(OWNED, 0)
+
+
+def test_housekeeping_writes_the_report_lines_closed_plans_lack(
+    db: Session, session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    """A closed plan whose kept report line is gone (as after an upgrade) gets it back."""
+    plan = _closed_plan(db, 1, NOW - timedelta(days=400))
+    kept = db.get(PlanReportFacts, plan.id)
+    assert kept is not None  # written at close
+    tail = kept.csv_tail
+    db.execute(delete(PlanReportFacts))
+    db.commit()
+
+    done = housekeeping(session_factory, settings, NOW)
+
+    assert done.report_lines == 1
+    db.expire_all()
+    assert db.scalars(select(PlanReportFacts.csv_tail)).all() == [tail]
+    db.rollback()
+    assert housekeeping(session_factory, settings, NOW).report_lines == 0
