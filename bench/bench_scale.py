@@ -381,6 +381,7 @@ def _surfaces(
         acks = _measure(samples, report, warm=1)
         print("report CSV, each run in order (ms):", [round(t * 1000) for t in report_csv])
         return {"/pip report ack": acks, "/pip report CSV": report_csv[1:]}
+    _quiet(slack, bot)
     figures = {
         "HR list, page 1": _measure(samples, http(HR, "list all")),
         "HR list, last page": _measure(samples, http(HR, f"list all {pages}")),

@@ -422,7 +422,8 @@ def write_report(
         return org_report(db, actor, today, counted=counted), breakdown(db, actor, today)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-figures") as pool:
         later = pool.submit(figures)
-        for chunk in csv_chunks(db, actor, today, counted, readers=CSV_READERS):
+        readers = CSV_READERS.get(db.connection().dialect.name, 1)
+        for chunk in csv_chunks(db, actor, today, counted, readers=readers):
             out.write(chunk)
         report, groups = later.result()
     return with_checkins(report, counted), groups

@@ -1,11 +1,12 @@
 """The org report's per-plan CSV, a chunk of plans at a time, every line made in the database.
 
-One statement per chunk of CSV_CHUNK_PLANS plan ids, compiled once per report: the plans
-with their cached names and the cells from their check-ins and goals (services.report_facts:
-a closed plan's kept row, else worked out from them). Each row comes back as its CSV line,
-quoted as csv.writer quotes (QUOTE_MINIMAL) with the free-text cells made spreadsheet-safe,
-beside the numbers the figures add up: Python only joins strings. report_rows selects the
-same cells raw.
+Per chunk of CSV_CHUNK_PLANS plan ids, with statements compiled once per report: the plans
+with their cached names and each closed plan's kept cells (services.report_facts), one
+statement; then, for the plans with none (the open ones, mostly the newest ids), their
+cells worked out from their check-ins and goals by a second statement over the ids from
+the first such plan to the last. Each row comes back as its CSV line, quoted as csv.writer
+quotes (QUOTE_MINIMAL) with the free-text cells made spreadsheet-safe, beside the numbers
+the figures add up: Python only joins strings. report_rows selects the worked-out cells raw.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy import (
     FromClause,
     Integer,
     Select,
+    and_,
     bindparam,
     case,
     func,
@@ -43,10 +45,11 @@ REFUSAL = "Only HR can run the report."
 # A spreadsheet reads a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_CHUNK_PLANS = 2500  # plan ids per CSV chunk: bounded memory, one statement per chunk
-# Connections /pip report reads CSV chunks on, side by side. One: the figures are worked out
-# beside it on a connection of their own (services.report.write_report), and a second reader
-# made the whole slower on two cores (bench/README.md).
-CSV_READERS = 1
+# Connections /pip report reads CSV chunks on, side by side, by database, while the figures
+# are worked out beside them on one more (services.report.write_report). PostgreSQL works in
+# processes of its own, two readers keep two busy; SQLite works in this process's threads,
+# where a second reader made the whole slower on two cores (bench/README.md).
+CSV_READERS = {"postgresql": 2, "sqlite": 1}
 # csv.writer (QUOTE_MINIMAL) puts a cell in double quotes when it holds one of these.
 _CSV_SPECIAL = ',"\r\n'
 
@@ -98,6 +101,9 @@ def spreadsheet_safe(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
 
 
+_AFTER, _UNTIL = bindparam("after", 0, Integer), bindparam("until", 0, Integer)
+
+
 def _head(
     db: Session,
 ) -> tuple[tuple[Any, ...], Select[Any], tuple[ColumnElement[bool], ...]]:
@@ -105,8 +111,7 @@ def _head(
     in (:after, :until], by id, with what they read joined, and its conditions (bound
     parameters `after` and `until` pick the chunk: the statement is compiled once per
     report)."""
-    after, until = bindparam("after", 0, Integer), bindparam("until", 0, Integer)
-    in_chunk = (Plan.id > after, Plan.id <= until, Plan.status.not_in(UNSENT_STATUSES))
+    in_chunk = (Plan.id > _AFTER, Plan.id <= _UNTIL, Plan.status.not_in(UNSENT_STATUSES))
     employee, employee_found = _cached_name(db, Plan.employee_id, "employee")
     manager, manager_found = _cached_name(db, Plan.manager_id, "manager")
     head = (
@@ -160,7 +165,9 @@ def kept_query(db: Session, today: date) -> Select[Any]:
         row.missed,
         row.final_results,
     )
-    return statement.add_columns(*columns).outerjoin(row, kept(today))
+    # The chunk's range on the kept rows too: PostgreSQL otherwise hashes every kept row.
+    in_range = and_(row.plan_id > _AFTER, row.plan_id <= _UNTIL, kept(today))
+    return statement.add_columns(*columns).outerjoin(row, in_range)
 
 
 def _csv_text(db: Session, value: ColumnElement[str]) -> ColumnElement[str]:
