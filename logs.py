@@ -35,6 +35,8 @@ _QUIET = {
     "pipbot.bolt": logging.INFO,
     "urllib3": logging.INFO,
     "waitress": logging.INFO,
+    # fpdf2 subsets the export's fonts with fontTools, which logs every document's glyphs.
+    "fontTools": logging.WARNING,
 }
 # Bolt warns that the token is unused whenever SLACK_BOT_TOKEN is set and a client is given,
 # which is how the bot always builds its app.

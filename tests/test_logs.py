@@ -159,6 +159,16 @@ def test_an_idle_ticker_and_a_new_app_write_no_info_line(
     assert quiet.getvalue() == ""
 
 
+def test_font_subsetting_writes_no_info_line(captured: io.StringIO) -> None:
+    """fontTools, which fpdf2 subsets each export's fonts with, logs each glyph list at INFO."""
+    quiet = io.StringIO()
+    logs.configure("text", "info", stream=quiet)
+    logging.getLogger("fontTools.subset").info("Glyph names: ['.notdef', 'A']")
+    logging.getLogger("fontTools.subset").warning("a font it cannot read")
+    [line] = quiet.getvalue().splitlines()  # the warning, and only the warning
+    assert "a font it cannot read" in line
+
+
 def test_bad_log_settings_name_the_variable() -> None:
     from config import ConfigError
 
