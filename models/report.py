@@ -14,8 +14,9 @@ class PlanReportFacts(Base):
     """A closed plan's line of the org report's CSV after the people's ids and names (which
     are read afresh each time), and the figures it adds to, worked out once.
 
-    services.report_facts writes the row when the plan closes, and the daily housekeeping
-    checks every row against the plan, its check-ins and goals (and writes missing ones).
+    services.report_facts writes the row when the plan closes; the daily housekeeping writes
+    the rows missing and checks again those of plans closed in the last week against the
+    plan, its check-ins and goals.
     The report reads a row only while `version` is the code's and the counts cannot move
     any more; otherwise it works the cells out, as for an open plan.
     """

@@ -33,26 +33,29 @@ def housekeeping(
     recount the totals into one row (services.tallies); write the closed plans' report lines
     missing or mended (services.report_facts)."""
     now = now or utcnow()
-    with sessions() as db:
-        forgotten = events.forget_old(db, now)
-        db.commit()
-    run = None
-    if settings.retention_days is not None:
+    try:
         with sessions() as db:
-            run = retention.purge(
-                db, now, settings.retention_days, hr_channel_id=settings.hr_channel_id
-            )
+            forgotten = events.forget_old(db, now)
             db.commit()
-        logger.info(
-            "retention: %d plan(s) closed before %s deleted, %d kept on legal hold",
-            len(run.deleted),
-            run.before.isoformat(),
-            run.held,
-        )
-    with sessions() as db:  # after the purge: the recount sees what it deleted
-        tallies.settle(db)
-        db.commit()
-    lines = report_facts.settle(sessions, now)
+        run = None
+        if settings.retention_days is not None:
+            with sessions() as db:
+                run = retention.purge(
+                    db, now, settings.retention_days, hr_channel_id=settings.hr_channel_id
+                )
+                db.commit()
+            logger.info(
+                "retention: %d plan(s) closed before %s deleted, %d kept on legal hold",
+                len(run.deleted),
+                run.before.isoformat(),
+                run.held,
+            )
+        with sessions() as db:  # after the purge: the recount sees what it deleted
+            tallies.settle(db)
+            db.commit()
+    finally:
+        # Whatever failed above: a kept line is checked again only for RECHECK_DAYS.
+        lines = report_facts.settle(sessions, now)
     logger.info(
         "housekeeping: %d processed event id(s) forgotten, %d closed plan(s)' report line(s) "
         "written",

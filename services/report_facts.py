@@ -363,7 +363,7 @@ def _write(db: Session, plan_ids: Sequence[int]) -> None:
     """Work out again and write the rows of the closed plans among `plan_ids` (the caller
     commits); any row of theirs that was there goes."""
     db.execute(delete(PlanReportFacts).where(PlanReportFacts.plan_id.in_(plan_ids)))
-    rows = _rows(db, (Plan.id.in_(plan_ids),))
+    rows = _rows(db, (Plan.id.in_(plan_ids),)).order_by(Plan.id)  # one lock order for all
     db.execute(insert(PlanReportFacts).from_select(list(_COLUMNS), rows))
 
 
@@ -399,7 +399,9 @@ def settle(sessions: sessionmaker[Session], now: datetime) -> int:
             try:
                 _write(db, plan_ids)
                 db.commit()
-            except IntegrityError:  # another replica's housekeeping wrote them first
+            except IntegrityError:
+                # Another process wrote one of them first, or deleted its plan (retention):
+                # until the next run, these plans' lines are worked out.
                 db.rollback()
                 continue
         written += len(plan_ids)

@@ -29,7 +29,7 @@ from models import (
     Tombstone,
 )
 from scheduler.housekeeping import housekeeping
-from services import plans, retention
+from services import plans, retention, tallies
 from services.access import Actor
 from services.checkins import GoalMark, record_answer, scheduled_checkin
 from services.close import Closing, FinalMark, close_plan
@@ -332,3 +332,25 @@ def test_housekeeping_writes_the_report_lines_closed_plans_lack(
     assert db.scalars(select(PlanReportFacts.csv_tail)).all() == [tail]
     db.rollback()
     assert housekeeping(session_factory, settings, NOW).report_lines == 0
+
+
+def test_the_report_lines_are_written_even_when_an_earlier_step_fails(
+    db: Session,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failing recount does not keep a late write to a closed plan from being mended: the
+    lines are checked again only for RECHECK_DAYS."""
+    plan = _closed_plan(db, 1, NOW - timedelta(days=1))
+    db.execute(delete(PlanReportFacts))
+    db.commit()
+
+    def broken(db: Session) -> None:
+        raise RuntimeError("the recount failed")
+
+    monkeypatch.setattr(tallies, "settle", broken)
+    with pytest.raises(RuntimeError, match="the recount failed"):
+        housekeeping(session_factory, settings, NOW)
+
+    assert db.scalars(select(PlanReportFacts.plan_id)).all() == [plan.id]
