@@ -388,8 +388,8 @@ def settle(sessions: sessionmaker[Session], now: datetime) -> int:
         stale = list(db.scalars(missing.where(_closed(db), row.plan_id.is_(None))))
         since = Plan.closed_at >= now - timedelta(days=RECHECK_DAYS)
         columns = PlanReportFacts.__table__.c
-        kept = select(*(columns[name] for name in _COLUMNS)).join(Plan, Plan.id == row.plan_id)
-        differing = _rows(db, (since,)).except_(kept.where(since)).subquery()
+        stored = select(*(columns[name] for name in _COLUMNS)).join(Plan, Plan.id == row.plan_id)
+        differing = _rows(db, (since,)).except_(stored.where(since)).subquery()
         seen = set(stale)
         stale += [i for i in db.scalars(select(differing.c.plan_id)) if i not in seen]
     written = 0
