@@ -127,6 +127,14 @@ class Requests:
 
     def interactive(self, payload: dict[str, Any]) -> tuple[int, bytes, float, float]:
         """A block_actions or view_submission payload."""
+        return self.send_form(self.interactive_body(payload))
+
+    def send_form(self, body: str) -> tuple[int, bytes, float, float]:
+        """Sign and post a form body built beforehand (see interactive_body)."""
+        return self._post(body, "application/x-www-form-urlencoded")
+
+    def interactive_body(self, payload: dict[str, Any]) -> str:
+        """The form body of a block_actions or view_submission payload, to send later."""
         payload = {
             "user": {"id": payload.get("user_id"), "team_id": TEAM_ID},
             "team": {"id": TEAM_ID, "domain": "acme"},
@@ -134,8 +142,7 @@ class Requests:
             "trigger_id": self.slack.new_trigger_id(),
             **{k: v for k, v in payload.items() if k != "user_id"},
         }
-        body = urlencode({"payload": json.dumps(payload)})
-        return self._post(body, "application/x-www-form-urlencoded")
+        return urlencode({"payload": json.dumps(payload)})
 
     def event(self, event: dict[str, Any]) -> tuple[int, bytes, float, float]:
         """An Events API callback with a fresh event id."""
