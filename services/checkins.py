@@ -240,8 +240,12 @@ def record_answer(
 def record_reply(
     db: Session, actor: Actor, checkin_id: int | str, text: str, now: datetime
 ) -> Checkin:
-    """A plain reply to the prompt, kept as the check-in's free-text answer (appended)."""
-    checkin = get_checkin(db, actor, checkin_id, Permission.CHECK_IN)
+    """A plain reply to the prompt, kept as the check-in's free-text answer (appended).
+
+    The plan and the check-in are locked first: two replies at once both keep their text,
+    and a reply either lands before the plan's close (which then counts it) or is refused.
+    """
+    checkin = get_checkin(db, actor, checkin_id, Permission.CHECK_IN, lock=True)
     cleaned = text.strip()
     combined = f"{checkin.employee_reply}\n\n{cleaned}" if checkin.employee_reply else cleaned
     if len(combined) > LONG_TEXT_MAX:

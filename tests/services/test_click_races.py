@@ -26,6 +26,7 @@ from services import checkins, close, plans
 from services.access import Actor
 from services.checkins import GoalMark
 from services.drafts import GoalDraft, PlanDraft
+from services.errors import UsageError
 from services.schedule import Recipients
 from services.users import Profile
 
@@ -75,21 +76,26 @@ def _open(sessions: sessionmaker[Session], employee: str) -> int:
 
 def _twice_at_once(sessions: sessionmaker[Session], work: Work) -> list[object]:
     """Run `work` in two threads that start their transactions together; each commits."""
-    barrier = threading.Barrier(2)
-    results: list[object] = [None, None]
+    return _at_once(sessions, work, work)
+
+
+def _at_once(sessions: sessionmaker[Session], *works: Work) -> list[object]:
+    """Run each of `works` in a thread of its own, their transactions started together."""
+    barrier = threading.Barrier(len(works))
+    results: list[object] = [None] * len(works)
 
     def run(index: int) -> None:
         with sessions() as db:
             db.connection()  # the transaction is open before the barrier, as in a request
             barrier.wait()
             try:
-                results[index] = work(db)
+                results[index] = works[index](db)
                 db.commit()
             except Exception as error:  # noqa: BLE001 - the outcome is what we compare
                 db.rollback()
                 results[index] = error
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -260,3 +266,78 @@ def test_two_identical_responses_record_once_and_tell_the_manager_once(
         with sessions() as db:
             assert _events(db, plan_id, "responded") == 1
             assert _notices(db, plan_id, MANAGER, "responded") == 1
+
+
+def _prompted_checkin(sessions: sessionmaker[Session], employee: str) -> tuple[int, int, str]:
+    """A new plan for `employee` and its first scheduled check-in: plan id, check-in id,
+    public id."""
+    plan_id = _open(sessions, employee)
+    with sessions() as db:
+        plan = db.get_one(Plan, plan_id)
+        checkin_id = checkins.scheduled_checkin(db, plan, date(2027, 1, 6)).id
+        db.commit()
+        return plan_id, checkin_id, plan.public_id
+
+
+def _reply(employee: str, checkin_id: int, text: str) -> Work:
+    return lambda db: checkins.record_reply(db, Actor(employee), checkin_id, text, NOW).id
+
+
+def test_two_thread_replies_at_once_keep_both(sessions: sessionmaker[Session]) -> None:
+    for round_ in range(ROUNDS):
+        employee = f"UEMP{round_}"
+        _plan_id, checkin_id, _ = _prompted_checkin(sessions, employee)
+
+        results = _at_once(
+            sessions,
+            _reply(employee, checkin_id, "First half."),
+            _reply(employee, checkin_id, "Second half."),
+        )
+
+        assert results == [checkin_id, checkin_id], results
+        with sessions() as db:
+            stored = db.get_one(Checkin, checkin_id).employee_reply or ""
+            assert sorted(stored.split("\n\n")) == ["First half.", "Second half."]
+
+
+def test_a_reply_racing_the_close_lands_before_it_or_not_at_all(
+    sessions: sessionmaker[Session],
+) -> None:
+    for round_ in range(ROUNDS):
+        employee = f"UEMP{round_}"
+        plan_id, checkin_id, public_id = _prompted_checkin(sessions, employee)
+        with sessions() as db:
+            closing = close.Closing(
+                outcome=Outcome.SUCCESSFUL,
+                summary="The standard was met.",
+                effective_date=TODAY,
+                marks=[close.FinalMark(db.get_one(Plan, plan_id).goals[0].id, FinalResult.MET)],
+            )
+
+        results = _at_once(
+            sessions,
+            _reply(employee, checkin_id, "Done."),
+            lambda db, p=public_id, c=closing: (
+                close.close_plan(
+                    db, Actor(MANAGER), p, c, hr_channel_id=HR_CHANNEL, today=TODAY, now=NOW
+                ).id
+            ),
+        )
+
+        assert results[1] == plan_id, results
+        with sessions() as db:
+            kinds = list(
+                db.scalars(
+                    select(PlanEvent.kind)
+                    .where(
+                        PlanEvent.plan_id == plan_id,
+                        PlanEvent.kind.in_(["checkin_replied", "closed"]),
+                    )
+                    .order_by(PlanEvent.id)
+                )
+            )
+        if isinstance(results[0], UsageError):  # the close came first
+            assert kinds == ["closed"]
+        else:
+            assert results[0] == checkin_id, results
+            assert kinds == ["checkin_replied", "closed"]  # the close saw the reply
