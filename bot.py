@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
@@ -198,18 +198,22 @@ def serve(settings: Settings) -> int:
     # What start-up built (modules, mappers, the app) lasts as long as the process: frozen,
     # the collector's full passes stop walking it on every request (they showed as p99s).
     gc.freeze()
-    health = start_health_server(engine, settings.health_port) if settings.health_port else None
     signal.signal(signal.SIGTERM, _stop_on_sigterm(dispatcher))
-    ticker = None
-    if settings.scheduler_enabled:
-        dispatcher.start()
-        ticker = start_ticker(dispatcher)
+    health = ticker = web = None
     status = 0
     try:
-        if settings.socket_mode:
+        # Slack's port is bound before the health port answers: a load balancer that sees
+        # /healthz say yes may send Slack's requests at once.
+        web = None if settings.socket_mode else _http_server(app, engine, settings)
+        if settings.health_port:
+            health = start_health_server(engine, settings.health_port)
+        if settings.scheduler_enabled:
+            dispatcher.start()
+            ticker = start_ticker(dispatcher)
+        if web is None:
             _serve_socket_mode(app, settings)
         else:
-            _serve_http(app, engine, settings)
+            _run_http(web, settings)
     except KeyboardInterrupt:
         logger.info("shutting down")
     except (SlackApiError, OSError) as error:
@@ -217,6 +221,8 @@ def serve(settings: Settings) -> int:
         logger.error("stopped: %s: %s", type(error).__name__, error)
         status = 1
     finally:
+        if web is not None:
+            web.close()
         if health is not None:
             health.shutdown()
         if ticker is not None:
@@ -253,15 +259,27 @@ def _serve_socket_mode(app: App, settings: Settings) -> None:
         handler.close()
 
 
-def _serve_http(app: App, engine: Engine, settings: Settings) -> None:
+class _Server(Protocol):
+    """What serve needs of waitress's server (its own class depends on how many sockets)."""
+
+    def run(self) -> None: ...  # noqa: D102
+    def close(self) -> None: ...  # noqa: D102
+
+
+def _http_server(app: App, engine: Engine, settings: Settings) -> _Server:
+    """Waitress on `settings.port`, bound (connections queue) but not yet serving."""
     from waitress.server import create_server
 
-    server = create_server(
+    server: _Server = create_server(
         make_wsgi_app(app, engine, settings.slack_signing_secret),
         host="0.0.0.0",
         port=settings.port,
         threads=WSGI_THREADS,
     )
+    return server
+
+
+def _run_http(server: _Server, settings: Settings) -> None:
     logger.info(
         "PIP Bot listening on port %s (%s, %s, %s)",
         settings.port,
@@ -269,10 +287,7 @@ def _serve_http(app: App, engine: Engine, settings: Settings) -> None:
         HEALTH_PATH,
         METRICS_PATH,
     )
-    try:
-        server.run()
-    finally:
-        server.close()
+    server.run()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -14,7 +15,7 @@ import pytest
 
 from tests.conftest import PostgresDatabases
 from tests.fakeslack import FakeSlack
-from tests.process import BotProcess, bot_env
+from tests.process import BotProcess, bot_env, free_port
 from tests.slackdriver import sign
 
 SECRET = "process-test-secret"
@@ -132,3 +133,27 @@ def test_the_start_up_log_says_which_approval_is_in_force(tmp_path: Path) -> Non
         process.wait_healthy()
         assert process.stop() == 0
     assert "plan approval: hr (PLAN_APPROVAL=auto, HR is configured)" in process.output()
+
+
+def test_the_health_port_answers_only_once_the_slack_port_listens(tmp_path: Path) -> None:
+    health_port = free_port()
+    health = f"http://127.0.0.1:{health_port}/healthz"
+    with FakeSlack(bot_token="xoxb-process").start() as slack:
+        env = {**_env(slack, f"sqlite:///{tmp_path / 'pip.db'}"), "HEALTH_PORT": str(health_port)}
+        process = BotProcess(env, cwd=tmp_path)
+        try:
+            deadline = time.monotonic() + 60
+            while True:  # asking as often as a load balancer might
+                assert process.proc.poll() is None, process.output()
+                assert time.monotonic() < deadline, "never healthy"
+                try:
+                    with urllib.request.urlopen(health, timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except (urllib.error.URLError, ConnectionError):
+                    time.sleep(0.002)  # a child process binding its ports, not time passing
+            # The moment the health port says yes, Slack's port takes connections.
+            with socket.create_connection(("127.0.0.1", process.port), timeout=2):
+                pass
+        finally:
+            process.stop()
