@@ -27,6 +27,7 @@ from services import outbox
 from slackio.directory import Directory
 from tests.constants import EMPLOYEE, HR, HR_CHANNEL, MANAGER, OTHER_MANAGER, OUTSIDER
 from tests.fakeslack import FakeSlack
+from tests.instantclock import InstantClock
 from tests.plan_helpers import body
 from views.ids import EventType
 
@@ -562,7 +563,13 @@ def test_two_dispatchers_racing_send_each_delivery_exactly_once(
         for i in range(40)
     }
     dispatchers = [
-        Dispatcher(session_factory, make_delivery_client(settings), settings, batch=5)
+        Dispatcher(
+            session_factory,
+            make_delivery_client(settings),
+            settings,
+            batch=5,
+            clock=InstantClock(),  # paced as in production, without sitting through it
+        )
         for _ in range(2)
     ]
 
