@@ -76,4 +76,3 @@ class Directory:
             self.pacer, "conversations.open", lambda: self.client.conversations_open(users=user_id)
         )
         return str(answer["channel"]["id"])
-
