@@ -202,8 +202,8 @@ def serve(settings: Settings) -> int:
     health = ticker = web = None
     status = 0
     try:
-        # Slack's port is bound before the health port answers: a load balancer that sees
-        # /healthz say yes may send Slack's requests at once.
+        # Slack's port is bound before HEALTH_PORT answers (if it is set in HTTP mode too): a
+        # load balancer that sees /healthz say yes there may send Slack's requests at once.
         web = None if settings.socket_mode else _http_server(app, engine, settings)
         if settings.health_port:
             health = start_health_server(engine, settings.health_port)
@@ -217,14 +217,16 @@ def serve(settings: Settings) -> int:
     except KeyboardInterrupt:
         logger.info("shutting down")
     except (SlackApiError, OSError) as error:
-        # Socket Mode lost Slack for good (the HTTP server's own errors are OSErrors too).
+        # Socket Mode lost Slack for good; or a port could not be bound, or the HTTP server
+        # failed (OSErrors).
         logger.error("stopped: %s: %s", type(error).__name__, error)
         status = 1
     finally:
+        if health is not None:  # first: it must not say yes once Slack's port is closed
+            health.shutdown()
+            health.server_close()
         if web is not None:
             web.close()
-        if health is not None:
-            health.shutdown()
         if ticker is not None:
             ticker.shutdown(wait=False)
         if not dispatcher.stop(grace=SHUTDOWN_GRACE):
@@ -242,7 +244,10 @@ class _QuietHandler(WSGIRequestHandler):
 
 def start_health_server(engine: Engine, port: int, host: str = "0.0.0.0") -> WSGIServer:
     """Serve /healthz and /metrics on `port` from a daemon thread (for Socket Mode)."""
-    server = make_server(host, port, ops_app(engine), handler_class=_QuietHandler)
+    try:
+        server = make_server(host, port, ops_app(engine), handler_class=_QuietHandler)
+    except OSError as error:  # the log line then says which port
+        raise OSError(error.errno, f"health port {port}: {error.strerror}") from error
     threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
     logger.info("health and metrics on port %s (%s, %s)", port, HEALTH_PATH, METRICS_PATH)
     return server
@@ -262,20 +267,23 @@ def _serve_socket_mode(app: App, settings: Settings) -> None:
 class _Server(Protocol):
     """What serve needs of waitress's server (its own class depends on how many sockets)."""
 
-    def run(self) -> None: ...  # noqa: D102
-    def close(self) -> None: ...  # noqa: D102
+    def run(self) -> None: ...
+    def close(self) -> None: ...
 
 
 def _http_server(app: App, engine: Engine, settings: Settings) -> _Server:
     """Waitress on `settings.port`, bound (connections queue) but not yet serving."""
     from waitress.server import create_server
 
-    server: _Server = create_server(
-        make_wsgi_app(app, engine, settings.slack_signing_secret),
-        host="0.0.0.0",
-        port=settings.port,
-        threads=WSGI_THREADS,
-    )
+    try:
+        server: _Server = create_server(
+            make_wsgi_app(app, engine, settings.slack_signing_secret),
+            host="0.0.0.0",
+            port=settings.port,
+            threads=WSGI_THREADS,
+        )
+    except OSError as error:  # the log line then says which port
+        raise OSError(error.errno, f"port {settings.port}: {error.strerror}") from error
     return server
 
 

@@ -159,7 +159,7 @@ def main() -> None:
     name = f"pip_bench_{uuid.uuid4().hex[:10]}"
     with tempfile.TemporaryDirectory() as folder, TimedFakeSlack() as slack:
         # The floor runs first, on a quiet machine: run after the database was created and
-        # migrated, its p99 on PostgreSQL was 110-155 ms against 45-55 ms (the server still
+        # migrated, its p99 on PostgreSQL was 110-161 ms against 45-70 ms (the server still
         # busy with the new database), which flattered every ratio taken against it.
         floor_results = floor(slack, args.clients, args.submissions)
         admin = None

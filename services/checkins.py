@@ -243,7 +243,8 @@ def record_reply(
     """A plain reply to the prompt, kept as the check-in's free-text answer (appended).
 
     The plan and the check-in are locked first: two replies at once both keep their text,
-    and a reply either lands before the plan's close (which then counts it) or is refused.
+    and a reply either lands before the plan's close or is refused (a closed plan's check-ins
+    are no longer answered).
     """
     checkin = get_checkin(db, actor, checkin_id, Permission.CHECK_IN, lock=True)
     cleaned = text.strip()

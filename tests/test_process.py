@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import PostgresDatabases
 from tests.fakeslack import FakeSlack
-from tests.process import BotProcess, bot_env, free_port
+from tests.process import BotProcess, bot_env, free_port, run_bot
 from tests.slackdriver import sign
 
 SECRET = "process-test-secret"
@@ -157,3 +157,16 @@ def test_the_health_port_answers_only_once_the_slack_port_listens(tmp_path: Path
                 pass
         finally:
             process.stop()
+
+
+def test_a_port_already_taken_stops_the_bot_with_one_line_naming_it(tmp_path: Path) -> None:
+    with socket.socket() as taken, FakeSlack(bot_token="xoxb-process").start() as slack:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**_env(slack, f"sqlite:///{tmp_path / 'pip.db'}"), "PORT": str(port)}
+        done = run_bot(env, tmp_path)
+    assert done.returncode == 1
+    output = done.stdout + done.stderr
+    assert "stopped: OSError: " in output and f"port {port}: Address already in use" in output
+    assert "Traceback" not in output
