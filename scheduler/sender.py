@@ -19,6 +19,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
@@ -35,7 +36,7 @@ from scheduler.messages import (
 )
 from scheduler.pacing import POST, Pacer, Paused, Stopping, paced
 from scheduler.renderers import prepare_delivery, render_delivery
-from services import outbox, users
+from services import locks, outbox, users
 from services.schedule import retime_for_zone
 from slackio.directory import Directory
 
@@ -95,7 +96,15 @@ class Sender(Failures):
             if delivery is None or delivery.lease_owner != owner:
                 return 0
             bind_delivery_kind(delivery.kind)
-            plan = db.get(Plan, delivery.plan_id) if delivery.plan_id else None
+            # The plan is locked while its message is prepared and drawn (until the commit
+            # before posting), as every click locks it first: a reply or a close arriving
+            # meanwhile waits, then reads what preparing changed (say, a check-in marked
+            # missed) instead of overwriting it from what it read before.
+            plan = (
+                db.scalar(locks.for_update(select(Plan).where(Plan.id == delivery.plan_id)))
+                if delivery.plan_id
+                else None
+            )
             now = utcnow()
             ctx = RenderContext(db, delivery, plan, self.settings, now)
             try:
