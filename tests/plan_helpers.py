@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Plan
+from services import plans
+from services.access import Actor
+from services.drafts import GoalDraft, PlanDraft
+from services.schedule import Recipients
+from services.users import Profile
 from tests.constants import EMPLOYEE, MANAGER
 from tests.fakeslack import FakeSlack
 from tests.slackdriver import SlackDriver, response_json
@@ -112,6 +117,36 @@ def open_plan(
         assert plan is not None
         plan.goals, plan.steps  # noqa: B018 - load them before the session closes
         return plan
+
+
+def open_through_services(
+    db: Session, manager: str, employee: str, *, now: datetime, hr_channel: str | None = None
+) -> Plan:
+    """Open a weekly plan (Wednesdays, 60 days from `now`'s date, one goal) through the
+    services alone, no Slack; the caller commits."""
+    today = now.date()
+    draft = PlanDraft(
+        employee_id=employee,
+        issues="i",
+        expectations="e",
+        goals=[GoalDraft("d", "m", "t", today + timedelta(days=20))],
+        weekday=2,
+        start_date=today,
+        length_days=60,
+        consequences="c",
+    )
+    plan = plans.open_plan(
+        db,
+        Actor(manager),
+        team_id="T",
+        draft=draft,
+        employee=Profile(employee, name=employee.lower()),
+        recipients=Recipients("UTC", "UTC", hr_channel, time(10)),
+        today=today,
+        now=now,
+    )
+    assert plan is not None
+    return plan
 
 
 def dm_messages(slack: FakeSlack, user_id: str) -> list[dict[str, Any]]:

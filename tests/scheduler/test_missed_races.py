@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
@@ -16,13 +16,11 @@ from db import make_session_factory
 from models import Checkin, CheckinStatus, Delivery, DeliveryKind, DeliveryStatus, PlanEvent
 from scheduler import checkin_messages
 from scheduler.dispatcher import Dispatcher
-from services import checkins, plans
+from services import checkins
 from services.access import Actor
-from services.drafts import GoalDraft, PlanDraft
-from services.schedule import Recipients
-from services.users import Profile
 from tests.fakeslack import FakeSlack
 from tests.instantclock import InstantClock
+from tests.plan_helpers import open_through_services
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2027, 1, 4, 15, tzinfo=UTC)
@@ -40,26 +38,7 @@ def _of_occurrence(db: Session, plan_id: int, kind: DeliveryKind) -> Delivery:
 def _prompted_and_unanswered(db: Session) -> tuple[int, int, int]:
     """A plan whose first check-in was prompted and not answered, its missed check claimed
     by OWNER: plan id, check-in id, the missed check's delivery id."""
-    draft = PlanDraft(
-        employee_id=EMPLOYEE,
-        issues="i",
-        expectations="e",
-        goals=[GoalDraft("d", "m", "t", NOW.date() + timedelta(days=20))],
-        weekday=2,
-        start_date=NOW.date(),
-        length_days=60,
-        consequences="c",
-    )
-    plan = plans.open_plan(
-        db,
-        Actor(MANAGER),
-        team_id="T",
-        draft=draft,
-        employee=Profile(EMPLOYEE, name="eli"),
-        recipients=Recipients("UTC", "UTC", HR_CHANNEL, time(10)),
-        today=NOW.date(),
-        now=NOW,
-    )
+    plan = open_through_services(db, MANAGER, EMPLOYEE, now=NOW, hr_channel=HR_CHANNEL)
     checkin = checkins.scheduled_checkin(db, plan, OCCURRENCE)
     prompt = _of_occurrence(db, plan.id, DeliveryKind.CHECKIN_PROMPT)
     prompt.status, prompt.checkin_id = DeliveryStatus.SENT, checkin.id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -25,10 +25,8 @@ from models import (
 from services import checkins, close, plans
 from services.access import Actor
 from services.checkins import GoalMark
-from services.drafts import GoalDraft, PlanDraft
 from services.errors import UsageError
-from services.schedule import Recipients
-from services.users import Profile
+from tests.plan_helpers import open_through_services
 
 pytestmark = pytest.mark.postgres
 ROUNDS = 20
@@ -49,27 +47,8 @@ def sessions(pg_engine: Engine) -> Iterator[sessionmaker[Session]]:
 
 
 def _open(sessions: sessionmaker[Session], employee: str) -> int:
-    draft = PlanDraft(
-        employee_id=employee,
-        issues="i",
-        expectations="e",
-        goals=[GoalDraft("d", "m", "t", TODAY + timedelta(days=20))],
-        weekday=2,
-        start_date=TODAY,
-        length_days=60,
-        consequences="c",
-    )
     with sessions() as db:
-        plan = plans.open_plan(
-            db,
-            Actor(MANAGER),
-            team_id="T",
-            draft=draft,
-            employee=Profile(employee, name=employee.lower()),
-            recipients=Recipients("UTC", "UTC", HR_CHANNEL, time(10)),
-            today=TODAY,
-            now=NOW,
-        )
+        plan = open_through_services(db, MANAGER, employee, now=NOW, hr_channel=HR_CHANNEL)
         db.commit()
         return plan.id
 
