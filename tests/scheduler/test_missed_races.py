@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import make_delivery_client
 from config import Settings
@@ -51,13 +52,21 @@ def _prompted_and_unanswered(db: Session) -> tuple[int, int, int]:
     return plan.id, checkin.id, missed.id
 
 
+@pytest.fixture
+def sessions(pg_engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the shared PostgreSQL database, emptied after the test."""
+    from tests.conftest import _truncate
+
+    yield make_session_factory(pg_engine)
+    _truncate(pg_engine)
+
+
 def test_a_reply_while_the_missed_check_is_prepared_waits_for_it_then_answers_it(
-    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The dispatcher holds the plan while it prepares a message, as every click does: one
     after the other, in one lock order. (Before, the reply committed in between and the
     notice was dropped only because drawing it read the check-in again.)"""
-    sessions = make_session_factory(pg_engine)
     with FakeSlack(bot_token=TOKEN).start() as slack:
         slack.add_channel(HR_CHANNEL)
         settings = Settings(
@@ -95,13 +104,16 @@ def test_a_reply_while_the_missed_check_is_prepared_waits_for_it_then_answers_it
                 db.commit()
             replied.set()
 
+        # Each on a thread of its own, as in the bot (a sender binds its log context there).
+        sender = threading.Thread(
+            target=lambda: outcome.append(dispatcher.deliver(missed_id, OWNER))
+        )
         replier = threading.Thread(target=reply)
-        replier.start()
-        try:
-            outcome.append(dispatcher.deliver(missed_id, OWNER))
-        finally:
-            replier.join(timeout=30)
-        assert not replier.is_alive()
+        for thread in (replier, sender):
+            thread.start()
+        for thread in (sender, replier):
+            thread.join(timeout=30)
+            assert not thread.is_alive()
 
         assert outcome == [1]  # HR was told the check-in was missed
         with sessions() as db:
