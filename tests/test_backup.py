@@ -6,7 +6,7 @@ import shutil
 import sqlite3
 import subprocess
 import threading
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,41 +16,17 @@ from sqlalchemy.engine import make_url
 from backup import BackupError, backup, libpq_url
 from db import make_engine, make_session_factory, migrate
 from models import Plan, PlanEvent
-from services import plans
-from services.access import Actor
-from services.drafts import GoalDraft, PlanDraft
-from services.schedule import Recipients
-from services.users import Profile
 from tests.conftest import PostgresDatabases
+from tests.plan_helpers import open_through_services
 from tests.process import bot_env, run_bot
 
 NOW = datetime(2027, 1, 4, 15, tzinfo=UTC)
-TODAY = NOW.date()
 
 
 def _open(engine: Engine, n: int) -> str:
     """Open one plan for employee number `n` the way the form does; return its public id."""
-    draft = PlanDraft(
-        employee_id=f"UEMP{n}",
-        issues="issues",
-        expectations="expectations",
-        goals=[GoalDraft("goal", "measure", "target", TODAY + timedelta(days=20))],
-        weekday=2,
-        start_date=TODAY,
-        length_days=60,
-        consequences="consequences",
-    )
     with make_session_factory(engine)() as db:
-        plan = plans.open_plan(
-            db,
-            Actor("UMGR"),
-            team_id="T",
-            draft=draft,
-            employee=Profile(f"UEMP{n}", name=f"e{n}"),
-            recipients=Recipients("UTC", "UTC", None, time(10)),
-            today=TODAY,
-            now=NOW,
-        )
+        plan = open_through_services(db, "UMGR", f"UEMP{n}", now=NOW)
         db.commit()
         return plan.public_id
 
