@@ -269,7 +269,11 @@ def run_size(
                 results["rss_end"] = rss_mb(bot.proc.pid)
             finally:
                 bot.stop()
-            results["locked"] = bot.output().count("database is locked")
+            log = bot.output()
+            results["locked"] = log.count("database is locked")
+            results["errors"] = sum(
+                " ERROR " in line or '"ERROR"' in line for line in log.splitlines()
+            )
     finally:
         if admin is not None:
             with admin.connect() as conn:
@@ -432,7 +436,8 @@ def main() -> None:
             print(
                 f"RSS {result['rss_start']:.0f} MB at start, {result['rss_end']:.0f} MB after "
                 f"({result['rss_end'] / result['rss_start']:.2f}x); "
-                f"'database is locked' in the bot's log: {result['locked']}"
+                f"'database is locked' in the bot's log: {result['locked']}; "
+                f"lines logged at ERROR: {result['errors']}"
             )
     if len(runs) == 2 and not args.only:
         small, large = runs
