@@ -14,10 +14,10 @@ to what the person sees arriving at Slack:
 - `/pip report` (its acknowledgement, and until the CSV is uploaded);
 - `/pip export` of a plan with 100 check-ins (until uploaded; and the render alone).
 
-It prints p50/p99 in ms, the bot's RSS before and after, "database is locked" lines in the
-bot's log, and with two sizes a growth table. `--only export` times the export alone,
-`--samples` times (the full run takes a third of that); `--only report` the report alone,
-`--samples` times (the full run takes three). It asserts nothing.
+It prints p50/p99 in ms, the bot's RSS before and after, "database is locked" lines and
+lines logged at ERROR in the bot's log, and with two sizes a growth table. `--only export`
+times the export alone, `--samples` times (the full run takes a third of that); `--only
+report` the report alone, `--samples` times (the full run takes three). It asserts nothing.
 """
 
 from __future__ import annotations
