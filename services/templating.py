@@ -76,6 +76,10 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates are read once: use_overrides() builds a new environment when they change.
+        # With the default, every get_template stat()s the file: a fifth of the samples of a
+        # busy plan form (bench/README.md).
+        auto_reload=False,
     )
     env.filters.update(FILTERS)
     return env
