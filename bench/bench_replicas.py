@@ -33,6 +33,7 @@ from tests.fakeslack import FakeSlack
 from tests.plan_helpers import form_values
 from tests.process import BotProcess, bot_env
 from tests.slackdriver import sign
+from views.ids import Callback
 
 SECRET = "bench-replicas-secret"
 TOKEN = "xoxb-bench-replicas"
@@ -76,7 +77,22 @@ def _open_plan(slack: FakeSlack, process: BotProcess, manager: str, employee: st
         "view": {**view, "state": {"values": values}},
     }
     status, answer = _signed(process, urlencode({"payload": json.dumps(payload)}))
-    assert status == 200 and not answer.strip(), answer
+    # Answered at once with the form marked "saving" (PLAN_WRITER=process); the replica's plan
+    # writer then turns it into "Plan sent".
+    assert status == 200 and b'"errors"' not in answer, answer
+    deadline = time.monotonic() + 30
+    while not _sent(slack, view["id"]):
+        assert time.monotonic() < deadline, f"the plan for {employee} was not written"
+        time.sleep(0.05)  # the writer is another process
+
+
+def _sent(slack: FakeSlack, view_id: str) -> bool:
+    return any(
+        c.args.get("view_id") == view_id
+        and c.response.get("ok")
+        and c.response["view"]["callback_id"] == Callback.PLAN_SENT
+        for c in slack.calls_to("views.update")
+    )
 
 
 def _posts(process: BotProcess) -> int:
