@@ -29,6 +29,7 @@ import logs
 from config import Settings
 from db import make_engine, make_session_factory, migrate
 from edge.frontdoor import FrontDoor
+from handlers.context import Intake
 from handlers.context import install as install_context
 from metrics import (
     HEALTH_PATH,
@@ -44,6 +45,7 @@ from scheduler.ticker import start_ticker
 from services.export import warm_up
 from startup import OK, check_client, slack_checks
 from views import prose
+from worker.intake import PlanIntake
 
 logger = logging.getLogger("pipbot")
 EVENTS_PATH = "/slack/events"
@@ -88,6 +90,7 @@ def create_app(
     *,
     listener_executor: Executor | None = None,
     dispatcher: Dispatcher | None = None,
+    intake: Intake | None = None,
 ) -> App:
     """Build the Bolt app with every listener; no network or database work happens here."""
     dispatcher = dispatcher or Dispatcher(session_factory, make_delivery_client(settings), settings)
@@ -100,7 +103,7 @@ def create_app(
         listener_executor=listener_executor or logs.ContextExecutor(max_workers=LISTENER_THREADS),
         logger=logging.getLogger("pipbot.bolt"),
     )
-    install_context(app, settings, session_factory, dispatcher)
+    install_context(app, settings, session_factory, dispatcher, intake)
     handlers.register_listeners(app)
     return app
 
@@ -192,7 +195,11 @@ def serve(settings: Settings) -> int:
     migrate(engine)
     session_factory = make_session_factory(engine)
     dispatcher = Dispatcher(session_factory, make_delivery_client(settings), settings)
-    app = create_app(settings, session_factory, dispatcher=dispatcher)
+    intake = None
+    if settings.plan_writer == "process":
+        intake = PlanIntake(settings, on_written=dispatcher.kick)
+        intake.start()
+    app = create_app(settings, session_factory, dispatcher=dispatcher, intake=intake)
     # The first /pip export would otherwise read the fonts and compile the templates itself.
     warm_up(org_name=settings.org_name, paper_size=settings.paper_size)
     # What start-up built (modules, mappers, the app) lasts as long as the process: frozen,
@@ -229,6 +236,8 @@ def serve(settings: Settings) -> int:
             web.close()
         if ticker is not None:
             ticker.shutdown(wait=False)
+        if intake is not None and not intake.stop(grace=SHUTDOWN_GRACE):
+            logger.warning("plans still being written after %ss were stopped", SHUTDOWN_GRACE)
         if not dispatcher.stop(grace=SHUTDOWN_GRACE):
             logger.warning(
                 "posts still in flight after %ss; their leases will expire", SHUTDOWN_GRACE

@@ -19,6 +19,7 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 HR_NOTICE_DETAILS = ("summary", "full")
 PLAN_APPROVALS = ("hr", "none", "auto")
+PLAN_WRITERS = ("process", "inline")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _GROUP_HANDLE = re.compile(r"^@?[a-z0-9][a-z0-9._-]{0,79}$")
 LOG_FORMATS = ("text", "json")
@@ -63,6 +64,9 @@ class Settings:
     hr_user_ids: frozenset[str] = field(default_factory=frozenset)
     checkin_time: time = time(10, 0)
     scheduler_enabled: bool = True
+    # "process": submitted plan forms are acknowledged at once and written by a child process
+    # at idle CPU priority (worker/); "inline": written before the acknowledgement.
+    plan_writer: str = "process"
     hr_notice_detail: str = "summary"
     # chat.postMessage calls a second for the whole workspace (Slack publishes no figure).
     post_rate: float = 10.0
@@ -148,6 +152,7 @@ class Settings:
             hr_user_ids=_hr_users(get("HR_USER_IDS")),
             checkin_time=_checkin_time(get("CHECKIN_TIME")),
             scheduler_enabled=_flag("SCHEDULER_ENABLED", get("SCHEDULER_ENABLED"), default=True),
+            plan_writer=_choice("PLAN_WRITER", get("PLAN_WRITER"), PLAN_WRITERS, "process"),
             hr_notice_detail=_choice(
                 "HR_NOTICE_DETAIL", get("HR_NOTICE_DETAIL"), HR_NOTICE_DETAILS, "summary"
             ),

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
@@ -30,6 +30,14 @@ _OUTBOX = "outbox"
 _DELIVER = "deliver_after_commit"
 _REQUEST = "request"
 FORM_KEY = "form_key"
+PLAN_INTAKE = "plan_intake"  # worker.intake.PlanIntake, when plans are written by a process
+
+
+class Intake(Protocol):
+    """Where acknowledged plan forms go to be written (worker.intake.PlanIntake)."""
+
+    def submit(self, job: Any) -> None:
+        """Queue `job` (a handlers.plan_intake.PlanJob); never blocks, never raises."""
 
 
 def form_key(settings: Settings) -> bytes:
@@ -51,12 +59,17 @@ def deliver_soon(db: Session) -> None:
 
 
 def install(
-    app: App, settings: Settings, session_factory: sessionmaker[Session], dispatcher: Dispatcher
+    app: App,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    dispatcher: Dispatcher,
+    intake: Intake | None = None,
 ) -> None:
     """Put `settings`, `groups`, `actor` and a fresh (lazy) `db` session into every context,
     with an `ack`, `client` and `respond` that commit that session before Slack hears from
     us. HR rights come from HR_USER_IDS and HR_GROUP; MANAGER_GROUP limits who may open
-    plans (group membership is cached for a few minutes, see slackio/groups.py)."""
+    plans (group membership is cached for a few minutes, see slackio/groups.py). With an
+    `intake`, the plan form hands its plans to it (handlers/plan_intake.py)."""
     groups = Groups(app.client)
     key = form_key(settings)
 
@@ -85,6 +98,8 @@ def install(
         context["settings"] = settings
         context[FORM_KEY] = key
         context["groups"] = groups
+        if intake is not None:
+            context[PLAN_INTAKE] = intake
         session = session_factory()
         session.info[_OUTBOX] = dispatcher
         session.info[_REQUEST] = (body, context)

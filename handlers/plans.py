@@ -10,9 +10,16 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from db import begin_read
 from handlers.commands import subcommand
-from handlers.context import FORM_KEY, Listeners, deliver_soon, hr_recipients, open_modal
+from handlers.context import (
+    FORM_KEY,
+    PLAN_INTAKE,
+    Listeners,
+    deliver_soon,
+    hr_recipients,
+    open_modal,
+)
+from handlers.plan_intake import PlanJob, open_from_form
 from models import DeliveryKind, utcnow
 from services import plans, users
 from services.access import Actor, Permission
@@ -20,17 +27,15 @@ from services.calendar import local_date
 from services.drafts import MAX_GOALS, GoalDraft
 from services.errors import InvalidPlan, NotAllowed
 from services.outbox import sent_messages
-from services.schedule import Recipients
-from services.users import Profile
 from slackio.directory import Directory
 from views.form_meta import FormMeta, form_meta
 from views.ids import Action, Block, Callback
 from views.plan_form import (
+    SURFACE,
     form_reason,
     form_unreadable,
     new_plan_modal,
     plan_modal,
-    plan_referred,
     read_plan_form,
 )
 from views.plan_messages import (
@@ -140,71 +145,47 @@ def handle_form_submit(
     actor: Actor,
     db: Session,
 ) -> None:
-    """Validate and open the plan; errors go back onto the form's fields (error handler).
+    """Open the plan from its form; errors go back onto the form's fields.
 
-    The form is checked in a read-only transaction against the cached profiles (Slack is
-    asked only about a person the cache does not know), then written in one short write
-    transaction (open_plan checks again under its lock) and only then acknowledged: a
-    submission that fails keeps its modal open with what the manager typed, never lost.
+    With a plan writer (PLAN_WRITER=process), the form is acknowledged at once, drawn again
+    as typed and marked "saving", and the writer checks and writes it away from this process
+    (handlers/plan_intake.py). Inline, it is checked and written first and acknowledged
+    after: a submission that fails keeps its modal open with what the manager typed.
     """
     to_hr = hr_recipients(context, besides=actor.user_id)  # before the database is touched
     meta = form_meta(view, context[FORM_KEY])
     if meta is None:
         raise InvalidPlan({"form": form_unreadable()})
-    draft, _ = read_plan_form(view, meta)
-    directory = Directory(client)
-    begin_read(db)
-    looked_up: list[Profile] = []
-
-    def person(user_id: str) -> Profile | None:
-        known = users.cached(db, user_id)
-        if known is None:  # not in the cache: ask Slack, remember it after the ack
-            known = directory.profile(db, user_id, store=False)
-            if known is not None:
-                looked_up.append(known)
-            begin_read(db)
-        return known
-
-    employee = person(draft.employee_id) if draft.employee_id else None
-    manager = users.last_known(db, actor.user_id) or person(actor.user_id)
-    manager_tz = manager.tz if manager else "UTC"
-    settings = context["settings"]
-    now = utcnow()
     if not actor.may_open_plans:
         raise NotAllowed(plans.NOT_IN_GROUP)
-    approval = settings.approval_required
-    hidden = plans.check_draft(db, actor, draft, employee, local_date(now, manager_tz))
-    hidden_ids = (hidden.id, hidden.public_id) if hidden is not None and not approval else None
-    db.commit()  # the read-only transaction ends: the writes below begin IMMEDIATE
-    refusal = plan_referred(bool(settings.hr_channel_id))
-    if hidden_ids is not None:  # the one answer that says nothing about that open plan
-        plans.refer_to_hr(db, actor, hidden_ids, settings.hr_channel_id, now)
-        ack(response_action="errors", errors={Block.EMPLOYEE: refusal})
-        deliver_soon(db)
+    draft, _ = read_plan_form(view, meta)
+    intake = context.get(PLAN_INTAKE)
+    if intake is not None:
+        saving = plan_modal(draft, meta, key=context[FORM_KEY], notice=say(SURFACE, "saving"))
+        ack(response_action="update", view=saving)
+        intake.submit(
+            PlanJob(
+                view=view,
+                user_id=actor.user_id,
+                is_hr=actor.is_hr,
+                may_open_plans=actor.may_open_plans,
+                team_id=context.team_id or "",
+                hr_recipients=to_hr,
+            )
+        )
         return
-    for profile in looked_up:
-        users.remember(db, profile)
-    opened = plans.open_plan(
+    outcome = open_from_form(
         db,
+        Directory(client),
+        context["settings"],
         actor,
+        draft,
         team_id=context.team_id or "",
-        draft=draft,
-        employee=employee,
-        recipients=Recipients.of(
-            employee.tz if employee else "UTC",
-            manager_tz,
-            settings.hr_channel_id,
-            settings.checkin_time,
-            settings.holiday_rules,
-        ),
-        today=local_date(now, manager_tz),
-        now=now,
-        approval=approval,
         hr_recipients=to_hr,
     )
     deliver_soon(db)
-    if opened is None:  # such a plan was opened meanwhile: HR is told, the form says so
-        ack(response_action="errors", errors={Block.EMPLOYEE: refusal})
+    if isinstance(outcome, str):  # the one answer that says nothing about that open plan
+        ack(response_action="errors", errors={Block.EMPLOYEE: outcome})
         return
     ack()
 

@@ -29,6 +29,7 @@ def bot_env(**overrides: str) -> dict[str, str]:
         "PORT",
         "CHECKIN_TIME",
         "SCHEDULER_ENABLED",
+        "PLAN_WRITER",
         "LOG_FORMAT",
         "LOG_LEVEL",
         "HEALTH_PORT",

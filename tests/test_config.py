@@ -22,6 +22,7 @@ def test_defaults() -> None:
     assert settings.hr_user_ids == frozenset()
     assert settings.checkin_time == time(10, 0)
     assert settings.scheduler_enabled is True
+    assert settings.plan_writer == "process"
     assert settings.socket_mode is False
 
 
@@ -37,6 +38,7 @@ def test_every_variable_is_read() -> None:
             "HR_USER_IDS": "U1AB, W2CD",
             "CHECKIN_TIME": "09:30",
             "SCHEDULER_ENABLED": "false",
+            "PLAN_WRITER": "Inline",
         }
     )
     assert settings.socket_mode is True
@@ -48,6 +50,7 @@ def test_every_variable_is_read() -> None:
     assert settings.hr_user_ids == frozenset({"U1AB", "W2CD"})
     assert settings.checkin_time == time(9, 30)
     assert settings.scheduler_enabled is False
+    assert settings.plan_writer == "inline"
 
 
 @pytest.mark.parametrize(
@@ -108,6 +111,7 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     ("env", "variable"),
     [
         ({**VALID, "PLAN_APPROVAL": "maybe"}, "PLAN_APPROVAL"),
+        ({**VALID, "PLAN_WRITER": "thread"}, "PLAN_WRITER"),
         ({**VALID, "PLAN_APPROVAL": "hr"}, "PLAN_APPROVAL"),  # nobody could approve
         ({**VALID, "MANAGER_GROUP": "People Managers!"}, "MANAGER_GROUP"),
         ({**VALID, "HR_GROUP": "#hr"}, "HR_GROUP"),

@@ -27,6 +27,7 @@ class Callback(StrEnum):
     ASK_HR = "pip_ask_hr"
     READ_VOICE = "pip_read_voice"
     PAUSE = "pip_pause"
+    PLAN_SENT = "pip_plan_sent"
 
 
 class Action(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -14,10 +15,11 @@ from services.drafts import (
     PlanDraft,
 )
 from views import state
-from views.common import actions, button, context, header, section
+from views.common import actions, button, context, header, plain, section
 from views.form_meta import FormMeta, unverified_meta
 from views.ids import Action, Block, Callback, goal_block
 from views.inputs import (
+    MODAL_TEXT_MAX,
     date_input,
     modal,
     option,
@@ -140,10 +142,24 @@ def _top_blocks(draft: PlanDraft, meta: FormMeta, reason: str) -> list[dict[str,
     ]
 
 
-def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes) -> dict[str, Any]:
-    """The plan form filled in from `draft`: a new plan, or (meta.plan_id) an amendment."""
+def plan_modal(
+    draft: PlanDraft,
+    meta: FormMeta,
+    reason: str = "",
+    *,
+    key: bytes,
+    notice: str | None = None,
+    problems: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The plan form filled in from `draft`: a new plan, or (meta.plan_id) an amendment.
+
+    `notice` goes first; `problems` (input block id -> message) go under their fields, as
+    a form shows them when it comes back after it was acknowledged (`response_action:
+    errors` is no longer possible then).
+    """
     slots = meta.slots  # one per goal: zip(strict=True) below refuses a mismatch
     blocks: list[dict[str, Any]] = [
+        *([context(notice)] if notice else []),
         *_top_blocks(draft, meta, reason),
         text_input(
             Block.ISSUES,
@@ -236,7 +252,48 @@ def plan_modal(draft: PlanDraft, meta: FormMeta, reason: str = "", *, key: bytes
     else:
         callback, title = Callback.NEW_PLAN, "New improvement plan"
         submit = "Send to HR" if meta.approval else "Send plan"
+    if problems:
+        blocks = _with_problems(blocks, problems)
     return modal(callback, title, submit, blocks, meta.dump(key))
+
+
+def _with_problems(
+    blocks: list[dict[str, Any]], problems: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """`blocks` with each problem under its input block; one without its block goes first."""
+    inputs = {b.get("block_id") for b in blocks if b.get("type") == "input"}
+    stray = [
+        context(say(SURFACE, "problem", text=m)) for k, m in problems.items() if k not in inputs
+    ]
+    marked: list[dict[str, Any]] = [context(say(SURFACE, "not_sent")), *stray]
+    for block in blocks:
+        marked.append(block)
+        message = problems.get(block.get("block_id", "")) if block.get("type") == "input" else None
+        if message:
+            marked.append(context(say(SURFACE, "problem", text=message)))
+    return marked
+
+
+def plan_sent_modal(
+    plan_id: str, employee_id: str, status: str, *, approval: bool, after_meeting: bool
+) -> dict[str, Any]:
+    """What the plan form turns into once the plan it sent is saved (it has nothing to submit)."""
+    text = say(
+        SURFACE,
+        "sent",
+        plan_id=plan_id,
+        employee=mention(employee_id),
+        status=status,
+        approval=approval,
+        after_meeting=after_meeting,
+    )
+    return {
+        "type": "modal",
+        "callback_id": Callback.PLAN_SENT,
+        "title": plain(say(SURFACE, "sent_title", status=status), MODAL_TEXT_MAX),
+        "close": plain("Done", MODAL_TEXT_MAX),
+        "blocks": [section(text)],
+    }
 
 
 def new_plan_modal(

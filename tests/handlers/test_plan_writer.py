@@ -1,0 +1,274 @@
+"""The plan form with a plan writer (PLAN_WRITER=process): acknowledged at once, written after.
+
+The app is the real one with an intake that keeps the jobs; each test then writes them with
+the `PlanWriter` the child process runs (worker/child.py), against the same fake Slack.
+tests/test_plan_writer_process.py runs the child process itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from slack_sdk.models.views import View
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import create_app, make_client
+from config import Settings
+from handlers.context import form_key
+from handlers.plan_intake import PlanJob, PlanWriter
+from models import Plan, PlanStatus
+from scheduler.dispatcher import Dispatcher
+from tests.constants import EMPLOYEE, HR_CHANNEL, MANAGER, OTHER_MANAGER, SIGNING_SECRET
+from tests.fakeslack import FakeSlack
+from tests.plan_helpers import dm_messages, form_values, open_form
+from tests.slackdriver import SlackDriver, TrackingExecutor, response_json
+from views.ids import Block, Callback
+from views.plan_form import plan_referred
+
+NOW = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)  # a Monday
+TODAY = NOW.date()
+
+
+class KeptJobs:
+    """An intake that keeps what the app hands it, for the test to write."""
+
+    def __init__(self) -> None:
+        self.jobs: list[PlanJob] = []
+
+    def submit(self, job: Any) -> None:
+        """Keep `job`."""
+        self.jobs.append(job)
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[time_machine.Coordinates]:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def intake() -> KeptJobs:
+    return KeptJobs()
+
+
+@pytest.fixture
+def driver(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+    dispatcher: Dispatcher,
+    intake: KeptJobs,
+) -> Iterator[SlackDriver]:
+    """The real app, handing its plan forms to `intake`."""
+    executor = TrackingExecutor()
+    app = create_app(
+        settings,
+        session_factory,
+        make_client(settings),
+        listener_executor=executor,
+        dispatcher=dispatcher,
+        intake=intake,
+    )
+    yield SlackDriver(app, slack, executor, SIGNING_SECRET, dispatcher)
+    executor.shutdown(wait=True)
+
+
+@pytest.fixture
+def writer(settings: Settings) -> PlanWriter:
+    return PlanWriter(settings, make_client(settings), form_key(settings))
+
+
+def _write_all(
+    writer: PlanWriter, intake: KeptJobs, sessions: sessionmaker[Session], driver: SlackDriver
+) -> list[bool]:
+    """Write every kept job as the child does, then let the dispatcher send what is owed."""
+    written = []
+    for job in intake.jobs:
+        with sessions() as db:
+            written.append(writer.write(db, job))
+    intake.jobs.clear()
+    driver.dispatcher.tick()
+    return written
+
+
+def _form_now(slack: FakeSlack, view_id: str) -> dict[str, Any]:
+    """The view the manager now sees in place of the form (the last update of it)."""
+    updates = [
+        c
+        for c in slack.calls_to("views.update")
+        if c.response.get("ok") and c.args.get("view_id") == view_id
+    ]
+    assert updates, "the form was never updated"
+    return updates[-1].response["view"]
+
+
+def _texts(view: dict[str, Any]) -> list[str]:
+    texts = []
+    for block in view["blocks"]:
+        if block["type"] == "context":
+            texts += [e.get("text", "") for e in block["elements"]]
+        elif block["type"] == "section":
+            texts.append(block["text"]["text"])
+    return texts
+
+
+def _plans(sessions: sessionmaker[Session]) -> int:
+    with sessions() as db:
+        return int(db.scalar(select(func.count()).select_from(Plan)) or 0)
+
+
+def test_the_form_is_acknowledged_as_saving_then_says_the_plan_was_sent(
+    driver: SlackDriver,
+    intake: KeptJobs,
+    writer: PlanWriter,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+) -> None:
+    view = open_form(driver)
+    values = form_values(view, start=TODAY, issues="Missed the release review on 3 Dec.")
+
+    reply = response_json(driver.submit(MANAGER, view, values))
+
+    # Acknowledged before anything is written: the same form, as typed, marked "saving".
+    assert reply["response_action"] == "update"
+    saving = reply["view"]
+    View(**saving).validate_json()
+    assert saving["callback_id"] == Callback.NEW_PLAN
+    assert "Saving the plan" in _texts(saving)[0]
+    issues = next(b for b in saving["blocks"] if b.get("block_id") == Block.ISSUES)
+    assert issues["element"]["initial_value"] == "Missed the release review on 3 Dec."
+    assert [j.user_id for j in intake.jobs] == [MANAGER] and _plans(session_factory) == 0
+
+    assert _write_all(writer, intake, session_factory, driver) == [True]
+
+    with session_factory() as db:
+        plan = db.scalars(select(Plan)).one()
+        assert (plan.manager_id, plan.employee_id, plan.status) == (
+            MANAGER,
+            EMPLOYEE,
+            PlanStatus.ACTIVE,
+        )
+        public_id = plan.public_id
+    sent = _form_now(slack, view["id"])
+    assert sent["callback_id"] == Callback.PLAN_SENT and "submit" not in sent
+    assert public_id in _texts(sent)[0] and f"<@{EMPLOYEE}>" in _texts(sent)[0]
+    assert any(public_id in json.dumps(m) for m in dm_messages(slack, EMPLOYEE))
+
+
+def test_the_same_form_sent_twice_while_saving_opens_one_plan(
+    driver: SlackDriver,
+    intake: KeptJobs,
+    writer: PlanWriter,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+) -> None:
+    view = open_form(driver)
+    values = form_values(view, start=TODAY)
+    driver.submit(MANAGER, view, values)
+    driver.submit(MANAGER, view, values)  # "send it again" while it still said saving
+
+    assert _write_all(writer, intake, session_factory, driver) == [True, False]
+
+    assert _plans(session_factory) == 1
+    updates = [c for c in slack.calls_to("views.update") if c.args.get("view_id") == view["id"]]
+    assert [u.response["view"]["callback_id"] for u in updates] == [Callback.PLAN_SENT] * 2
+    # HR heard of one plan, not of a second attempt for the same employee.
+    assert len(slack.messages(HR_CHANNEL)) == 1
+
+
+def test_a_form_with_errors_comes_back_with_each_problem_under_its_field(
+    driver: SlackDriver,
+    intake: KeptJobs,
+    writer: PlanWriter,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+) -> None:
+    view = open_form(driver)
+    yesterday = TODAY - timedelta(days=1)
+    values = form_values(view, start=yesterday, issues="Kept as typed")
+    driver.submit(MANAGER, view, values)
+
+    assert _write_all(writer, intake, session_factory, driver) == [False]
+
+    assert _plans(session_factory) == 0
+    again = _form_now(slack, view["id"])
+    View(**again).validate_json()
+    assert again["callback_id"] == Callback.NEW_PLAN and again["submit"]["text"] == "Send plan"
+    assert "The plan was not saved" in _texts(again)[0]
+    ids = [b.get("block_id") for b in again["blocks"]]
+    under = again["blocks"][ids.index(Block.START_DATE) + 1]
+    assert under["type"] == "context"
+    assert "can't start in the past" in under["elements"][0]["text"]
+    assert under["elements"][0]["text"].startswith("*To fix:*")
+    issues = again["blocks"][ids.index(Block.ISSUES)]
+    assert issues["element"]["initial_value"] == "Kept as typed"
+    start = again["blocks"][ids.index(Block.START_DATE)]
+    assert start["element"]["initial_date"] == yesterday.isoformat()
+
+    # Fixed and sent again, the same form opens the plan.
+    fixed = form_values(again, start=TODAY)
+    driver.submit(MANAGER, {**again, "id": view["id"]}, fixed)
+    assert _write_all(writer, intake, session_factory, driver) == [True]
+    assert _form_now(slack, view["id"])["callback_id"] == Callback.PLAN_SENT
+
+
+def test_a_hidden_open_plan_gets_the_one_answer_under_the_employee_and_hr_is_told(
+    driver: SlackDriver,
+    intake: KeptJobs,
+    writer: PlanWriter,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+) -> None:
+    first = open_form(driver)
+    driver.submit(MANAGER, first, form_values(first, start=TODAY))
+    _write_all(writer, intake, session_factory, driver)
+    hr_before = len(slack.messages(HR_CHANNEL))
+
+    view = open_form(driver, user=OTHER_MANAGER)
+    driver.submit(OTHER_MANAGER, view, form_values(view, start=TODAY))
+    assert _write_all(writer, intake, session_factory, driver) == [False]
+
+    assert _plans(session_factory) == 1
+    again = _form_now(slack, view["id"])
+    ids = [b.get("block_id") for b in again["blocks"]]
+    under = again["blocks"][ids.index(Block.EMPLOYEE) + 1]
+    assert under["elements"][0]["text"] == f"*To fix:* {plan_referred(hr_told=True)}"
+    with session_factory() as db:
+        plan_id = db.scalars(select(Plan.public_id)).one()
+    assert plan_id not in json.dumps(again)
+    assert len(slack.messages(HR_CHANNEL)) == hr_before + 1
+
+
+def test_a_person_who_may_not_open_plans_is_refused_and_nothing_is_queued(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+    dispatcher: Dispatcher,
+    intake: KeptJobs,
+) -> None:
+    slack.add_usergroup("SMANAGERS", "people-managers", [OTHER_MANAGER])
+    limited = dataclasses.replace(settings, manager_group="people-managers")
+    executor = TrackingExecutor()
+    app = create_app(
+        limited,
+        session_factory,
+        make_client(limited),
+        listener_executor=executor,
+        dispatcher=dispatcher,
+        intake=intake,
+    )
+    driver = SlackDriver(app, slack, executor, SIGNING_SECRET, dispatcher)
+    view = open_form(driver, user=OTHER_MANAGER)  # someone who may opens the form
+
+    reply = response_json(driver.submit(MANAGER, view, form_values(view, start=TODAY)))
+
+    assert reply["response_action"] == "errors" and intake.jobs == []
+    assert _plans(session_factory) == 0
+    executor.shutdown(wait=True)
