@@ -195,10 +195,7 @@ def serve(settings: Settings) -> int:
     migrate(engine)
     session_factory = make_session_factory(engine)
     dispatcher = Dispatcher(session_factory, make_delivery_client(settings), settings)
-    intake = None
-    if settings.plan_writer == "process":
-        intake = PlanIntake(settings, on_written=dispatcher.kick)
-        intake.start()
+    intake = PlanIntake(settings, dispatcher.kick) if settings.plan_writer == "process" else None
     app = create_app(settings, session_factory, dispatcher=dispatcher, intake=intake)
     # The first /pip export would otherwise read the fonts and compile the templates itself.
     warm_up(org_name=settings.org_name, paper_size=settings.paper_size)
@@ -209,6 +206,8 @@ def serve(settings: Settings) -> int:
     health = ticker = web = None
     status = 0
     try:
+        if intake is not None:  # before Slack's port is bound: forms go to it at once
+            intake.start()
         # Slack's port is bound before HEALTH_PORT answers (if it is set in HTTP mode too): a
         # load balancer that sees /healthz say yes there may send Slack's requests at once.
         web = None if settings.socket_mode else _http_server(app, engine, settings)

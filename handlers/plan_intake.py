@@ -11,7 +11,8 @@ writer that dies loses nothing; sent again, the same form is never written twice
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +34,17 @@ from services.users import Profile
 from slackio.directory import Directory
 from views.errors import field_errors
 from views.form_meta import form_meta
-from views.ids import Block
-from views.plan_form import plan_modal, plan_referred, plan_sent_modal, read_plan_form
+from views.plan_form import (
+    SURFACE,
+    plan_modal,
+    plan_referred,
+    plan_sent_modal,
+    read_plan_form,
+)
+from views.prose import mention, say
 
 logger = logging.getLogger(__name__)
-REMEMBERED_FORMS = 1000  # forms whose plan was saved, kept to answer a second send alike
+SETTLE = 1.0  # seconds between the acknowledgement and the form's update (PlanWriter)
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class PlanJob:
     may_open_plans: bool
     team_id: str
     hr_recipients: tuple[str, ...]
+    acked_at: float = 0.0  # time.time() when the form was acknowledged
 
     @property
     def actor(self) -> Actor:
@@ -66,13 +74,43 @@ def open_from_form(
     *,
     team_id: str,
     hr_recipients: tuple[str, ...],
+    form_id: str | None = None,
 ) -> Plan | str:
     """Check `draft` against the cached profiles and open the plan; the plan, or the one
     answer for an employee whose open plan `actor` may not see (HR told). InvalidPlan for
     the form's errors. Commits: the check reads in a deferred transaction, the writes follow
     in one short write transaction (open_plan checks again under its lock).
+
+    The form `form_id` sent again (while it said "saving", to another replica, or racing
+    itself) gets the plan it opened, never a second plan or an error about that plan.
     """
     begin_read(db)
+    opened = plans.opened_by_form(db, actor.user_id, form_id)
+    if opened is not None:
+        db.commit()
+        return opened
+    try:
+        return _open(db, directory, settings, actor, draft, team_id, hr_recipients, form_id)
+    except InvalidPlan:
+        db.rollback()
+        begin_read(db)
+        opened = plans.opened_by_form(db, actor.user_id, form_id)  # written meanwhile
+        db.commit()
+        if opened is None:
+            raise
+        return opened
+
+
+def _open(
+    db: Session,
+    directory: Directory,
+    settings: Settings,
+    actor: Actor,
+    draft: PlanDraft,
+    team_id: str,
+    hr_recipients: tuple[str, ...],
+    form_id: str | None,
+) -> Plan | str:
     looked_up: list[Profile] = []
 
     def person(user_id: str) -> Profile | None:
@@ -118,33 +156,34 @@ def open_from_form(
         now=now,
         approval=approval,
         hr_recipients=hr_recipients,
+        form_id=form_id,
     )
     db.commit()
     return refusal if opened is None else opened
 
 
 class PlanWriter:
-    """Writes acknowledged plan forms one at a time and tells the form how it went."""
+    """Writes acknowledged plan forms one at a time and tells the form how it went.
 
-    def __init__(self, settings: Settings, client: WebClient, key: bytes) -> None:
+    `settle`: seconds after the acknowledgement before the form is updated, so that Slack
+    has shown our "saving" answer first and does not draw it over the outcome.
+    """
+
+    def __init__(
+        self, settings: Settings, client: WebClient, key: bytes, *, settle: float = SETTLE
+    ) -> None:
         self.settings = settings
         self.client = client
         self.key = key
-        self._saved: OrderedDict[str, dict[str, Any]] = OrderedDict()  # view id -> sent view
+        self.settle = settle
 
-    def write(self, db: Session, job: PlanJob) -> bool:
-        """Write `job`'s plan and update its form; True when a plan was saved now."""
-        view_id = str(job.view.get("id", ""))
-        done = self._saved.get(view_id)
-        if done is not None:  # the same form sent again while it was saving: the same answer
-            self._update(view_id, done)
-            return False
+    def write(self, db: Session, job: PlanJob) -> None:
+        """Write `job`'s plan, then turn its form into the outcome."""
         meta = form_meta(job.view, self.key)
         if meta is None:  # checked before the acknowledgement, with the same key
             logger.error("a plan form acknowledged as readable could not be read again")
-            return False
+            return
         draft, _ = read_plan_form(job.view, meta)
-        problems: dict[str, str] = {}
         try:
             outcome = open_from_form(
                 db,
@@ -154,38 +193,61 @@ class PlanWriter:
                 draft,
                 team_id=job.team_id,
                 hr_recipients=job.hr_recipients,
+                form_id=meta.form_id,
             )
         except InvalidPlan as error:
             db.rollback()
             problems = field_errors(error.errors, meta.slots)
+            view = plan_modal(draft, meta, key=self.key, problems=problems)
+            unsaved = " ".join(dict.fromkeys(problems.values()))
         except NotAllowed as error:
             db.rollback()
-            problems = {Block.EMPLOYEE.value: str(error)}
+            view = plan_modal(draft, meta, key=self.key, notice=str(error))
+            unsaved = str(error)
+        except Exception:
+            db.rollback()
+            ref = uuid.uuid4().hex[:8]
+            logger.exception("could not write a plan (ref %s); its form still holds it", ref)
+            unsaved = say(SURFACE, "failed", ref=ref)
+            view = plan_modal(draft, meta, key=self.key, notice=unsaved)
         else:
-            if isinstance(outcome, str):
-                problems = {Block.EMPLOYEE.value: outcome}
-        if problems:
-            self._update(view_id, plan_modal(draft, meta, key=self.key, problems=problems))
-            return False
-        assert isinstance(outcome, Plan)
-        sent = plan_sent_modal(
-            outcome.public_id,
-            outcome.employee_id,
-            str(outcome.status),
-            approval=self.settings.approval_required,
-            after_meeting=draft.send_after_meeting,
-        )
-        self._saved[view_id] = sent
-        while len(self._saved) > REMEMBERED_FORMS:
-            self._saved.popitem(last=False)
-        self._update(view_id, sent)
-        return True
+            unsaved = ""
+            if isinstance(outcome, str):  # the one answer, alone: there is nothing to fix
+                view = plan_modal(draft, meta, key=self.key, notice=outcome)
+                unsaved = outcome
+            else:
+                view = plan_sent_modal(
+                    outcome.public_id,
+                    outcome.employee_id,
+                    str(outcome.status),
+                    approval=outcome.review is not None,
+                    after_meeting=outcome.send_after_meeting,
+                )
+        if not self._update(job, view) and unsaved:
+            self._tell(job, draft.employee_id, unsaved)
 
-    def _update(self, view_id: str, view: dict[str, Any]) -> None:
-        """Show `view` in place of the form; a form the manager has closed is no loss."""
+    def _update(self, job: PlanJob, view: dict[str, Any]) -> bool:
+        """Show `view` in place of the form; False when the manager had closed it."""
+        wait = job.acked_at + self.settle - time.time()
+        if wait > 0:
+            time.sleep(min(wait, self.settle))  # Slack is still drawing our acknowledgement
         try:
-            self.client.views_update(view_id=view_id, view=view)
+            self.client.views_update(view_id=str(job.view.get("id", "")), view=view)
         except SlackApiError as error:
-            logger.info("could not update the plan form: %s", error.response.get("error"))
+            code = error.response.get("error")
+            if code == "not_found":  # the manager closed it
+                logger.info("could not update the plan form: %s", code)
+                return False
+            logger.error("could not update the plan form: %s", code)
         except OSError as error:
             logger.warning("could not update the plan form: %s", type(error).__name__)
+        return True
+
+    def _tell(self, job: PlanJob, employee_id: str | None, why: str) -> None:
+        """The form was closed before it could say the plan was not saved: say it in a DM."""
+        text = say(SURFACE, "closed_unsaved", employee=mention(employee_id or ""), why=why)
+        try:
+            channel = self.client.conversations_open(users=job.user_id)["channel"]["id"]
+            self.client.chat_postMessage(channel=channel, text=text)
+        except (SlackApiError, OSError) as error:
+            logger.warning("could not tell %s the plan was not saved: %s", job.user_id, error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -171,6 +172,7 @@ def handle_form_submit(
                 may_open_plans=actor.may_open_plans,
                 team_id=context.team_id or "",
                 hr_recipients=to_hr,
+                acked_at=time.time(),
             )
         )
         return
@@ -182,6 +184,7 @@ def handle_form_submit(
         draft,
         team_id=context.team_id or "",
         hr_recipients=to_hr,
+        form_id=meta.form_id,
     )
     deliver_soon(db)
     if isinstance(outcome, str):  # the one answer that says nothing about that open plan

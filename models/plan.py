@@ -21,6 +21,8 @@ class Plan(Base):
         # List order (services/lists.py): closed plans by end date and id, and open ones
         # by a partial index that holds only them, so neither seek wades through the other.
         Index(None, "status", "end_date", "id"),
+        # The plan form that opened the plan: sent twice, it finds this plan (worker/).
+        Index(None, "form_id", unique=True),
         Index(
             "ix_plans_open_end_date_id",
             "end_date",
@@ -62,6 +64,8 @@ class Plan(Base):
     decided_at: Mapped[datetime | None]
     send_after_meeting: Mapped[bool] = mapped_column(default=False)
     sent_at: Mapped[datetime | None]
+    # The random id of the `/pip new` form that opened it (views/form_meta.py), if any.
+    form_id: Mapped[str | None] = mapped_column(String(32))
     # A legal hold keeps a closed plan past RETENTION_DAYS until HR releases it.
     legal_hold_at: Mapped[datetime | None]
     legal_hold_by: Mapped[str | None] = mapped_column(String(32))

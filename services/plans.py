@@ -141,6 +141,13 @@ def open_plan_of(db: Session, employee_id: str) -> Plan | None:
     )
 
 
+def opened_by_form(db: Session, manager_id: str, form_id: str | None) -> Plan | None:
+    """The plan `manager_id` opened from the form `form_id` (sent again), if any."""
+    if not form_id:
+        return None
+    return db.scalar(select(Plan).where(Plan.form_id == form_id, Plan.manager_id == manager_id))
+
+
 def check_draft(
     db: Session, actor: Actor, draft: PlanDraft, employee: Profile | None, today: date
 ) -> Plan | None:
@@ -254,6 +261,7 @@ def open_plan(
     now: datetime,
     approval: bool = False,
     hr_recipients: tuple[str, ...] = (),
+    form_id: str | None = None,
 ) -> Plan | None:
     """Validate `draft` and store the plan with its goals, steps and first event.
 
@@ -294,6 +302,7 @@ def open_plan(
         checkin_weekday=schedule.weekday,
         status=PlanStatus.ACTIVE,
         send_after_meeting=draft.send_after_meeting,
+        form_id=form_id,
         ack_requested_at=now,
         created_at=now,
         updated_at=now,

@@ -1033,6 +1033,11 @@ class FakeSlack:
         stack.append(view_id)
         return {"view": copy.deepcopy(stored)}
 
+    def close_view(self, view_id: str) -> None:
+        """The person closes the modal `view_id`: updating it answers `not_found` from now on."""
+        with self._lock:
+            self._views.pop(view_id, None)
+
     def _views_update(self, args: dict) -> dict:
         view_id = args.get("view_id") or self._external_ids.get(args.get("external_id") or "")
         if not args.get("view_id") and not args.get("external_id"):

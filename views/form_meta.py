@@ -20,6 +20,7 @@ class FormMeta:
     goal_ids: dict[int, int] = field(default_factory=dict)  # slot -> goal id, when editing
     draft: bool = False  # editing a draft (plan_id) rather than amending a sent plan
     approval: bool = False  # HR approves the plan before it is sent
+    form_id: str | None = None  # a new plan's form: random, kept on the plan it opens
 
     def dump(self, key: bytes) -> str:
         """As private_metadata, signed with `key` so that only this server's forms are read."""
@@ -31,6 +32,7 @@ class FormMeta:
             "goals": {str(k): v for k, v in self.goal_ids.items()},
             "draft": self.draft,
             "approval": self.approval,
+            "form": self.form_id,
         }
         return json.dumps({**fields, "sig": _signature(key, fields)})
 
@@ -49,8 +51,9 @@ def _parse_meta(raw: Any) -> FormMeta:
         goal_ids={int(k): int(v) for k, v in (raw.get("goals") or {}).items()},
         draft=raw.get("draft") is True,
         approval=raw.get("approval") is True,
+        form_id=raw.get("form"),
     )
-    if not all(isinstance(v, str | None) for v in (meta.plan_id, meta.employee_id)):
+    if not all(isinstance(v, str | None) for v in (meta.plan_id, meta.employee_id, meta.form_id)):
         raise TypeError("plan and employee are ids")
     return meta
 

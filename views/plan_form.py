@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -260,17 +261,17 @@ def plan_modal(
 def _with_problems(
     blocks: list[dict[str, Any]], problems: Mapping[str, str]
 ) -> list[dict[str, Any]]:
-    """`blocks` with each problem under its input block; one without its block goes first."""
+    """`blocks` with each problem as its input's hint (no block more: a form of ten goals is
+    near Slack's 100), one without an input at the top."""
     inputs = {b.get("block_id") for b in blocks if b.get("type") == "input"}
-    stray = [
-        context(say(SURFACE, "problem", text=m)) for k, m in problems.items() if k not in inputs
-    ]
-    marked: list[dict[str, Any]] = [context(say(SURFACE, "not_sent")), *stray]
+    stray = " ".join(m for k, m in problems.items() if k not in inputs)
+    top = say(SURFACE, "not_sent") + (f" {say(SURFACE, 'problem', text=stray)}" if stray else "")
+    marked: list[dict[str, Any]] = [context(top)]
     for block in blocks:
-        marked.append(block)
         message = problems.get(block.get("block_id", "")) if block.get("type") == "input" else None
         if message:
-            marked.append(context(say(SURFACE, "problem", text=message)))
+            block = {**block, "hint": plain(say(SURFACE, "problem", text=message))}
+        marked.append(block)
     return marked
 
 
@@ -301,7 +302,8 @@ def new_plan_modal(
 ) -> dict[str, Any]:
     """The empty plan form, with the employee preselected when known."""
     draft = PlanDraft(employee_id=employee_id, start_date=today)
-    return plan_modal(draft, FormMeta(approval=approval), key=key)
+    meta = FormMeta(approval=approval, form_id=secrets.token_hex(16))
+    return plan_modal(draft, meta, key=key)
 
 
 def edit_draft_modal(

@@ -79,7 +79,7 @@ def main(settings: Any, conn: Connection) -> None:
                     writer.write(db, job)
                 except Exception:  # noqa: BLE001 - one plan must not stop the others
                     db.rollback()
-                    logger.exception("could not write a plan; its form still holds what was typed")
+                    logger.exception("could not answer a plan form; it still holds what was typed")
             conn.send(("done", number))  # a plan, or HR's notice of a refusal, may be owed
     finally:
         engine.dispose()

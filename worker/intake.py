@@ -7,6 +7,7 @@ import logging
 import multiprocessing
 import queue
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -15,6 +16,7 @@ from config import Settings
 
 logger = logging.getLogger(__name__)
 RESTART_AFTER = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds before each restart of a child that died
+STEADY_AFTER = 60.0  # a child that ran this long before it died is restarted after 1 s again
 _STOP = None
 
 
@@ -45,12 +47,16 @@ class PlanIntake:
 
     def start(self) -> None:
         """Start the child, and the threads that feed it and watch it."""
-        self._spawn()
+        with self._lock:
+            self._spawn()
         for name, target in (("plan-writer-feed", self._feed), ("plan-writer-watch", self._watch)):
             self._thread(name, target)
 
     def submit(self, job: Any) -> None:
         """Queue `job` for the child (a handlers.plan_intake.PlanJob)."""
+        if self._stopping.is_set():  # a listener still finishing as the bot stops
+            logger.warning("a plan form arrived while stopping: it stays open, saving")
+            return
         with self._lock:
             number = next(self._numbers)
             self._pending[number] = job
@@ -64,16 +70,21 @@ class PlanIntake:
     def stop(self, grace: float) -> bool:
         """Let the child write what is queued within `grace` seconds, then end it; True when
         it ended by itself in time."""
-        self._stopping.set()
+        with self._lock:  # no restart begins after this
+            self._stopping.set()
+            process = self._process
         self._to_send.put(_STOP)  # after every job already queued
-        process = self._process
         stopped = True
         # Waiting on the sentinel reaps nothing: the watch thread alone joins the child.
         if process is not None and not wait([process.sentinel], grace):
             stopped = False
             logger.warning("the plan writer did not finish in %ss; stopping it", grace)
-            process.terminate()
+            process.kill()  # it ignores SIGTERM; an unfinished transaction rolls back
             wait([process.sentinel], 5)
+        with self._lock:
+            left = len(self._pending)
+        if left:
+            logger.warning("%s plan form(s) were not written; their forms still say saving", left)
         for thread in self._threads:
             thread.join(2)
         if self._conn is not None:
@@ -86,6 +97,7 @@ class PlanIntake:
         self._threads.append(thread)
 
     def _spawn(self) -> None:
+        """Start a child (the caller holds the lock, and the intake is not stopping)."""
         from worker.child import main
 
         ours, theirs = self._mp.Pipe()
@@ -107,6 +119,8 @@ class PlanIntake:
                     conn.send(item)
             except (OSError, ValueError):  # the child is gone: what it missed is still pending
                 pass
+            except Exception:  # noqa: BLE001 - one job that cannot be sent must not stop the rest
+                logger.exception("could not hand a plan form to the plan writer")
             if item is _STOP:
                 return
 
@@ -129,7 +143,10 @@ class PlanIntake:
         restarts = 0
         while True:
             process = self._process
+            began = time.monotonic()
             process.join()
+            if time.monotonic() - began > STEADY_AFTER:
+                restarts = 0  # it had been running well: the next restart is quick again
             if self._stopping.is_set():
                 return
             delay = RESTART_AFTER[min(restarts, len(RESTART_AFTER) - 1)]
@@ -141,8 +158,10 @@ class PlanIntake:
             if self._stopping.wait(delay):
                 return
             restarts += 1
-            self._spawn()
             with self._lock:
+                if self._stopping.is_set():
+                    return
+                self._spawn()
                 again = sorted(self._pending.items())
             for item in again:
                 self._to_send.put(item)

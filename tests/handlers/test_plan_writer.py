@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -82,20 +83,21 @@ def driver(
 
 @pytest.fixture
 def writer(settings: Settings) -> PlanWriter:
-    return PlanWriter(settings, make_client(settings), form_key(settings))
+    """The child's writer; no settling pause (time is frozen here)."""
+    return PlanWriter(settings, make_client(settings), form_key(settings), settle=0)
 
 
 def _write_all(
     writer: PlanWriter, intake: KeptJobs, sessions: sessionmaker[Session], driver: SlackDriver
-) -> list[bool]:
+) -> list[PlanJob]:
     """Write every kept job as the child does, then let the dispatcher send what is owed."""
-    written = []
-    for job in intake.jobs:
+    jobs = list(intake.jobs)
+    for job in jobs:
         with sessions() as db:
-            written.append(writer.write(db, job))
+            writer.write(db, job)
     intake.jobs.clear()
     driver.dispatcher.tick()
-    return written
+    return jobs
 
 
 def _form_now(slack: FakeSlack, view_id: str) -> dict[str, Any]:
@@ -146,7 +148,7 @@ def test_the_form_is_acknowledged_as_saving_then_says_the_plan_was_sent(
     assert issues["element"]["initial_value"] == "Missed the release review on 3 Dec."
     assert [j.user_id for j in intake.jobs] == [MANAGER] and _plans(session_factory) == 0
 
-    assert _write_all(writer, intake, session_factory, driver) == [True]
+    _write_all(writer, intake, session_factory, driver)
 
     with session_factory() as db:
         plan = db.scalars(select(Plan)).one()
@@ -162,10 +164,11 @@ def test_the_form_is_acknowledged_as_saving_then_says_the_plan_was_sent(
     assert any(public_id in json.dumps(m) for m in dm_messages(slack, EMPLOYEE))
 
 
-def test_the_same_form_sent_twice_while_saving_opens_one_plan(
+def test_the_same_form_sent_again_opens_one_plan_on_any_writer(
     driver: SlackDriver,
     intake: KeptJobs,
     writer: PlanWriter,
+    settings: Settings,
     session_factory: sessionmaker[Session],
     slack: FakeSlack,
 ) -> None:
@@ -173,14 +176,48 @@ def test_the_same_form_sent_twice_while_saving_opens_one_plan(
     values = form_values(view, start=TODAY)
     driver.submit(MANAGER, view, values)
     driver.submit(MANAGER, view, values)  # "send it again" while it still said saving
-
-    assert _write_all(writer, intake, session_factory, driver) == [True, False]
+    [first, again] = _write_all(writer, intake, session_factory, driver)
+    # A writer that knows nothing of the first (a restarted child, another replica's).
+    fresh = PlanWriter(settings, make_client(settings), form_key(settings), settle=0)
+    with session_factory() as db:
+        fresh.write(db, again)
+    driver.dispatcher.tick()
 
     assert _plans(session_factory) == 1
     updates = [c for c in slack.calls_to("views.update") if c.args.get("view_id") == view["id"]]
-    assert [u.response["view"]["callback_id"] for u in updates] == [Callback.PLAN_SENT] * 2
+    assert [u.response["view"]["callback_id"] for u in updates] == [Callback.PLAN_SENT] * 3
     # HR heard of one plan, not of a second attempt for the same employee.
     assert len(slack.messages(HR_CHANNEL)) == 1
+
+
+def test_two_writers_racing_on_one_form_both_answer_plan_sent(
+    driver: SlackDriver,
+    intake: KeptJobs,
+    writer: PlanWriter,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second writer looked before the first had written, then met its plan under the
+    employee's lock: it answers with that plan, not with "already has an open plan"."""
+    import services.plans
+
+    view = open_form(driver)
+    driver.submit(MANAGER, view, form_values(view, start=TODAY))
+    [job] = _write_all(writer, intake, session_factory, driver)
+    real = services.plans.opened_by_form
+    looks: list[str | None] = []
+
+    def late(db: Session, manager_id: str, form_id: str | None) -> Plan | None:
+        looks.append(form_id)
+        return None if len(looks) == 1 else real(db, manager_id, form_id)
+
+    monkeypatch.setattr(services.plans, "opened_by_form", late)
+    with session_factory() as db:
+        writer.write(db, job)
+
+    assert len(looks) == 2 and looks[0] is not None and _plans(session_factory) == 1
+    assert _form_now(slack, view["id"])["callback_id"] == Callback.PLAN_SENT
 
 
 def test_a_form_with_errors_comes_back_with_each_problem_under_its_field(
@@ -195,18 +232,17 @@ def test_a_form_with_errors_comes_back_with_each_problem_under_its_field(
     values = form_values(view, start=yesterday, issues="Kept as typed")
     driver.submit(MANAGER, view, values)
 
-    assert _write_all(writer, intake, session_factory, driver) == [False]
+    _write_all(writer, intake, session_factory, driver)
 
     assert _plans(session_factory) == 0
     again = _form_now(slack, view["id"])
     View(**again).validate_json()
     assert again["callback_id"] == Callback.NEW_PLAN and again["submit"]["text"] == "Send plan"
     assert "The plan was not saved" in _texts(again)[0]
+    assert len(again["blocks"]) == len(view["blocks"]) + 1  # the notice; problems are hints
     ids = [b.get("block_id") for b in again["blocks"]]
-    under = again["blocks"][ids.index(Block.START_DATE) + 1]
-    assert under["type"] == "context"
-    assert "can't start in the past" in under["elements"][0]["text"]
-    assert under["elements"][0]["text"].startswith("*To fix:*")
+    hint = again["blocks"][ids.index(Block.START_DATE)]["hint"]["text"]
+    assert hint.startswith("To fix: ") and "can't start in the past" in hint
     issues = again["blocks"][ids.index(Block.ISSUES)]
     assert issues["element"]["initial_value"] == "Kept as typed"
     start = again["blocks"][ids.index(Block.START_DATE)]
@@ -215,7 +251,8 @@ def test_a_form_with_errors_comes_back_with_each_problem_under_its_field(
     # Fixed and sent again, the same form opens the plan.
     fixed = form_values(again, start=TODAY)
     driver.submit(MANAGER, {**again, "id": view["id"]}, fixed)
-    assert _write_all(writer, intake, session_factory, driver) == [True]
+    _write_all(writer, intake, session_factory, driver)
+    assert _plans(session_factory) == 1
     assert _form_now(slack, view["id"])["callback_id"] == Callback.PLAN_SENT
 
 
@@ -233,13 +270,13 @@ def test_a_hidden_open_plan_gets_the_one_answer_under_the_employee_and_hr_is_tol
 
     view = open_form(driver, user=OTHER_MANAGER)
     driver.submit(OTHER_MANAGER, view, form_values(view, start=TODAY))
-    assert _write_all(writer, intake, session_factory, driver) == [False]
+    _write_all(writer, intake, session_factory, driver)
 
     assert _plans(session_factory) == 1
     again = _form_now(slack, view["id"])
-    ids = [b.get("block_id") for b in again["blocks"]]
-    under = again["blocks"][ids.index(Block.EMPLOYEE) + 1]
-    assert under["elements"][0]["text"] == f"*To fix:* {plan_referred(hr_told=True)}"
+    # The one answer, alone at the top: nothing in the form to fix.
+    assert _texts(again)[0] == plan_referred(hr_told=True)
+    assert "not saved" not in json.dumps(again) and "To fix" not in json.dumps(again)
     with session_factory() as db:
         plan_id = db.scalars(select(Plan.public_id)).one()
     assert plan_id not in json.dumps(again)
@@ -272,3 +309,70 @@ def test_a_person_who_may_not_open_plans_is_refused_and_nothing_is_queued(
     assert reply["response_action"] == "errors" and intake.jobs == []
     assert _plans(session_factory) == 0
     executor.shutdown(wait=True)
+
+
+def test_a_write_that_fails_says_so_on_the_form_with_a_reference_and_keeps_it(
+    driver: SlackDriver,
+    intake: KeptJobs,
+    writer: PlanWriter,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import services.plans
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services.plans, "open_plan", fail)
+    view = open_form(driver)
+    driver.submit(MANAGER, view, form_values(view, start=TODAY, issues="Private words"))
+    _write_all(writer, intake, session_factory, driver)
+
+    again = _form_now(slack, view["id"])
+    notice = _texts(again)[0]
+    assert notice.startswith("*The plan could not be saved just now.*")
+    ref = notice.rsplit("ref ", 1)[1].rstrip(".")
+    assert f"ref {ref}" in caplog.text and "Private words" not in caplog.text
+    ids = [b.get("block_id") for b in again["blocks"]]
+    assert again["blocks"][ids.index(Block.ISSUES)]["element"]["initial_value"] == "Private words"
+    assert _plans(session_factory) == 0
+
+
+def test_the_form_is_updated_only_once_slack_has_shown_the_acknowledgement(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.plan_intake
+
+    slept: list[float] = []
+    monkeypatch.setattr(handlers.plan_intake.time, "sleep", slept.append)
+    writer = PlanWriter(settings, make_client(settings), form_key(settings), settle=1.0)
+    now = time.time()
+    for acked in (now, now - 0.25, now - 5):
+        job = PlanJob({"id": "V1"}, MANAGER, False, True, "T1", (), acked_at=acked)
+        writer._update(
+            job, {"type": "modal", "title": {"type": "plain_text", "text": "x"}, "blocks": []}
+        )
+
+    assert slept == [1.0, 0.75]
+
+
+def test_a_form_closed_while_saving_that_had_problems_is_answered_in_a_dm(
+    driver: SlackDriver,
+    intake: KeptJobs,
+    writer: PlanWriter,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+) -> None:
+    view = open_form(driver)
+    driver.submit(MANAGER, view, form_values(view, start=TODAY - timedelta(days=1)))
+    slack.close_view(view["id"])
+
+    _write_all(writer, intake, session_factory, driver)
+
+    [message] = dm_messages(slack, MANAGER)
+    assert message["text"].startswith(f"The plan you wrote for <@{EMPLOYEE}> was not saved")
+    assert "can't start in the past" in message["text"]
+    assert message["text"].endswith(f"type /pip new <@{EMPLOYEE}>.")
+    assert _plans(session_factory) == 0

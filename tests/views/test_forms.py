@@ -6,6 +6,7 @@ own validation (slack_sdk's models plus the limits slack_sdk does not check).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -134,7 +135,10 @@ def test_the_plan_form_reads_back_the_draft_it_was_filled_with() -> None:
 
 def test_the_plan_form_metadata_is_signed_with_the_server_key() -> None:
     view = new_plan_modal(EMPLOYEE, START, key=KEY)
-    assert form_meta(view, KEY) == FormMeta()
+    meta = form_meta(view, KEY)
+    assert meta is not None and re.fullmatch(r"[0-9a-f]{32}", meta.form_id or "")
+    assert meta == FormMeta(form_id=meta.form_id)
+    assert form_meta(new_plan_modal(EMPLOYEE, START, key=KEY), KEY) != meta  # one id per form
     assert form_meta(view, b"another-key") is None
     assert form_meta({**view, "private_metadata": "{not json"}, KEY) is None
 
