@@ -81,11 +81,12 @@ def open_from_form(
     the form's errors. Commits: the check reads in a deferred transaction, the writes follow
     in one short write transaction (open_plan checks again under its lock).
 
-    The form `form_id` sent again (while it said "saving", to another replica, or racing
-    itself) gets the plan it opened, never a second plan or an error about that plan.
+    The form `form_id` sent again for the same employee (while it said "saving", to another
+    replica, or racing itself) gets the plan it opened, never a second plan or an error
+    about that plan.
     """
     begin_read(db)
-    opened = plans.opened_by_form(db, actor.user_id, form_id)
+    opened = plans.opened_by_form(db, actor.user_id, form_id, draft.employee_id)
     if opened is not None:
         db.commit()
         return opened
@@ -94,7 +95,9 @@ def open_from_form(
     except InvalidPlan:
         db.rollback()
         begin_read(db)
-        opened = plans.opened_by_form(db, actor.user_id, form_id)  # written meanwhile
+        opened = plans.opened_by_form(
+            db, actor.user_id, form_id, draft.employee_id
+        )  # written meanwhile
         db.commit()
         if opened is None:
             raise

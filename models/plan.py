@@ -21,8 +21,9 @@ class Plan(Base):
         # List order (services/lists.py): closed plans by end date and id, and open ones
         # by a partial index that holds only them, so neither seek wades through the other.
         Index(None, "status", "end_date", "id"),
-        # The plan form that opened the plan: sent twice, it finds this plan (worker/).
-        Index(None, "form_id", unique=True),
+        # The plan form that opened the plan: sent again for the same employee, it finds
+        # this plan (handlers/plan_intake.py).
+        Index(None, "form_id", "employee_id", unique=True),
         Index(
             "ix_plans_open_end_date_id",
             "end_date",

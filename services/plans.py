@@ -141,11 +141,19 @@ def open_plan_of(db: Session, employee_id: str) -> Plan | None:
     )
 
 
-def opened_by_form(db: Session, manager_id: str, form_id: str | None) -> Plan | None:
-    """The plan `manager_id` opened from the form `form_id` (sent again), if any."""
-    if not form_id:
+def opened_by_form(
+    db: Session, manager_id: str, form_id: str | None, employee_id: str | None
+) -> Plan | None:
+    """The plan `manager_id` opened for `employee_id` from the form `form_id`, if any."""
+    if not form_id or not employee_id:
         return None
-    return db.scalar(select(Plan).where(Plan.form_id == form_id, Plan.manager_id == manager_id))
+    return db.scalar(
+        select(Plan).where(
+            Plan.form_id == form_id,
+            Plan.employee_id == employee_id,
+            Plan.manager_id == manager_id,
+        )
+    )
 
 
 def check_draft(

@@ -1,9 +1,9 @@
 """plans.form_id: the plan form that opened a plan, so that sending it again finds the plan
 
 A plan form is acknowledged before its plan is written (PLAN_WRITER=process); a manager who
-sends the same form again, to another replica or after the writer restarted, gets the plan
-it opened instead of a second one or an error. A unique index, no table rebuild: SQLite
-keeps the triggers of migration 0018.
+sends the same form again for the same employee, to another replica or after the writer
+restarted, gets the plan it opened instead of a second one or an error. A unique index,
+no table rebuild: SQLite keeps the triggers of migration 0018.
 
 Revision ID: 0021
 Revises: 0020
@@ -24,10 +24,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Apply this revision."""
     op.add_column("plans", sa.Column("form_id", sa.String(length=32), nullable=True))
-    op.create_index("ix_plans_form_id", "plans", ["form_id"], unique=True)
+    op.create_index(
+        "ix_plans_form_id_employee_id", "plans", ["form_id", "employee_id"], unique=True
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
-    op.drop_index("ix_plans_form_id", table_name="plans")
+    op.drop_index("ix_plans_form_id_employee_id", table_name="plans")
     op.drop_column("plans", "form_id")

@@ -26,7 +26,14 @@ from handlers.context import form_key
 from handlers.plan_intake import PlanJob, PlanWriter
 from models import Plan, PlanStatus
 from scheduler.dispatcher import Dispatcher
-from tests.constants import EMPLOYEE, HR_CHANNEL, MANAGER, OTHER_MANAGER, SIGNING_SECRET
+from tests.constants import (
+    EMPLOYEE,
+    HR_CHANNEL,
+    MANAGER,
+    OTHER_MANAGER,
+    OUTSIDER,
+    SIGNING_SECRET,
+)
 from tests.fakeslack import FakeSlack
 from tests.plan_helpers import dm_messages, form_values, open_form
 from tests.slackdriver import SlackDriver, TrackingExecutor, response_json
@@ -190,6 +197,24 @@ def test_the_same_form_sent_again_opens_one_plan_on_any_writer(
     assert len(slack.messages(HR_CHANNEL)) == 1
 
 
+def test_the_saving_form_sent_again_for_another_employee_opens_their_plan_too(
+    driver: SlackDriver,
+    intake: KeptJobs,
+    writer: PlanWriter,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+) -> None:
+    view = open_form(driver)
+    driver.submit(MANAGER, view, form_values(view, start=TODAY))
+    driver.submit(MANAGER, view, form_values(view, start=TODAY, employee=OUTSIDER))
+    _write_all(writer, intake, session_factory, driver)
+
+    with session_factory() as db:
+        opened = db.execute(select(Plan.employee_id, Plan.public_id).order_by(Plan.id)).all()
+    assert [e for e, _ in opened] == [EMPLOYEE, OUTSIDER]
+    assert opened[1][1] in _texts(_form_now(slack, view["id"]))[0]
+
+
 def test_two_writers_racing_on_one_form_both_answer_plan_sent(
     driver: SlackDriver,
     intake: KeptJobs,
@@ -208,9 +233,9 @@ def test_two_writers_racing_on_one_form_both_answer_plan_sent(
     real = services.plans.opened_by_form
     looks: list[str | None] = []
 
-    def late(db: Session, manager_id: str, form_id: str | None) -> Plan | None:
-        looks.append(form_id)
-        return None if len(looks) == 1 else real(db, manager_id, form_id)
+    def late(db: Session, manager: str, form: str | None, employee: str | None) -> Plan | None:
+        looks.append(form)
+        return None if len(looks) == 1 else real(db, manager, form, employee)
 
     monkeypatch.setattr(services.plans, "opened_by_form", late)
     with session_factory() as db:
