@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import create_app, make_client, make_delivery_client
 from config import Settings
 from db import make_engine, make_session_factory, migrate
+from handlers.context import Intake
 from models import Base, Plan
 from scheduler.dispatcher import Dispatcher
 from tests.constants import (
@@ -153,11 +154,19 @@ def settings(slack: FakeSlack) -> Settings:
 
 
 @pytest.fixture
+def intake() -> Intake | None:
+    """Where the app hands plan forms to be written: none, so they are written inline
+    (tests/handlers/test_plan_writer.py gives one)."""
+    return None
+
+
+@pytest.fixture
 def driver(
     settings: Settings,
     session_factory: sessionmaker[Session],
     slack: FakeSlack,
     dispatcher: Dispatcher,
+    intake: Intake | None,
 ) -> Iterator[SlackDriver]:
     """The real app, driven with signed requests."""
     executor = TrackingExecutor()
@@ -167,6 +176,7 @@ def driver(
         make_client(settings),
         listener_executor=executor,
         dispatcher=dispatcher,
+        intake=intake,
     )
     yield SlackDriver(app, slack, executor, SIGNING_SECRET, dispatcher)
     executor.shutdown(wait=True)

@@ -67,28 +67,6 @@ def intake() -> KeptJobs:
 
 
 @pytest.fixture
-def driver(
-    settings: Settings,
-    session_factory: sessionmaker[Session],
-    slack: FakeSlack,
-    dispatcher: Dispatcher,
-    intake: KeptJobs,
-) -> Iterator[SlackDriver]:
-    """The real app, handing its plan forms to `intake`."""
-    executor = TrackingExecutor()
-    app = create_app(
-        settings,
-        session_factory,
-        make_client(settings),
-        listener_executor=executor,
-        dispatcher=dispatcher,
-        intake=intake,
-    )
-    yield SlackDriver(app, slack, executor, SIGNING_SECRET, dispatcher)
-    executor.shutdown(wait=True)
-
-
-@pytest.fixture
 def writer(settings: Settings) -> PlanWriter:
     """The child's writer; no settling pause (time is frozen here)."""
     return PlanWriter(settings, make_client(settings), form_key(settings), settle=0)
