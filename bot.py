@@ -235,8 +235,8 @@ def serve(settings: Settings) -> int:
             web.close()
         if ticker is not None:
             ticker.shutdown(wait=False)
-        if intake is not None and not intake.stop(grace=SHUTDOWN_GRACE):
-            logger.warning("plans still being written after %ss were stopped", SHUTDOWN_GRACE)
+        if intake is not None:  # it says so itself if it had to stop the writer
+            intake.stop(grace=SHUTDOWN_GRACE)
         if not dispatcher.stop(grace=SHUTDOWN_GRACE):
             logger.warning(
                 "posts still in flight after %ss; their leases will expire", SHUTDOWN_GRACE

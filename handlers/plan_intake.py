@@ -2,10 +2,11 @@
 
 `handle_form_submit` (handlers/plans.py) acknowledges the form at once with the same form,
 drawn again from what was typed and marked "saving", and hands a `PlanJob` to the plan
-writer. `write_plan` then does what the inline path does before its acknowledgement and
-turns the form into the outcome with `views.update`: a "plan sent" view, or the form with
-what to fix under each field. Until then the open form still holds everything typed, so a
-writer that dies loses nothing; sent again, the same form is never written twice.
+writer. `PlanWriter.write` then does what the inline path does before its acknowledgement
+(`open_from_form`, shared) and turns the form into the outcome with `views.update`: a "plan
+sent" view, or the form with what to fix in each field's hint. Until then the open form
+still holds everything typed, so a writer that dies loses nothing; sent again for the same
+employee, the same form finds the plan it opened (its form id is kept on the plan).
 """
 
 from __future__ import annotations

@@ -154,8 +154,8 @@ def plan_modal(
 ) -> dict[str, Any]:
     """The plan form filled in from `draft`: a new plan, or (meta.plan_id) an amendment.
 
-    `notice` goes first; `problems` (input block id -> message) go under their fields, as
-    a form shows them when it comes back after it was acknowledged (`response_action:
+    `notice` goes first; `problems` (input block id -> message) become their fields' hints,
+    as a form shows them when it comes back after it was acknowledged (`response_action:
     errors` is no longer possible then).
     """
     slots = meta.slots  # one per goal: zip(strict=True) below refuses a mismatch

@@ -62,22 +62,14 @@ class PlanIntake:
             self._pending[number] = job
         self._to_send.put((number, job))
 
-    @property
-    def pid(self) -> int | None:
-        """The child's process id."""
-        return self._process.pid if self._process is not None else None
-
-    def stop(self, grace: float) -> bool:
-        """Let the child write what is queued within `grace` seconds, then end it; True when
-        it ended by itself in time."""
+    def stop(self, grace: float) -> None:
+        """Let the child write what is queued within `grace` seconds, then end it."""
         with self._lock:  # no restart begins after this
             self._stopping.set()
             process = self._process
         self._to_send.put(_STOP)  # after every job already queued
-        stopped = True
         # Waiting on the sentinel reaps nothing: the watch thread alone joins the child.
         if process is not None and not wait([process.sentinel], grace):
-            stopped = False
             logger.warning("the plan writer did not finish in %ss; stopping it", grace)
             process.kill()  # it ignores SIGTERM; an unfinished transaction rolls back
             wait([process.sentinel], 5)
@@ -89,7 +81,6 @@ class PlanIntake:
             thread.join(2)
         if self._conn is not None:
             self._conn.close()
-        return stopped
 
     def _thread(self, name: str, target: Callable[..., None], *args: Any) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
