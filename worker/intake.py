@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import pickle
 import queue
 import threading
 import time
@@ -30,6 +31,9 @@ class PlanIntake:
     was typed, and sent again it finds the plan if that was written. `on_written` runs after
     each job (it wakes the dispatcher for what the job made owed). `submit` never blocks: a
     thread of its own writes to the pipe.
+
+    Jobs wait here already pickled: bytes are nothing the garbage collector walks, and a
+    backlog of forms held as dicts made its full passes long enough to show as p99s.
     """
 
     def __init__(self, settings: Settings, on_written: Callable[[], None]) -> None:
@@ -38,8 +42,8 @@ class PlanIntake:
         self._mp = multiprocessing.get_context("spawn")  # a fresh interpreter: no copied threads
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
-        self._pending: dict[int, Any] = {}  # submitted, not yet started by a child
-        self._to_send: queue.Queue[tuple[int, Any] | None] = queue.Queue()
+        self._pending: dict[int, bytes] = {}  # submitted, not yet started by a child
+        self._to_send: queue.Queue[bytes | None] = queue.Queue()
         self._process: Any = None
         self._conn: Connection | None = None
         self._stopping = threading.Event()
@@ -59,8 +63,10 @@ class PlanIntake:
             return
         with self._lock:
             number = next(self._numbers)
-            self._pending[number] = job
-        self._to_send.put((number, job))
+            # What conn.send would send: the child's conn.recv() reads (number, job).
+            data = pickle.dumps((number, job), protocol=pickle.HIGHEST_PROTOCOL)
+            self._pending[number] = data
+        self._to_send.put(data)
 
     def stop(self, grace: float) -> None:
         """Let the child write what is queued within `grace` seconds, then end it."""
@@ -106,8 +112,10 @@ class PlanIntake:
             item = self._to_send.get()
             conn = self._conn
             try:
-                if conn is not None:
+                if conn is not None and item is _STOP:
                     conn.send(item)
+                elif conn is not None:
+                    conn.send_bytes(item)
             except (OSError, ValueError):  # the child is gone: what it missed is still pending
                 pass
             except Exception:  # noqa: BLE001 - one job that cannot be sent must not stop the rest
@@ -153,6 +161,6 @@ class PlanIntake:
                 if self._stopping.is_set():
                     return
                 self._spawn()
-                again = sorted(self._pending.items())
-            for item in again:
-                self._to_send.put(item)
+                again = [data for _, data in sorted(self._pending.items())]
+            for data in again:
+                self._to_send.put(data)
