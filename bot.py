@@ -102,6 +102,7 @@ def create_app(
         # A ContextExecutor, so that log lines from listeners name the request (see logs.py).
         listener_executor=listener_executor or logs.ContextExecutor(max_workers=LISTENER_THREADS),
         logger=logging.getLogger("pipbot.bolt"),
+        foreground=dispatcher.foreground,  # its deliveries give way to the requests
     )
     install_context(app, settings, session_factory, dispatcher, intake)
     handlers.register_listeners(app)

@@ -37,6 +37,7 @@ from sqlalchemy import Engine, func, select
 from db import database_ok
 from logs import request_context
 from models import Delivery, DeliveryStatus, Plan, PlanStatus, utcnow
+from scheduler.foreground import Foreground
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,12 @@ class ObservedApp(App):
     Bolt's middleware does not wrap the listeners (each `next()` only lets the chain go on),
     so the measure is taken around `dispatch`, which returns once the request is acknowledged.
     Listeners that run on after the ack inherit the log context through `ContextExecutor`.
+    Each request is marked on `foreground` until then, so that deliveries give way to it.
     """
+
+    def __init__(self, *args: Any, foreground: Foreground | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.foreground = foreground or Foreground()
 
     def _init_context(self, req: BoltRequest) -> None:
         # Bolt gives each request a fresh plain WebClient copied from app.client
@@ -155,7 +161,7 @@ class ObservedApp(App):
         user_id = req.context.user_id or extract_user_id(body)
         started = time.perf_counter()
         try:
-            with request_context(surface, user_id):
+            with request_context(surface, user_id), self.foreground.request():
                 return super().dispatch(req)
         finally:
             REQUEST_SECONDS.labels(surface).observe(time.perf_counter() - started)

@@ -5,7 +5,8 @@ something due (`kick`), the ticker sets it periodically, and the thread itself w
 next delivery falls due. Each wake-up drains: claim a batch, post it from a small pool (one
 worker per plan, so a plan's messages keep their order), claim the next
 batch while the last one is still going, until nothing is due. Slack's limits are kept by the
-process-wide `Pacer`; a fleet of replicas shares them through heartbeat rows.
+process-wide `Pacer`; a fleet of replicas shares them through heartbeat rows. While the app is
+answering a request, deliveries go one at a time (`Foreground`, scheduler/foreground.py).
 
 Tests drive the same code inline: `tick()` drains (under a frozen clock) and returns when done.
 """
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from logs import delivery_context
 from models import Delivery, utcnow
+from scheduler.foreground import Foreground
 from scheduler.pacing import POST, Clock, Pacer, Paused, Stopping
 from scheduler.sender import LEASE, PacedLookups, Sender
 from services import fleet, outbox, users
@@ -61,6 +63,7 @@ class Dispatcher(Sender):
         workers: int = WORKERS,
         pacer: Pacer | None = None,
         clock: Clock | None = None,
+        foreground: Foreground | None = None,
     ) -> None:
         self._stop = pacer.stop if pacer is not None else threading.Event()
         self._live = 1
@@ -70,6 +73,8 @@ class Dispatcher(Sender):
         super().__init__(session_factory, client, settings, pacer, lease=lease)
         self.batch = batch
         self.workers = workers
+        # The app marks the requests it answers here; deliveries give way to them.
+        self.foreground = foreground or Foreground()
         self._wake = threading.Event()
         self._drain_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch")
@@ -283,7 +288,7 @@ class Dispatcher(Sender):
             if blocked:
                 self._give_back(ids[index:], owner)
                 break
-            with delivery_context(delivery_id):
+            with delivery_context(delivery_id), self.foreground.background():
                 try:
                     posted += self.deliver(delivery_id, owner)
                 except Exception:
