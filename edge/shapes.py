@@ -12,7 +12,9 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
+
+from edge.formdata import parse_form
 
 _ID = re.compile(r"^[A-Z0-9][A-Za-z0-9_.-]{0,63}$")
 _MAX_ACTIONS = 25
@@ -112,7 +114,7 @@ def read_body(raw: str, content_type: str) -> tuple[str, dict[str, Any]]:
     if media not in ("application/x-www-form-urlencoded", ""):
         raise Malformed("unknown", "unexpected content type")
     try:
-        form = dict(parse_qsl(raw, keep_blank_values=True, strict_parsing=bool(raw)))
+        form = dict(parse_form(raw))  # what parse_qsl(raw, True, bool(raw)) reads, faster
     except ValueError:
         raise Malformed("form", "not form data") from None
     if "payload" in form:
