@@ -49,6 +49,16 @@ SETTLE = 1.0  # seconds between the acknowledgement and the form's update (PlanW
 
 
 @dataclass(frozen=True)
+class Resent:
+    """The form came back after it had opened `plan`; `changed` when what it holds now
+    differs from the plan (those changes were not applied: the plan is changed with
+    `/pip edit`)."""
+
+    plan: Plan
+    changed: bool
+
+
+@dataclass(frozen=True)
 class PlanJob:
     """A plan form acknowledged but not yet written: what the writer needs, and nothing else."""
 
@@ -76,33 +86,37 @@ def open_from_form(
     team_id: str,
     hr_recipients: tuple[str, ...],
     form_id: str | None = None,
-) -> Plan | str:
+) -> Plan | Resent | str:
     """Check `draft` against the cached profiles and open the plan; the plan, or the one
     answer for an employee whose open plan `actor` may not see (HR told). InvalidPlan for
     the form's errors. Commits: the check reads in a deferred transaction, the writes follow
     in one short write transaction (open_plan checks again under its lock).
 
     The form `form_id` sent again for the same employee (while it said "saving", to another
-    replica, or racing itself) gets the plan it opened, never a second plan or an error
-    about that plan.
+    replica, or racing itself) gets the plan it opened (`Resent`), never a second plan or
+    an error about that plan.
     """
     begin_read(db)
-    opened = plans.opened_by_form(db, actor.user_id, form_id, draft.employee_id)
-    if opened is not None:
-        db.commit()
-        return opened
+    resent = _resent(db, actor, form_id, draft)
+    if resent is not None:
+        return resent
     try:
         return _open(db, directory, settings, actor, draft, team_id, hr_recipients, form_id)
     except InvalidPlan:
         db.rollback()
         begin_read(db)
-        opened = plans.opened_by_form(
-            db, actor.user_id, form_id, draft.employee_id
-        )  # written meanwhile
-        db.commit()
-        if opened is None:
+        resent = _resent(db, actor, form_id, draft)  # written meanwhile
+        if resent is None:
             raise
-        return opened
+        return resent
+
+
+def _resent(db: Session, actor: Actor, form_id: str | None, draft: PlanDraft) -> Resent | None:
+    """The plan this form opened for the draft's employee, if any; ends the transaction."""
+    opened = plans.opened_by_form(db, actor.user_id, form_id, draft.employee_id)
+    resent = None if opened is None else Resent(opened, not plans.matches_draft(opened, draft))
+    db.commit()  # after the comparison: it reads the plan's goals and steps
+    return resent
 
 
 def _open(
@@ -166,6 +180,22 @@ def _open(
     return refusal if opened is None else opened
 
 
+def sent_view(outcome: Plan | Resent) -> dict[str, Any]:
+    """What the form turns into once its plan is saved, saying so if the form came back
+    changed and those changes were not applied."""
+    plan, changed = (
+        (outcome.plan, outcome.changed) if isinstance(outcome, Resent) else (outcome, False)
+    )
+    return plan_sent_modal(
+        plan.public_id,
+        plan.employee_id,
+        str(plan.status),
+        approval=plan.review is not None,
+        after_meeting=plan.send_after_meeting,
+        changes_not_applied=changed,
+    )
+
+
 class PlanWriter:
     """Writes acknowledged plan forms one at a time and tells the form how it went.
 
@@ -220,13 +250,7 @@ class PlanWriter:
                 view = plan_modal(draft, meta, key=self.key, notice=outcome)
                 unsaved = outcome
             else:
-                view = plan_sent_modal(
-                    outcome.public_id,
-                    outcome.employee_id,
-                    str(outcome.status),
-                    approval=outcome.review is not None,
-                    after_meeting=outcome.send_after_meeting,
-                )
+                view = sent_view(outcome)
         if not self._update(job, view) and unsaved:
             self._tell(job, draft.employee_id, unsaved)
 

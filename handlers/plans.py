@@ -20,7 +20,7 @@ from handlers.context import (
     hr_recipients,
     open_modal,
 )
-from handlers.plan_intake import PlanJob, open_from_form
+from handlers.plan_intake import PlanJob, Resent, open_from_form, sent_view
 from models import DeliveryKind, utcnow
 from services import plans, users
 from services.access import Actor, Permission
@@ -189,6 +189,9 @@ def handle_form_submit(
     deliver_soon(db)
     if isinstance(outcome, str):  # the one answer that says nothing about that open plan
         ack(response_action="errors", errors={Block.EMPLOYEE: outcome})
+        return
+    if isinstance(outcome, Resent) and outcome.changed:  # say so rather than just close
+        ack(response_action="update", view=sent_view(outcome))
         return
     ack()
 

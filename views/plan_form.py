@@ -276,9 +276,16 @@ def _with_problems(
 
 
 def plan_sent_modal(
-    plan_id: str, employee_id: str, status: str, *, approval: bool, after_meeting: bool
+    plan_id: str,
+    employee_id: str,
+    status: str,
+    *,
+    approval: bool,
+    after_meeting: bool,
+    changes_not_applied: bool = False,
 ) -> dict[str, Any]:
-    """What the plan form turns into once the plan it sent is saved (it has nothing to submit)."""
+    """What the plan form turns into once the plan it sent is saved (it has nothing to submit);
+    `changes_not_applied` when the form came back with changes after that."""
     text = say(
         SURFACE,
         "sent",
@@ -293,7 +300,14 @@ def plan_sent_modal(
         "callback_id": Callback.PLAN_SENT,
         "title": plain(say(SURFACE, "sent_title", status=status), MODAL_TEXT_MAX),
         "close": plain("Done", MODAL_TEXT_MAX),
-        "blocks": [section(text)],
+        "blocks": [
+            *(
+                [section(say(SURFACE, "changes_not_applied", plan_id=plan_id))]
+                if changes_not_applied
+                else []
+            ),
+            section(text),
+        ],
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from slack_sdk.models.views import View
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -186,6 +187,28 @@ def test_a_second_open_plan_is_refused_by_name(
     reply = response_json(driver.submit(MANAGER, view, form_values(view, start=TODAY)))
     assert first.public_id in reply["errors"][Block.EMPLOYEE]
     assert _count(session_factory, Plan) == 1
+
+
+def test_the_same_form_sent_again_opens_nothing_more_and_says_if_changes_were_lost(
+    driver: SlackDriver, session_factory: sessionmaker[Session]
+) -> None:
+    """Slack may show a timeout while the plan was being written; the form stays open and
+    can be sent again, as it was or changed."""
+    view = open_form(driver)
+    values = form_values(view, start=TODAY)
+    assert driver.submit(MANAGER, view, values).body == ""  # sent: the form closes
+    assert driver.submit(MANAGER, view, values).body == ""  # again, unchanged: the same
+    changed = form_values(view, start=TODAY, support="Changed after it was sent")
+    reply = response_json(driver.submit(MANAGER, view, changed))
+
+    with session_factory() as db:
+        [(public_id, support)] = db.execute(select(Plan.public_id, Plan.support)).all()
+    assert support == "Weekly pairing with a senior engineer."
+    assert reply["response_action"] == "update"
+    View(**reply["view"]).validate_json()
+    notice = reply["view"]["blocks"][0]["text"]["text"]
+    assert "What you changed after sending was not applied" in notice
+    assert f"/pip edit {public_id}" in notice
 
 
 def test_a_valid_plan_is_stored_whole_with_its_outbox(

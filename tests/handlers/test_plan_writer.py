@@ -171,8 +171,36 @@ def test_the_same_form_sent_again_opens_one_plan_on_any_writer(
     assert _plans(session_factory) == 1
     updates = [c for c in slack.calls_to("views.update") if c.args.get("view_id") == view["id"]]
     assert [u.response["view"]["callback_id"] for u in updates] == [Callback.PLAN_SENT] * 3
+    assert not any("not applied" in json.dumps(u.response["view"]) for u in updates)
     # HR heard of one plan, not of a second attempt for the same employee.
     assert len(slack.messages(HR_CHANNEL)) == 1
+
+
+def test_the_saving_form_sent_again_with_changes_says_they_were_not_applied(
+    driver: SlackDriver,
+    intake: KeptJobs,
+    writer: PlanWriter,
+    session_factory: sessionmaker[Session],
+    slack: FakeSlack,
+) -> None:
+    view = open_form(driver)
+    driver.submit(MANAGER, view, form_values(view, start=TODAY))
+    changed = form_values(view, start=TODAY, issues="Edited while the form said saving")
+    driver.submit(MANAGER, view, changed)
+    _write_all(writer, intake, session_factory, driver)
+
+    with session_factory() as db:
+        [(public_id, issues)] = db.execute(select(Plan.public_id, Plan.issues)).all()
+    assert issues.startswith("2 Nov: missed the release review")  # as first sent
+    updates = [c for c in slack.calls_to("views.update") if c.args.get("view_id") == view["id"]]
+    first, again = (u.response["view"] for u in updates)
+    View(**again).validate_json()
+    assert first["callback_id"] == again["callback_id"] == Callback.PLAN_SENT
+    assert "not applied" not in json.dumps(first)
+    notice, sent = _texts(again)
+    assert "What you changed after sending was not applied" in notice
+    assert f"/pip edit {public_id}" in notice
+    assert public_id in sent
 
 
 def test_the_saving_form_sent_again_for_another_employee_opens_their_plan_too(
