@@ -115,7 +115,8 @@ def make_wsgi_app(app: App, engine: Engine, signing_secret: str | None = None) -
     Slack requests pass `edge.frontdoor.FrontDoor` (signature, then shape) before Bolt;
     without a signing secret every one of them is refused.
     """
-    slack = FrontDoor(app, signing_secret or "", path=EVENTS_PATH)
+    foreground = app.foreground if isinstance(app, ObservedApp) else None
+    slack = FrontDoor(app, signing_secret or "", path=EVENTS_PATH, foreground=foreground)
     ops = ops_app(engine)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -23,6 +23,7 @@ from slack_bolt.request.internals import build_context
 
 from edge import signature
 from edge.shapes import Malformed, SlashCommand, parse, read_body
+from scheduler.foreground import Foreground
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +47,19 @@ class FrontDoor:
         *,
         path: str = "/slack/events",
         now: Callable[[], float] = time.time,
+        foreground: Foreground | None = None,
     ) -> None:
         self.app = app
         self.secret = signing_secret
         self.path = path
         self.now = now
+        # Deliveries give way from the first byte read (the app marks only its dispatch).
+        self.foreground = foreground or Foreground()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Answer one HTTP request."""
-        response = self.answer(environ)
+        with self.foreground.request():
+            response = self.answer(environ)
         start_response(response.status, response.get_headers())
         return response.get_body()
 

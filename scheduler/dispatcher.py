@@ -282,13 +282,14 @@ class Dispatcher(Sender):
         """Post one group's claimed deliveries in order; give back the rest on stop."""
         posted = 0
         for index, delivery_id in enumerate(ids):
-            blocked = self._stop.is_set() or bool(
-                self.paused_until and utcnow() < self.paused_until
-            )
-            if blocked:
-                self._give_back(ids[index:], owner)
-                break
+            # Looked at once its turn has come: it may have waited for requests meanwhile.
             with delivery_context(delivery_id), self.foreground.background():
+                blocked = self._stop.is_set() or bool(
+                    self.paused_until and utcnow() < self.paused_until
+                )
+                if blocked:
+                    self._give_back(ids[index:], owner)
+                    break
                 try:
                     posted += self.deliver(delivery_id, owner)
                 except Exception:

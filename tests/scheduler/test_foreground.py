@@ -9,19 +9,21 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import make_delivery_client
+from bot import make_delivery_client, make_wsgi_app
 from config import Settings
 from models import DeliveryStatus
 from scheduler.dispatcher import Dispatcher
 from scheduler.foreground import Foreground
-from tests.constants import MANAGER
+from tests.constants import MANAGER, SIGNING_SECRET
 from tests.fakeslack import FakeSlack
 from tests.instantclock import InstantClock
 from tests.outbox_helpers import seed, statuses
 from tests.scheduler.test_dispatcher import NOW
 from tests.slackdriver import SlackDriver
+from tests.wsgiclient import WsgiClient
 
 OPENED = NOW  # where the shared `clock` stops
 
@@ -109,6 +111,38 @@ def test_while_a_request_is_answered_background_work_goes_one_at_a_time() -> Non
         thread.join(10)
 
 
+def test_what_waited_goes_side_by_side_as_soon_as_no_request_is_answered() -> None:
+    foreground = Foreground()
+    first_in, release = threading.Event(), threading.Event()
+    trying, entered = threading.Barrier(3), [threading.Event(), threading.Event()]
+
+    def first() -> None:
+        with foreground.background():
+            first_in.set()
+            release.wait(10)
+
+    def waiting(number: int) -> None:
+        trying.wait(10)
+        with foreground.background():
+            entered[number].set()
+
+    request = foreground.request()
+    request.__enter__()
+    threads = [threading.Thread(target=first)]
+    threads += [threading.Thread(target=waiting, args=(n,)) for n in (0, 1)]
+    for thread in threads:
+        thread.start()
+    assert first_in.wait(10)
+    trying.wait(10)
+    assert not entered[0].wait(BLOCKED) and not entered[1].is_set()
+    request.__exit__(None, None, None)  # answered: both go, while the first still runs
+    assert entered[0].wait(10) and entered[1].wait(10)
+    assert not release.is_set()
+    release.set()
+    for thread in threads:
+        thread.join(10)
+
+
 @pytest.fixture
 def watching() -> Watching:
     """The foreground the app and the dispatcher share in these tests."""
@@ -136,6 +170,15 @@ def test_the_app_marks_each_request_until_it_is_answered(
     response = driver.command(MANAGER, "help")
     assert response.status == 200
     assert watching.requests == ["begin", "end"]
+    assert not watching.busy
+
+
+def test_the_front_door_marks_a_request_from_its_first_byte_even_one_it_refuses(
+    driver: SlackDriver, engine: Engine, watching: Watching
+) -> None:
+    client = WsgiClient(make_wsgi_app(driver.app, engine, SIGNING_SECRET), SIGNING_SECRET)
+    assert client.post("payload=%7B%7D", signed=False).status == 401
+    assert watching.requests == ["begin", "end"]  # Bolt never saw it
     assert not watching.busy
 
 
