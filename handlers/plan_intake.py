@@ -50,9 +50,7 @@ SETTLE = 1.0  # seconds between the acknowledgement and the form's update (PlanW
 
 @dataclass(frozen=True)
 class Resent:
-    """The form came back after it had opened `plan`; `changed` when what it holds now
-    differs from the plan (those changes were not applied: the plan is changed with
-    `/pip edit`)."""
+    """The form came back after it had opened `plan`; `changed` if it was changed since."""
 
     plan: Plan
     changed: bool
@@ -114,9 +112,8 @@ def open_from_form(
 def _resent(db: Session, actor: Actor, form_id: str | None, draft: PlanDraft) -> Resent | None:
     """The plan this form opened for the draft's employee, if any; ends the transaction."""
     opened = plans.opened_by_form(db, actor.user_id, form_id, draft.employee_id)
-    resent = None if opened is None else Resent(opened, not plans.matches_draft(opened, draft))
-    db.commit()  # after the comparison: it reads the plan's goals and steps
-    return resent
+    db.commit()
+    return None if opened is None else Resent(opened, not plans.matches_draft(opened, draft))
 
 
 def _open(
@@ -181,8 +178,8 @@ def _open(
 
 
 def sent_view(outcome: Plan | Resent) -> dict[str, Any]:
-    """What the form turns into once its plan is saved, saying so if the form came back
-    changed and those changes were not applied."""
+    """What the form turns into once its plan is saved (and if it came back changed, that
+    the changes were not applied)."""
     plan, changed = (
         (outcome.plan, outcome.changed) if isinstance(outcome, Resent) else (outcome, False)
     )

@@ -67,6 +67,9 @@ class Plan(Base):
     sent_at: Mapped[datetime | None]
     # The random id of the `/pip new` form that opened it (views/form_meta.py), if any.
     form_id: Mapped[str | None] = mapped_column(String(32))
+    # What that form held when it opened the plan (services.drafts.digest), to tell a form sent
+    # again unchanged from one changed after the plan was saved.
+    form_digest: Mapped[str | None] = mapped_column(String(64))
     # A legal hold keeps a closed plan past RETENTION_DAYS until HR releases it.
     legal_hold_at: Mapped[datetime | None]
     legal_hold_by: Mapped[str | None] = mapped_column(String(32))

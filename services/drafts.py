@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 from models import Cadence, Plan
@@ -63,6 +65,12 @@ class PlanDraft:
         if self.start_date is not None and self.length_days in LENGTH_PRESETS:
             return self.start_date + timedelta(days=self.length_days)
         return None
+
+
+def digest(draft: PlanDraft) -> str:
+    """A fingerprint of everything in `draft`, as typed (any change gives another)."""
+    typed = json.dumps(asdict(draft), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(typed.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

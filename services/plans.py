@@ -27,6 +27,7 @@ from services.drafts import (
     LONG_TEXT_MAX,
     PlanDraft,
     StepDraft,
+    digest,
     parse_steps,
     schedule_of,
     validate,
@@ -157,43 +158,9 @@ def opened_by_form(
 
 
 def matches_draft(plan: Plan, draft: PlanDraft) -> bool:
-    """True when `draft` holds what `plan` was opened with: its form sent again unchanged.
-
-    Compared as `open_plan` stores it (text trimmed, goals with a due date, steps parsed);
-    reads the plan's goals and steps, so call it inside the transaction that loaded it.
-    """
-    try:
-        schedule = schedule_of(draft)
-    except InvalidPlan:
-        return False
-    steps, _ = parse_steps(draft.steps_text)
-    typed = (
-        draft.employee_id,
-        draft.issues.strip(),
-        draft.expectations.strip(),
-        draft.support.strip(),
-        draft.consequences.strip(),
-        (schedule.start_date, schedule.end_date, schedule.cadence, schedule.weekday),
-        draft.send_after_meeting,
-        [
-            (g.description.strip(), g.measure.strip(), g.target.strip(), g.due_date)
-            for g in draft.goals
-            if g.due_date is not None
-        ],
-        [(s.description, s.due_date) for s in steps],
-    )
-    stored = (
-        plan.employee_id,
-        plan.issues,
-        plan.expectations,
-        plan.support,
-        plan.consequences,
-        (plan.start_date, plan.end_date, plan.cadence, plan.checkin_weekday),
-        plan.send_after_meeting,
-        [(g.description, g.measure, g.target, g.due_date) for g in plan.goals],
-        [(s.description, s.due_date) for s in plan.steps],
-    )
-    return typed == stored
+    """True when `draft` is what the form that opened `plan` held then (sent again unchanged);
+    also True for a plan opened before forms were fingerprinted (nothing to compare with)."""
+    return plan.form_digest is None or plan.form_digest == digest(draft)
 
 
 def check_draft(
@@ -351,6 +318,7 @@ def open_plan(
         status=PlanStatus.ACTIVE,
         send_after_meeting=draft.send_after_meeting,
         form_id=form_id,
+        form_digest=digest(draft) if form_id else None,
         ack_requested_at=now,
         created_at=now,
         updated_at=now,

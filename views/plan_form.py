@@ -284,8 +284,7 @@ def plan_sent_modal(
     after_meeting: bool,
     changes_not_applied: bool = False,
 ) -> dict[str, Any]:
-    """What the plan form turns into once the plan it sent is saved (it has nothing to submit);
-    `changes_not_applied` when the form came back with changes after that."""
+    """What the plan form turns into once its plan is saved (nothing left to submit)."""
     text = say(
         SURFACE,
         "sent",
@@ -295,19 +294,13 @@ def plan_sent_modal(
         approval=approval,
         after_meeting=after_meeting,
     )
+    notice = say(SURFACE, "changes_not_applied", plan_id=plan_id, status=status, approval=approval)
     return {
         "type": "modal",
         "callback_id": Callback.PLAN_SENT,
         "title": plain(say(SURFACE, "sent_title", status=status), MODAL_TEXT_MAX),
         "close": plain("Done", MODAL_TEXT_MAX),
-        "blocks": [
-            *(
-                [section(say(SURFACE, "changes_not_applied", plan_id=plan_id))]
-                if changes_not_applied
-                else []
-            ),
-            section(text),
-        ],
+        "blocks": [*([section(notice)] if changes_not_applied else []), section(text)],
     }
 
 

@@ -33,6 +33,7 @@ from views.plan_form import (
     form_reason,
     new_plan_modal,
     plan_modal,
+    plan_sent_modal,
     read_plan_form,
 )
 from views.plan_messages import respond_modal
@@ -234,3 +235,29 @@ def test_the_small_forms_read_back_their_prefilled_values() -> None:
     respond = respond_modal(plan)
     assert respond["blocks"][-1]["element"]["initial_value"] == plan.employee_response
     assert decision_of(_state_of(review_modal(plan, 1, None))) == (None, "")
+
+
+@pytest.mark.parametrize(
+    ("status", "approval", "advice"),
+    [
+        ("active", False, "type `/pip edit PIP-7K3Q9A`"),
+        ("draft", True, "withdraw it with `/pip withdraw PIP-7K3Q9A`"),
+        ("draft", False, "press *Edit draft* in our direct message"),
+    ],
+)
+def test_changes_not_applied_say_how_to_change_the_plan_in_the_state_it_is_in(
+    status: str, approval: bool, advice: str
+) -> None:
+    view = plan_sent_modal(
+        "PIP-7K3Q9A", EMPLOYEE, status, approval=approval, after_meeting=False,
+        changes_not_applied=True,
+    )  # fmt: skip
+    assert view_problems(view, kind="modal") == []
+    notice, sent = (b["text"]["text"] for b in view["blocks"])
+    assert notice.startswith("*What you changed after sending was not applied.*")
+    assert advice in notice
+    assert "PIP-7K3Q9A" in sent
+    plain_view = plan_sent_modal(
+        "PIP-7K3Q9A", EMPLOYEE, status, approval=approval, after_meeting=False
+    )
+    assert [b["text"]["text"] for b in plain_view["blocks"]] == [sent]
