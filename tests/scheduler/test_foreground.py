@@ -111,38 +111,6 @@ def test_while_a_request_is_answered_background_work_goes_one_at_a_time() -> Non
         thread.join(10)
 
 
-def test_what_waited_goes_side_by_side_as_soon_as_no_request_is_answered() -> None:
-    foreground = Foreground()
-    first_in, release = threading.Event(), threading.Event()
-    trying, entered = threading.Barrier(3), [threading.Event(), threading.Event()]
-
-    def first() -> None:
-        with foreground.background():
-            first_in.set()
-            release.wait(10)
-
-    def waiting(number: int) -> None:
-        trying.wait(10)
-        with foreground.background():
-            entered[number].set()
-
-    request = foreground.request()
-    request.__enter__()
-    threads = [threading.Thread(target=first)]
-    threads += [threading.Thread(target=waiting, args=(n,)) for n in (0, 1)]
-    for thread in threads:
-        thread.start()
-    assert first_in.wait(10)
-    trying.wait(10)
-    assert not entered[0].wait(BLOCKED) and not entered[1].is_set()
-    request.__exit__(None, None, None)  # answered: both go, while the first still runs
-    assert entered[0].wait(10) and entered[1].wait(10)
-    assert not release.is_set()
-    release.set()
-    for thread in threads:
-        thread.join(10)
-
-
 @pytest.fixture
 def watching() -> Watching:
     """The foreground the app and the dispatcher share in these tests."""
