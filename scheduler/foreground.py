@@ -26,8 +26,8 @@ class Foreground:
     inside it (only `Dispatcher._send_group` uses it, once per delivery). Work that queued
     while requests were answered goes on one at a time until the queue is through, even
     once none is: let go together whenever the app was idle for a moment, they measured
-    1.81x and 1.42x the floor in a series where one at a time stayed at or under 1.24x
-    (bench/README.md).
+    1.81x and 1.42x the floor on PostgreSQL, where one at a time stayed at or under 1.39x
+    in every run (bench/README.md).
     """
 
     def __init__(self, while_busy: int = WHILE_BUSY) -> None:
