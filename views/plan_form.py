@@ -294,13 +294,18 @@ def plan_sent_modal(
         approval=approval,
         after_meeting=after_meeting,
     )
-    notice = say(SURFACE, "changes_not_applied", plan_id=plan_id, status=status, approval=approval)
+    blocks = [section(text)]
+    if changes_not_applied:  # above what was saved: it is what the manager must read first
+        notice = say(
+            SURFACE, "changes_not_applied", plan_id=plan_id, status=status, approval=approval
+        )
+        blocks.insert(0, section(notice))
     return {
         "type": "modal",
         "callback_id": Callback.PLAN_SENT,
         "title": plain(say(SURFACE, "sent_title", status=status), MODAL_TEXT_MAX),
         "close": plain("Done", MODAL_TEXT_MAX),
-        "blocks": [*([section(notice)] if changes_not_applied else []), section(text)],
+        "blocks": blocks,
     }
 
 
