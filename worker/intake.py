@@ -63,7 +63,7 @@ class PlanIntake:
             return
         with self._lock:
             number = next(self._numbers)
-            # What conn.send would send: the child's conn.recv() reads (number, job).
+            # Sent with send_bytes; the child's conn.recv() unpickles it as (number, job).
             data = pickle.dumps((number, job), protocol=pickle.HIGHEST_PROTOCOL)
             self._pending[number] = data
         self._to_send.put(data)
